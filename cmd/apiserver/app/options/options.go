@@ -1,0 +1,200 @@
+// Package options holds the flags of the catalog API server and turns them into its
+// configuration.
+package options
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apiserver/pkg/endpoints/openapi"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/apiserver/pkg/util/compatibility"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	cliflag "k8s.io/component-base/cli/flag"
+	netutils "k8s.io/utils/net"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/apiserver"
+	"github.com/kube-service-catalog/catalog/pkg/embeddedetcd"
+	generatedopenapi "github.com/kube-service-catalog/catalog/pkg/generated/openapi"
+)
+
+// defaultEtcdPathPrefix is where the catalog's objects live in etcd.
+const defaultEtcdPathPrefix = "/registry"
+
+// Options are the flags of the catalog API server.
+type Options struct {
+	// RecommendedOptions are the generic API server's flags: etcd, serving, delegated
+	// authentication and authorization, admission, audit, features.
+	RecommendedOptions *genericoptions.RecommendedOptions
+	// EmbeddedEtcd configures the etcd run inside the server when no --etcd-servers is given.
+	EmbeddedEtcd EmbeddedEtcdOptions
+	// Standalone replaces delegated authentication with a local admin credential.
+	Standalone StandaloneOptions
+	// AlternateDNS are extra DNS names for the self-signed serving certificate.
+	AlternateDNS []string
+}
+
+// EmbeddedEtcdOptions configure the etcd run inside the server.
+type EmbeddedEtcdOptions struct {
+	// DataDir holds the embedded etcd's data.
+	DataDir string
+	// UnsafeNoFsync skips fsync; for tests only.
+	UnsafeNoFsync bool
+}
+
+// NewOptions returns the defaults: embedded etcd under _output/, delegated authentication.
+func NewOptions() *Options {
+	o := &Options{
+		RecommendedOptions: genericoptions.NewRecommendedOptions(defaultEtcdPathPrefix,
+			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		EmbeddedEtcd: EmbeddedEtcdOptions{DataDir: "_output/local/etcd"},
+		Standalone:   StandaloneOptions{KubeconfigPath: "_output/local/catalog.kubeconfig"},
+	}
+	o.RecommendedOptions.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
+	o.RecommendedOptions.SecureServing.BindPort = 8443
+	// The self-signed certificate is kept in memory unless a directory is given.
+	o.RecommendedOptions.SecureServing.ServerCert.CertDirectory = ""
+	return o
+}
+
+// Flags returns the flags in named sections, as kubectl-style help prints them.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	r := o.RecommendedOptions
+	r.Etcd.AddFlags(fss.FlagSet("etcd"))
+	fs := fss.FlagSet("embedded etcd")
+	fs.StringVar(&o.EmbeddedEtcd.DataDir, "etcd-data-dir", o.EmbeddedEtcd.DataDir,
+		"Directory of the etcd run inside the server when --etcd-servers is not given. Data survives restarts.")
+	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
+	fs = fss.FlagSet("secure serving")
+	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
+		"Extra DNS names for the self-signed serving certificate made when no certificate is given.")
+	r.Authentication.AddFlags(fss.FlagSet("authentication"))
+	r.Authorization.AddFlags(fss.FlagSet("authorization"))
+	o.Standalone.AddFlags(fss.FlagSet("standalone"))
+	r.CoreAPI.AddFlags(fss.FlagSet("kubernetes API"))
+	r.Admission.AddFlags(fss.FlagSet("admission"))
+	r.Audit.AddFlags(fss.FlagSet("audit"))
+	r.Features.AddFlags(fss.FlagSet("features"))
+	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
+	r.Traces.AddFlags(fss.FlagSet("traces"))
+	return fss
+}
+
+// Complete adjusts the options to the chosen mode. Standalone mode has no Kubernetes API
+// to delegate to, so it turns off what needs one.
+func (o *Options) Complete() error {
+	if o.Standalone.Enabled {
+		r := o.RecommendedOptions
+		r.Authentication = nil
+		r.Authorization = nil
+		r.CoreAPI = nil
+		r.Admission = nil
+		r.Features.EnablePriorityAndFairness = false
+	}
+	return nil
+}
+
+// Validate reports every invalid flag at once.
+func (o *Options) Validate() error {
+	r := o.RecommendedOptions
+	var errs []error
+	etcd := *r.Etcd
+	if o.embeddedEtcd() {
+		if o.EmbeddedEtcd.DataDir == "" {
+			errs = append(errs, fmt.Errorf("--etcd-data-dir is required when --etcd-servers is not given"))
+		}
+		// The embedded etcd's URL is known only once it runs.
+		etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1"}
+	}
+	errs = append(errs, etcd.Validate()...)
+	errs = append(errs, r.SecureServing.Validate()...)
+	errs = append(errs, r.Authentication.Validate()...)
+	errs = append(errs, r.Authorization.Validate()...)
+	errs = append(errs, r.Audit.Validate()...)
+	errs = append(errs, r.Features.Validate()...)
+	errs = append(errs, r.CoreAPI.Validate()...)
+	errs = append(errs, r.Admission.Validate()...)
+	errs = append(errs, r.EgressSelector.Validate()...)
+	errs = append(errs, r.Traces.Validate()...)
+	errs = append(errs, o.Standalone.Validate()...)
+	return utilerrors.NewAggregate(errs)
+}
+
+func (o *Options) embeddedEtcd() bool {
+	return len(o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList) == 0
+}
+
+// Config builds the server configuration. With no --etcd-servers it starts the embedded
+// etcd first; the returned stop function stops it and must be called once the server is
+// done.
+func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error) {
+	stop := func() {}
+	serving := o.RecommendedOptions.SecureServing
+	if serving.Listener == nil && serving.BindPort == 0 {
+		// Bind now so that the self-signed certificate and the standalone kubeconfig know
+		// the port.
+		l, port, err := genericoptions.CreateListener("tcp", net.JoinHostPort(serving.BindAddress.String(), "0"), net.ListenConfig{})
+		if err != nil {
+			return nil, stop, err
+		}
+		serving.Listener, serving.BindPort = l, port
+	}
+	if err := serving.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
+		return nil, stop, fmt.Errorf("creating a self-signed certificate: %w", err)
+	}
+
+	if o.embeddedEtcd() {
+		etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Options{DataDir: o.EmbeddedEtcd.DataDir, UnsafeNoFsync: o.EmbeddedEtcd.UnsafeNoFsync})
+		if err != nil {
+			return nil, stop, err
+		}
+		stop = etcd.Stop
+		o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL}
+	}
+
+	cfg := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
+	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIConfig.Info.Title = "Service Catalog"
+	cfg.OpenAPIConfig.Info.Version = v1beta1.SchemeGroupVersion.Version
+	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
+	cfg.OpenAPIV3Config.Info.Title = "Service Catalog"
+	cfg.OpenAPIV3Config.Info.Version = v1beta1.SchemeGroupVersion.Version
+	cfg.FeatureGate = utilfeature.DefaultFeatureGate
+	cfg.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
+
+	if err := o.RecommendedOptions.ApplyTo(cfg); err != nil {
+		stop()
+		return nil, func() {}, err
+	}
+	if o.Standalone.Enabled {
+		url := "https://" + net.JoinHostPort(serving.BindAddress.String(), strconv.Itoa(serving.BindPort))
+		caPEM, err := servingCertificate(serving)
+		if err != nil {
+			stop()
+			return nil, func() {}, err
+		}
+		if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
+			stop()
+			return nil, func() {}, err
+		}
+	}
+	return &apiserver.Config{GenericConfig: cfg}, stop, nil
+}
+
+// servingCertificate returns the PEM of the serving certificate chain, which clients of
+// the standalone server trust.
+func servingCertificate(serving *genericoptions.SecureServingOptionsWithLoopback) ([]byte, error) {
+	if serving.ServerCert.GeneratedCert != nil {
+		cert, _ := serving.ServerCert.GeneratedCert.CurrentCertKeyContent()
+		return cert, nil
+	}
+	return os.ReadFile(serving.ServerCert.CertKey.CertFile)
+}

@@ -1,0 +1,166 @@
+package servicecatalog
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ServiceBinding asks the broker for credentials to a ServiceInstance in the same namespace
+// and writes them to a Secret. Deleting it unbinds at the broker and removes the Secret.
+type ServiceBinding struct {
+	metav1.TypeMeta
+	// metadata is the standard object metadata.
+	metav1.ObjectMeta
+
+	// Spec says which instance to bind and how to write the Secret.
+	Spec ServiceBindingSpec
+	// Status reports the binding's state at the broker and the Secret.
+	Status ServiceBindingStatus
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ServiceBindingList is a list of ServiceBindings.
+type ServiceBindingList struct {
+	metav1.TypeMeta
+	// metadata is the standard list metadata.
+	metav1.ListMeta
+	// Items are the bindings.
+	Items []ServiceBinding
+}
+
+// ServiceBindingSpec says which instance to bind and how to write the credentials Secret.
+type ServiceBindingSpec struct {
+	// InstanceRef names the ServiceInstance, in the binding's namespace, to bind to. It
+	// cannot change.
+	InstanceRef LocalObjectReference
+	// Parameters are sent to the broker with the bind request. They must be a JSON
+	// object. Do not put secrets here: use parametersFrom.
+	Parameters *runtime.RawExtension
+	// ParametersFrom are sources of parameters read from Secrets in the binding's
+	// namespace. Their top-level keys are merged with parameters; a key given twice is an
+	// error.
+	ParametersFrom []ParametersFromSource
+	// SecretName is the name of the Secret, in the binding's namespace, that receives the
+	// credentials. It defaults to the binding's name. An existing Secret the binding does
+	// not own is never overwritten.
+	SecretName string
+	// SecretTransforms change the credentials before they are written to the Secret. They
+	// are applied in order; each entry sets exactly one transform.
+	SecretTransforms []SecretTransform
+	// ExternalID is the binding_id sent to the broker. The server sets a new UUID when it
+	// is empty on create; it cannot change.
+	ExternalID string
+	// UserInfo is the user who last created, changed or deleted this binding, set by the
+	// server; values sent by clients are replaced.
+	UserInfo *UserInfo
+}
+
+// SecretTransform changes the credentials before they are written to the Secret. Exactly
+// one field must be set.
+type SecretTransform struct {
+	// RenameKey renames a credential key. Nothing happens if the key is absent.
+	RenameKey *RenameKeyTransform
+	// AddKey adds a key with a fixed value or a value taken from the credentials.
+	AddKey *AddKeyTransform
+	// AddKeysFrom adds every key of another Secret in the binding's namespace.
+	AddKeysFrom *AddKeysFromTransform
+	// RemoveKey removes a credential key.
+	RemoveKey *RemoveKeyTransform
+}
+
+// RenameKeyTransform renames a credential key.
+type RenameKeyTransform struct {
+	// From is the key to rename.
+	From string
+	// To is its new name.
+	To string
+}
+
+// AddKeyTransform adds a key to the credentials. Exactly one of value, stringValue and
+// jsonPathExpression must be set.
+type AddKeyTransform struct {
+	// Key is the key to add.
+	Key string
+	// Value is the value to store, as bytes (base64 in YAML and JSON).
+	Value []byte
+	// StringValue is the value to store, as a string.
+	StringValue *string
+	// JSONPathExpression is a JSONPath expression, such as "{.host}:{.port}", evaluated
+	// against the broker's credentials object; its result is stored.
+	JSONPathExpression *string
+}
+
+// AddKeysFromTransform merges the keys of another Secret into the credentials.
+type AddKeysFromTransform struct {
+	// SecretRef names the Secret. Its namespace, if given, must be the binding's namespace.
+	SecretRef *ObjectReference
+}
+
+// RemoveKeyTransform removes a credential key.
+type RemoveKeyTransform struct {
+	// Key is the key to remove.
+	Key string
+}
+
+// ServiceBindingOperation is an operation the controller performs on a broker binding.
+type ServiceBindingOperation string
+
+const (
+	// ServiceBindingOperationBind creates the binding at the broker.
+	ServiceBindingOperationBind ServiceBindingOperation = "Bind"
+	// ServiceBindingOperationUnbind deletes the binding at the broker.
+	ServiceBindingOperationUnbind ServiceBindingOperation = "Unbind"
+)
+
+// ServiceBindingUnbindStatus says whether the binding must be unbound at the broker.
+type ServiceBindingUnbindStatus string
+
+const (
+	// ServiceBindingUnbindStatusNotRequired means the broker was never asked to bind.
+	ServiceBindingUnbindStatusNotRequired ServiceBindingUnbindStatus = "NotRequired"
+	// ServiceBindingUnbindStatusRequired means the broker may hold the binding.
+	ServiceBindingUnbindStatusRequired ServiceBindingUnbindStatus = "Required"
+	// ServiceBindingUnbindStatusSucceeded means the broker deleted the binding.
+	ServiceBindingUnbindStatusSucceeded ServiceBindingUnbindStatus = "Succeeded"
+	// ServiceBindingUnbindStatusFailed means unbinding failed for good.
+	ServiceBindingUnbindStatusFailed ServiceBindingUnbindStatus = "Failed"
+)
+
+// ServiceBindingStatus reports the binding's state at the broker and the Secret.
+type ServiceBindingStatus struct {
+	// Conditions describe the binding. Ready is True when the Secret holds the broker's
+	// credentials; its reason and message say what is happening otherwise.
+	Conditions []metav1.Condition
+	// ObservedGeneration is the generation of the spec the controller last acted on.
+	ObservedGeneration int64
+	// CurrentOperation is the broker operation in progress, if any.
+	CurrentOperation ServiceBindingOperation
+	// OperationStartTime is when the current operation started.
+	OperationStartTime *metav1.Time
+	// AsyncOpInProgress is true while the controller polls the broker for the result of an
+	// asynchronous operation.
+	AsyncOpInProgress bool
+	// OperationKey is the operation value the broker returned for the asynchronous
+	// operation in progress.
+	OperationKey string
+	// LastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
+	// the broker for this binding.
+	LastRequestIdentity string
+	// OrphanMitigationInProgress is true while the controller deletes, at the broker, a
+	// binding whose creation failed in a way that may have left it half created.
+	OrphanMitigationInProgress bool
+	// InProgressProperties are the parameters of the request in flight.
+	InProgressProperties *PropertiesState
+	// ExternalProperties are the parameters the broker last acknowledged.
+	ExternalProperties *PropertiesState
+	// UnbindStatus says whether deleting the binding needs a broker call.
+	UnbindStatus ServiceBindingUnbindStatus
+	// Binding names the Secret holding the credentials, as the servicebinding.io
+	// Provisioned Service duck type expects.
+	Binding *LocalObjectReference
+	// Attempts records failed attempts of the current operation and when the next one is due.
+	Attempts OperationAttempts
+}

@@ -1,0 +1,24 @@
+package v1beta1
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func addDefaultingFuncs(scheme *runtime.Scheme) error {
+	return RegisterDefaults(scheme)
+}
+
+// SetDefaults_ClusterServiceBroker fills in the relist behaviour when it is unset.
+func SetDefaults_ClusterServiceBroker(obj *ClusterServiceBroker) {
+	if obj.Spec.RelistBehavior == "" {
+		obj.Spec.RelistBehavior = ServiceBrokerRelistBehaviorDuration
+	}
+}
+
+// SetDefaults_ServiceBinding names the credentials Secret after the binding when no name
+// is given. A binding created with generateName gets its Secret name from the controller.
+func SetDefaults_ServiceBinding(obj *ServiceBinding) {
+	if obj.Spec.SecretName == "" {
+		obj.Spec.SecretName = obj.Name
+	}
+}

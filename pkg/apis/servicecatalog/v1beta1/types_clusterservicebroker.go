@@ -1,0 +1,184 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// +genclient
+// +genclient:nonNamespaced
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterServiceBroker registers an Open Service Broker with the catalog. The controller
+// fetches the broker's catalog and publishes each offering as a ClusterServiceClass and
+// each plan as a ClusterServicePlan, visible to the whole cluster.
+type ClusterServiceBroker struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says where the broker is and how to talk to it.
+	// +optional
+	Spec ClusterServiceBrokerSpec `json:"spec,omitempty"`
+	// status reports the last catalog fetch and the broker's health.
+	// +optional
+	Status ClusterServiceBrokerStatus `json:"status,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterServiceBrokerList is a list of ClusterServiceBrokers.
+type ClusterServiceBrokerList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the brokers.
+	Items []ClusterServiceBroker `json:"items"`
+}
+
+// ClusterServiceBrokerSpec says where a cluster-wide broker is and how to talk to it.
+type ClusterServiceBrokerSpec struct {
+	CommonServiceBrokerSpec `json:",inline"`
+
+	// authInfo says how the catalog authenticates to the broker. Without it, requests carry
+	// no credentials.
+	// +optional
+	AuthInfo *ClusterServiceBrokerAuthInfo `json:"authInfo,omitempty"`
+}
+
+// CommonServiceBrokerSpec holds the broker settings shared by every broker scope.
+type CommonServiceBrokerSpec struct {
+	// url is the broker's base URL, an absolute http or https URL. The catalog calls
+	// <url>/v2/catalog, <url>/v2/service_instances/... and so on.
+	URL string `json:"url"`
+	// insecureSkipTLSVerify disables verification of the broker's TLS certificate. It
+	// cannot be combined with caBundle. Use it only for tests.
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+	// caBundle is a PEM-encoded bundle of certificate authorities used to verify the
+	// broker's TLS certificate instead of the system roots.
+	// +optional
+	CABundle []byte `json:"caBundle,omitempty"`
+	// relistBehavior says when the catalog is fetched again: "Duration" (the default)
+	// fetches it every relistDuration; "Manual" fetches it only when relistRequests grows.
+	// +optional
+	RelistBehavior ServiceBrokerRelistBehavior `json:"relistBehavior,omitempty"`
+	// relistDuration is the period between catalog fetches when relistBehavior is
+	// "Duration". When unset, the controller's default period applies.
+	// +optional
+	RelistDuration *metav1.Duration `json:"relistDuration,omitempty"`
+	// relistRequests is a counter a user increments to make the controller fetch the catalog
+	// now. It may never decrease.
+	// +optional
+	RelistRequests int64 `json:"relistRequests,omitempty"`
+	// catalogRestrictions filter which of the broker's offerings and plans are published.
+	// +optional
+	CatalogRestrictions *CatalogRestrictions `json:"catalogRestrictions,omitempty"`
+	// osbAPIVersion is the Open Service Broker API version sent to this broker, from
+	// "2.13" to "2.17". When unset, the controller's default (2.17) is used. Set it when
+	// the broker answers 412 Precondition Failed to the default.
+	// +optional
+	OSBAPIVersion string `json:"osbAPIVersion,omitempty"`
+}
+
+// ServiceBrokerRelistBehavior says when a broker's catalog is fetched again.
+// +enum
+type ServiceBrokerRelistBehavior string
+
+const (
+	// ServiceBrokerRelistBehaviorDuration fetches the catalog every relistDuration.
+	ServiceBrokerRelistBehaviorDuration ServiceBrokerRelistBehavior = "Duration"
+	// ServiceBrokerRelistBehaviorManual fetches the catalog only when relistRequests grows.
+	ServiceBrokerRelistBehaviorManual ServiceBrokerRelistBehavior = "Manual"
+)
+
+// CatalogRestrictions filter the offerings and plans of a broker's catalog. Each entry is
+// a predicate such as "spec.externalName in (mysql, postgresql)" or "spec.free==true";
+// entries of one list must all hold.
+type CatalogRestrictions struct {
+	// serviceClass predicates select the offerings to publish. Supported properties:
+	// name, spec.externalName, spec.externalID.
+	// +optional
+	// +listType=atomic
+	ServiceClass []string `json:"serviceClass,omitempty"`
+	// servicePlan predicates select the plans to publish. Supported properties: name,
+	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name.
+	// +optional
+	// +listType=atomic
+	ServicePlan []string `json:"servicePlan,omitempty"`
+}
+
+// ClusterServiceBrokerAuthInfo says how the catalog authenticates to a broker. Exactly one
+// method must be set.
+type ClusterServiceBrokerAuthInfo struct {
+	// basic authenticates with HTTP basic auth, taking "username" and "password" from a
+	// Secret.
+	// +optional
+	Basic *ClusterBasicAuthConfig `json:"basic,omitempty"`
+	// bearer authenticates with a bearer token, taking "token" from a Secret.
+	// +optional
+	Bearer *ClusterBearerTokenAuthConfig `json:"bearer,omitempty"`
+}
+
+// ClusterBasicAuthConfig points at the Secret holding a broker's basic auth credentials.
+type ClusterBasicAuthConfig struct {
+	// secretRef names the Secret, with keys "username" and "password".
+	SecretRef *ObjectReference `json:"secretRef,omitempty"`
+}
+
+// ClusterBearerTokenAuthConfig points at the Secret holding a broker's bearer token.
+type ClusterBearerTokenAuthConfig struct {
+	// secretRef names the Secret, with key "token" (the bare token, without "Bearer").
+	SecretRef *ObjectReference `json:"secretRef,omitempty"`
+}
+
+// ClusterServiceBrokerStatus reports the state of a cluster-wide broker.
+type ClusterServiceBrokerStatus struct {
+	CommonServiceBrokerStatus `json:",inline"`
+}
+
+// CommonServiceBrokerStatus reports the catalog fetches of a broker.
+type CommonServiceBrokerStatus struct {
+	// conditions describe the broker's state. Ready is True once the catalog was fetched
+	// and published; its reason and message say what went wrong otherwise.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// observedGeneration is the generation of the spec the controller last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// observedRelistRequests is the relistRequests value of the last catalog fetch.
+	// +optional
+	ObservedRelistRequests int64 `json:"observedRelistRequests,omitempty"`
+	// lastCatalogRetrievalTime is when the catalog was last fetched successfully.
+	// +optional
+	LastCatalogRetrievalTime *metav1.Time `json:"lastCatalogRetrievalTime,omitempty"`
+	// serviceClassCount is the number of offerings published from the last catalog.
+	// +optional
+	ServiceClassCount int32 `json:"serviceClassCount,omitempty"`
+	// servicePlanCount is the number of plans published from the last catalog.
+	// +optional
+	ServicePlanCount int32 `json:"servicePlanCount,omitempty"`
+	// skippedOfferings lists the offerings of the last catalog that were not published
+	// because they are malformed, with the reason.
+	// +optional
+	// +listType=atomic
+	SkippedOfferings []SkippedOffering `json:"skippedOfferings,omitempty"`
+	// attempts records failed catalog fetches and when the next one is due.
+	// +optional
+	Attempts OperationAttempts `json:"attempts,omitempty"`
+}
+
+// SkippedOffering names an offering of a broker's catalog that was not published.
+type SkippedOffering struct {
+	// name is the offering's name as the broker gave it.
+	// +optional
+	Name string `json:"name,omitempty"`
+	// id is the offering's id as the broker gave it.
+	// +optional
+	ID string `json:"id,omitempty"`
+	// message says what is wrong with it.
+	Message string `json:"message"`
+}

@@ -1,0 +1,110 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// +genclient
+// +genclient:nonNamespaced
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterServicePlan is one plan of an offering in a broker's catalog, such as
+// "postgresql/small". The controller creates and updates it from the broker's catalog.
+type ClusterServicePlan struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec is the plan as the broker describes it.
+	// +optional
+	Spec ClusterServicePlanSpec `json:"spec,omitempty"`
+	// status says whether the plan is still in the broker's catalog.
+	// +optional
+	Status ClusterServicePlanStatus `json:"status,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ClusterServicePlanList is a list of ClusterServicePlans.
+type ClusterServicePlanList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the plans.
+	Items []ClusterServicePlan `json:"items"`
+}
+
+// ClusterServicePlanSpec describes a plan of a cluster-wide broker.
+type ClusterServicePlanSpec struct {
+	CommonServicePlanSpec `json:",inline"`
+
+	// clusterServiceBrokerName is the name of the ClusterServiceBroker offering this plan.
+	// It cannot change.
+	ClusterServiceBrokerName string `json:"clusterServiceBrokerName"`
+	// clusterServiceClassRef names the ClusterServiceClass this plan belongs to. It cannot
+	// change.
+	ClusterServiceClassRef ClusterObjectReference `json:"clusterServiceClassRef"`
+}
+
+// CommonServicePlanSpec holds the plan fields shared by every broker scope.
+type CommonServicePlanSpec struct {
+	// externalName is the plan's name in the broker's catalog, unique within its offering.
+	ExternalName string `json:"externalName"`
+	// externalID is the plan's id in the broker's catalog.
+	ExternalID string `json:"externalID"`
+	// description is the broker's short description of the plan.
+	// +optional
+	Description string `json:"description,omitempty"`
+	// free says whether the plan costs nothing.
+	// +optional
+	Free bool `json:"free,omitempty"`
+	// bindable overrides the class's bindable for this plan when set.
+	// +optional
+	Bindable *bool `json:"bindable,omitempty"`
+	// planUpdatable overrides the class's planUpdatable for this plan when set.
+	// +optional
+	PlanUpdatable *bool `json:"planUpdatable,omitempty"`
+	// bindingRotatable says whether bindings of this plan can be rotated.
+	// +optional
+	BindingRotatable bool `json:"bindingRotatable,omitempty"`
+	// maintenanceInfo is the plan's current maintenance version.
+	// +optional
+	MaintenanceInfo *MaintenanceInfo `json:"maintenanceInfo,omitempty"`
+	// maximumPollingDuration is how long the controller polls an asynchronous operation on
+	// this plan before it counts the operation as failed.
+	// +optional
+	MaximumPollingDuration *metav1.Duration `json:"maximumPollingDuration,omitempty"`
+	// externalMetadata is the broker's opaque metadata for the plan, such as bullets and
+	// costs.
+	// +optional
+	ExternalMetadata *runtime.RawExtension `json:"externalMetadata,omitempty"`
+	// instanceCreateParameterSchema is the JSON schema of the parameters accepted when an
+	// instance of this plan is created.
+	// +optional
+	InstanceCreateParameterSchema *runtime.RawExtension `json:"instanceCreateParameterSchema,omitempty"`
+	// instanceUpdateParameterSchema is the JSON schema of the parameters accepted when an
+	// instance of this plan is updated.
+	// +optional
+	InstanceUpdateParameterSchema *runtime.RawExtension `json:"instanceUpdateParameterSchema,omitempty"`
+	// serviceBindingCreateParameterSchema is the JSON schema of the parameters accepted when
+	// a binding to an instance of this plan is created.
+	// +optional
+	ServiceBindingCreateParameterSchema *runtime.RawExtension `json:"serviceBindingCreateParameterSchema,omitempty"`
+}
+
+// MaintenanceInfo is a plan's maintenance version.
+type MaintenanceInfo struct {
+	// version is a semantic version string.
+	Version string `json:"version"`
+	// description says what the maintenance changes.
+	// +optional
+	Description string `json:"description,omitempty"`
+}
+
+// ClusterServicePlanStatus reports the state of a plan.
+type ClusterServicePlanStatus struct {
+	CommonServiceClassStatus `json:",inline"`
+}

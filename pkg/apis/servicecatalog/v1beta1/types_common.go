@@ -1,0 +1,113 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// FinalizerServiceCatalog is the finalizer the API server puts on brokers, instances and
+// bindings. The controller removes it once the broker no longer holds anything for the
+// object (deprovisioned, unbound, or the catalog cleaned up).
+const FinalizerServiceCatalog = "servicecatalog.k8s.io/finalizer"
+
+// Condition types used in the status of catalog objects.
+const (
+	// ConditionReady is True when the object is in the state its spec asks for: a broker
+	// whose catalog was fetched, a provisioned instance, a binding whose Secret exists.
+	ConditionReady = "Ready"
+	// ConditionFailed is True when the controller stopped trying: the broker refused the
+	// request in a way that retrying cannot fix. It clears when the spec changes.
+	ConditionFailed = "Failed"
+	// ConditionOrphanMitigation is True while the controller is removing, at the broker,
+	// a resource whose creation failed in a way that may have left it half created.
+	ConditionOrphanMitigation = "OrphanMitigation"
+)
+
+// UserInfo identifies the user who last created, changed or deleted an object. The API
+// server stamps it from the authenticated request; values sent by clients are replaced.
+// The controller sends it to the broker as the OSB originating identity.
+type UserInfo struct {
+	// username is the name of the user, as the API server authenticated it.
+	// +optional
+	Username string `json:"username,omitempty"`
+	// uid is the unique ID of the user, if the authenticator provides one.
+	// +optional
+	UID string `json:"uid,omitempty"`
+	// groups are the groups the user belongs to.
+	// +optional
+	// +listType=atomic
+	Groups []string `json:"groups,omitempty"`
+	// extra holds additional information the authenticator provided about the user.
+	// +optional
+	Extra map[string]ExtraValue `json:"extra,omitempty"`
+}
+
+// ExtraValue is a list of values for one key of UserInfo.Extra.
+// +protobuf.nullable=true
+type ExtraValue []string
+
+// ObjectReference names an object in a given namespace.
+type ObjectReference struct {
+	// namespace of the referenced object.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// name of the referenced object.
+	Name string `json:"name"`
+}
+
+// LocalObjectReference names an object in the same namespace as the referrer.
+type LocalObjectReference struct {
+	// name of the referenced object.
+	Name string `json:"name"`
+}
+
+// ClusterObjectReference names a cluster-scoped object.
+type ClusterObjectReference struct {
+	// name of the referenced object.
+	Name string `json:"name"`
+}
+
+// SecretKeyReference names one key of a Secret in the referrer's namespace.
+type SecretKeyReference struct {
+	// name of the Secret.
+	Name string `json:"name"`
+	// key within the Secret's data.
+	Key string `json:"key"`
+}
+
+// ParametersFromSource names a source of parameters for a broker request. Exactly one
+// source must be set.
+type ParametersFromSource struct {
+	// secretKeyRef selects a key of a Secret in the object's namespace. The value must be a
+	// JSON object; its top-level keys are merged into the request's parameters, and it is
+	// an error if a key is also given inline or by another source. Values from Secrets are
+	// never shown in status.
+	// +optional
+	SecretKeyRef *SecretKeyReference `json:"secretKeyRef,omitempty"`
+}
+
+// PropertiesState records a request's parameters without revealing secret values.
+type PropertiesState struct {
+	// parameters are the request's parameters, with every value that came from a Secret
+	// replaced by "<redacted>".
+	// +optional
+	Parameters *runtime.RawExtension `json:"parameters,omitempty"`
+	// parameterChecksum is the SHA-256 (hex) of the full parameters that were sent,
+	// secret values included; the controller compares it to detect changes.
+	// +optional
+	ParameterChecksum string `json:"parameterChecksum,omitempty"`
+	// userInfo is the identity of the user whose change caused the request.
+	// +optional
+	UserInfo *UserInfo `json:"userInfo,omitempty"`
+}
+
+// OperationAttempts records retries of a failed operation so that a restarted controller
+// neither forgets them nor calls the broker again too early.
+type OperationAttempts struct {
+	// count is the number of failed attempts of the current operation.
+	// +optional
+	Count int32 `json:"count,omitempty"`
+	// nextAttemptTime is the earliest time at which the controller calls the broker again.
+	// +optional
+	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`
+}

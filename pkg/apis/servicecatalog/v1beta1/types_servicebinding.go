@@ -1,0 +1,204 @@
+package v1beta1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+// +genclient
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ServiceBinding asks the broker for credentials to a ServiceInstance in the same namespace
+// and writes them to a Secret. Deleting it unbinds at the broker and removes the Secret.
+type ServiceBinding struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec says which instance to bind and how to write the Secret.
+	// +optional
+	Spec ServiceBindingSpec `json:"spec,omitempty"`
+	// status reports the binding's state at the broker and the Secret.
+	// +optional
+	Status ServiceBindingStatus `json:"status,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// ServiceBindingList is a list of ServiceBindings.
+type ServiceBindingList struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata is the standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// items are the bindings.
+	Items []ServiceBinding `json:"items"`
+}
+
+// ServiceBindingSpec says which instance to bind and how to write the credentials Secret.
+type ServiceBindingSpec struct {
+	// instanceRef names the ServiceInstance, in the binding's namespace, to bind to. It
+	// cannot change.
+	InstanceRef LocalObjectReference `json:"instanceRef"`
+	// parameters are sent to the broker with the bind request. They must be a JSON
+	// object. Do not put secrets here: use parametersFrom.
+	// +optional
+	Parameters *runtime.RawExtension `json:"parameters,omitempty"`
+	// parametersFrom are sources of parameters read from Secrets in the binding's
+	// namespace. Their top-level keys are merged with parameters; a key given twice is an
+	// error.
+	// +optional
+	// +listType=atomic
+	ParametersFrom []ParametersFromSource `json:"parametersFrom,omitempty"`
+	// secretName is the name of the Secret, in the binding's namespace, that receives the
+	// credentials. It defaults to the binding's name. An existing Secret the binding does
+	// not own is never overwritten.
+	// +optional
+	SecretName string `json:"secretName,omitempty"`
+	// secretTransforms change the credentials before they are written to the Secret. They
+	// are applied in order; each entry sets exactly one transform.
+	// +optional
+	// +listType=atomic
+	SecretTransforms []SecretTransform `json:"secretTransforms,omitempty"`
+	// externalID is the binding_id sent to the broker. The server sets a new UUID when it
+	// is empty on create; it cannot change.
+	// +optional
+	ExternalID string `json:"externalID,omitempty"`
+	// userInfo is the user who last created, changed or deleted this binding, set by the
+	// server; values sent by clients are replaced.
+	// +optional
+	UserInfo *UserInfo `json:"userInfo,omitempty"`
+}
+
+// SecretTransform changes the credentials before they are written to the Secret. Exactly
+// one field must be set.
+type SecretTransform struct {
+	// renameKey renames a credential key. Nothing happens if the key is absent.
+	// +optional
+	RenameKey *RenameKeyTransform `json:"renameKey,omitempty"`
+	// addKey adds a key with a fixed value or a value taken from the credentials.
+	// +optional
+	AddKey *AddKeyTransform `json:"addKey,omitempty"`
+	// addKeysFrom adds every key of another Secret in the binding's namespace.
+	// +optional
+	AddKeysFrom *AddKeysFromTransform `json:"addKeysFrom,omitempty"`
+	// removeKey removes a credential key.
+	// +optional
+	RemoveKey *RemoveKeyTransform `json:"removeKey,omitempty"`
+}
+
+// RenameKeyTransform renames a credential key.
+type RenameKeyTransform struct {
+	// from is the key to rename.
+	From string `json:"from"`
+	// to is its new name.
+	To string `json:"to"`
+}
+
+// AddKeyTransform adds a key to the credentials. Exactly one of value, stringValue and
+// jsonPathExpression must be set.
+type AddKeyTransform struct {
+	// key is the key to add.
+	Key string `json:"key"`
+	// value is the value to store, as bytes (base64 in YAML and JSON).
+	// +optional
+	Value []byte `json:"value,omitempty"`
+	// stringValue is the value to store, as a string.
+	// +optional
+	StringValue *string `json:"stringValue,omitempty"`
+	// jsonPathExpression is a JSONPath expression, such as "{.host}:{.port}", evaluated
+	// against the broker's credentials object; its result is stored.
+	// +optional
+	JSONPathExpression *string `json:"jsonPathExpression,omitempty"`
+}
+
+// AddKeysFromTransform merges the keys of another Secret into the credentials.
+type AddKeysFromTransform struct {
+	// secretRef names the Secret. Its namespace, if given, must be the binding's namespace.
+	// +optional
+	SecretRef *ObjectReference `json:"secretRef,omitempty"`
+}
+
+// RemoveKeyTransform removes a credential key.
+type RemoveKeyTransform struct {
+	// key is the key to remove.
+	Key string `json:"key"`
+}
+
+// ServiceBindingOperation is an operation the controller performs on a broker binding.
+// +enum
+type ServiceBindingOperation string
+
+const (
+	// ServiceBindingOperationBind creates the binding at the broker.
+	ServiceBindingOperationBind ServiceBindingOperation = "Bind"
+	// ServiceBindingOperationUnbind deletes the binding at the broker.
+	ServiceBindingOperationUnbind ServiceBindingOperation = "Unbind"
+)
+
+// ServiceBindingUnbindStatus says whether the binding must be unbound at the broker.
+// +enum
+type ServiceBindingUnbindStatus string
+
+const (
+	// ServiceBindingUnbindStatusNotRequired means the broker was never asked to bind.
+	ServiceBindingUnbindStatusNotRequired ServiceBindingUnbindStatus = "NotRequired"
+	// ServiceBindingUnbindStatusRequired means the broker may hold the binding.
+	ServiceBindingUnbindStatusRequired ServiceBindingUnbindStatus = "Required"
+	// ServiceBindingUnbindStatusSucceeded means the broker deleted the binding.
+	ServiceBindingUnbindStatusSucceeded ServiceBindingUnbindStatus = "Succeeded"
+	// ServiceBindingUnbindStatusFailed means unbinding failed for good.
+	ServiceBindingUnbindStatusFailed ServiceBindingUnbindStatus = "Failed"
+)
+
+// ServiceBindingStatus reports the binding's state at the broker and the Secret.
+type ServiceBindingStatus struct {
+	// conditions describe the binding. Ready is True when the Secret holds the broker's
+	// credentials; its reason and message say what is happening otherwise.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	// observedGeneration is the generation of the spec the controller last acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// currentOperation is the broker operation in progress, if any.
+	// +optional
+	CurrentOperation ServiceBindingOperation `json:"currentOperation,omitempty"`
+	// operationStartTime is when the current operation started.
+	// +optional
+	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
+	// asyncOpInProgress is true while the controller polls the broker for the result of an
+	// asynchronous operation.
+	// +optional
+	AsyncOpInProgress bool `json:"asyncOpInProgress,omitempty"`
+	// operationKey is the operation value the broker returned for the asynchronous
+	// operation in progress.
+	// +optional
+	OperationKey string `json:"operationKey,omitempty"`
+	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
+	// the broker for this binding.
+	// +optional
+	LastRequestIdentity string `json:"lastRequestIdentity,omitempty"`
+	// orphanMitigationInProgress is true while the controller deletes, at the broker, a
+	// binding whose creation failed in a way that may have left it half created.
+	// +optional
+	OrphanMitigationInProgress bool `json:"orphanMitigationInProgress,omitempty"`
+	// inProgressProperties are the parameters of the request in flight.
+	// +optional
+	InProgressProperties *PropertiesState `json:"inProgressProperties,omitempty"`
+	// externalProperties are the parameters the broker last acknowledged.
+	// +optional
+	ExternalProperties *PropertiesState `json:"externalProperties,omitempty"`
+	// unbindStatus says whether deleting the binding needs a broker call.
+	// +optional
+	UnbindStatus ServiceBindingUnbindStatus `json:"unbindStatus,omitempty"`
+	// binding names the Secret holding the credentials, as the servicebinding.io
+	// Provisioned Service duck type expects.
+	// +optional
+	Binding *LocalObjectReference `json:"binding,omitempty"`
+	// attempts records failed attempts of the current operation and when the next one is due.
+	// +optional
+	Attempts OperationAttempts `json:"attempts,omitempty"`
+}

@@ -1,0 +1,139 @@
+// Package validation checks catalog objects before they are stored. Every error names the
+// field and the rule it breaks; no error repeats a value that may be secret.
+package validation
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+)
+
+// maxExternalIDLength bounds OSB ids; the OSB API recommends at most 255 characters.
+const maxExternalIDLength = 255
+
+// externalIDPattern allows the RFC 3986 unreserved characters, which need no escaping in
+// OSB URLs.
+var externalIDPattern = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
+
+// validateExternalID checks an OSB instance or binding id chosen by a user.
+func validateExternalID(id string, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	switch {
+	case id == "":
+		allErrs = append(allErrs, field.Required(fldPath, "the server sets it on create when empty"))
+	case len(id) > maxExternalIDLength:
+		allErrs = append(allErrs, field.TooLong(fldPath, "", maxExternalIDLength))
+	case !externalIDPattern.MatchString(id):
+		allErrs = append(allErrs, field.Invalid(fldPath, id, "must contain only letters, digits, '.', '_', '~' and '-'"))
+	}
+	return allErrs
+}
+
+// validateDNSSubdomainName checks a reference to another object by name.
+func validateDNSSubdomainName(name string, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	if name == "" {
+		return append(allErrs, field.Required(fldPath, ""))
+	}
+	for _, msg := range utilvalidation.IsDNS1123Subdomain(name) {
+		allErrs = append(allErrs, field.Invalid(fldPath, name, msg))
+	}
+	return allErrs
+}
+
+// validateJSONObject checks that raw parameters or schemas hold a JSON object.
+func validateJSONObject(raw *runtime.RawExtension, fldPath *field.Path) field.ErrorList {
+	if raw == nil {
+		return nil
+	}
+	data := bytes.TrimSpace(raw.Raw)
+	if len(data) == 0 {
+		if raw.Object != nil {
+			return nil
+		}
+		return field.ErrorList{field.Required(fldPath, "must be a JSON object; omit the field instead of leaving it empty")}
+	}
+	if data[0] != '{' || !json.Valid(data) {
+		return field.ErrorList{field.Invalid(fldPath, "<value omitted>", "must be a JSON object")}
+	}
+	return nil
+}
+
+// validateParametersFrom checks that every entry names a complete source.
+func validateParametersFrom(sources []sc.ParametersFromSource, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	for i, src := range sources {
+		idxPath := fldPath.Index(i)
+		if src.SecretKeyRef == nil {
+			allErrs = append(allErrs, field.Required(idxPath.Child("secretKeyRef"), "each entry must name a source"))
+			continue
+		}
+		allErrs = append(allErrs, validateDNSSubdomainName(src.SecretKeyRef.Name, idxPath.Child("secretKeyRef", "name"))...)
+		allErrs = append(allErrs, validateSecretKey(src.SecretKeyRef.Key, idxPath.Child("secretKeyRef", "key"))...)
+	}
+	return allErrs
+}
+
+// validateSecretKey checks a key of a Secret's data.
+func validateSecretKey(key string, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	if key == "" {
+		return append(allErrs, field.Required(fldPath, ""))
+	}
+	for _, msg := range utilvalidation.IsConfigMapKey(key) {
+		allErrs = append(allErrs, field.Invalid(fldPath, key, msg))
+	}
+	return allErrs
+}
+
+// validateCounterUpdate checks that a user-incremented counter never goes down.
+func validateCounterUpdate(newValue, oldValue int64, fldPath *field.Path) field.ErrorList {
+	if newValue < oldValue {
+		return field.ErrorList{field.Invalid(fldPath, newValue, "must not decrease")}
+	}
+	return nil
+}
+
+// validateNonNegative checks a counter.
+func validateNonNegative(value int64, fldPath *field.Path) field.ErrorList {
+	return apimachineryvalidation.ValidateNonnegativeField(value, fldPath)
+}
+
+// validateConditions checks the standard conditions of a status.
+func validateConditions(conditions []metav1.Condition, fldPath *field.Path) field.ErrorList {
+	return metav1validation.ValidateConditions(conditions, fldPath)
+}
+
+// secretLookingKeys are parameter names that usually hold secrets.
+var secretLookingKeys = regexp.MustCompile(`(?i)(password|passwd|secret|token|credential|private[-_]?key|api[-_]?key)`)
+
+// ParametersWarnings warns about inline parameters whose names suggest a secret value:
+// inline parameters are stored and shown in plain text.
+func ParametersWarnings(raw *runtime.RawExtension, fldPath *field.Path) []string {
+	if raw == nil || len(raw.Raw) == 0 {
+		return nil
+	}
+	var params map[string]json.RawMessage
+	if err := json.Unmarshal(raw.Raw, &params); err != nil {
+		return nil
+	}
+	var warnings []string
+	for key := range params {
+		if secretLookingKeys.MatchString(key) {
+			warnings = append(warnings, fmt.Sprintf("%s: %q looks like a secret; inline parameters are shown in plain text, use parametersFrom with a Secret instead", fldPath.Key(key), key))
+		}
+	}
+	sort.Strings(warnings)
+	return warnings
+}

@@ -1,0 +1,123 @@
+// Package apiserver assembles the catalog's API server: the scheme, and the
+// servicecatalog.k8s.io group with the storage of each resource.
+package apiserver
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	brokerstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterservicebroker/storage"
+	classstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceclass/storage"
+	planstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceplan/storage"
+	bindingstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding/storage"
+	instancestorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/serviceinstance/storage"
+)
+
+var (
+	// Scheme knows every type the server serves.
+	Scheme = runtime.NewScheme()
+	// Codecs encode and decode the served types.
+	Codecs = serializer.NewCodecFactory(Scheme)
+)
+
+func init() {
+	install.Install(Scheme)
+	// Options types such as ListOptions are registered in the unversioned "v1" group.
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
+	Scheme.AddUnversionedTypes(unversioned,
+		&metav1.Status{},
+		&metav1.APIVersions{},
+		&metav1.APIGroupList{},
+		&metav1.APIGroup{},
+		&metav1.APIResourceList{},
+	)
+}
+
+// Config is the configuration of the catalog API server.
+type Config struct {
+	// GenericConfig configures the generic API server machinery.
+	GenericConfig *genericapiserver.RecommendedConfig
+}
+
+type completedConfig struct {
+	GenericConfig genericapiserver.CompletedConfig
+}
+
+// CompletedConfig is a Config with every default filled in; only Complete makes one.
+type CompletedConfig struct {
+	*completedConfig
+}
+
+// Server is the catalog API server.
+type Server struct {
+	// GenericAPIServer serves the API.
+	GenericAPIServer *genericapiserver.GenericAPIServer
+}
+
+// Complete fills in the defaults of the configuration.
+func (c *Config) Complete() CompletedConfig {
+	return CompletedConfig{&completedConfig{GenericConfig: c.GenericConfig.Complete()}}
+}
+
+// New builds the server and installs the servicecatalog.k8s.io group.
+func (c CompletedConfig) New() (*Server, error) {
+	generic, err := c.GenericConfig.New("service-catalog-apiserver", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return nil, err
+	}
+	storage, err := c.storage()
+	if err != nil {
+		return nil, err
+	}
+	group := genericapiserver.NewDefaultAPIGroupInfo(sc.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = storage
+	if err := generic.InstallAPIGroup(&group); err != nil {
+		return nil, err
+	}
+	return &Server{GenericAPIServer: generic}, nil
+}
+
+// storage builds the storage of every resource and its status subresource.
+func (c CompletedConfig) storage() (map[string]rest.Storage, error) {
+	getter := c.GenericConfig.RESTOptionsGetter
+	storage := map[string]rest.Storage{}
+
+	brokers, brokerStatus, err := brokerstorage.NewREST(Scheme, getter)
+	if err != nil {
+		return nil, err
+	}
+	storage["clusterservicebrokers"], storage["clusterservicebrokers/status"] = brokers, brokerStatus
+
+	classes, classStatus, err := classstorage.NewREST(Scheme, getter)
+	if err != nil {
+		return nil, err
+	}
+	storage["clusterserviceclasses"], storage["clusterserviceclasses/status"] = classes, classStatus
+
+	plans, planStatus, err := planstorage.NewREST(Scheme, getter)
+	if err != nil {
+		return nil, err
+	}
+	storage["clusterserviceplans"], storage["clusterserviceplans/status"] = plans, planStatus
+
+	instances, instanceStatus, err := instancestorage.NewREST(Scheme, getter)
+	if err != nil {
+		return nil, err
+	}
+	storage["serviceinstances"], storage["serviceinstances/status"] = instances, instanceStatus
+
+	bindings, bindingStatus, err := bindingstorage.NewREST(Scheme, getter)
+	if err != nil {
+		return nil, err
+	}
+	storage["servicebindings"], storage["servicebindings/status"] = bindings, bindingStatus
+	return storage, nil
+}

@@ -1,0 +1,187 @@
+package printers
+
+import (
+	"strconv"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+)
+
+func column(name, description string) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: "string", Description: description}
+}
+
+func wideColumn(name, typ, description string) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: typ, Description: description, Priority: 1}
+}
+
+var statusColumn = column("Status", "Ready when the object is in the state its spec asks for; otherwise the reason of its Ready condition.")
+
+// Status is the Status column of an object: "Ready" when its Ready condition is True,
+// otherwise that condition's reason, "Deleting" while it is being deleted without one,
+// and "Pending" before the controller has looked at it.
+func Status(conditions []metav1.Condition, deleting bool) string {
+	ready := meta.FindStatusCondition(conditions, sc.ConditionReady)
+	switch {
+	case ready == nil && deleting:
+		return "Deleting"
+	case ready == nil:
+		return "Pending"
+	case ready.Status == metav1.ConditionTrue:
+		return "Ready"
+	case ready.Reason != "":
+		return ready.Reason
+	default:
+		return "NotReady"
+	}
+}
+
+// NewClusterServiceBrokerTableConvertor prints brokers: URL, Status; wide: classes and
+// plans published, last catalog fetch.
+func NewClusterServiceBrokerTableConvertor() *TableConvertor {
+	return NewTableConvertor([]metav1.TableColumnDefinition{
+		column("URL", "The broker's base URL."),
+		statusColumn,
+		wideColumn("Classes", "integer", "Offerings published from the last catalog."),
+		wideColumn("Plans", "integer", "Plans published from the last catalog."),
+		wideColumn("Last-Fetch", "string", "When the catalog was last fetched."),
+	}, func(obj runtime.Object) ([]interface{}, error) {
+		b, ok := obj.(*sc.ClusterServiceBroker)
+		if !ok {
+			return nil, unexpected(obj)
+		}
+		lastFetch := "<never>"
+		if t := b.Status.LastCatalogRetrievalTime; t != nil {
+			lastFetch = t.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		return []interface{}{
+			b.Spec.URL,
+			Status(b.Status.Conditions, b.DeletionTimestamp != nil),
+			int64(b.Status.ServiceClassCount),
+			int64(b.Status.ServicePlanCount),
+			lastFetch,
+		}, nil
+	})
+}
+
+// NewClusterServiceClassTableConvertor prints classes: External-Name, Broker; wide:
+// bindable, plan-updatable, whether the broker still offers it, description.
+func NewClusterServiceClassTableConvertor() *TableConvertor {
+	return NewTableConvertor([]metav1.TableColumnDefinition{
+		column("External-Name", "The offering's name in the broker's catalog."),
+		column("Broker", "The broker offering it."),
+		wideColumn("Bindable", "boolean", "Whether instances can be bound by default."),
+		wideColumn("Plan-Updatable", "boolean", "Whether instances can change plan by default."),
+		wideColumn("Removed", "boolean", "Whether the broker no longer offers it."),
+		wideColumn("Description", "string", "The broker's description."),
+	}, func(obj runtime.Object) ([]interface{}, error) {
+		c, ok := obj.(*sc.ClusterServiceClass)
+		if !ok {
+			return nil, unexpected(obj)
+		}
+		return []interface{}{
+			c.Spec.ExternalName,
+			c.Spec.ClusterServiceBrokerName,
+			c.Spec.Bindable,
+			c.Spec.PlanUpdatable,
+			c.Status.RemovedFromBrokerCatalog,
+			c.Spec.Description,
+		}, nil
+	})
+}
+
+// NewClusterServicePlanTableConvertor prints plans: External-Name, Broker, Class; wide:
+// free, whether the broker still offers it, description.
+func NewClusterServicePlanTableConvertor() *TableConvertor {
+	return NewTableConvertor([]metav1.TableColumnDefinition{
+		column("External-Name", "The plan's name in the broker's catalog."),
+		column("Broker", "The broker offering it."),
+		column("Class", "The ClusterServiceClass it belongs to."),
+		wideColumn("Free", "boolean", "Whether the plan costs nothing."),
+		wideColumn("Removed", "boolean", "Whether the broker no longer offers it."),
+		wideColumn("Description", "string", "The broker's description."),
+	}, func(obj runtime.Object) ([]interface{}, error) {
+		p, ok := obj.(*sc.ClusterServicePlan)
+		if !ok {
+			return nil, unexpected(obj)
+		}
+		return []interface{}{
+			p.Spec.ExternalName,
+			p.Spec.ClusterServiceBrokerName,
+			p.Spec.ClusterServiceClassRef.Name,
+			p.Spec.Free,
+			p.Status.RemovedFromBrokerCatalog,
+			p.Spec.Description,
+		}, nil
+	})
+}
+
+// NewServiceInstanceTableConvertor prints instances: Class, Plan, Status; wide: broker,
+// external ID, dashboard URL.
+func NewServiceInstanceTableConvertor() *TableConvertor {
+	return NewTableConvertor([]metav1.TableColumnDefinition{
+		column("Class", "The class as the spec names it."),
+		column("Plan", "The plan as the spec names it."),
+		statusColumn,
+		wideColumn("Broker", "string", "The broker offering the resolved class."),
+		wideColumn("External-ID", "string", "The instance_id at the broker."),
+		wideColumn("Dashboard", "string", "The broker's dashboard URL for the instance."),
+	}, func(obj runtime.Object) ([]interface{}, error) {
+		i, ok := obj.(*sc.ServiceInstance)
+		if !ok {
+			return nil, unexpected(obj)
+		}
+		class, plan := specifiedClassAndPlan(&i.Spec.PlanReference)
+		return []interface{}{
+			class,
+			plan,
+			Status(i.Status.Conditions, i.DeletionTimestamp != nil),
+			i.Status.ClusterServiceBrokerName,
+			i.Spec.ExternalID,
+			i.Status.DashboardURL,
+		}, nil
+	})
+}
+
+// specifiedClassAndPlan returns the class and plan the way the user named them.
+func specifiedClassAndPlan(r *sc.PlanReference) (string, string) {
+	switch {
+	case r.ClusterServiceClassExternalName != "":
+		return r.ClusterServiceClassExternalName, r.ClusterServicePlanExternalName
+	case r.ClusterServiceClassExternalID != "":
+		return r.ClusterServiceClassExternalID, r.ClusterServicePlanExternalID
+	default:
+		return r.ClusterServiceClassName, r.ClusterServicePlanName
+	}
+}
+
+// NewServiceBindingTableConvertor prints bindings: Service-Instance, Secret-Name, Status;
+// wide: external ID, generation last acted on.
+func NewServiceBindingTableConvertor() *TableConvertor {
+	return NewTableConvertor([]metav1.TableColumnDefinition{
+		column("Service-Instance", "The ServiceInstance it binds to."),
+		column("Secret-Name", "The Secret receiving the credentials."),
+		statusColumn,
+		wideColumn("External-ID", "string", "The binding_id at the broker."),
+		wideColumn("Observed", "string", "Generation the controller last acted on, of the current one."),
+	}, func(obj runtime.Object) ([]interface{}, error) {
+		b, ok := obj.(*sc.ServiceBinding)
+		if !ok {
+			return nil, unexpected(obj)
+		}
+		secretName := b.Spec.SecretName
+		if secretName == "" {
+			secretName = b.Name
+		}
+		return []interface{}{
+			b.Spec.InstanceRef.Name,
+			secretName,
+			Status(b.Status.Conditions, b.DeletionTimestamp != nil),
+			b.Spec.ExternalID,
+			strconv.FormatInt(b.Status.ObservedGeneration, 10) + "/" + strconv.FormatInt(b.Generation, 10),
+		}, nil
+	})
+}

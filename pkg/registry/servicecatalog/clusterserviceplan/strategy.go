@@ -1,0 +1,122 @@
+// Package clusterserviceplan holds the rules for writing ClusterServicePlans.
+package clusterserviceplan
+
+import (
+	"context"
+	"fmt"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/storage/names"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+)
+
+// strategy governs creates, updates and deletes of plans.
+type strategy struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+}
+
+// statusStrategy governs writes to the status subresource of plans.
+type statusStrategy struct {
+	strategy
+}
+
+// NewStrategy returns the strategy for plans.
+func NewStrategy(typer runtime.ObjectTyper) registry.Strategy {
+	return strategy{typer, names.SimpleNameGenerator}
+}
+
+// NewStatusStrategy returns the strategy for the status subresource of plans.
+func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
+	return statusStrategy{strategy{typer, names.SimpleNameGenerator}}
+}
+
+// NamespaceScoped is false: plans are cluster-wide.
+func (strategy) NamespaceScoped() bool { return false }
+
+// GetResetFields returns the fields a write to the main resource cannot set.
+func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return registry.MainResetFields()
+}
+
+// PrepareForCreate clears the status and starts the generation.
+func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
+	plan := obj.(*sc.ClusterServicePlan)
+	plan.Status = sc.ClusterServicePlanStatus{}
+	plan.Generation = 1
+}
+
+// PrepareForUpdate keeps the status and bumps the generation when the spec changes.
+func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	newObj, oldObj := obj.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan)
+	newObj.Status = oldObj.Status
+	if !apiequality.Semantic.DeepEqual(newObj.Spec, oldObj.Spec) {
+		newObj.Generation = oldObj.Generation + 1
+	}
+}
+
+// Validate checks a new plan.
+func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+	return validation.ValidateClusterServicePlan(obj.(*sc.ClusterServicePlan))
+}
+
+// WarningsOnCreate returns no warnings.
+func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string { return nil }
+
+// Canonicalize does nothing: plans have a single representation.
+func (strategy) Canonicalize(obj runtime.Object) {}
+
+// AllowCreateOnUpdate is false: plans are created with POST or server-side apply.
+func (strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
+
+// AllowUnconditionalUpdate is true: updates need no resourceVersion.
+func (strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
+
+// ValidateUpdate checks a change to a plan.
+func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateClusterServicePlanUpdate(obj.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan))
+}
+
+// WarningsOnUpdate returns no warnings.
+func (strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string { return nil }
+
+// GetResetFields returns the fields a status write cannot set.
+func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return registry.StatusResetFields()
+}
+
+// PrepareForUpdate keeps everything but the status.
+func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	newObj, oldObj := obj.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan)
+	newObj.Spec = oldObj.Spec
+	metav1.ResetObjectMetaForStatus(&newObj.ObjectMeta, &oldObj.ObjectMeta)
+}
+
+// ValidateUpdate checks a change to a plan's status.
+func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateClusterServicePlanStatusUpdate(obj.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan))
+}
+
+// GetAttrs returns the labels and selectable fields of a plan.
+func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	plan, ok := obj.(*sc.ClusterServicePlan)
+	if !ok {
+		return nil, nil, fmt.Errorf("not a ClusterServicePlan: %T", obj)
+	}
+	return plan.Labels, generic.AddObjectMetaFieldsSet(fields.Set{
+		"spec.externalName":                plan.Spec.ExternalName,
+		"spec.externalID":                  plan.Spec.ExternalID,
+		"spec.clusterServiceBrokerName":    plan.Spec.ClusterServiceBrokerName,
+		"spec.clusterServiceClassRef.name": plan.Spec.ClusterServiceClassRef.Name,
+	}, &plan.ObjectMeta, false), nil
+}

@@ -1,0 +1,48 @@
+// Package storage stores ServiceBindings in etcd.
+package storage
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/printers"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+)
+
+// REST serves ServiceBindings.
+type REST struct {
+	*genericregistry.Store
+}
+
+var (
+	_ rest.ShortNamesProvider = &REST{}
+	_ rest.CategoriesProvider = &REST{}
+)
+
+// NewREST returns the storage of bindings and of their status subresource.
+func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*REST, *registry.StatusREST, error) {
+	store, statusStore, err := registry.NewStores(optsGetter, registry.StoreConfig{
+		Resource:         sc.Resource("servicebindings"),
+		SingularResource: sc.Resource("servicebinding"),
+		NewFunc:          func() runtime.Object { return &sc.ServiceBinding{} },
+		NewListFunc:      func() runtime.Object { return &sc.ServiceBindingList{} },
+		Strategy:         servicebinding.NewStrategy(scheme),
+		StatusStrategy:   servicebinding.NewStatusStrategy(scheme),
+		GetAttrs:         servicebinding.GetAttrs,
+		TableConvertor:   printers.NewServiceBindingTableConvertor(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &REST{store}, registry.NewStatusREST(statusStore), nil
+}
+
+// ShortNames returns the short name kubectl accepts for bindings.
+func (r *REST) ShortNames() []string { return []string{"sb"} }
+
+// Categories puts bindings in the servicecatalog category.
+func (r *REST) Categories() []string { return []string{"servicecatalog"} }

@@ -1,0 +1,158 @@
+// Package servicebinding holds the rules for writing ServiceBindings.
+package servicebinding
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/registry/generic"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/storage/names"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+)
+
+// strategy governs creates, updates and deletes of bindings.
+type strategy struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+}
+
+// statusStrategy governs writes to the status subresource of bindings.
+type statusStrategy struct {
+	strategy
+}
+
+var _ rest.RESTGracefulDeleteStrategy = strategy{}
+
+// NewStrategy returns the strategy for bindings.
+func NewStrategy(typer runtime.ObjectTyper) registry.Strategy {
+	return strategy{typer, names.SimpleNameGenerator}
+}
+
+// NewStatusStrategy returns the strategy for the status subresource of bindings.
+func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
+	return statusStrategy{strategy{typer, names.SimpleNameGenerator}}
+}
+
+// NamespaceScoped is true: bindings live in a namespace.
+func (strategy) NamespaceScoped() bool { return true }
+
+// GetResetFields returns the fields a write to the main resource cannot set.
+func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return registry.MainResetFields("userInfo")
+}
+
+// PrepareForCreate clears the status, starts the generation, adds the finalizer, picks
+// the broker binding_id when none is given, names the Secret and records who asked.
+func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
+	binding := obj.(*sc.ServiceBinding)
+	binding.Status = sc.ServiceBindingStatus{UnbindStatus: sc.ServiceBindingUnbindStatusNotRequired}
+	binding.Generation = 1
+	registry.AddFinalizer(&binding.ObjectMeta)
+	if binding.Spec.ExternalID == "" {
+		binding.Spec.ExternalID = uuid.NewString()
+	}
+	if binding.Spec.SecretName == "" {
+		binding.Spec.SecretName = binding.Name
+	}
+	binding.Spec.UserInfo = registry.UserInfoFromContext(ctx)
+}
+
+// PrepareForUpdate keeps the status and the server-set fields. When the spec changes it
+// bumps the generation and records who changed it (validation then refuses the change).
+func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	newBinding, oldBinding := obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding)
+	newBinding.Status = oldBinding.Status
+	// A client replacing the object from its original manifest omits what the server set.
+	if newBinding.Spec.ExternalID == "" {
+		newBinding.Spec.ExternalID = oldBinding.Spec.ExternalID
+	}
+	if newBinding.Spec.SecretName == "" {
+		newBinding.Spec.SecretName = oldBinding.Spec.SecretName
+	}
+	newBinding.Spec.UserInfo = oldBinding.Spec.UserInfo
+	if !apiequality.Semantic.DeepEqual(newBinding.Spec, oldBinding.Spec) {
+		newBinding.Generation = oldBinding.Generation + 1
+		newBinding.Spec.UserInfo = registry.UserInfoFromContext(ctx)
+	}
+}
+
+// CheckGracefulDelete records who deletes the binding, so that the unbind request carries
+// their identity. Bindings are deleted at once; the finalizer holds them until the broker
+// has unbound.
+func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
+	if binding, ok := obj.(*sc.ServiceBinding); ok {
+		if user := registry.UserInfoFromContext(ctx); user != nil {
+			binding.Spec.UserInfo = user
+		}
+	}
+	return false
+}
+
+// Validate checks a new binding.
+func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+	return validation.ValidateServiceBinding(obj.(*sc.ServiceBinding))
+}
+
+// WarningsOnCreate warns about inline parameters that look secret.
+func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
+	return validation.ParametersWarnings(obj.(*sc.ServiceBinding).Spec.Parameters, field.NewPath("spec", "parameters"))
+}
+
+// Canonicalize does nothing: bindings have a single representation.
+func (strategy) Canonicalize(obj runtime.Object) {}
+
+// AllowCreateOnUpdate is false: bindings are created with POST or server-side apply.
+func (strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
+
+// AllowUnconditionalUpdate is true: updates need no resourceVersion.
+func (strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
+
+// ValidateUpdate checks a change to a binding.
+func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateServiceBindingUpdate(obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
+}
+
+// WarningsOnUpdate returns no warnings: the spec cannot change.
+func (strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string { return nil }
+
+// GetResetFields returns the fields a status write cannot set.
+func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return registry.StatusResetFields()
+}
+
+// PrepareForUpdate keeps everything but the status.
+func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+	newBinding, oldBinding := obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding)
+	newBinding.Spec = oldBinding.Spec
+	metav1.ResetObjectMetaForStatus(&newBinding.ObjectMeta, &oldBinding.ObjectMeta)
+}
+
+// ValidateUpdate checks a change to a binding's status.
+func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+	return validation.ValidateServiceBindingStatusUpdate(obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
+}
+
+// GetAttrs returns the labels and selectable fields of a binding.
+func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	binding, ok := obj.(*sc.ServiceBinding)
+	if !ok {
+		return nil, nil, fmt.Errorf("not a ServiceBinding: %T", obj)
+	}
+	return binding.Labels, generic.AddObjectMetaFieldsSet(fields.Set{
+		"spec.externalID":       binding.Spec.ExternalID,
+		"spec.instanceRef.name": binding.Spec.InstanceRef.Name,
+		"spec.secretName":       binding.Spec.SecretName,
+	}, &binding.ObjectMeta, true), nil
+}

@@ -1,0 +1,48 @@
+// Package storage stores ServiceInstances in etcd.
+package storage
+
+import (
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/printers"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/serviceinstance"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+)
+
+// REST serves ServiceInstances.
+type REST struct {
+	*genericregistry.Store
+}
+
+var (
+	_ rest.ShortNamesProvider = &REST{}
+	_ rest.CategoriesProvider = &REST{}
+)
+
+// NewREST returns the storage of instances and of their status subresource.
+func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*REST, *registry.StatusREST, error) {
+	store, statusStore, err := registry.NewStores(optsGetter, registry.StoreConfig{
+		Resource:         sc.Resource("serviceinstances"),
+		SingularResource: sc.Resource("serviceinstance"),
+		NewFunc:          func() runtime.Object { return &sc.ServiceInstance{} },
+		NewListFunc:      func() runtime.Object { return &sc.ServiceInstanceList{} },
+		Strategy:         serviceinstance.NewStrategy(scheme),
+		StatusStrategy:   serviceinstance.NewStatusStrategy(scheme),
+		GetAttrs:         serviceinstance.GetAttrs,
+		TableConvertor:   printers.NewServiceInstanceTableConvertor(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &REST{store}, registry.NewStatusREST(statusStore), nil
+}
+
+// ShortNames returns the short name kubectl accepts for instances.
+func (r *REST) ShortNames() []string { return []string{"si"} }
+
+// Categories puts instances in the servicecatalog category.
+func (r *REST) Categories() []string { return []string{"servicecatalog"} }
