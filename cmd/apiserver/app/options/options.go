@@ -13,8 +13,6 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	"k8s.io/apiserver/pkg/util/compatibility"
-	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
 	netutils "k8s.io/utils/net"
 
@@ -32,6 +30,8 @@ type Options struct {
 	// RecommendedOptions are the generic API server's flags: etcd, serving, delegated
 	// authentication and authorization, admission, audit, features.
 	RecommendedOptions *genericoptions.RecommendedOptions
+	// ServerRun are the generic limits: in-flight requests, request timeouts, shutdown.
+	ServerRun *genericoptions.ServerRunOptions
 	// EmbeddedEtcd configures the etcd run inside the server when no --etcd-servers is given.
 	EmbeddedEtcd EmbeddedEtcdOptions
 	// Standalone replaces delegated authentication with a local admin credential.
@@ -53,6 +53,7 @@ func NewOptions() *Options {
 	o := &Options{
 		RecommendedOptions: genericoptions.NewRecommendedOptions(defaultEtcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		ServerRun:    genericoptions.NewServerRunOptions(),
 		EmbeddedEtcd: EmbeddedEtcdOptions{DataDir: "_output/local/etcd"},
 		Standalone:   StandaloneOptions{KubeconfigPath: "_output/local/catalog.kubeconfig"},
 	}
@@ -67,6 +68,7 @@ func NewOptions() *Options {
 func (o *Options) Flags() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
 	r := o.RecommendedOptions
+	o.ServerRun.AddUniversalFlags(fss.FlagSet("generic"))
 	r.Etcd.AddFlags(fss.FlagSet("etcd"))
 	fs := fss.FlagSet("embedded etcd")
 	fs.StringVar(&o.EmbeddedEtcd.DataDir, "etcd-data-dir", o.EmbeddedEtcd.DataDir,
@@ -90,6 +92,9 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 // Complete adjusts the options to the chosen mode. Standalone mode has no Kubernetes API
 // to delegate to, so it turns off what needs one.
 func (o *Options) Complete() error {
+	if err := o.ServerRun.Complete(); err != nil {
+		return err
+	}
 	if o.Standalone.Enabled {
 		r := o.RecommendedOptions
 		r.Authentication = nil
@@ -113,6 +118,7 @@ func (o *Options) Validate() error {
 		// The embedded etcd's URL is known only once it runs.
 		etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1"}
 	}
+	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, etcd.Validate()...)
 	errs = append(errs, r.SecureServing.Validate()...)
 	errs = append(errs, r.Authentication.Validate()...)
@@ -134,8 +140,15 @@ func (o *Options) embeddedEtcd() bool {
 // Config builds the server configuration. With no --etcd-servers it starts the embedded
 // etcd first; the returned stop function stops it and must be called once the server is
 // done.
-func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error) {
-	stop := func() {}
+func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(), err error) {
+	stop = func() {}
+	defer func() {
+		if err != nil {
+			stop()
+			stop = func() {}
+		}
+	}()
+
 	serving := o.RecommendedOptions.SecureServing
 	if serving.Listener == nil && serving.BindPort == 0 {
 		// Bind now so that the self-signed certificate and the standalone kubeconfig know
@@ -167,23 +180,24 @@ func (o *Options) Config(ctx context.Context) (*apiserver.Config, func(), error)
 	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	cfg.OpenAPIV3Config.Info.Title = "Service Catalog"
 	cfg.OpenAPIV3Config.Info.Version = v1beta1.SchemeGroupVersion.Version
-	cfg.FeatureGate = utilfeature.DefaultFeatureGate
-	cfg.EffectiveVersion = compatibility.DefaultBuildEffectiveVersion()
 
+	if err := o.ServerRun.DefaultAdvertiseAddress(serving.SecureServingOptions); err != nil {
+		return nil, stop, err
+	}
+	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
+		return nil, stop, err
+	}
 	if err := o.RecommendedOptions.ApplyTo(cfg); err != nil {
-		stop()
-		return nil, func() {}, err
+		return nil, stop, err
 	}
 	if o.Standalone.Enabled {
 		url := "https://" + net.JoinHostPort(serving.BindAddress.String(), strconv.Itoa(serving.BindPort))
 		caPEM, err := servingCertificate(serving)
 		if err != nil {
-			stop()
-			return nil, func() {}, err
+			return nil, stop, err
 		}
 		if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
-			stop()
-			return nil, func() {}, err
+			return nil, stop, err
 		}
 	}
 	return &apiserver.Config{GenericConfig: cfg}, stop, nil

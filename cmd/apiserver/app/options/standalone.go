@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/anonymous"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
 	"k8s.io/apiserver/pkg/authentication/request/union"
@@ -74,7 +75,8 @@ func (o *StandaloneOptions) ApplyTo(cfg *genericapiserver.Config, serverURL stri
 		}
 		tokens = append(tokens, bearertoken.New(users))
 	}
-	cfg.Authentication.Authenticator = union.NewFailOnError(union.New(tokens...), anonymous.NewAuthenticator(nil))
+	// Token users get system:authenticated; a wrong token is refused (401), no token is anonymous.
+	cfg.Authentication.Authenticator = union.NewFailOnError(group.NewAuthenticatedGroupAdder(union.New(tokens...)), anonymous.NewAuthenticator(nil))
 
 	healthChecks, err := path.NewAuthorizer([]string{"/healthz", "/readyz", "/livez"})
 	if err != nil {
