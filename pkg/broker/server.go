@@ -1,0 +1,159 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"k8s.io/klog/v2"
+)
+
+// ServerOptions are the settings of the test-broker command.
+type ServerOptions struct {
+	// Address is the IP address to listen on.
+	Address string
+	// Port is the port to listen on; 0 picks a free one.
+	Port int
+	// CatalogPath is a catalog file (YAML or JSON); empty means the demo catalog.
+	CatalogPath string
+	// Username and Password enable basic auth.
+	Username string
+	// Password is the basic-auth password.
+	Password string
+	// BearerToken enables bearer-token auth.
+	BearerToken string
+	// TLSCertFile and TLSKeyFile enable TLS.
+	TLSCertFile string
+	// TLSKeyFile is the TLS private key.
+	TLSKeyFile string
+	// MinAPIVersion is the oldest accepted X-Broker-API-Version.
+	MinAPIVersion string
+	// MaxAPIVersion is the newest accepted X-Broker-API-Version.
+	MaxAPIVersion string
+	// MaxRecordedRequests bounds the request record.
+	MaxRecordedRequests int
+}
+
+// NewServerOptions returns the defaults: 127.0.0.1, a free port, the demo
+// catalog, no auth, API versions 2.13 to 2.17.
+func NewServerOptions() *ServerOptions {
+	return &ServerOptions{
+		Address:             "127.0.0.1",
+		MinAPIVersion:       "2.13",
+		MaxAPIVersion:       "2.17",
+		MaxRecordedRequests: DefaultMaxRecordedRequests,
+	}
+}
+
+// AddFlags registers the options as flags.
+func (o *ServerOptions) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Address, "address", o.Address, "IP address to listen on")
+	fs.IntVar(&o.Port, "port", o.Port, "port to listen on; 0 picks a free port")
+	fs.StringVar(&o.CatalogPath, "catalog", o.CatalogPath, "catalog file (YAML or JSON); empty serves the built-in demo catalog")
+	fs.StringVar(&o.Username, "username", o.Username, "require HTTP basic auth with this user name")
+	fs.StringVar(&o.Password, "password", o.Password, "the basic-auth password")
+	fs.StringVar(&o.BearerToken, "bearer-token", o.BearerToken, "accept this opaque bearer token")
+	fs.StringVar(&o.TLSCertFile, "tls-cert", o.TLSCertFile, "TLS certificate file (PEM); serves HTTPS with --tls-key")
+	fs.StringVar(&o.TLSKeyFile, "tls-key", o.TLSKeyFile, "TLS private key file (PEM)")
+	fs.StringVar(&o.MinAPIVersion, "min-api-version", o.MinAPIVersion, "oldest X-Broker-API-Version accepted")
+	fs.StringVar(&o.MaxAPIVersion, "max-api-version", o.MaxAPIVersion, "newest X-Broker-API-Version accepted")
+	fs.IntVar(&o.MaxRecordedRequests, "max-recorded-requests", o.MaxRecordedRequests, "how many recent requests to keep for /admin/requests; negative disables recording")
+}
+
+// Validate checks the options.
+func (o *ServerOptions) Validate() error {
+	var errs []error
+	if net.ParseIP(o.Address) == nil {
+		errs = append(errs, fmt.Errorf("--address %q is not an IP address", o.Address))
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		errs = append(errs, fmt.Errorf("--port %d is out of range", o.Port))
+	}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if o.Password != "" && o.Username == "" {
+		errs = append(errs, errors.New("--password needs --username"))
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves the broker until ctx is done, then shuts down gracefully. When
+// listening it writes the broker's URL, alone on a line, to stdout.
+func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	var cat *Catalog
+	if o.CatalogPath != "" {
+		var err error
+		if cat, err = LoadCatalog(o.CatalogPath); err != nil {
+			return err
+		}
+	}
+	logger := klog.FromContext(ctx)
+	b, err := New(Options{
+		Catalog: cat, Username: o.Username, Password: o.Password, BearerToken: o.BearerToken,
+		MinAPIVersion: o.MinAPIVersion, MaxAPIVersion: o.MaxAPIVersion, MaxRecordedRequests: o.MaxRecordedRequests,
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(o.Address, strconv.Itoa(o.Port)))
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if o.TLSCertFile != "" {
+		scheme = "https"
+	}
+	url := scheme + "://" + l.Addr().String()
+	srv := &http.Server{
+		Handler:           b,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errCh := make(chan error, 1)
+	go func() {
+		if scheme == "https" {
+			errCh <- srv.ServeTLS(l, o.TLSCertFile, o.TLSKeyFile)
+		} else {
+			errCh <- srv.Serve(l)
+		}
+	}()
+	logger.Info("Test broker listening", "url", url, "catalog", catalogName(o.CatalogPath),
+		"auth", o.Username != "" || o.BearerToken != "")
+	if _, err := fmt.Fprintln(stdout, url); err != nil {
+		logger.Error(err, "Writing the URL to stdout failed")
+	}
+	select {
+	case err := <-errCh:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("Shutting down the test broker")
+	b.Close()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errCh; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func catalogName(path string) string {
+	if path == "" {
+		return "built-in demo"
+	}
+	return path
+}
