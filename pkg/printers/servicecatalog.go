@@ -21,12 +21,13 @@ func wideColumn(name, typ, description string) metav1.TableColumnDefinition {
 var statusColumn = column("Status", "Ready when the object is in the state its spec asks for; otherwise the reason of its Ready condition.")
 
 // Status is the Status column of an object: "Ready" when its Ready condition is True,
-// otherwise that condition's reason, "Deleting" while it is being deleted without one,
-// and "Pending" before the controller has looked at it.
+// otherwise that condition's reason, and "Pending" before the controller has looked at it.
+// While the object is being deleted it is "Deleting", unless its Ready condition is not
+// True and says why (such as a failed deprovision): a deleted object is no longer ready.
 func Status(conditions []metav1.Condition, deleting bool) string {
 	ready := meta.FindStatusCondition(conditions, sc.ConditionReady)
 	switch {
-	case ready == nil && deleting:
+	case deleting && (ready == nil || ready.Status == metav1.ConditionTrue):
 		return "Deleting"
 	case ready == nil:
 		return "Pending"

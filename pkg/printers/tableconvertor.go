@@ -13,31 +13,42 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 )
 
-// RowFunc returns the cells of one object's row, after the name column and before the age
-// column, in the order of the columns it is registered with.
+// RowFunc returns the cells of one object's row, without the name and age columns, in the
+// order of the columns it is registered with.
 type RowFunc func(obj runtime.Object) ([]interface{}, error)
 
 // TableConvertor prints objects of one kind as rows of named columns.
 type TableConvertor struct {
 	columns []metav1.TableColumnDefinition
 	row     RowFunc
+	// ageIndex is the position of the Age cell among the row function's cells.
+	ageIndex int
 }
 
 var _ rest.TableConvertor = &TableConvertor{}
 
-// NewTableConvertor returns a convertor printing Name, the given columns, then Age.
-// Columns with Priority 1 appear only with -o wide.
+// NewTableConvertor returns a convertor printing Name, the given columns and Age. As in
+// kubectl's own tables, Age closes the default columns and the columns with Priority 1,
+// shown only with -o wide, follow it: the given columns must list those last.
 func NewTableConvertor(columns []metav1.TableColumnDefinition, row RowFunc) *TableConvertor {
+	ageIndex := len(columns)
+	for i, c := range columns {
+		if c.Priority > 0 {
+			ageIndex = i
+			break
+		}
+	}
 	all := []metav1.TableColumnDefinition{{
 		Name: "Name", Type: "string", Format: "name",
 		Description: metav1.ObjectMeta{}.SwaggerDoc()["name"],
 	}}
-	all = append(all, columns...)
+	all = append(all, columns[:ageIndex]...)
 	all = append(all, metav1.TableColumnDefinition{
 		Name: "Age", Type: "string",
 		Description: metav1.ObjectMeta{}.SwaggerDoc()["creationTimestamp"],
 	})
-	return &TableConvertor{columns: all, row: row}
+	all = append(all, columns[ageIndex:]...)
+	return &TableConvertor{columns: all, row: row, ageIndex: ageIndex}
 }
 
 // ConvertToTable prints a single object or a list.
@@ -73,10 +84,14 @@ func (c *TableConvertor) ConvertToTable(ctx context.Context, object runtime.Obje
 		if err != nil {
 			return nil, err
 		}
+		if len(cells)+2 != len(c.columns) {
+			return nil, fmt.Errorf("%d cells for %d columns printing %T", len(cells)+2, len(c.columns), obj)
+		}
 		row := make([]interface{}, 0, len(cells)+2)
 		row = append(row, accessor.GetName())
-		row = append(row, cells...)
+		row = append(row, cells[:c.ageIndex]...)
 		row = append(row, age(accessor.GetCreationTimestamp(), now))
+		row = append(row, cells[c.ageIndex:]...)
 		table.Rows = append(table.Rows, metav1.TableRow{Cells: row, Object: runtime.RawExtension{Object: obj}})
 	}
 	return table, nil

@@ -158,6 +158,8 @@ type ServiceInstanceStatus struct {
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.
 type ServiceInstancePropertiesState struct {
+	// ClusterServiceClassExternalID is the service_id sent to the broker.
+	ClusterServiceClassExternalID string
 	// ClusterServicePlanExternalName is the plan's name in the broker's catalog.
 	ClusterServicePlanExternalName string
 	// ClusterServicePlanExternalID is the plan_id sent to the broker.

@@ -2281,6 +2281,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref c
 				Description: "ServiceInstancePropertiesState records the plan and parameters of a request to the broker.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
+					"clusterServiceClassExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "clusterServiceClassExternalID is the service_id sent to the broker.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 					"clusterServicePlanExternalName": {
 						SchemaProps: spec.SchemaProps{
 							Description: "clusterServicePlanExternalName is the plan's name in the broker's catalog.",

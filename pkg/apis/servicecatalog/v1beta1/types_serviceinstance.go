@@ -197,6 +197,9 @@ type ServiceInstanceStatus struct {
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.
 type ServiceInstancePropertiesState struct {
+	// clusterServiceClassExternalID is the service_id sent to the broker.
+	// +optional
+	ClusterServiceClassExternalID string `json:"clusterServiceClassExternalID,omitempty"`
 	// clusterServicePlanExternalName is the plan's name in the broker's catalog.
 	// +optional
 	ClusterServicePlanExternalName string `json:"clusterServicePlanExternalName,omitempty"`

@@ -36,6 +36,10 @@ func validateExternalID(id string, fldPath *field.Path) field.ErrorList {
 		allErrs = append(allErrs, field.TooLong(fldPath, "", maxExternalIDLength))
 	case !externalIDPattern.MatchString(id):
 		allErrs = append(allErrs, field.Invalid(fldPath, id, "must contain only letters, digits, '.', '_', '~' and '-'"))
+	case id == "." || id == "..":
+		// The id is a segment of the broker's URLs (/v2/service_instances/<id>); these two
+		// would be resolved as dot-segments and address another resource.
+		allErrs = append(allErrs, field.Invalid(fldPath, id, `must not be "." or ".."`))
 	}
 	return allErrs
 }

@@ -1,12 +1,12 @@
 package validation
 
 import (
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/util/jsonpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 )
 
 // ValidateServiceBinding checks a new binding.
@@ -29,7 +29,7 @@ func ValidateServiceBindingUpdate(newBinding, oldBinding *sc.ServiceBinding) fie
 	newSpec.UserInfo, oldSpec.UserInfo = nil, nil
 	newSpec.InstanceRef, oldSpec.InstanceRef = oldBinding.Spec.InstanceRef, oldBinding.Spec.InstanceRef
 	newSpec.ExternalID = oldSpec.ExternalID
-	if !apiequality.Semantic.DeepEqual(newSpec, oldSpec) {
+	if !helper.Semantic.DeepEqual(newSpec, oldSpec) {
 		allErrs = append(allErrs, field.Forbidden(specPath, "a binding's spec cannot change; delete the binding and create a new one"))
 	}
 	return allErrs
@@ -88,7 +88,10 @@ func validateSecretTransform(t *sc.SecretTransform, namespace string, fldPath *f
 		p := fldPath.Child("addKey")
 		allErrs = append(allErrs, validateSecretKey(t.AddKey.Key, p.Child("key"))...)
 		values := 0
-		if t.AddKey.Value != nil {
+		// An empty value counts as unset: JSON drops it ("omitempty"), so a binding stored
+		// with value: "" would read back without a value and fail validation on every
+		// later update, finalizer removal included. Use stringValue: "" for an empty key.
+		if len(t.AddKey.Value) > 0 {
 			values++
 		}
 		if t.AddKey.StringValue != nil {

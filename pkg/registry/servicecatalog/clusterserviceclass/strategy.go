@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 )
@@ -60,7 +60,7 @@ func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 	newObj, oldObj := obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass)
 	newObj.Status = oldObj.Status
-	if !apiequality.Semantic.DeepEqual(newObj.Spec, oldObj.Spec) {
+	if !helper.Semantic.DeepEqual(newObj.Spec, oldObj.Spec) {
 		newObj.Generation = oldObj.Generation + 1
 	}
 }

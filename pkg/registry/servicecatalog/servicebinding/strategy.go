@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,6 +17,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 )
@@ -82,7 +82,7 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 		newBinding.Spec.SecretName = oldBinding.Spec.SecretName
 	}
 	newBinding.Spec.UserInfo = oldBinding.Spec.UserInfo
-	if !apiequality.Semantic.DeepEqual(newBinding.Spec, oldBinding.Spec) {
+	if !helper.Semantic.DeepEqual(newBinding.Spec, oldBinding.Spec) {
 		newBinding.Generation = oldBinding.Generation + 1
 		newBinding.Spec.UserInfo = registry.UserInfoFromContext(ctx)
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,6 +17,7 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 )
@@ -79,7 +79,7 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 		newInstance.Spec.UpdateRequests = oldInstance.Spec.UpdateRequests
 	}
 	newInstance.Spec.UserInfo = oldInstance.Spec.UserInfo
-	if !apiequality.Semantic.DeepEqual(newInstance.Spec, oldInstance.Spec) {
+	if !helper.Semantic.DeepEqual(newInstance.Spec, oldInstance.Spec) {
 		newInstance.Generation = oldInstance.Generation + 1
 		newInstance.Spec.UserInfo = registry.UserInfoFromContext(ctx)
 	}

@@ -27,6 +27,8 @@ import (
 //
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.
 type ServiceInstancePropertiesStateApplyConfiguration struct {
+	// clusterServiceClassExternalID is the service_id sent to the broker.
+	ClusterServiceClassExternalID *string `json:"clusterServiceClassExternalID,omitempty"`
 	// clusterServicePlanExternalName is the plan's name in the broker's catalog.
 	ClusterServicePlanExternalName *string `json:"clusterServicePlanExternalName,omitempty"`
 	// clusterServicePlanExternalID is the plan_id sent to the broker.
@@ -40,6 +42,14 @@ type ServiceInstancePropertiesStateApplyConfiguration struct {
 // apply.
 func ServiceInstancePropertiesState() *ServiceInstancePropertiesStateApplyConfiguration {
 	return &ServiceInstancePropertiesStateApplyConfiguration{}
+}
+
+// WithClusterServiceClassExternalID sets the ClusterServiceClassExternalID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ClusterServiceClassExternalID field is set to the value of the last call.
+func (b *ServiceInstancePropertiesStateApplyConfiguration) WithClusterServiceClassExternalID(value string) *ServiceInstancePropertiesStateApplyConfiguration {
+	b.ClusterServiceClassExternalID = &value
+	return b
 }
 
 // WithClusterServicePlanExternalName sets the ClusterServicePlanExternalName field in the declarative configuration to the given value

@@ -65,4 +65,3 @@ func StatusResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 		fieldpath.MakePathOrDie("metadata", "ownerReferences"),
 	)}
 }
-

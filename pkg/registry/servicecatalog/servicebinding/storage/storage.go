@@ -9,8 +9,8 @@ import (
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/printers"
-	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding"
 )
 
 // REST serves ServiceBindings.
