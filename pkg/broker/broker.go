@@ -166,8 +166,23 @@ func (b *Broker) SetCatalog(c *Catalog) {
 }
 
 func (b *Broker) setCatalogLocked(c *Catalog) {
+	oldServices, oldPlans := b.services, b.plans
 	b.catalog = c
 	b.services, b.plans = c.index()
+	// Instances of plans the new catalog no longer lists keep working for update,
+	// deprovision and bind, as platforms expect of brokers: their plans stay known, though
+	// no longer advertised.
+	for _, inst := range b.instances {
+		if _, ok := b.plans[inst.planID]; ok {
+			continue
+		}
+		if ref, ok := oldPlans[inst.planID]; ok {
+			b.plans[inst.planID] = ref
+			if _, ok := b.services[ref.service.ID]; !ok {
+				b.services[ref.service.ID] = oldServices[ref.service.ID]
+			}
+		}
+	}
 	b.faults = map[string]int{}
 }
 

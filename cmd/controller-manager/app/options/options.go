@@ -1,0 +1,226 @@
+// Package options holds the flags of the catalog controller-manager.
+package options
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	cliflag "k8s.io/component-base/cli/flag"
+	componentbaseconfig "k8s.io/component-base/config"
+	configoptions "k8s.io/component-base/config/options"
+
+	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+// Options are the controller-manager's flags.
+type Options struct {
+	Kubeconfig     string
+	CoreKubeconfig string
+	QPS            float32
+	Burst          int
+
+	Controllers     []string
+	BrokerWorkers   int
+	InstanceWorkers int
+	BindingWorkers  int
+	ResyncPeriod    time.Duration
+
+	OSBAPIVersion         string
+	OSBTimeout            time.Duration
+	RetryBackoffBase      time.Duration
+	RetryBackoffMax       time.Duration
+	PollIntervalMin       time.Duration
+	PollIntervalMax       time.Duration
+	MaxPollingDuration    time.Duration
+	DefaultRelistDuration time.Duration
+
+	ClusterIDNamespace string
+	ClusterIDConfigMap string
+
+	LeaderElection componentbaseconfig.LeaderElectionConfiguration
+	HealthAddress  string
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	return &Options{
+		QPS:                   200,
+		Burst:                 400,
+		Controllers:           []string{"*"},
+		BrokerWorkers:         2,
+		InstanceWorkers:       16,
+		BindingWorkers:        16,
+		ResyncPeriod:          10 * time.Minute,
+		OSBAPIVersion:         string(osb.DefaultAPIVersion),
+		OSBTimeout:            60 * time.Second,
+		RetryBackoffBase:      10 * time.Second,
+		RetryBackoffMax:       10 * time.Minute,
+		PollIntervalMin:       time.Second,
+		PollIntervalMax:       time.Minute,
+		MaxPollingDuration:    24 * time.Hour,
+		DefaultRelistDuration: 15 * time.Minute,
+		ClusterIDNamespace:    "service-catalog",
+		ClusterIDConfigMap:    "cluster-info",
+		LeaderElection: componentbaseconfig.LeaderElectionConfiguration{
+			LeaderElect:       true,
+			LeaseDuration:     metaDuration(15 * time.Second),
+			RenewDeadline:     metaDuration(10 * time.Second),
+			RetryPeriod:       metaDuration(2 * time.Second),
+			ResourceLock:      "leases",
+			ResourceName:      "catalog-controller-manager",
+			ResourceNamespace: "service-catalog",
+		},
+		HealthAddress: "127.0.0.1:8080",
+	}
+}
+
+// Flags returns the flags in named sections.
+func (o *Options) Flags() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	fs := fss.FlagSet("APIs")
+	fs.StringVar(&o.Kubeconfig, "kubeconfig", o.Kubeconfig, "Kubeconfig of the servicecatalog.k8s.io API (through the Kubernetes API server). Empty means in-cluster.")
+	fs.StringVar(&o.CoreKubeconfig, "core-kubeconfig", o.CoreKubeconfig, "Kubeconfig of the Kubernetes core API (Secrets, Namespaces, Events, Leases). Empty means --kubeconfig.")
+	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "Client-side requests per second allowed towards each API.")
+	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Client-side burst of requests allowed towards each API.")
+
+	fs = fss.FlagSet("controllers")
+	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(
+		"Control loops to run: '*' for all, a name to add one, '-name' to leave one out. Loops: %s.", strings.Join(config.AllControllers, ", ")))
+	fs.IntVar(&o.BrokerWorkers, "broker-workers", o.BrokerWorkers, "Brokers synced in parallel.")
+	fs.IntVar(&o.InstanceWorkers, "instance-workers", o.InstanceWorkers, "Instances synced in parallel.")
+	fs.IntVar(&o.BindingWorkers, "binding-workers", o.BindingWorkers, "Bindings synced in parallel.")
+	fs.DurationVar(&o.ResyncPeriod, "resync-period", o.ResyncPeriod, "How often every object is looked at again even if nothing changed.")
+
+	fs = fss.FlagSet("open service broker")
+	fs.StringVar(&o.OSBAPIVersion, "osb-api-version", o.OSBAPIVersion, "OSB API version sent to brokers whose spec sets no osbAPIVersion (2.13 to 2.17).")
+	fs.DurationVar(&o.OSBTimeout, "osb-timeout", o.OSBTimeout, "Timeout of each request to a broker. A provision or bind that times out is cleaned up at the broker.")
+	fs.DurationVar(&o.RetryBackoffBase, "retry-backoff-base", o.RetryBackoffBase, "Wait after the first failed broker call of an operation; it doubles with each further failure.")
+	fs.DurationVar(&o.RetryBackoffMax, "retry-backoff-max", o.RetryBackoffMax, "Longest wait between attempts of a failing broker call.")
+	fs.DurationVar(&o.PollIntervalMin, "poll-interval-min", o.PollIntervalMin, "Shortest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
+	fs.DurationVar(&o.PollIntervalMax, "poll-interval-max", o.PollIntervalMax, "Longest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
+	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled when its plan sets no maximum_polling_duration.")
+	fs.DurationVar(&o.DefaultRelistDuration, "default-relist-duration", o.DefaultRelistDuration, "Catalog relist period of brokers that set no relistDuration.")
+	fs.StringVar(&o.ClusterIDNamespace, "cluster-id-namespace", o.ClusterIDNamespace, "Namespace of the ConfigMap holding the cluster ID sent to brokers.")
+	fs.StringVar(&o.ClusterIDConfigMap, "cluster-id-configmap", o.ClusterIDConfigMap, "Name of the ConfigMap holding the cluster ID sent to brokers; created when missing.")
+
+	configoptions.BindLeaderElectionFlags(&o.LeaderElection, fss.FlagSet("leader election"))
+
+	fs = fss.FlagSet("health and metrics")
+	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics; empty serves nothing.")
+	return fss
+}
+
+// Validate reports every invalid flag at once.
+func (o *Options) Validate() error {
+	var errs []error
+	if _, err := o.controllers(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := osb.ParseAPIVersion(o.OSBAPIVersion); err != nil {
+		errs = append(errs, fmt.Errorf("--osb-api-version: %w", err))
+	}
+	for name, d := range map[string]time.Duration{
+		"--osb-timeout": o.OSBTimeout, "--retry-backoff-base": o.RetryBackoffBase, "--retry-backoff-max": o.RetryBackoffMax,
+		"--poll-interval-min": o.PollIntervalMin, "--poll-interval-max": o.PollIntervalMax,
+		"--max-polling-duration": o.MaxPollingDuration, "--default-relist-duration": o.DefaultRelistDuration,
+	} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	for name, n := range map[string]int{"--broker-workers": o.BrokerWorkers, "--instance-workers": o.InstanceWorkers, "--binding-workers": o.BindingWorkers} {
+		if n <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", name))
+		}
+	}
+	if o.ClusterIDNamespace == "" || o.ClusterIDConfigMap == "" {
+		errs = append(errs, fmt.Errorf("--cluster-id-namespace and --cluster-id-configmap are required"))
+	}
+	return utilerrors.NewAggregate(errs)
+}
+
+// controllers expands --controllers into the list of loops to run.
+func (o *Options) controllers() ([]string, error) {
+	var out []string
+	for _, name := range o.Controllers {
+		switch {
+		case name == "*":
+			for _, c := range config.AllControllers {
+				if !slices.Contains(out, c) {
+					out = append(out, c)
+				}
+			}
+		case strings.HasPrefix(name, "-") && slices.Contains(config.AllControllers, name[1:]):
+			out = slices.DeleteFunc(out, func(c string) bool { return c == name[1:] })
+		case slices.Contains(config.AllControllers, name):
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		default:
+			return nil, fmt.Errorf("--controllers: unknown control loop %q (known: %s)", name, strings.Join(config.AllControllers, ", "))
+		}
+	}
+	return out, nil
+}
+
+// Config builds the controller-manager's configuration.
+func (o *Options) Config() (*config.Config, error) {
+	catalog, err := restConfig(o.Kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("--kubeconfig: %w", err)
+	}
+	core := rest.CopyConfig(catalog)
+	if o.CoreKubeconfig != "" {
+		if core, err = restConfig(o.CoreKubeconfig); err != nil {
+			return nil, fmt.Errorf("--core-kubeconfig: %w", err)
+		}
+	}
+	for _, c := range []*rest.Config{catalog, core} {
+		c.QPS, c.Burst = o.QPS, o.Burst
+		c.UserAgent = "service-catalog-controller-manager"
+	}
+	controllers, err := o.controllers()
+	if err != nil {
+		return nil, err
+	}
+	version, err := osb.ParseAPIVersion(o.OSBAPIVersion)
+	if err != nil {
+		return nil, err
+	}
+	return &config.Config{
+		CatalogConfig: catalog,
+		CoreConfig:    core,
+		Controllers:   controllers,
+		Workers: map[string]int{
+			config.BrokerController: o.BrokerWorkers, config.InstanceController: o.InstanceWorkers, config.BindingController: o.BindingWorkers,
+		},
+		ResyncPeriod:          o.ResyncPeriod,
+		OSB:                   config.OSBConfig{APIVersion: version, Timeout: o.OSBTimeout},
+		RetryBackoffBase:      o.RetryBackoffBase,
+		RetryBackoffMax:       o.RetryBackoffMax,
+		PollIntervalMin:       o.PollIntervalMin,
+		PollIntervalMax:       o.PollIntervalMax,
+		MaxPollingDuration:    o.MaxPollingDuration,
+		DefaultRelistDuration: o.DefaultRelistDuration,
+		ClusterIDNamespace:    o.ClusterIDNamespace,
+		ClusterIDConfigMap:    o.ClusterIDConfigMap,
+		LeaderElection:        o.LeaderElection,
+		HealthAddress:         o.HealthAddress,
+	}, nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig == "" {
+		return rest.InClusterConfig()
+	}
+	return clientcmd.BuildConfigFromFlags("", kubeconfig)
+}
+
+func metaDuration(d time.Duration) metav1.Duration { return metav1.Duration{Duration: d} }

@@ -1,0 +1,127 @@
+// Package conditions holds the condition reasons the controllers set, one documented set
+// (docs/conditions.md), and helpers to set conditions without needless writes.
+package conditions
+
+import (
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+)
+
+// Reasons of broker conditions.
+const (
+	// FetchedCatalog: the catalog was fetched and published.
+	FetchedCatalog = "FetchedCatalog"
+	// ErrorFetchingCatalog: the broker could not be reached or answered with an error.
+	ErrorFetchingCatalog = "ErrorFetchingCatalog"
+	// ErrorGettingAuthCredentials: the Secret named in authInfo is missing or incomplete.
+	ErrorGettingAuthCredentials = "ErrorGettingAuthCredentials"
+	// BrokerAuthenticationFailed: the broker answered 401 Unauthorized.
+	BrokerAuthenticationFailed = "BrokerAuthenticationFailed"
+	// BrokerAPIVersionRejected: the broker answered 412 Precondition Failed to the OSB API
+	// version; set spec.osbAPIVersion to one it accepts.
+	BrokerAPIVersionRejected = "BrokerAPIVersionRejected"
+	// ErrorSyncingCatalog: publishing the classes and plans failed.
+	ErrorSyncingCatalog = "ErrorSyncingCatalog"
+	// DeletionBlockedByInstances: the broker is being deleted but instances of its plans
+	// still exist; they must be deleted first.
+	DeletionBlockedByInstances = "DeletionBlockedByInstances"
+)
+
+// Reasons of instance conditions.
+const (
+	// ReferencesNonexistentServiceClass: no class matches the spec.
+	ReferencesNonexistentServiceClass = "ReferencesNonexistentServiceClass"
+	// ReferencesNonexistentServicePlan: no plan of the class matches the spec.
+	ReferencesNonexistentServicePlan = "ReferencesNonexistentServicePlan"
+	// ReferencesNonexistentBroker: the class's broker does not exist.
+	ReferencesNonexistentBroker = "ReferencesNonexistentBroker"
+	// ReferencesRemovedServiceClass: the broker no longer offers the class.
+	ReferencesRemovedServiceClass = "ReferencesRemovedServiceClass"
+	// ReferencesRemovedServicePlan: the broker no longer offers the plan.
+	ReferencesRemovedServicePlan = "ReferencesRemovedServicePlan"
+	// ErrorWithParameters: parametersFrom names a missing Secret or key, a value is not a
+	// JSON object, or a parameter is given twice. Nothing is sent to the broker.
+	ErrorWithParameters = "ErrorWithParameters"
+	// ProvisionRequestInFlight: the provision request is being sent.
+	ProvisionRequestInFlight = "ProvisionRequestInFlight"
+	// Provisioning: the broker is provisioning asynchronously.
+	Provisioning = "Provisioning"
+	// ProvisionedSuccessfully: the broker provisioned the instance.
+	ProvisionedSuccessfully = "ProvisionedSuccessfully"
+	// ProvisionCallFailed: the provision request failed and will be retried.
+	ProvisionCallFailed = "ProvisionCallFailed"
+	// ProvisionFailed: the broker refused the provision request; it is not retried until
+	// the spec changes.
+	ProvisionFailed = "ProvisionFailed"
+	// UpdateRequestInFlight: the update request is being sent.
+	UpdateRequestInFlight = "UpdateRequestInFlight"
+	// Updating: the broker is updating asynchronously.
+	Updating = "Updating"
+	// UpdatedSuccessfully: the broker applied the update.
+	UpdatedSuccessfully = "UpdatedSuccessfully"
+	// UpdateCallFailed: the update request failed and will be retried.
+	UpdateCallFailed = "UpdateCallFailed"
+	// UpdateFailed: the broker refused the update; it is not retried until the spec
+	// changes. The instance keeps its previous plan and parameters.
+	UpdateFailed = "UpdateFailed"
+	// PlanChangeNotAllowed: the current plan cannot be changed to another.
+	PlanChangeNotAllowed = "PlanChangeNotAllowed"
+	// DeprovisionRequestInFlight: the deprovision request is being sent.
+	DeprovisionRequestInFlight = "DeprovisionRequestInFlight"
+	// Deprovisioning: the broker is deprovisioning asynchronously.
+	Deprovisioning = "Deprovisioning"
+	// DeprovisionCallFailed: the deprovision request failed and will be retried.
+	DeprovisionCallFailed = "DeprovisionCallFailed"
+	// DeprovisionBlockedByExistingBindings: bindings to the instance must be deleted first.
+	DeprovisionBlockedByExistingBindings = "DeprovisionBlockedByExistingBindings"
+	// OrphanMitigationInProgress: a failed provision may have left something at the
+	// broker, which is being deleted.
+	OrphanMitigationInProgress = "OrphanMitigationInProgress"
+	// OrphanMitigationSuccessful: what a failed provision may have left was deleted.
+	OrphanMitigationSuccessful = "OrphanMitigationSuccessful"
+	// ErrorPollingLastOperation: polling an asynchronous operation failed; polling goes on.
+	ErrorPollingLastOperation = "ErrorPollingLastOperation"
+	// OperationTimedOut: an asynchronous operation outlasted the plan's maximum polling
+	// duration and counts as failed.
+	OperationTimedOut = "OperationTimedOut"
+	// BrokerBusy: the broker answered ConcurrencyError; the request is retried once the
+	// broker's other operation on the instance finished.
+	BrokerBusy = "BrokerBusy"
+)
+
+// Set sets a condition of an object at the given generation. It returns whether anything
+// changed, so that callers skip writes that would change nothing.
+func Set(conditions *[]metav1.Condition, conditionType string, status metav1.ConditionStatus, reason, message string, generation int64) bool {
+	existing := meta.FindStatusCondition(*conditions, conditionType)
+	if existing != nil && existing.Status == status && existing.Reason == reason &&
+		existing.Message == message && existing.ObservedGeneration == generation {
+		return false
+	}
+	meta.SetStatusCondition(conditions, metav1.Condition{
+		Type: conditionType, Status: status, Reason: reason, Message: message, ObservedGeneration: generation,
+	})
+	return true
+}
+
+// Ready sets the Ready condition.
+func Ready(conditions *[]metav1.Condition, status metav1.ConditionStatus, reason, message string, generation int64) bool {
+	return Set(conditions, v1beta1.ConditionReady, status, reason, message, generation)
+}
+
+// Failed sets the Failed condition to True: the controller stopped retrying.
+func Failed(conditions *[]metav1.Condition, reason, message string, generation int64) bool {
+	return Set(conditions, v1beta1.ConditionFailed, metav1.ConditionTrue, reason, message, generation)
+}
+
+// ClearFailed removes the Failed condition.
+func ClearFailed(conditions *[]metav1.Condition) bool {
+	return meta.RemoveStatusCondition(conditions, v1beta1.ConditionFailed)
+}
+
+// IsFailed tells whether the Failed condition is True for the given generation.
+func IsFailed(conditions []metav1.Condition, generation int64) bool {
+	c := meta.FindStatusCondition(conditions, v1beta1.ConditionFailed)
+	return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == generation
+}
