@@ -128,8 +128,10 @@ func (c *Controller) provisionFailed(ctx context.Context, instance *v1beta1.Serv
 		return c.retryLater(ctx, instance, conditions.ProvisionCallFailed, describe(err)+" (the broker's catalog changed; it is fetched again periodically).")
 	case osb.IsConflict(err), osb.IsMalformedResponse(err):
 		// The broker holds an instance with this id (409), or said it holds one but its
-		// answer is unreadable (200): deleting the instance must deprovision it.
+		// answer is unreadable (200): deleting the instance must deprovision it, with the
+		// ids just sent.
 		status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
+		status.ExternalProperties = status.InProgressProperties
 		return c.fail(ctx, instance, conditions.ProvisionFailed, describe(err)+".")
 	}
 	if code, ok := osb.StatusCode(err); ok && code >= 400 && code < 500 && code != 408 {
