@@ -174,4 +174,3 @@ func kinds(described []string) []string {
 	}
 	return out
 }
-
