@@ -9,10 +9,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/server/healthz"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 	brokerstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterservicebroker/storage"
 	classstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceclass/storage"
 	planstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceplan/storage"
@@ -45,10 +47,15 @@ func init() {
 type Config struct {
 	// GenericConfig configures the generic API server machinery.
 	GenericConfig *genericapiserver.RecommendedConfig
+	// AdmissionInformers, if set, are the catalog informers the admission plugins read,
+	// on the loopback client. The server starts them once it runs and is not ready
+	// before they have synced.
+	AdmissionInformers informers.SharedInformerFactory
 }
 
 type completedConfig struct {
-	GenericConfig genericapiserver.CompletedConfig
+	GenericConfig      genericapiserver.CompletedConfig
+	AdmissionInformers informers.SharedInformerFactory
 }
 
 // CompletedConfig is a Config with every default filled in; only Complete makes one.
@@ -64,7 +71,7 @@ type Server struct {
 
 // Complete fills in the defaults of the configuration.
 func (c *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: c.GenericConfig.Complete()}}
+	return CompletedConfig{&completedConfig{GenericConfig: c.GenericConfig.Complete(), AdmissionInformers: c.AdmissionInformers}}
 }
 
 // New builds the server and installs the servicecatalog.k8s.io group.
@@ -78,11 +85,34 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	group := genericapiserver.NewDefaultAPIGroupInfo(sc.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group.NegotiatedSerializer = withoutProtobuf{Codecs}
 	group.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = storage
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
 	}
+	if err := c.startAdmissionInformers(generic); err != nil {
+		return nil, err
+	}
 	return &Server{GenericAPIServer: generic}, nil
+}
+
+// startAdmissionInformers starts the admission plugins' informers once the server runs
+// (they list and watch the server itself) and keeps /readyz failing until they synced,
+// since the plugins refuse requests before.
+func (c CompletedConfig) startAdmissionInformers(generic *genericapiserver.GenericAPIServer) error {
+	f := c.AdmissionInformers
+	if f == nil {
+		return nil
+	}
+	err := generic.AddPostStartHook("start-catalog-admission-informers", func(ctx genericapiserver.PostStartHookContext) error {
+		f.Start(ctx.Done())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	synced := healthz.NewInformerSyncHealthz(f)
+	return generic.AddReadyzChecks(healthz.NamedCheck("catalog-admission-informer-sync", synced.Check))
 }
 
 // storage builds the storage of every resource and its status subresource.

@@ -68,7 +68,8 @@ func TestUserInfoIsTheAuthenticatedCaller(t *testing.T) {
 	})
 
 	t.Run("ServiceBinding", func(t *testing.T) {
-		binding := framework.Binding(ns, "db-creds", "db")
+		// Not "db": ServiceBindingsLifecycle refuses bindings to an instance being deleted.
+		binding := framework.Binding(ns, "db-creds", "cache")
 		binding.Spec.UserInfo = &v1beta1.UserInfo{Username: "alice"}
 		created, err := bob.ServiceBindings(ns).Create(ctx, binding, metav1.CreateOptions{})
 		if err != nil {

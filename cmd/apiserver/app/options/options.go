@@ -16,9 +16,11 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 	netutils "k8s.io/utils/net"
 
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/apiserver"
 	"github.com/kube-service-catalog/catalog/pkg/embeddedetcd"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 	generatedopenapi "github.com/kube-service-catalog/catalog/pkg/generated/openapi"
 )
 
@@ -57,6 +59,8 @@ func NewOptions() *Options {
 		EmbeddedEtcd: EmbeddedEtcdOptions{DataDir: "_output/local/etcd"},
 		Standalone:   StandaloneOptions{KubeconfigPath: "_output/local/catalog.kubeconfig"},
 	}
+	// Registered here rather than in Complete so that the flag help lists them.
+	addAdmissionPlugins(o.RecommendedOptions.Admission, false)
 	o.RecommendedOptions.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
 	o.RecommendedOptions.SecureServing.BindPort = 8443
 	// The self-signed certificate is kept in memory unless a directory is given.
@@ -90,7 +94,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 }
 
 // Complete adjusts the options to the chosen mode. Standalone mode has no Kubernetes API
-// to delegate to, so it turns off what needs one.
+// to delegate to, so it turns off what needs one; admission keeps only the catalog's
+// plugins that need none.
 func (o *Options) Complete() error {
 	if err := o.ServerRun.Complete(); err != nil {
 		return err
@@ -100,7 +105,7 @@ func (o *Options) Complete() error {
 		r.Authentication = nil
 		r.Authorization = nil
 		r.CoreAPI = nil
-		r.Admission = nil
+		standaloneAdmission(r.Admission)
 		r.Features.EnablePriorityAndFairness = false
 	}
 	return nil
@@ -130,6 +135,9 @@ func (o *Options) Validate() error {
 	errs = append(errs, r.EgressSelector.Validate()...)
 	errs = append(errs, r.Traces.Validate()...)
 	errs = append(errs, o.Standalone.Validate()...)
+	if o.Standalone.Enabled && r.Admission.ConfigFile != "" {
+		errs = append(errs, fmt.Errorf("--admission-control-config-file is not supported with --standalone: its plugins take no configuration"))
+	}
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -187,7 +195,13 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
 		return nil, stop, err
 	}
-	if err := o.RecommendedOptions.ApplyTo(cfg); err != nil {
+	var admissionInformers informers.SharedInformerFactory
+	generic := *o.RecommendedOptions
+	generic.ExtraAdmissionInitializers = newAdmissionInformers(&admissionInformers)
+	if o.Standalone.Enabled {
+		generic.Admission = nil // the generic chain needs a Kubernetes API; built below
+	}
+	if err := generic.ApplyTo(cfg); err != nil {
 		return nil, stop, err
 	}
 	if o.Standalone.Enabled {
@@ -199,8 +213,11 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 		if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
 			return nil, stop, err
 		}
+		if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg.Config, initializer.New(admissionInformers)); err != nil {
+			return nil, stop, err
+		}
 	}
-	return &apiserver.Config{GenericConfig: cfg}, stop, nil
+	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: admissionInformers}, stop, nil
 }
 
 // servingCertificate returns the PEM of the serving certificate chain, which clients of

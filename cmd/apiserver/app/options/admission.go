@@ -1,0 +1,109 @@
+package options
+
+import (
+	"slices"
+
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/admission"
+	admissionmetrics "k8s.io/apiserver/pkg/admission/metrics"
+	"k8s.io/apiserver/pkg/admission/plugin/namespace/lifecycle"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
+	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
+	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
+)
+
+// admissionPlugin is one of the catalog's admission plugins.
+type admissionPlugin struct {
+	name     string
+	register func(*admission.Plugins)
+	// needsCoreAPI is set for plugins that call the Kubernetes API, which standalone
+	// mode does not have.
+	needsCoreAPI bool
+}
+
+// admissionPlugins are the catalog's admission plugins, in the order they run. All are
+// enabled by default.
+var admissionPlugins = []admissionPlugin{
+	{planchange.PluginName, planchange.Register, false},
+	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
+	{externalid.PluginName, externalid.Register, false},
+	{secretaccess.PluginName, secretaccess.Register, true},
+}
+
+// addAdmissionPlugins registers the catalog's plugins (only those that need no Kubernetes
+// API when standalone) and enables them right after NamespaceLifecycle, before the
+// admission policies and webhooks: a request into a missing namespace is refused as such
+// first, and the catalog's cheap local checks refuse bad requests before any webhook is
+// called.
+func addAdmissionPlugins(a *genericoptions.AdmissionOptions, standalone bool) {
+	var names []string
+	for _, p := range admissionPlugins {
+		if standalone && p.needsCoreAPI {
+			continue
+		}
+		p.register(a.Plugins)
+		names = append(names, p.name)
+	}
+	at := slices.Index(a.RecommendedPluginOrder, lifecycle.PluginName) + 1 // 0 without it
+	a.RecommendedPluginOrder = slices.Insert(slices.Clone(a.RecommendedPluginOrder), at, names...)
+}
+
+// standaloneAdmission reduces a to the catalog's plugins that need no Kubernetes API.
+// The generic ones (NamespaceLifecycle, webhooks, admission policies) all read the
+// Kubernetes API.
+func standaloneAdmission(a *genericoptions.AdmissionOptions) {
+	a.Plugins = admission.NewPlugins()
+	a.RecommendedPluginOrder = nil
+	addAdmissionPlugins(a, true)
+}
+
+// newAdmissionInformers returns the RecommendedOptions.ExtraAdmissionInitializers that
+// gives the catalog's admission plugins informers on the loopback client. It records the
+// informer factory in *f, for the server to start.
+func newAdmissionInformers(f *informers.SharedInformerFactory) func(*genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+	return func(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+		client, err := clientset.NewForConfig(c.LoopbackClientConfig)
+		if err != nil {
+			return nil, err
+		}
+		*f = informers.NewSharedInformerFactory(client, 0)
+		return []admission.PluginInitializer{initializer.New(*f)}, nil
+	}
+}
+
+// applyStandaloneAdmission installs the admission chain of standalone mode.
+// AdmissionOptions.ApplyTo cannot build it: it insists on a Kubernetes client for the
+// generic plugins.
+func applyStandaloneAdmission(a *genericoptions.AdmissionOptions, cfg *genericapiserver.Config, initializers ...admission.PluginInitializer) error {
+	names := enabledPlugins(a)
+	noConfig, err := admission.ReadAdmissionConfiguration(names, "", nil)
+	if err != nil {
+		return err
+	}
+	chain, err := a.Plugins.NewFromPlugins(names, noConfig, admission.PluginInitializers(initializers), a.Decorators)
+	if err != nil {
+		return err
+	}
+	cfg.AdmissionControl = admissionmetrics.WithStepMetrics(chain)
+	return nil
+}
+
+// enabledPlugins returns the plugins a enables, in order, as AdmissionOptions.ApplyTo
+// would.
+func enabledPlugins(a *genericoptions.AdmissionOptions) []string {
+	disabled := sets.New(a.DisablePlugins...).Union(a.DefaultOffPlugins).Delete(a.EnablePlugins...)
+	var names []string
+	for _, name := range a.RecommendedPluginOrder {
+		if !disabled.Has(name) {
+			names = append(names, name)
+		}
+	}
+	return names
+}

@@ -1,0 +1,86 @@
+// Package bindinglifecycle holds the ServiceBindingsLifecycle admission plugin: it refuses
+// a new binding to an instance that is being deleted, which the broker is about to
+// deprovision.
+package bindinglifecycle
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apiserver/pkg/admission"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
+	listers "github.com/kube-service-catalog/catalog/pkg/generated/listers/servicecatalog/v1beta1"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "ServiceBindingsLifecycle"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the ServiceBindingsLifecycle admission plugin. A binding to an instance that
+// does not exist is let through: the controller waits for the instance.
+type Plugin struct {
+	*admission.Handler
+	instances listers.ServiceInstanceLister
+}
+
+var (
+	_ admission.ValidationInterface    = &Plugin{}
+	_ initializer.WantsInformerFactory = &Plugin{}
+)
+
+// New returns the plugin; it handles binding creation.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create)}
+}
+
+// SetInformerFactory takes the instance informer.
+func (p *Plugin) SetInformerFactory(f informers.SharedInformerFactory) {
+	instances := f.Servicecatalog().V1beta1().ServiceInstances()
+	p.instances = instances.Lister()
+	p.SetReadyFunc(instances.Informer().HasSynced)
+}
+
+// ValidateInitialization fails until the plugin has its informer.
+func (p *Plugin) ValidateInitialization() error {
+	if p.instances == nil {
+		return fmt.Errorf("%s: missing the instance informer", PluginName)
+	}
+	return nil
+}
+
+// Validate refuses a binding whose instance is being deleted.
+func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if a.GetResource().GroupResource() != sc.Resource("servicebindings") || a.GetSubresource() != "" {
+		return nil
+	}
+	binding, ok := a.GetObject().(*sc.ServiceBinding)
+	if !ok {
+		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
+	}
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
+	}
+	name := binding.Spec.InstanceRef.Name
+	instance, err := p.instances.ServiceInstances(a.GetNamespace()).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	if instance.DeletionTimestamp != nil {
+		return admission.NewForbidden(a, fmt.Errorf("instance %s is being deleted", name))
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+// Package admissiontest helps test the catalog's admission plugins: informers over a fake
+// clientset, plugin initialization, and admission attributes.
+package admissiontest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authentication/user"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
+)
+
+// User is the user of the requests Attributes builds.
+var User = &user.DefaultInfo{Name: "alice", UID: "uid-alice", Groups: []string{"team-a", user.AllAuthenticated},
+	Extra: map[string][]string{"scopes": {"one", "two"}}}
+
+// Initialize gives plugin informers over a fake clientset holding objs (v1beta1 objects)
+// and checks its initialization. Unless started is false, it starts the informers, waits
+// for them to sync, and stops them when the test ends.
+func Initialize(t testing.TB, plugin admission.Interface, started bool, objs ...runtime.Object) {
+	t.Helper()
+	f := informers.NewSharedInformerFactory(fake.NewClientset(objs...), 0)
+	initializer.New(f).Initialize(plugin)
+	if err := admission.ValidateInitialization(plugin); err != nil {
+		t.Fatalf("ValidateInitialization: %v", err)
+	}
+	if !started {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(func() {
+		cancel()
+		f.Shutdown()
+	})
+	f.Start(ctx.Done())
+	for typ, ok := range f.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			t.Fatalf("informer of %v did not sync", typ)
+		}
+	}
+}
+
+// Attributes returns the attributes of a request by User to create (old nil) or update
+// obj, an internal catalog object.
+func Attributes(obj, old runtime.Object) admission.Attributes {
+	return AttributesFor(obj, old, "", User)
+}
+
+// AttributesFor returns the attributes of a request by u to create (old nil) or update
+// obj, or its subresource.
+func AttributesFor(obj, old runtime.Object, subresource string, u user.Info) admission.Attributes {
+	var kind, resource, namespace, name string
+	switch o := obj.(type) {
+	case *sc.ServiceInstance:
+		kind, resource, namespace, name = "ServiceInstance", "serviceinstances", o.Namespace, o.Name
+	case *sc.ServiceBinding:
+		kind, resource, namespace, name = "ServiceBinding", "servicebindings", o.Namespace, o.Name
+	case *sc.ClusterServiceBroker:
+		kind, resource, name = "ClusterServiceBroker", "clusterservicebrokers", o.Name
+	default:
+		panic(fmt.Sprintf("admissiontest: no attributes for %T", obj))
+	}
+	op := admission.Create
+	if old != nil {
+		op = admission.Update
+	}
+	gv := v1beta1.SchemeGroupVersion
+	return admission.NewAttributesRecord(obj, old, gv.WithKind(kind), namespace, name, gv.WithResource(resource),
+		subresource, op, nil, false, u)
+}
+
+// Validate runs plugin's validation on a if the plugin handles its operation.
+func Validate(plugin admission.ValidationInterface, a admission.Attributes) error {
+	if !plugin.Handles(a.GetOperation()) {
+		return nil
+	}
+	return plugin.Validate(context.Background(), a, nil)
+}

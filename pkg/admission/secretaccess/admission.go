@@ -1,0 +1,213 @@
+// Package secretaccess holds the SecretAccessCheck admission plugin: it refuses an
+// instance, binding or broker that names a Secret the requesting user may not read.
+//
+// The controller reads those Secrets on the user's behalf: parametersFrom values go to
+// the broker, addKeysFrom keys go into the binding's Secret, and broker credentials go to
+// the broker's URL. Without this check a user could have the controller copy a Secret
+// they cannot read to a broker or into a Secret they can read.
+//
+// The plugin asks the Kubernetes API with a SubjectAccessReview per Secret, so it needs
+// the core API and does not run in standalone mode. It caches nothing.
+package secretaccess
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	authorizationv1 "k8s.io/api/authorization/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/admission"
+	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/client-go/kubernetes"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "SecretAccessCheck"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the SecretAccessCheck admission plugin.
+//
+// On create every named Secret is checked. On update of an instance or binding only the
+// Secrets the old object did not name are checked; on update of a broker its Secret is
+// checked again whenever the spec changes, since a new URL or CA would send the same
+// credentials elsewhere.
+type Plugin struct {
+	*admission.Handler
+	client kubernetes.Interface
+}
+
+var (
+	_ admission.ValidationInterface                 = &Plugin{}
+	_ genericinitializer.WantsExternalKubeClientSet = &Plugin{}
+)
+
+// New returns the plugin; it handles creates and updates.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update)}
+}
+
+// SetExternalKubeClientSet takes the client of the Kubernetes API.
+func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) {
+	p.client = client
+}
+
+// ValidateInitialization fails until the plugin has a Kubernetes client.
+func (p *Plugin) ValidateInitialization() error {
+	if p.client == nil {
+		return fmt.Errorf("%s: missing the Kubernetes client", PluginName)
+	}
+	return nil
+}
+
+// secretRef is a Secret an object names, and where.
+type secretRef struct {
+	namespace, name string
+	field           *field.Path
+}
+
+// Validate refuses the request unless its user may get every Secret to check.
+func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if a.GetSubresource() != "" {
+		return nil
+	}
+	refs := secretRefsToCheck(a.GetObject(), a.GetOldObject())
+	if len(refs) == 0 {
+		return nil
+	}
+	u := a.GetUserInfo()
+	if u == nil {
+		return admission.NewForbidden(a, fmt.Errorf("no user to check access to Secrets for"))
+	}
+	checked := map[[2]string]bool{}
+	for _, ref := range refs {
+		key := [2]string{ref.namespace, ref.name}
+		if checked[key] {
+			continue
+		}
+		checked[key] = true
+		allowed, err := p.mayGet(ctx, u, ref)
+		if err != nil {
+			return apierrors.NewInternalError(fmt.Errorf("checking access to Secret %s/%s: %w", ref.namespace, ref.name, err))
+		}
+		if !allowed {
+			return admission.NewForbidden(a, fmt.Errorf("%s: user %q cannot get Secret %q in namespace %q",
+				ref.field, u.GetName(), ref.name, ref.namespace))
+		}
+	}
+	return nil
+}
+
+// mayGet asks the Kubernetes API whether u may get the Secret.
+func (p *Plugin) mayGet(ctx context.Context, u user.Info, ref secretRef) (bool, error) {
+	var extra map[string]authorizationv1.ExtraValue
+	if len(u.GetExtra()) > 0 {
+		extra = map[string]authorizationv1.ExtraValue{}
+		for k, v := range u.GetExtra() {
+			extra[k] = v
+		}
+	}
+	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: ref.namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: ref.name,
+		},
+		User: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: extra,
+	}}
+	review, err := p.client.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	if err != nil {
+		return false, err
+	}
+	return review.Status.Allowed, nil
+}
+
+// secretRefsToCheck returns the Secrets obj names that must be checked, given the old
+// object of an update (nil on create).
+func secretRefsToCheck(obj, old runtime.Object) []secretRef {
+	switch o := obj.(type) {
+	case *sc.ServiceInstance:
+		refs := parametersFrom(o.Namespace, o.Spec.ParametersFrom)
+		if old, ok := old.(*sc.ServiceInstance); ok {
+			refs = added(refs, parametersFrom(old.Namespace, old.Spec.ParametersFrom))
+		}
+		return refs
+	case *sc.ServiceBinding:
+		refs := bindingRefs(o)
+		if old, ok := old.(*sc.ServiceBinding); ok {
+			refs = added(refs, bindingRefs(old))
+		}
+		return refs
+	case *sc.ClusterServiceBroker:
+		if old, ok := old.(*sc.ClusterServiceBroker); ok && helper.Semantic.DeepEqual(o.Spec, old.Spec) {
+			return nil
+		}
+		return brokerRefs(o)
+	}
+	return nil
+}
+
+func parametersFrom(namespace string, sources []sc.ParametersFromSource) []secretRef {
+	var refs []secretRef
+	path := field.NewPath("spec", "parametersFrom")
+	for i, s := range sources {
+		if s.SecretKeyRef != nil {
+			refs = append(refs, secretRef{namespace, s.SecretKeyRef.Name, path.Index(i).Child("secretKeyRef", "name")})
+		}
+	}
+	return refs
+}
+
+func bindingRefs(b *sc.ServiceBinding) []secretRef {
+	refs := parametersFrom(b.Namespace, b.Spec.ParametersFrom)
+	path := field.NewPath("spec", "secretTransforms")
+	for i, t := range b.Spec.SecretTransforms {
+		if t.AddKeysFrom != nil && t.AddKeysFrom.SecretRef != nil {
+			// Validation allows only the binding's own namespace.
+			refs = append(refs, secretRef{b.Namespace, t.AddKeysFrom.SecretRef.Name, path.Index(i).Child("addKeysFrom", "secretRef")})
+		}
+	}
+	return refs
+}
+
+func brokerRefs(b *sc.ClusterServiceBroker) []secretRef {
+	auth := b.Spec.AuthInfo
+	if auth == nil {
+		return nil
+	}
+	path := field.NewPath("spec", "authInfo")
+	var refs []secretRef
+	if auth.Basic != nil && auth.Basic.SecretRef != nil {
+		refs = append(refs, secretRef{auth.Basic.SecretRef.Namespace, auth.Basic.SecretRef.Name, path.Child("basic", "secretRef")})
+	}
+	if auth.Bearer != nil && auth.Bearer.SecretRef != nil {
+		refs = append(refs, secretRef{auth.Bearer.SecretRef.Namespace, auth.Bearer.SecretRef.Name, path.Child("bearer", "secretRef")})
+	}
+	return refs
+}
+
+// added returns the references of refs to Secrets that old does not name.
+func added(refs, old []secretRef) []secretRef {
+	had := map[[2]string]bool{}
+	for _, r := range old {
+		had[[2]string{r.namespace, r.name}] = true
+	}
+	var out []secretRef
+	for _, r := range refs {
+		if !had[[2]string{r.namespace, r.name}] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
