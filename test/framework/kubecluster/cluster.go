@@ -98,7 +98,8 @@ type Options struct {
 	// Binaries overrides LocateBinaries.
 	Binaries *Binaries
 	// DisableControllerManager skips kube-controller-manager. Namespaces
-	// then never finish deleting and ownerReference GC does not happen.
+	// then never finish deleting, ownerReference GC does not happen, and
+	// aggregated ClusterRoles do not reach admin, edit and view.
 	DisableControllerManager bool
 	// KubeAPIServerArgs are appended to the kube-apiserver flags (a flag
 	// given again overrides the default).
@@ -581,7 +582,10 @@ func (c *Cluster) startControllerManager(ctx context.Context, extra []string, ti
 		// resources included (found through discovery).
 		// garbagecollector: ownerReferences.
 		// serviceaccount: the "default" ServiceAccount in every namespace.
-		"--controllers=namespace,garbagecollector,serviceaccount",
+		// clusterrole-aggregation: ClusterRoles labelled
+		// rbac.authorization.k8s.io/aggregate-to-{admin,edit,view} fill the
+		// built-in admin, edit and view roles, as in any real cluster.
+		"--controllers=namespace,garbagecollector,serviceaccount,clusterrole-aggregation",
 		"--profiling=false",
 	}
 	args = append(args, extra...)

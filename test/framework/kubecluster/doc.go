@@ -27,6 +27,11 @@
 // call UnregisterAggregatedAPI before stopping the server while the cluster
 // keeps running.
 //
+// StartChild runs such a server, or any other long-running helper, with the
+// same care as the cluster's own processes (own process group, killed with the
+// test process on Linux, output in a log file, stopped by PID);
+// test/framework/catalogstack uses it for the catalog's components.
+//
 // Typical use in an e2e test:
 //
 //	c := kubecluster.Start(t, kubecluster.Options{})

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"time"
 
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
@@ -61,6 +62,9 @@ func NewOptions() *Options {
 	}
 	// Registered here rather than in Complete so that the flag help lists them.
 	addAdmissionPlugins(o.RecommendedOptions.Admission, false)
+	// Open watches (kube-controller-manager keeps some) would otherwise hold a shutdown
+	// for the whole request timeout.
+	o.ServerRun.ShutdownWatchTerminationGracePeriod = 5 * time.Second
 	o.RecommendedOptions.SecureServing.BindAddress = netutils.ParseIPSloppy("127.0.0.1")
 	o.RecommendedOptions.SecureServing.BindPort = 8443
 	// The self-signed certificate is kept in memory unless a directory is given.

@@ -1,0 +1,58 @@
+# The service catalog: an aggregated API server for servicecatalog.k8s.io and the
+# controllers of an Open Service Broker platform.
+#
+#   make run      bring the catalog up locally and print what to type next
+#   make test     every test tier: unit, integration, end-to-end
+#   make verify   generated code, go.mod, formatting and vet are clean
+#   make update   regenerate code and tidy go.mod
+#   make build    build the binaries into _output/bin
+#   make bench    benchmarks that print figures (not part of make test)
+
+SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
+GO ?= go
+BIN_DIR := _output/bin
+COMMANDS := apiserver controller-manager test-broker
+# Unit tests run with the race detector; a tier's timeout bounds a hung test.
+UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... | grep -v /pkg/generated/)
+
+.PHONY: all build test test-unit test-integration test-e2e verify update run kube-binaries bench clean
+
+all: build
+
+build:
+	@mkdir -p $(BIN_DIR)
+	$(GO) build -o $(BIN_DIR)/ $(addprefix ./cmd/,$(COMMANDS))
+
+test: test-unit test-integration test-e2e
+
+test-unit:
+	$(GO) test -race -timeout 10m $(UNIT_PACKAGES)
+
+# The controller tests run a real kube-apiserver, built by kube-binaries.
+test-integration: kube-binaries
+	$(GO) test -timeout 20m ./test/integration/...
+
+test-e2e: kube-binaries
+	$(GO) test -timeout 30m ./test/framework/... ./test/e2e/...
+
+kube-binaries:
+	hack/build-kube-binaries.sh
+
+verify:
+	hack/verify-codegen.sh
+	hack/verify-gomod.sh
+	hack/verify-gofmt.sh
+	$(GO) vet ./...
+
+update:
+	hack/update-codegen.sh
+	$(GO) mod tidy
+
+run: build
+	hack/local-up.sh
+
+bench: kube-binaries
+	hack/bench.sh
+
+clean:
+	rm -rf _output
