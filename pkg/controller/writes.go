@@ -32,6 +32,20 @@ func (w *Writes) Wrote(key cache.ObjectName, resourceVersion string) {
 	w.mu.Unlock()
 }
 
+// Released records that the loop removed an object's last finalizer with a write that
+// returned resourceVersion. The API server then deletes the object and answers with the
+// object as it was before the write, whose resourceVersion is the one the cache may still
+// hold: that copy is stale too, until the deletion reaches the cache.
+func (w *Writes) Released(key cache.ObjectName, resourceVersion string) {
+	rv, err := strconv.ParseUint(resourceVersion, 10, 64)
+	if err != nil {
+		return
+	}
+	w.mu.Lock()
+	w.written[key] = rv + 1
+	w.mu.Unlock()
+}
+
 // Stale tells whether a cached copy, of resourceVersion, is older than the loop's last write
 // of the object. The informer delivers the newer copy soon and queues the key again, so a
 // stale sync can simply stop. Once the cache caught up, the record is dropped.

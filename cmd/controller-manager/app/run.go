@@ -33,6 +33,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller/broker"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
+	"github.com/kube-service-catalog/catalog/pkg/controller/servicebinding"
 	"github.com/kube-service-catalog/catalog/pkg/controller/serviceinstance"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	catalogscheme "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/scheme"
@@ -149,7 +150,22 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 				MaxPollingDuration: cfg.MaxPollingDuration,
 			}, opts))
 		case config.BindingController:
-			// The binding loop comes with the binding lifecycle.
+			loops = append(loops, servicebinding.New(servicebinding.Config{
+				Client:             catalogClient,
+				KubeClient:         kubeClient,
+				Bindings:           sc.ServiceBindings(),
+				Instances:          sc.ServiceInstances(),
+				Classes:            sc.ClusterServiceClasses(),
+				Plans:              sc.ClusterServicePlans(),
+				Brokers:            sc.ClusterServiceBrokers(),
+				Namespaces:         kubeInformers.Core().V1().Namespaces(),
+				BrokerClients:      brokerClients,
+				ClusterID:          clusterID,
+				Recorder:           recorder,
+				Backoff:            backoff,
+				PollInterval:       controller.Backoff{Base: cfg.PollIntervalMin, Max: cfg.PollIntervalMax},
+				MaxPollingDuration: cfg.MaxPollingDuration,
+			}, opts))
 		default:
 			return fmt.Errorf("unknown control loop %q", name)
 		}

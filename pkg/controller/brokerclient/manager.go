@@ -100,6 +100,20 @@ func (m *Manager) ClientFor(ctx context.Context, broker *v1beta1.ClusterServiceB
 	return client, nil
 }
 
+// APIVersion returns the OSB API version the client of a broker speaks: the broker's
+// spec.osbAPIVersion, or the default when it names none or an unsupported one (a client
+// for the latter is refused by ClientFor anyway). Loops use it to decide, before a
+// request, whether the broker can be asked for optional features such as asynchronous
+// bindings.
+func (m *Manager) APIVersion(broker *v1beta1.ClusterServiceBroker) osb.APIVersion {
+	if broker.Spec.OSBAPIVersion != "" {
+		if v, err := osb.ParseAPIVersion(broker.Spec.OSBAPIVersion); err == nil {
+			return v
+		}
+	}
+	return m.opts.APIVersion
+}
+
 // Forget drops the cached client of a broker, e.g. after it answered 401 or was deleted.
 func (m *Manager) Forget(brokerName string) {
 	m.mu.Lock()

@@ -91,6 +91,55 @@ const (
 	BrokerBusy = "BrokerBusy"
 )
 
+// Reasons of binding conditions. Bindings also use ErrorWithParameters,
+// ReferencesNonexistentBroker, ErrorPollingLastOperation, OperationTimedOut, BrokerBusy,
+// OrphanMitigationInProgress and OrphanMitigationSuccessful, with the same meaning.
+const (
+	// ReferencesNonexistentInstance: the instance the binding names does not exist. The
+	// binding waits for it; a deleted binding whose instance is gone cannot be unbound.
+	ReferencesNonexistentInstance = "ReferencesNonexistentInstance"
+	// ErrorInstanceNotReady: the instance is not provisioned, is being changed or deleted,
+	// or is not Ready; the bind request waits until it is.
+	ErrorInstanceNotReady = "ErrorInstanceNotReady"
+	// ErrorNonbindableServiceClass: the instance's plan (or, when the plan does not say,
+	// its class) is not bindable. Nothing is sent to the broker; the binding is Failed.
+	ErrorNonbindableServiceClass = "ErrorNonbindableServiceClass"
+	// ErrorSecretExists: a Secret with the binding's secretName exists and is not
+	// controlled by the binding. It is left untouched; the binding waits until it is gone.
+	ErrorSecretExists = "ErrorSecretExists"
+	// BindRequestInFlight: the bind request is being sent.
+	BindRequestInFlight = "BindRequestInFlight"
+	// Binding: the broker is binding asynchronously.
+	Binding = "Binding"
+	// InjectedBindResult: the broker bound the instance and the credentials are in the
+	// binding's Secret.
+	InjectedBindResult = "InjectedBindResult"
+	// BindCallFailed: the bind request failed and will be retried.
+	BindCallFailed = "BindCallFailed"
+	// BindFailed: the broker refused the bind request, or its asynchronous bind failed; it
+	// is not retried. A binding's spec cannot change: delete it and create a new one.
+	BindFailed = "BindFailed"
+	// FetchingBindingFailed: fetching the credentials of a finished binding (GET binding)
+	// failed and will be retried.
+	FetchingBindingFailed = "FetchingBindingFailed"
+	// BindResultLost: the broker bound the instance, but the controller lost the
+	// credentials before writing the Secret and the broker cannot hand them out again;
+	// the binding is deleted at the broker and made again.
+	BindResultLost = "BindResultLost"
+	// ErrorInjectingBindResult: the credentials Secret cannot be written. When the
+	// secretTransforms cannot be applied to the broker's credentials, or the credentials
+	// have keys a Secret cannot hold, the binding is Failed; otherwise the write is retried.
+	ErrorInjectingBindResult = "ErrorInjectingBindResult"
+	// UnbindRequestInFlight: the unbind request is being sent.
+	UnbindRequestInFlight = "UnbindRequestInFlight"
+	// Unbinding: the broker is unbinding asynchronously.
+	Unbinding = "Unbinding"
+	// UnbindCallFailed: the unbind request failed and will be retried.
+	UnbindCallFailed = "UnbindCallFailed"
+	// UnboundSuccessfully: the broker deleted the binding (an event; the object then goes).
+	UnboundSuccessfully = "UnboundSuccessfully"
+)
+
 // Set sets a condition of an object at the given generation. It returns whether anything
 // changed, so that callers skip writes that would change nothing.
 func Set(conditions *[]metav1.Condition, conditionType string, status metav1.ConditionStatus, reason, message string, generation int64) bool {

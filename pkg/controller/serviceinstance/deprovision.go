@@ -183,6 +183,12 @@ func (c *Controller) removeFinalizer(ctx context.Context, instance *v1beta1.Serv
 	}
 	// The object is gone, or goes once other finalizers are removed; either way the cache
 	// must not make the loop call the broker again.
-	c.writes.Wrote(cache.MetaObjectToName(instance), updated.ResourceVersion)
+	// Without finalizers the object is deleted and the answer carries the resourceVersion
+	// the cache may still hold.
+	if len(updated.Finalizers) == 0 {
+		c.writes.Released(cache.MetaObjectToName(instance), updated.ResourceVersion)
+	} else {
+		c.writes.Wrote(cache.MetaObjectToName(instance), updated.ResourceVersion)
+	}
 	return nil
 }

@@ -1,0 +1,149 @@
+package servicebinding
+
+import (
+	"fmt"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+// resolved are the objects a binding's request is built from: the instance and the
+// class, plan and broker the instance resolved to.
+type resolved struct {
+	instance *v1beta1.ServiceInstance
+	class    *v1beta1.ClusterServiceClass
+	plan     *v1beta1.ClusterServicePlan
+	broker   *v1beta1.ClusterServiceBroker
+	// known are the ids the broker knows the instance by.
+	known *v1beta1.ServiceInstancePropertiesState
+}
+
+// resolveError says why a binding's instance, or what the instance uses, cannot be used.
+type resolveError struct {
+	reason, message string
+}
+
+func (e *resolveError) Error() string { return e.message }
+
+// resolve finds the binding's instance and the class, plan and broker the instance
+// resolved to. The class and plan may be missing when only the broker ids are needed
+// (unbind); then they are nil.
+func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error) {
+	name := binding.Spec.InstanceRef.Name
+	instance, err := c.cfg.Instances.Lister().ServiceInstances(binding.Namespace).Get(name)
+	if apierrors.IsNotFound(err) {
+		return nil, &resolveError{conditions.ReferencesNonexistentInstance,
+			fmt.Sprintf("The instance %q does not exist.", name)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := &resolved{instance: instance}
+	r.known = instance.Status.ExternalProperties
+	if r.known == nil {
+		r.known = instance.Status.InProgressProperties
+	}
+	if ref := instance.Status.ClusterServiceClassRef; ref != nil {
+		if r.class, err = c.cfg.Classes.Lister().Get(ref.Name); err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	if ref := instance.Status.ClusterServicePlanRef; ref != nil {
+		if r.plan, err = c.cfg.Plans.Lister().Get(ref.Name); err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	if brokerName := instance.Status.ClusterServiceBrokerName; brokerName != "" {
+		r.broker, err = c.cfg.Brokers.Lister().Get(brokerName)
+		if apierrors.IsNotFound(err) {
+			return nil, &resolveError{conditions.ReferencesNonexistentBroker,
+				fmt.Sprintf("The broker %q of the instance %q does not exist.", brokerName, name)}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// instanceNotReady says why the instance cannot be bound now, or "" when it can. An
+// instance can be bound when the broker provisioned it, no operation on it is in flight,
+// it is not being deleted and its Ready condition is True. The instance loop does not
+// record instance_usable; a failed update leaves the instance not Ready, which also keeps
+// bindings from an instance the broker marked unusable.
+func instanceNotReady(r *resolved) string {
+	i := r.instance
+	ready := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionReady)
+	switch {
+	case i.DeletionTimestamp != nil:
+		return fmt.Sprintf("The instance %q is being deleted.", i.Name)
+	case i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned:
+		return fmt.Sprintf("The instance %q is not provisioned yet.", i.Name)
+	case i.Status.OrphanMitigationInProgress || i.Status.CurrentOperation != "" || i.Status.AsyncOpInProgress:
+		return fmt.Sprintf("An operation on the instance %q is in progress.", i.Name)
+	case ready == nil || ready.Status != metav1.ConditionTrue:
+		reason := "unknown"
+		if ready != nil {
+			reason = ready.Reason
+		}
+		return fmt.Sprintf("The instance %q is not Ready (%s).", i.Name, reason)
+	case r.known == nil || r.known.ClusterServicePlanExternalID == "" || r.known.ClusterServiceClassExternalID == "" || r.broker == nil:
+		return fmt.Sprintf("The instance %q has no plan at its broker yet.", i.Name)
+	}
+	return ""
+}
+
+// missingCatalogObject says which catalog object of a Ready instance the cache lacks, as
+// an error with its reason, or nil.
+func missingCatalogObject(r *resolved) error {
+	switch {
+	case r.class == nil:
+		return &resolveError{conditions.ReferencesNonexistentServiceClass,
+			fmt.Sprintf("The class of the instance %q does not exist.", r.instance.Name)}
+	case r.plan == nil:
+		return &resolveError{conditions.ReferencesNonexistentServicePlan,
+			fmt.Sprintf("The plan of the instance %q does not exist.", r.instance.Name)}
+	}
+	return nil
+}
+
+// bindable is the effective bindable of the instance's plan: the plan's, else the class's.
+func bindable(class *v1beta1.ClusterServiceClass, plan *v1beta1.ClusterServicePlan) bool {
+	if plan.Spec.Bindable != nil {
+		return *plan.Spec.Bindable
+	}
+	return class.Spec.Bindable
+}
+
+// asyncBindings tells whether bind and unbind may be asynchronous: the credentials of an
+// asynchronous binding can only be fetched with GET binding, which needs a
+// bindings_retrievable offering and API 2.14, as binding last_operation does.
+func (c *Controller) asyncBindings(r *resolved) bool {
+	if r.class == nil || !r.class.Spec.BindingsRetrievable || r.broker == nil {
+		return false
+	}
+	v := c.cfg.BrokerClients.APIVersion(r.broker)
+	return v.Supports(osb.FeatureAsyncBindings) && v.Supports(osb.FeatureGetBinding)
+}
+
+// serviceType is the servicebinding.io "type" of the class's bindings: the first tag
+// that, lowercased, is a DNS label, else the class's external name lowercased if it is
+// one, else the class's object name.
+func serviceType(class *v1beta1.ClusterServiceClass) string {
+	for _, tag := range class.Spec.Tags {
+		if t := strings.ToLower(strings.TrimSpace(tag)); len(validation.IsDNS1123Label(t)) == 0 {
+			return t
+		}
+	}
+	if t := strings.ToLower(class.Spec.ExternalName); len(validation.IsDNS1123Label(t)) == 0 {
+		return t
+	}
+	return class.Name
+}
