@@ -115,6 +115,7 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 		Timeout:    cfg.OSB.Timeout,
 	})
 	backoff := controller.Backoff{Base: cfg.RetryBackoffBase, Max: cfg.RetryBackoffMax}
+	polling := controller.Polling{MinInterval: cfg.PollIntervalMin, MaxInterval: cfg.PollIntervalMax, MaxDuration: cfg.MaxPollingDuration}
 
 	var loops []interface{ Run(context.Context) error }
 	for _, name := range cfg.Controllers {
@@ -134,37 +135,35 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 			}, opts))
 		case config.InstanceController:
 			loops = append(loops, serviceinstance.New(serviceinstance.Config{
-				Client:             catalogClient,
-				KubeClient:         kubeClient,
-				Instances:          sc.ServiceInstances(),
-				Bindings:           sc.ServiceBindings(),
-				Classes:            sc.ClusterServiceClasses(),
-				Plans:              sc.ClusterServicePlans(),
-				Brokers:            sc.ClusterServiceBrokers(),
-				Namespaces:         kubeInformers.Core().V1().Namespaces(),
-				BrokerClients:      brokerClients,
-				ClusterID:          clusterID,
-				Recorder:           recorder,
-				Backoff:            backoff,
-				PollInterval:       controller.Backoff{Base: cfg.PollIntervalMin, Max: cfg.PollIntervalMax},
-				MaxPollingDuration: cfg.MaxPollingDuration,
+				Client:        catalogClient,
+				KubeClient:    kubeClient,
+				Instances:     sc.ServiceInstances(),
+				Bindings:      sc.ServiceBindings(),
+				Classes:       sc.ClusterServiceClasses(),
+				Plans:         sc.ClusterServicePlans(),
+				Brokers:       sc.ClusterServiceBrokers(),
+				Namespaces:    kubeInformers.Core().V1().Namespaces(),
+				BrokerClients: brokerClients,
+				ClusterID:     clusterID,
+				Recorder:      recorder,
+				Backoff:       backoff,
+				Polling:       polling,
 			}, opts))
 		case config.BindingController:
 			loops = append(loops, servicebinding.New(servicebinding.Config{
-				Client:             catalogClient,
-				KubeClient:         kubeClient,
-				Bindings:           sc.ServiceBindings(),
-				Instances:          sc.ServiceInstances(),
-				Classes:            sc.ClusterServiceClasses(),
-				Plans:              sc.ClusterServicePlans(),
-				Brokers:            sc.ClusterServiceBrokers(),
-				Namespaces:         kubeInformers.Core().V1().Namespaces(),
-				BrokerClients:      brokerClients,
-				ClusterID:          clusterID,
-				Recorder:           recorder,
-				Backoff:            backoff,
-				PollInterval:       controller.Backoff{Base: cfg.PollIntervalMin, Max: cfg.PollIntervalMax},
-				MaxPollingDuration: cfg.MaxPollingDuration,
+				Client:        catalogClient,
+				KubeClient:    kubeClient,
+				Bindings:      sc.ServiceBindings(),
+				Instances:     sc.ServiceInstances(),
+				Classes:       sc.ClusterServiceClasses(),
+				Plans:         sc.ClusterServicePlans(),
+				Brokers:       sc.ClusterServiceBrokers(),
+				Namespaces:    kubeInformers.Core().V1().Namespaces(),
+				BrokerClients: brokerClients,
+				ClusterID:     clusterID,
+				Recorder:      recorder,
+				Backoff:       backoff,
+				Polling:       polling,
 			}, opts))
 		default:
 			return fmt.Errorf("unknown control loop %q", name)

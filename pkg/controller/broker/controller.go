@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
@@ -282,18 +281,5 @@ func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterSe
 		}
 	}
 	c.cfg.BrokerClients.Forget(broker.Name)
-	return controller.Result{}, removeFinalizer(ctx, c.cfg.Client, broker)
-}
-
-func removeFinalizer(ctx context.Context, client clientset.Interface, broker *v1beta1.ClusterServiceBroker) error {
-	finalizers := slices.DeleteFunc(slices.Clone(broker.Finalizers), func(f string) bool { return f == v1beta1.FinalizerServiceCatalog })
-	patch, err := controller.FinalizersPatch(broker.ResourceVersion, finalizers)
-	if err != nil {
-		return err
-	}
-	_, err = client.ServicecatalogV1beta1().ClusterServiceBrokers().Patch(ctx, broker.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	return err
+	return controller.Result{}, controller.ReleaseFinalizer(ctx, c.writes, broker, FieldManager, c.cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers().Patch)
 }

@@ -126,12 +126,11 @@ func newFixture(t *testing.T, tweak func(*fixtureObjects)) *fixture {
 		BrokerClients: brokerclient.NewManager(brokerclient.Options{
 			Create: f.osb.CreateFunc(), Secrets: f.kube.CoreV1(), APIVersion: osb.APIVersion2_17,
 		}),
-		ClusterID:          "cluster-id",
-		Recorder:           record.NewFakeRecorder(100),
-		Backoff:            controller.Backoff{Base: time.Minute, Max: time.Hour},
-		PollInterval:       controller.Backoff{Base: time.Second, Max: time.Minute},
-		MaxPollingDuration: time.Hour,
-		Clock:              f.clock,
+		ClusterID: "cluster-id",
+		Recorder:  record.NewFakeRecorder(100),
+		Backoff:   controller.Backoff{Base: time.Minute, Max: time.Hour},
+		Polling:   controller.Polling{MinInterval: time.Second, MaxInterval: time.Minute, MaxDuration: time.Hour},
+		Clock:     f.clock,
 	}, controller.Options{})
 	return f
 }

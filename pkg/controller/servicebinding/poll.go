@@ -117,36 +117,19 @@ func (c *Controller) poll(ctx context.Context, binding *v1beta1.ServiceBinding) 
 	return controller.Result{RequeueAfter: c.pollDelay(binding, resp.RetryAfter)}, nil
 }
 
-// pollDelay is the wait before the next poll: the broker's Retry-After when it sent one,
-// otherwise a tenth of the operation's age within the configured bounds.
+// pollDelay is the wait before the next poll of the binding's operation.
 func (c *Controller) pollDelay(binding *v1beta1.ServiceBinding, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return retryAfter
-	}
-	delay := c.cfg.PollInterval.Base
-	if start := binding.Status.OperationStartTime; start != nil {
-		if d := c.now().Sub(start.Time) / 10; d > delay {
-			delay = d
-		}
-	}
-	if delay > c.cfg.PollInterval.Max {
-		delay = c.cfg.PollInterval.Max
-	}
-	return delay
+	return c.cfg.Polling.Delay(binding.Status.OperationStartTime, c.now(), retryAfter)
 }
 
 // pollingExpired tells whether the operation outlasted the plan's maximum polling
 // duration, or the controller's when the plan sets none.
 func (c *Controller) pollingExpired(binding *v1beta1.ServiceBinding, plan *v1beta1.ClusterServicePlan) bool {
-	start := binding.Status.OperationStartTime
-	if start == nil {
-		return false
+	var limit *metav1.Duration
+	if plan != nil {
+		limit = plan.Spec.MaximumPollingDuration
 	}
-	limit := c.cfg.MaxPollingDuration
-	if plan != nil && plan.Spec.MaximumPollingDuration != nil {
-		limit = plan.Spec.MaximumPollingDuration.Duration
-	}
-	return limit > 0 && c.now().Sub(start.Time) > limit
+	return c.cfg.Polling.Expired(binding.Status.OperationStartTime, c.now(), limit)
 }
 
 func lower(op v1beta1.ServiceBindingOperation) string {

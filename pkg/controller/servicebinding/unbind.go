@@ -7,11 +7,8 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -176,24 +173,6 @@ func (c *Controller) unbound(ctx context.Context, binding *v1beta1.ServiceBindin
 
 // removeFinalizer lets the API server delete the binding.
 func (c *Controller) removeFinalizer(ctx context.Context, binding *v1beta1.ServiceBinding) error {
-	finalizers := slices.DeleteFunc(slices.Clone(binding.Finalizers), func(f string) bool { return f == v1beta1.FinalizerServiceCatalog })
-	patch, err := controller.FinalizersPatch(binding.ResourceVersion, finalizers)
-	if err != nil {
-		return err
-	}
-	updated, err := c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(binding.Namespace).Patch(ctx, binding.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	// The object is gone, or goes once other finalizers are removed; either way the cache
-	// must not make the loop call the broker again.
-	if len(updated.Finalizers) == 0 {
-		c.writes.Released(cache.MetaObjectToName(binding), updated.ResourceVersion)
-	} else {
-		c.writes.Wrote(cache.MetaObjectToName(binding), updated.ResourceVersion)
-	}
-	return nil
+	return controller.ReleaseFinalizer(ctx, c.writes, binding, FieldManager,
+		c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(binding.Namespace).Patch)
 }

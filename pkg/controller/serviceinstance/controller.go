@@ -58,12 +58,8 @@ type Config struct {
 	Recorder record.EventRecorder
 	// Backoff spaces out the attempts of failed broker calls.
 	Backoff controller.Backoff
-	// PollInterval bounds the wait between polls of an asynchronous operation when the
-	// broker sends no Retry-After: it starts at Min and grows with the operation's age up
-	// to Max.
-	PollInterval controller.Backoff
-	// MaxPollingDuration ends polling for plans that set no maximum_polling_duration.
-	MaxPollingDuration time.Duration
+	// Polling paces the polls of asynchronous operations.
+	Polling controller.Polling
 	// Clock tells the time.
 	Clock clock.PassiveClock
 }

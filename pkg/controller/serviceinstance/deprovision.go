@@ -9,8 +9,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -169,26 +167,6 @@ func (c *Controller) deprovisioned(ctx context.Context, instance *v1beta1.Servic
 
 // removeFinalizer lets the API server delete the instance.
 func (c *Controller) removeFinalizer(ctx context.Context, instance *v1beta1.ServiceInstance) error {
-	finalizers := slices.DeleteFunc(slices.Clone(instance.Finalizers), func(f string) bool { return f == v1beta1.FinalizerServiceCatalog })
-	patch, err := controller.FinalizersPatch(instance.ResourceVersion, finalizers)
-	if err != nil {
-		return err
-	}
-	updated, err := c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(instance.Namespace).Patch(ctx, instance.Name, types.MergePatchType, patch, metav1.PatchOptions{FieldManager: FieldManager})
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	// The object is gone, or goes once other finalizers are removed; either way the cache
-	// must not make the loop call the broker again.
-	// Without finalizers the object is deleted and the answer carries the resourceVersion
-	// the cache may still hold.
-	if len(updated.Finalizers) == 0 {
-		c.writes.Released(cache.MetaObjectToName(instance), updated.ResourceVersion)
-	} else {
-		c.writes.Wrote(cache.MetaObjectToName(instance), updated.ResourceVersion)
-	}
-	return nil
+	return controller.ReleaseFinalizer(ctx, c.writes, instance, FieldManager,
+		c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(instance.Namespace).Patch)
 }

@@ -122,39 +122,21 @@ func (c *Controller) poll(ctx context.Context, instance *v1beta1.ServiceInstance
 	return controller.Result{RequeueAfter: c.pollDelay(instance, resp.RetryAfter)}, nil
 }
 
-// pollDelay is the wait before the next poll: the broker's Retry-After when it sent one,
-// otherwise a tenth of the operation's age within the configured bounds, so that short
-// operations are noticed fast and long ones are not polled needlessly often.
+// pollDelay is the wait before the next poll of the instance's operation.
 func (c *Controller) pollDelay(instance *v1beta1.ServiceInstance, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return retryAfter
-	}
-	delay := c.cfg.PollInterval.Base
-	if start := instance.Status.OperationStartTime; start != nil {
-		if d := c.now().Sub(start.Time) / 10; d > delay {
-			delay = d
-		}
-	}
-	if delay > c.cfg.PollInterval.Max {
-		delay = c.cfg.PollInterval.Max
-	}
-	return delay
+	return c.cfg.Polling.Delay(instance.Status.OperationStartTime, c.now(), retryAfter)
 }
 
 // pollingExpired tells whether the operation outlasted the plan's maximum polling
 // duration, or the controller's when the plan sets none.
 func (c *Controller) pollingExpired(instance *v1beta1.ServiceInstance) bool {
-	start := instance.Status.OperationStartTime
-	if start == nil {
-		return false
-	}
-	limit := c.cfg.MaxPollingDuration
+	var limit *metav1.Duration
 	if ref := instance.Status.ClusterServicePlanRef; ref != nil {
-		if plan, err := c.cfg.Plans.Lister().Get(ref.Name); err == nil && plan.Spec.MaximumPollingDuration != nil {
-			limit = plan.Spec.MaximumPollingDuration.Duration
+		if plan, err := c.cfg.Plans.Lister().Get(ref.Name); err == nil {
+			limit = plan.Spec.MaximumPollingDuration
 		}
 	}
-	return limit > 0 && c.now().Sub(start.Time) > limit
+	return c.cfg.Polling.Expired(instance.Status.OperationStartTime, c.now(), limit)
 }
 
 func lower(op v1beta1.ServiceInstanceOperation) string {

@@ -1,0 +1,45 @@
+package controller
+
+import (
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Polling paces the polls of an asynchronous broker operation and says when to give up.
+type Polling struct {
+	// MinInterval and MaxInterval bound the wait between polls when the broker sends no
+	// Retry-After: a tenth of the operation's age, within these bounds, so that short
+	// operations are noticed fast and long ones are not polled needlessly often.
+	MinInterval, MaxInterval time.Duration
+	// MaxDuration ends polling for plans that set no maximum_polling_duration.
+	MaxDuration time.Duration
+}
+
+// Delay is the wait before the next poll of an operation that started at start: the
+// broker's Retry-After when it sent one.
+func (p Polling) Delay(start *metav1.Time, now time.Time, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return retryAfter
+	}
+	delay := p.MinInterval
+	if start != nil {
+		if d := now.Sub(start.Time) / 10; d > delay {
+			delay = d
+		}
+	}
+	return min(delay, p.MaxInterval)
+}
+
+// Expired tells whether an operation that started at start outlasted the plan's maximum
+// polling duration (planLimit, when set) or the controller's; it then counts as failed.
+func (p Polling) Expired(start *metav1.Time, now time.Time, planLimit *metav1.Duration) bool {
+	if start == nil {
+		return false
+	}
+	limit := p.MaxDuration
+	if planLimit != nil {
+		limit = planLimit.Duration
+	}
+	return limit > 0 && now.Sub(start.Time) > limit
+}
