@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
-	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -22,8 +21,7 @@ import (
 
 // strategy governs creates, updates and deletes of classes.
 type strategy struct {
-	runtime.ObjectTyper
-	names.NameGenerator
+	registry.Defaults
 }
 
 // statusStrategy governs writes to the status subresource of classes.
@@ -33,20 +31,12 @@ type statusStrategy struct {
 
 // NewStrategy returns the strategy for classes.
 func NewStrategy(typer runtime.ObjectTyper) registry.Strategy {
-	return strategy{typer, names.SimpleNameGenerator}
+	return strategy{registry.NewDefaults(typer, false)}
 }
 
 // NewStatusStrategy returns the strategy for the status subresource of classes.
 func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
-	return statusStrategy{strategy{typer, names.SimpleNameGenerator}}
-}
-
-// NamespaceScoped is false: classes are cluster-wide.
-func (strategy) NamespaceScoped() bool { return false }
-
-// GetResetFields returns the fields a write to the main resource cannot set.
-func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
-	return registry.MainResetFields()
+	return statusStrategy{strategy{registry.NewDefaults(typer, false)}}
 }
 
 // PrepareForCreate clears the status and starts the generation.
@@ -70,25 +60,10 @@ func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorLis
 	return validation.ValidateClusterServiceClass(obj.(*sc.ClusterServiceClass))
 }
 
-// WarningsOnCreate returns no warnings.
-func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string { return nil }
-
-// Canonicalize does nothing: classes have a single representation.
-func (strategy) Canonicalize(obj runtime.Object) {}
-
-// AllowCreateOnUpdate is false: classes are created with POST or server-side apply.
-func (strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
-
-// AllowUnconditionalUpdate is true: updates need no resourceVersion.
-func (strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
-
 // ValidateUpdate checks a change to a class.
 func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceClassUpdate(obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass))
 }
-
-// WarningsOnUpdate returns no warnings.
-func (strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string { return nil }
 
 // GetResetFields returns the fields a status write cannot set.
 func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {

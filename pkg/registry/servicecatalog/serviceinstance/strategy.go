@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -24,8 +23,7 @@ import (
 
 // strategy governs creates, updates and deletes of instances.
 type strategy struct {
-	runtime.ObjectTyper
-	names.NameGenerator
+	registry.Defaults
 }
 
 // statusStrategy governs writes to the status subresource of instances.
@@ -37,16 +35,13 @@ var _ rest.RESTGracefulDeleteStrategy = strategy{}
 
 // NewStrategy returns the strategy for instances.
 func NewStrategy(typer runtime.ObjectTyper) registry.Strategy {
-	return strategy{typer, names.SimpleNameGenerator}
+	return strategy{registry.NewDefaults(typer, true)}
 }
 
 // NewStatusStrategy returns the strategy for the status subresource of instances.
 func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
-	return statusStrategy{strategy{typer, names.SimpleNameGenerator}}
+	return statusStrategy{strategy{registry.NewDefaults(typer, true)}}
 }
-
-// NamespaceScoped is true: instances live in a namespace.
-func (strategy) NamespaceScoped() bool { return true }
 
 // GetResetFields returns the fields a write to the main resource cannot set.
 func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
@@ -106,15 +101,6 @@ func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorLis
 func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
 	return validation.ParametersWarnings(obj.(*sc.ServiceInstance).Spec.Parameters, field.NewPath("spec", "parameters"))
 }
-
-// Canonicalize does nothing: instances have a single representation.
-func (strategy) Canonicalize(obj runtime.Object) {}
-
-// AllowCreateOnUpdate is false: instances are created with POST or server-side apply.
-func (strategy) AllowCreateOnUpdate(ctx context.Context) bool { return false }
-
-// AllowUnconditionalUpdate is true: updates need no resourceVersion.
-func (strategy) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
 
 // ValidateUpdate checks a change to an instance.
 func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {

@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/storage/names"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -65,3 +67,40 @@ func StatusResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 		fieldpath.MakePathOrDie("metadata", "ownerReferences"),
 	)}
 }
+
+// Defaults implements the strategy methods every catalog kind answers the same way; each
+// kind's strategy embeds it.
+type Defaults struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+	// Namespaced tells whether the kind lives in namespaces.
+	Namespaced bool
+}
+
+// NewDefaults returns the shared part of a strategy.
+func NewDefaults(typer runtime.ObjectTyper, namespaced bool) Defaults {
+	return Defaults{ObjectTyper: typer, NameGenerator: names.SimpleNameGenerator, Namespaced: namespaced}
+}
+
+// NamespaceScoped tells whether objects of the kind live in namespaces.
+func (d Defaults) NamespaceScoped() bool { return d.Namespaced }
+
+// GetResetFields returns the fields a write to the main resource cannot set: the status.
+func (Defaults) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return MainResetFields()
+}
+
+// WarningsOnCreate returns no warnings.
+func (Defaults) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string { return nil }
+
+// WarningsOnUpdate returns no warnings.
+func (Defaults) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string { return nil }
+
+// Canonicalize does nothing: catalog objects have a single representation.
+func (Defaults) Canonicalize(obj runtime.Object) {}
+
+// AllowCreateOnUpdate is false: objects are created with POST or server-side apply.
+func (Defaults) AllowCreateOnUpdate(ctx context.Context) bool { return false }
+
+// AllowUnconditionalUpdate is true: updates need no resourceVersion.
+func (Defaults) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
