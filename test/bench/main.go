@@ -1,0 +1,350 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
+	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
+)
+
+// options are the benchmark's flags.
+type options struct {
+	sections string
+
+	n           int
+	concurrency string
+	rounds      int
+	listReps    int
+	pageSize    int64
+	watchers    int
+	watchEvents int
+
+	instances       int
+	flowConcurrency int
+	doneTimeout     time.Duration
+	probeTimeout    time.Duration
+	kcm             bool
+	cmArgs          string
+
+	profile        bool
+	profileSeconds int
+	profileDir     string
+
+	out     string
+	binDir  string
+	keep    bool
+	timeout time.Duration
+
+	// values are every flag's value, for the report.
+	values map[string]string
+}
+
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.sections, "sections", "1,2,3", "Sections to run (3 needs 2).")
+	fs.IntVar(&o.n, "n", 10000, "Section 1: objects stored per target: 10% at the first concurrency, the rest split evenly over the others.")
+	fs.StringVar(&o.concurrency, "concurrency", "1,16,64", "Section 1: create concurrencies, in order.")
+	fs.IntVar(&o.rounds, "rounds", 3, "Section 1: each concurrency level is split into this many rounds; the targets take turns in every round.")
+	fs.IntVar(&o.listReps, "list-reps", 5, "Section 1: reads of each kind of LIST per target.")
+	fs.Int64Var(&o.pageSize, "page-size", 500, "Section 1: limit of the paginated LIST.")
+	fs.IntVar(&o.watchers, "watchers", 100, "Section 1: watches opened per target.")
+	fs.IntVar(&o.watchEvents, "watch-events", 20, "Section 1: objects created while the watches are open.")
+	fs.IntVar(&o.instances, "instances", 1000, "Sections 2 and 3: instances provisioned, then bound once each.")
+	fs.IntVar(&o.flowConcurrency, "flow-concurrency", 64, "Sections 2 and 3: concurrency of the creates.")
+	fs.DurationVar(&o.doneTimeout, "done-timeout", 3*time.Minute, "Sections 2 and 3: how long to wait for every object to be Ready (or its Secret) after the last create.")
+	fs.DurationVar(&o.probeTimeout, "binding-probe-timeout", 30*time.Second, "Section 3: how long the probe binding may take to get its Secret before section 3 is skipped.")
+	fs.BoolVar(&o.kcm, "kcm", true, "Sections 2 and 3: run kube-controller-manager (garbage collector, namespace and serviceaccount controllers), as in a real cluster.")
+	fs.StringVar(&o.cmArgs, "cm-args", "", "Sections 2 and 3: extra controller-manager flags, space-separated (e.g. \"--instance-workers=32 --kube-api-qps=500\").")
+	fs.BoolVar(&o.profile, "profile", false, "Take CPU profiles of the API servers under load (and heap profiles) into <out>/<timestamp>-profiles.")
+	fs.IntVar(&o.profileSeconds, "profile-seconds", 10, "Length of each CPU profile.")
+	fs.StringVar(&o.out, "out", "_output/bench", "Directory of the JSON reports (relative to the repository root).")
+	fs.StringVar(&o.binDir, "bin-dir", "_output/bench/bin", "Where the catalog's binaries are built (relative to the repository root).")
+	fs.BoolVar(&o.keep, "keep", false, "Keep the run directory (logs, data); it is always kept after errors.")
+	fs.DurationVar(&o.timeout, "timeout", 14*time.Minute, "Give up after this long.")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	o.values = map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { o.values[f.Name] = f.Value.String() })
+	if _, err := o.concurrencies(); err != nil {
+		return nil, err
+	}
+	if o.n < 1 || o.rounds < 1 || o.listReps < 1 || o.pageSize < 1 || o.watchers < 1 || o.watchEvents < 1 || o.instances < 1 || o.flowConcurrency < 1 {
+		return nil, fmt.Errorf("-n, -rounds, -list-reps, -page-size, -watchers, -watch-events, -instances and -flow-concurrency must be positive")
+	}
+	if o.runs(3) && !o.runs(2) {
+		return nil, fmt.Errorf("-sections: section 3 binds the instances of section 2")
+	}
+	root, err := kubecluster.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*string{&o.out, &o.binDir} {
+		if !filepath.IsAbs(*p) {
+			*p = filepath.Join(root, *p)
+		}
+	}
+	return o, nil
+}
+
+// runs reports whether section s is to run.
+func (o *options) runs(s int) bool {
+	for _, f := range strings.Split(o.sections, ",") {
+		if strings.TrimSpace(f) == strconv.Itoa(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// concurrencies parses -concurrency.
+func (o *options) concurrencies() ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(o.concurrency, ",") {
+		c, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || c < 1 {
+			return nil, fmt.Errorf("-concurrency: %q is not a positive number", f)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// levels splits -n over the concurrencies: a tenth to the first (unless it is
+// the only one), the rest evenly over the others.
+func (o *options) levels() []levelSpec {
+	cs, _ := o.concurrencies()
+	if len(cs) == 1 {
+		return []levelSpec{{cs[0], o.n}}
+	}
+	first := o.n / 10
+	rest := split(o.n-first, len(cs)-1)
+	out := []levelSpec{{cs[0], first}}
+	for i, c := range cs[1:] {
+		out = append(out, levelSpec{c, rest[i]})
+	}
+	return out
+}
+
+func main() {
+	opts, err := parseFlags(os.Args[1:], os.Stderr)
+	if err == flag.ErrHelp {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, opts, os.Stdout)
+	stop()
+	os.Exit(code)
+}
+
+// run runs the sections and returns the exit code: 0 when every measurement
+// worked (whether or not the performance targets were met), 1 otherwise.
+func run(ctx context.Context, opts *options, out io.Writer) int {
+	start := time.Now()
+	stamp := start.UTC().Format("20060102T150405Z")
+	ctx, cancel := context.WithTimeout(ctx, opts.timeout)
+	defer cancel()
+	logf := func(format string, a ...any) {
+		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, a...))
+	}
+	rep := &report{
+		Timestamp: start.UTC().Format(time.RFC3339),
+		Status:    "ok",
+		Flags:     opts.values,
+		Machine: machine{
+			CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
+			KubeVersion: kubecluster.KubeVersion, EtcdVersion: kubecluster.EtcdVersion,
+			LoadAvgBefore: loadAvg(),
+		},
+	}
+	rep.Commit, rep.Dirty = gitState()
+	fail := func(err error) {
+		rep.Status = "failed"
+		rep.Errors = append(rep.Errors, err.Error())
+		logf("ERROR: %v", err)
+	}
+	if opts.profile {
+		opts.profileDir = filepath.Join(opts.out, stamp+"-profiles")
+		if err := os.MkdirAll(opts.profileDir, 0o755); err != nil {
+			fail(err)
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "catalog-bench-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	logf("run directory %s (load average %s)", dir, rep.Machine.LoadAvgBefore)
+	e, err := newEnv(ctx, opts, dir, logf)
+	if err != nil {
+		fail(fmt.Errorf("starting the control plane: %w", err))
+	} else {
+		runSections(ctx, e, opts, rep, out, logf)
+		if err := e.close(); err != nil {
+			fail(fmt.Errorf("stopping: %w", err))
+		}
+	}
+	for _, s := range []string{rep.Section1.status(), rep.Section2.status(), rep.Section3.status()} {
+		if s == "failed" {
+			rep.Status = "failed"
+		}
+	}
+	rep.WallSeconds = time.Since(start).Seconds()
+	rep.Machine.LoadAvgAfter = loadAvg()
+
+	path, err := rep.write(opts.out, stamp)
+	if err != nil {
+		fail(fmt.Errorf("writing the report: %w", err))
+	}
+	printSummary := func(w io.Writer) {
+		vs := rep.verdicts()
+		met := 0
+		for _, v := range vs {
+			if v.Status == statusMet {
+				met++
+			}
+		}
+		fmt.Fprintf(w, "\nbench: %d of %d performance targets met; wall time %.0fs; load average %s -> %s; report %s\n",
+			met, len(vs), rep.WallSeconds, rep.Machine.LoadAvgBefore, rep.Machine.LoadAvgAfter, path)
+	}
+	printSummary(out)
+	if rep.Status != "ok" {
+		fmt.Fprintf(os.Stderr, "\nbench: FAILED: some measurements returned errors (run directory kept: %s):\n", dir)
+		for _, msg := range allErrors(rep) {
+			fmt.Fprintln(os.Stderr, "  -", msg)
+		}
+		return 1
+	}
+	if opts.keep {
+		logf("run directory kept: %s", dir)
+	} else if err := os.RemoveAll(dir); err != nil {
+		logf("removing %s: %v", dir, err)
+	}
+	if rep.Section3 != nil && rep.Section3.Status == "skipped" {
+		fmt.Fprintf(out, "bench: no measurement returned errors, but section 3 was skipped: %s; its target is NOT shown as met\n", rep.Section3.Skipped)
+		return 0
+	}
+	fmt.Fprintln(out, "bench: OK (no measurement returned errors)")
+	return 0
+}
+
+// runSections runs the chosen sections, printing each one's table when it
+// ends.
+func runSections(ctx context.Context, e *env, opts *options, rep *report, out io.Writer, logf func(string, ...any)) {
+	if opts.runs(1) {
+		logf("section 1: catalog vs CRD vs raw etcd")
+		rep.Section1 = section1(ctx, e, opts, logf)
+		printSection1(out, rep.Section1)
+	}
+	if !opts.runs(2) {
+		return
+	}
+	logf("sections 2-3: starting the API server, the test broker and the controller manager")
+	setupErr := e.startStack(ctx, "stack-controllers", catalogstack.APIServer, catalogstack.TestBroker, catalogstack.ControllerManager)
+	if setupErr == nil && opts.kcm {
+		setupErr = e.startKCM(ctx)
+	}
+	var f *flowEnv
+	if setupErr == nil {
+		f, setupErr = newFlowEnv(e, opts, logf)
+	}
+	if setupErr != nil {
+		rep.Section2 = &flowResult{Status: "failed", Errors: []string{setupErr.Error()}}
+		printFlow(out, "Section 2: provisioning", "instances", "instance", rep.Section2)
+		if opts.runs(3) {
+			rep.Section3 = &flowResult{Status: "failed", Errors: []string{"not run: section 2 could not start"}}
+			printFlow(out, "Section 3: bindings", "bindings", "binding", rep.Section3)
+		}
+		return
+	}
+	rep.Section2 = section2(ctx, f)
+	printFlow(out, fmt.Sprintf("Section 2: %d instances created at once against the test broker (sync plan)", opts.instances), "instances", "instance", rep.Section2)
+	if !opts.runs(3) {
+		return
+	}
+	if rep.Section2.Status != "ok" {
+		rep.Section3 = &flowResult{Status: "failed", Errors: []string{"not run: section 2 did not provision every instance"}}
+	} else {
+		names := make([]string, opts.instances)
+		for i := range names {
+			names[i] = fmt.Sprintf("si-%04d", i)
+		}
+		rep.Section3 = section3(ctx, f, names)
+	}
+	printFlow(out, fmt.Sprintf("Section 3: %d bindings created at once for the instances of section 2", opts.instances), "bindings", "binding", rep.Section3)
+}
+
+// status is the section's status, "" if it did not run.
+func (r *section1Result) status() string {
+	if r == nil {
+		return ""
+	}
+	return r.Status
+}
+
+// status is the section's status, "" if it did not run.
+func (r *flowResult) status() string {
+	if r == nil {
+		return ""
+	}
+	return r.Status
+}
+
+// allErrors lists every error of the run.
+func allErrors(rep *report) []string {
+	out := append([]string{}, rep.Errors...)
+	if rep.Section1 != nil {
+		for _, e := range rep.Section1.Errors {
+			out = append(out, "section 1: "+e)
+		}
+	}
+	for i, s := range []*flowResult{rep.Section2, rep.Section3} {
+		if s != nil {
+			for _, e := range s.Errors {
+				out = append(out, fmt.Sprintf("section %d: %s", i+2, e))
+			}
+		}
+	}
+	return out
+}
+
+// gitState returns HEAD and whether the work tree has changes.
+func gitState() (string, bool) {
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return "", false
+	}
+	status, _ := exec.Command("git", "status", "--porcelain").Output()
+	return strings.TrimSpace(string(head)), len(strings.TrimSpace(string(status))) > 0
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// The demo catalog's synchronous offering and plan (pkg/broker/democatalog.yaml),
+// which every benchmark instance asks for.
+const (
+	demoClass = "postgresql"
+	demoPlan  = "small"
+)
+
+// parametersSize is the size of the JSON parameters object of every instance.
+const parametersSize = 1024
+
+// benchParameters returns a realistic parameters object that encodes to exactly
+// parametersSize bytes of compact JSON (encoding/json sorts the keys, so the
+// encoding is stable).
+func benchParameters() map[string]any {
+	p := map[string]any{
+		"database":        "orders",
+		"version":         "16",
+		"storageGB":       int64(20),
+		"highlyAvailable": true,
+		"extensions":      []any{"pg_stat_statements", "pgcrypto", "uuid-ossp"},
+	}
+	settings := map[string]any{}
+	p["settings"] = settings
+	p["comment"] = ""
+	for i := 0; ; i++ {
+		key := fmt.Sprintf("setting_%02d", i)
+		settings[key] = "value-" + strings.Repeat("x", 16)
+		if size(p) > parametersSize {
+			delete(settings, key)
+			break
+		}
+	}
+	// Pad the last bytes exactly.
+	p["comment"] = strings.Repeat("c", parametersSize-size(p))
+	if size(p) != parametersSize {
+		panic(fmt.Sprintf("parameters are %d bytes, want %d", size(p), parametersSize))
+	}
+	return p
+}
+
+// mustJSON encodes v, which cannot fail for the benchmark's own values.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// size is the length of v's compact JSON encoding.
+func size(v any) int {
+	return len(mustJSON(v))
+}
+
+// instanceTemplate returns the ServiceInstance every section-1 target stores, as
+// a user writes it (class and plan by external name, a 1 KiB parameters object),
+// in apiVersion group/v1beta1. Name and namespace are set per object.
+func instanceTemplate(group string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": group + "/v1beta1",
+		"kind":       "ServiceInstance",
+		"metadata": map[string]any{
+			"labels": map[string]any{"app.kubernetes.io/part-of": "catalog-bench"},
+		},
+		"spec": map[string]any{
+			"clusterServiceClassExternalName": demoClass,
+			"clusterServicePlanExternalName":  demoPlan,
+			"parameters":                      benchParameters(),
+		},
+	}}
+}
+
+// instanceObject returns a copy of template named namespace/name.
+func instanceObject(template *unstructured.Unstructured, namespace, name string) *unstructured.Unstructured {
+	obj := template.DeepCopy()
+	obj.SetNamespace(namespace)
+	obj.SetName(name)
+	return obj
+}

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+)
+
+// apiTarget stores ServiceInstances through a Kubernetes-style API server with
+// the client-go dynamic client (JSON, no client-side rate limit). Lists are
+// plain HTTP GETs on the same connection pool, timed until the body has been
+// read, so that the client's decoding is not counted.
+type apiTarget struct {
+	name, describe string
+	processName    string
+	pid            func() int
+	gvr            schema.GroupVersionResource
+	namespace      string
+	// warmupNamespace receives Warmup's objects.
+	warmupNamespace string
+
+	template *unstructured.Unstructured
+	client   dynamic.Interface
+	http     *http.Client
+	host     string
+}
+
+// newAPITarget returns a target storing into namespace through the server cfg
+// points at. cfg is copied; its rate limit is removed.
+func newAPITarget(name, describe, processName string, pid func() int, cfg *rest.Config, gvr schema.GroupVersionResource, namespace, warmupNamespace string) (*apiTarget, error) {
+	cfg = unlimited(cfg)
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamic.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	return &apiTarget{
+		name: name, describe: describe, processName: processName, pid: pid,
+		gvr: gvr, namespace: namespace, warmupNamespace: warmupNamespace,
+		template: instanceTemplate(gvr.Group),
+		client:   client,
+		http:     httpClient,
+		host:     strings.TrimSuffix(cfg.Host, "/"),
+	}, nil
+}
+
+// unlimited returns a copy of cfg without client-side rate limiting and
+// without deprecation warnings on stderr.
+func unlimited(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
+	cfg.Timeout = 2 * time.Minute
+	cfg.WarningHandler = rest.NoWarnings{}
+	cfg.UserAgent = "catalog-bench"
+	return cfg
+}
+
+func (t *apiTarget) Name() string     { return t.name }
+func (t *apiTarget) Describe() string { return t.describe }
+
+func (t *apiTarget) Process() (string, int) { return t.processName, t.pid() }
+
+func (t *apiTarget) Warmup(ctx context.Context) error {
+	if _, err := t.List(ctx, mediaJSON); err != nil {
+		return err
+	}
+	res := t.client.Resource(t.gvr).Namespace(t.warmupNamespace)
+	var wg sync.WaitGroup
+	errs := make(chan error, warmupObjects)
+	for i := range warmupObjects {
+		wg.Go(func() {
+			_, err := res.Create(ctx, instanceObject(t.template, t.warmupNamespace, fmt.Sprintf("warmup-%03d", i)), metav1.CreateOptions{})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return fmt.Errorf("warm-up create: %w", err)
+		}
+	}
+	_, err := res.List(ctx, metav1.ListOptions{})
+	return err
+}
+
+func (t *apiTarget) Create(ctx context.Context, name string) error {
+	_, err := t.client.Resource(t.gvr).Namespace(t.namespace).Create(ctx, instanceObject(t.template, t.namespace, name), metav1.CreateOptions{})
+	return err
+}
+
+// listURL is the URL of the target's collection with query q.
+func (t *apiTarget) listURL(q url.Values) string {
+	u := fmt.Sprintf("%s/apis/%s/%s/namespaces/%s/%s", t.host, t.gvr.Group, t.gvr.Version, t.namespace, t.gvr.Resource)
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
+// get sends a GET asking for accept and returns the body, the response's
+// media type and the status.
+func (t *apiTarget) get(ctx context.Context, u, accept string) ([]byte, string, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	req.Header.Set("Accept", accept)
+	req.Header.Set("User-Agent", "catalog-bench")
+	resp, err := t.http.Do(req)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", resp.StatusCode, err
+	}
+	mediaType, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	return body, mediaType, resp.StatusCode, nil
+}
+
+// listPage is the part of a JSON list the benchmark reads.
+type listPage struct {
+	Metadata struct {
+		Continue        string `json:"continue"`
+		ResourceVersion string `json:"resourceVersion"`
+	} `json:"metadata"`
+	Items []json.RawMessage `json:"items"`
+}
+
+func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error) {
+	start := time.Now()
+	body, mediaType, status, err := t.get(ctx, t.listURL(nil), accept)
+	d := time.Since(start)
+	if err != nil {
+		return listResult{}, err
+	}
+	if status == http.StatusNotAcceptable || (status == http.StatusOK && mediaType != accept) {
+		return listResult{}, fmt.Errorf("%w: asked for %s, got HTTP %d %s", errNotServed, accept, status, mediaType)
+	}
+	if status != http.StatusOK {
+		return listResult{}, fmt.Errorf("LIST %s as %s: HTTP %d: %s", t.listURL(nil), accept, status, snippet(body))
+	}
+	res := listResult{Bytes: int64(len(body)), Pages: 1, Duration: d, Items: -1}
+	if accept == mediaJSON {
+		var page listPage
+		if err := json.Unmarshal(body, &page); err != nil {
+			return listResult{}, fmt.Errorf("decoding the list: %w", err)
+		}
+		res.Items = len(page.Items)
+	}
+	return res, nil
+}
+
+func (t *apiTarget) ListPaged(ctx context.Context, limit int64) (listResult, error) {
+	var res listResult
+	start := time.Now()
+	cont := ""
+	for {
+		q := url.Values{"limit": {strconv.FormatInt(limit, 10)}}
+		if cont != "" {
+			q.Set("continue", cont)
+		}
+		body, _, status, err := t.get(ctx, t.listURL(q), mediaJSON)
+		if err != nil {
+			return listResult{}, err
+		}
+		if status != http.StatusOK {
+			return listResult{}, fmt.Errorf("LIST %s: HTTP %d: %s", t.listURL(q), status, snippet(body))
+		}
+		var page listPage
+		if err := json.Unmarshal(body, &page); err != nil {
+			return listResult{}, fmt.Errorf("decoding a page: %w", err)
+		}
+		res.Pages++
+		res.Items += len(page.Items)
+		res.Bytes += int64(len(body))
+		if cont = page.Metadata.Continue; cont == "" {
+			break
+		}
+	}
+	res.Duration = time.Since(start)
+	return res, nil
+}
+
+func (t *apiTarget) Revision(ctx context.Context) (string, error) {
+	list, err := t.client.Resource(t.gvr).Namespace(t.namespace).List(ctx, metav1.ListOptions{Limit: 1})
+	if err != nil {
+		return "", err
+	}
+	return list.GetResourceVersion(), nil
+}
+
+func (t *apiTarget) Watch(ctx context.Context, rev string) (<-chan string, error) {
+	w, err := t.client.Resource(t.gvr).Namespace(t.namespace).Watch(ctx, metav1.ListOptions{ResourceVersion: rev})
+	if err != nil {
+		return nil, err
+	}
+	names := make(chan string, 64)
+	go func() {
+		defer close(names)
+		defer w.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-w.ResultChan():
+				if !ok {
+					return
+				}
+				if ev.Type != watch.Added {
+					continue
+				}
+				if obj, ok := ev.Object.(*unstructured.Unstructured); ok {
+					select {
+					case names <- obj.GetName():
+					case <-ctx.Done():
+						return
+					}
+				}
+			}
+		}
+	}()
+	return names, nil
+}
+
+// snippet shortens a response body for an error message.
+func snippet(b []byte) string {
+	const n = 300
+	if len(b) > n {
+		return string(b[:n]) + "..."
+	}
+	return string(b)
+}
