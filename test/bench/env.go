@@ -81,14 +81,15 @@ func (e *env) startStack(ctx context.Context, name string, components ...catalog
 		return errors.New("a stack runs already")
 	}
 	s, err := catalogstack.StartStack(ctx, catalogstack.Options{
-		Cluster:               e.cluster,
-		Dir:                   filepath.Join(e.dir, name),
-		Components:            components,
-		Binaries:              e.binaries,
-		AdminUser:             adminUser,
-		APIServerArgs:         []string{profilingArg},
-		ControllerManagerArgs: strings.Fields(e.opts.cmArgs),
-		Logf:                  e.logf,
+		Cluster:                 e.cluster,
+		Dir:                     filepath.Join(e.dir, name),
+		Components:              components,
+		Binaries:                e.binaries,
+		AdminUser:               adminUser,
+		APIServerArgs:           []string{profilingArg},
+		ControllerManagerDirect: e.opts.cmDirect,
+		ControllerManagerArgs:   strings.Fields(e.opts.cmArgs),
+		Logf:                    e.logf,
 	})
 	if err != nil {
 		return err

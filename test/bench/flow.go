@@ -121,9 +121,10 @@ func (f *flowEnv) meter() cpuMeter {
 // setup describes the running configuration for the report.
 func (f *flowEnv) setup() map[string]string {
 	return map[string]string{
-		"controllerManagerArgs": strings.TrimSpace("(defaults) " + f.opts.cmArgs),
-		"kubeControllerManager": fmt.Sprint(f.e.kcm != nil),
-		"machine":               "everything on this machine: etcd, kube-apiserver, our API server, the controller manager, the test broker, the benchmark",
+		"controllerManagerArgs":              strings.TrimSpace("(defaults) " + f.opts.cmArgs),
+		"controllerManagerReachesCatalogAPI": map[bool]string{true: "directly", false: "through the aggregator"}[f.opts.cmDirect],
+		"kubeControllerManager":              fmt.Sprint(f.e.kcm != nil),
+		"machine":                            "everything on this machine: etcd, kube-apiserver, our API server, the controller manager, the test broker, the benchmark",
 	}
 }
 

@@ -36,6 +36,7 @@ type options struct {
 	doneTimeout     time.Duration
 	probeTimeout    time.Duration
 	kcm             bool
+	cmDirect        bool
 	cmArgs          string
 
 	profile        bool
@@ -68,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.doneTimeout, "done-timeout", 3*time.Minute, "Sections 2 and 3: how long to wait for every object to be Ready (or its Secret) after the last create.")
 	fs.DurationVar(&o.probeTimeout, "binding-probe-timeout", 30*time.Second, "Section 3: how long the probe binding may take to get its Secret before section 3 is skipped.")
 	fs.BoolVar(&o.kcm, "kcm", true, "Sections 2 and 3: run kube-controller-manager (garbage collector, namespace and serviceaccount controllers), as in a real cluster.")
+	fs.BoolVar(&o.cmDirect, "cm-direct", true, "Sections 2 and 3: the controller manager reaches the catalog API server directly, as a deployment can through its Service, rather than through kube-apiserver's aggregator.")
 	fs.StringVar(&o.cmArgs, "cm-args", "", "Sections 2 and 3: extra controller-manager flags, space-separated (e.g. \"--instance-workers=32 --kube-api-qps=500\").")
 	fs.BoolVar(&o.profile, "profile", false, "Take CPU profiles of the API servers under load (and heap profiles) into <out>/<timestamp>-profiles.")
 	fs.IntVar(&o.profileSeconds, "profile-seconds", 10, "Length of each CPU profile.")

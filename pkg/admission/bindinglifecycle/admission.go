@@ -9,12 +9,12 @@ import (
 	"io"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
-	listers "github.com/kube-service-catalog/catalog/pkg/generated/listers/servicecatalog/v1beta1"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -31,12 +31,12 @@ func Register(plugins *admission.Plugins) {
 // does not exist is let through: the controller waits for the instance.
 type Plugin struct {
 	*admission.Handler
-	instances listers.ServiceInstanceLister
+	client clientset.Interface
 }
 
 var (
-	_ admission.ValidationInterface    = &Plugin{}
-	_ initializer.WantsInformerFactory = &Plugin{}
+	_ admission.ValidationInterface  = &Plugin{}
+	_ initializer.WantsCatalogClient = &Plugin{}
 )
 
 // New returns the plugin; it handles binding creation.
@@ -44,22 +44,21 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
 
-// SetInformerFactory takes the instance informer.
-func (p *Plugin) SetInformerFactory(f informers.SharedInformerFactory) {
-	instances := f.Servicecatalog().V1beta1().ServiceInstances()
-	p.instances = instances.Lister()
-	p.SetReadyFunc(instances.Informer().HasSynced)
+// SetCatalogClient takes the client the instance is read with.
+func (p *Plugin) SetCatalogClient(client clientset.Interface) {
+	p.client = client
 }
 
-// ValidateInitialization fails until the plugin has its informer.
+// ValidateInitialization fails until the plugin has its client.
 func (p *Plugin) ValidateInitialization() error {
-	if p.instances == nil {
-		return fmt.Errorf("%s: missing the instance informer", PluginName)
+	if p.client == nil {
+		return fmt.Errorf("%s: missing the catalog client", PluginName)
 	}
 	return nil
 }
 
-// Validate refuses a binding whose instance is being deleted.
+// Validate refuses a binding whose instance is being deleted. The instance is read from
+// the API server's watch cache, as an informer would have it.
 func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
 	if a.GetResource().GroupResource() != sc.Resource("servicebindings") || a.GetSubresource() != "" {
 		return nil
@@ -68,16 +67,13 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if !ok {
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
 	}
-	if !p.WaitForReady() {
-		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
-	}
 	name := binding.Spec.InstanceRef.Name
-	instance, err := p.instances.ServiceInstances(a.GetNamespace()).Get(name)
+	instance, err := p.client.ServicecatalogV1beta1().ServiceInstances(a.GetNamespace()).Get(ctx, name, metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		return apierrors.NewInternalError(err)
+		return apierrors.NewInternalError(fmt.Errorf("%s: reading instance %s: %w", PluginName, name, err))
 	}
 	if instance.DeletionTimestamp != nil {
 		return admission.NewForbidden(a, fmt.Errorf("instance %s is being deleted", name))

@@ -61,18 +61,8 @@ func TestValidate(t *testing.T) {
 	})
 }
 
-func TestNotReadyUntilSynced(t *testing.T) {
-	t.Parallel()
-	p := New()
-	admissiontest.Initialize(t, p, false)
-	err := admissiontest.Validate(p, admissiontest.Attributes(binding("team-a", "live"), nil))
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "not yet ready") {
-		t.Errorf("got %v, want Forbidden: not yet ready", err)
-	}
-}
-
 func TestValidateInitialization(t *testing.T) {
 	if err := New().ValidateInitialization(); err == nil {
-		t.Error("no error without an informer")
+		t.Error("no error without a client")
 	}
 }

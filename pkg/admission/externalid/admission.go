@@ -5,8 +5,12 @@
 // IDs not unique, a user could copy another tenant's instance ID into an instance of their
 // own and, by deleting it, deprovision the other tenant's instance at the broker.
 //
-// The check reads the informer cache, so two creates racing with the same ID within the
-// cache's lag can both pass; it guards against reuse, not against a concurrent race.
+// Only IDs a user chose are checked: when the spec gives none, the server sets a fresh
+// UUID, which no other object has. The plugin therefore runs in the mutating phase, before
+// the server sets it, and looks the ID up in the API server's watch cache; a later
+// mutating webhook that set spec.externalID would escape the check. Two creates racing
+// with the same ID within the cache's lag can both pass: the check guards against reuse,
+// not against a concurrent race.
 package externalid
 
 import (
@@ -15,14 +19,14 @@ import (
 	"io"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -36,21 +40,14 @@ func Register(plugins *admission.Plugins) {
 }
 
 // Plugin is the ExternalIDUniqueness admission plugin.
-//
-// It runs in the validation phase, after the strategy has set a fresh UUID where the user
-// gave no ID, so every new object is checked; a generated UUID never collides. Checking
-// there rather than in the mutating phase means no later mutating plugin or webhook can
-// set a used ID after the check.
 type Plugin struct {
 	*admission.Handler
-	instances cache.SharedIndexInformer
-	bindings  cache.SharedIndexInformer
-	initErr   error
+	client clientset.Interface
 }
 
 var (
-	_ admission.ValidationInterface    = &Plugin{}
-	_ initializer.WantsInformerFactory = &Plugin{}
+	_ admission.MutationInterface    = &Plugin{}
+	_ initializer.WantsCatalogClient = &Plugin{}
 )
 
 // New returns the plugin; it handles instance and binding creation.
@@ -58,65 +55,81 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
 
-// SetInformerFactory takes the instance and binding informers and indexes them by
-// external ID.
-func (p *Plugin) SetInformerFactory(f informers.SharedInformerFactory) {
-	p.instances = f.Servicecatalog().V1beta1().ServiceInstances().Informer()
-	p.bindings = f.Servicecatalog().V1beta1().ServiceBindings().Informer()
-	p.initErr = initializer.AddIndexes(p.instances, initializer.ByExternalID)
-	if p.initErr == nil {
-		p.initErr = initializer.AddIndexes(p.bindings, initializer.ByExternalID)
-	}
-	instancesSynced, bindingsSynced := p.instances.HasSynced, p.bindings.HasSynced
-	p.SetReadyFunc(func() bool { return instancesSynced() && bindingsSynced() })
+// SetCatalogClient takes the client IDs are looked up with.
+func (p *Plugin) SetCatalogClient(client clientset.Interface) {
+	p.client = client
 }
 
-// ValidateInitialization fails until the plugin has its informers.
+// ValidateInitialization fails until the plugin has its client.
 func (p *Plugin) ValidateInitialization() error {
-	if p.instances == nil || p.bindings == nil {
-		return fmt.Errorf("%s: missing the instance and binding informers", PluginName)
+	if p.client == nil {
+		return fmt.Errorf("%s: missing the catalog client", PluginName)
 	}
-	return p.initErr
+	return nil
 }
 
-// Validate refuses an external ID that another object of the same kind uses, in any
-// namespace. The error does not say which object uses it.
-func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+// Admit refuses an external ID the user chose that another object of the same kind uses,
+// in any namespace. It changes nothing. The error does not say which object uses the ID.
+func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
 	if a.GetSubresource() != "" {
 		return nil
 	}
 	var kind, id string
-	var informer cache.SharedIndexInformer
+	var used func(string) (bool, error)
 	switch obj := a.GetObject().(type) {
 	case *sc.ServiceInstance:
-		kind, id, informer = "ServiceInstance", obj.Spec.ExternalID, p.instances
+		kind, id = "ServiceInstance", obj.Spec.ExternalID
+		used = func(id string) (bool, error) {
+			list, err := p.client.ServicecatalogV1beta1().ServiceInstances(metav1.NamespaceAll).List(ctx, byExternalID(id))
+			if err != nil {
+				return false, err
+			}
+			for _, i := range list.Items {
+				if i.Spec.ExternalID == id && !sameObject(a, i.Namespace, i.Name) {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
 	case *sc.ServiceBinding:
-		kind, id, informer = "ServiceBinding", obj.Spec.ExternalID, p.bindings
+		kind, id = "ServiceBinding", obj.Spec.ExternalID
+		used = func(id string) (bool, error) {
+			list, err := p.client.ServicecatalogV1beta1().ServiceBindings(metav1.NamespaceAll).List(ctx, byExternalID(id))
+			if err != nil {
+				return false, err
+			}
+			for _, b := range list.Items {
+				if b.Spec.ExternalID == id && !sameObject(a, b.Namespace, b.Name) {
+					return true, nil
+				}
+			}
+			return false, nil
+		}
 	default:
 		return nil
 	}
 	if id == "" {
-		return nil
+		return nil // the server sets a fresh UUID
 	}
-	if !p.WaitForReady() {
-		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
-	}
-	objs, err := informer.GetIndexer().ByIndex(initializer.ByExternalID, id)
+	taken, err := used(id)
 	if err != nil {
-		return apierrors.NewInternalError(err)
+		return apierrors.NewInternalError(fmt.Errorf("%s: looking up spec.externalID: %w", PluginName, err))
 	}
-	for _, obj := range objs {
-		m, err := meta.Accessor(obj)
-		if err != nil {
-			return apierrors.NewInternalError(err)
-		}
-		// The same object exists already: storage answers AlreadyExists.
-		if m.GetNamespace() == a.GetNamespace() && m.GetName() == a.GetName() {
-			continue
-		}
+	if taken {
 		return apierrors.NewInvalid(sc.Kind(kind), a.GetName(), field.ErrorList{
 			field.Invalid(field.NewPath("spec", "externalID"), id, "is already used by another "+kind),
 		})
 	}
 	return nil
+}
+
+// byExternalID lists the objects with an external ID, from the watch cache.
+func byExternalID(id string) metav1.ListOptions {
+	return metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("spec.externalID", id).String(), ResourceVersion: "0"}
+}
+
+// sameObject tells whether a listed object is the one being created: storage answers
+// AlreadyExists for it.
+func sameObject(a admission.Attributes, namespace, name string) bool {
+	return namespace == a.GetNamespace() && name == a.GetName()
 }

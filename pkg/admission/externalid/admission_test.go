@@ -32,7 +32,7 @@ func binding(namespace, name, id string) *sc.ServiceBinding {
 		Spec: sc.ServiceBindingSpec{ExternalID: id}}
 }
 
-func TestValidate(t *testing.T) {
+func TestAdmit(t *testing.T) {
 	p := New()
 	admissiontest.Initialize(t, p, true, existing()...)
 
@@ -48,7 +48,7 @@ func TestValidate(t *testing.T) {
 		"the same binding again":  binding("victim", "secret-creds", "binding-1"),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := admissiontest.Validate(p, admissiontest.Attributes(obj, nil)); err != nil {
+			if err := admissiontest.Admit(p, admissiontest.Attributes(obj, nil)); err != nil {
 				t.Errorf("got %v, want the object allowed", err)
 			}
 		})
@@ -63,7 +63,7 @@ func TestValidate(t *testing.T) {
 		"binding ID in use":                        {binding("attacker", "creds", "binding-1"), "ServiceBinding"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := admissiontest.Validate(p, admissiontest.Attributes(tc.obj, nil))
+			err := admissiontest.Admit(p, admissiontest.Attributes(tc.obj, nil))
 			if !apierrors.IsInvalid(err) {
 				t.Fatalf("got %v, want Invalid", err)
 			}
@@ -82,24 +82,14 @@ func TestValidate(t *testing.T) {
 
 	t.Run("updates are not checked", func(t *testing.T) {
 		i := instance("attacker", "db", "instance-1")
-		if err := admissiontest.Validate(p, admissiontest.Attributes(i, i.DeepCopy())); err != nil {
+		if err := admissiontest.Admit(p, admissiontest.Attributes(i, i.DeepCopy())); err != nil {
 			t.Errorf("got %v, want the update allowed", err)
 		}
 	})
 }
 
-func TestNotReadyUntilSynced(t *testing.T) {
-	t.Parallel()
-	p := New()
-	admissiontest.Initialize(t, p, false)
-	err := admissiontest.Validate(p, admissiontest.Attributes(instance("team-a", "db", "instance-1"), nil))
-	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "not yet ready") {
-		t.Errorf("got %v, want Forbidden: not yet ready", err)
-	}
-}
-
 func TestValidateInitialization(t *testing.T) {
 	if err := New().ValidateInitialization(); err == nil {
-		t.Error("no error without informers")
+		t.Error("no error without a client")
 	}
 }

@@ -1,10 +1,13 @@
-// Package initializer hands the catalog's shared informers to the admission plugins that
-// read catalog objects, and defines the indexes those plugins look objects up by.
+// Package initializer hands the admission plugins that read catalog objects what they read
+// them with: shared informers for the small, rarely written kinds (classes and plans) and
+// the loopback client for single lookups of instances and bindings, whose informers would
+// cost a second decoded copy of every write. It also defines the informers' indexes.
 package initializer
 
 import (
 	"k8s.io/apiserver/pkg/admission"
 
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
@@ -17,22 +20,37 @@ type WantsInformerFactory interface {
 	admission.InitializationValidator
 }
 
-// pluginInitializer gives the informer factory to the plugins that want it.
+// WantsCatalogClient is implemented by admission plugins that look catalog objects up
+// through the API server's loopback client. ValidateInitialization must fail until
+// SetCatalogClient ran.
+type WantsCatalogClient interface {
+	// SetCatalogClient gives the plugin the client.
+	SetCatalogClient(clientset.Interface)
+	admission.InitializationValidator
+}
+
+// pluginInitializer gives the informer factory and the client to the plugins that want
+// them.
 type pluginInitializer struct {
 	informers informers.SharedInformerFactory
+	client    clientset.Interface
 }
 
 var _ admission.PluginInitializer = pluginInitializer{}
 
 // New returns an initializer that gives f to every plugin implementing
-// WantsInformerFactory. The server starts f once it runs.
-func New(f informers.SharedInformerFactory) admission.PluginInitializer {
-	return pluginInitializer{informers: f}
+// WantsInformerFactory and client to every plugin implementing WantsCatalogClient. The
+// server starts f once it runs.
+func New(f informers.SharedInformerFactory, client clientset.Interface) admission.PluginInitializer {
+	return pluginInitializer{informers: f, client: client}
 }
 
-// Initialize gives the factory to plugin if it wants it.
+// Initialize gives the factory and the client to plugin if it wants them.
 func (i pluginInitializer) Initialize(plugin admission.Interface) {
 	if wants, ok := plugin.(WantsInformerFactory); ok {
 		wants.SetInformerFactory(i.informers)
+	}
+	if wants, ok := plugin.(WantsCatalogClient); ok {
+		wants.SetCatalogClient(i.client)
 	}
 }

@@ -9,27 +9,31 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-type wantsFactory struct {
+type wantsBoth struct {
 	*admission.Handler
-	f informers.SharedInformerFactory
+	f      informers.SharedInformerFactory
+	client clientset.Interface
 }
 
-func (w *wantsFactory) SetInformerFactory(f informers.SharedInformerFactory) { w.f = f }
-func (w *wantsFactory) ValidateInitialization() error                        { return nil }
+func (w *wantsBoth) SetInformerFactory(f informers.SharedInformerFactory) { w.f = f }
+func (w *wantsBoth) SetCatalogClient(c clientset.Interface)               { w.client = c }
+func (w *wantsBoth) ValidateInitialization() error                        { return nil }
 
 func TestInitialize(t *testing.T) {
-	f := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
-	wants := &wantsFactory{Handler: admission.NewHandler()}
-	New(f).Initialize(wants)
-	if wants.f != f {
-		t.Error("the plugin did not get the factory")
+	client := fake.NewClientset()
+	f := informers.NewSharedInformerFactory(client, 0)
+	wants := &wantsBoth{Handler: admission.NewHandler()}
+	New(f, client).Initialize(wants)
+	if wants.f != f || wants.client != client {
+		t.Error("the plugin did not get the factory and the client")
 	}
 	// A plugin that wants nothing is left alone.
-	New(f).Initialize(admission.NewHandler())
+	New(f, client).Initialize(admission.NewHandler())
 }
 
 func TestAddIndexes(t *testing.T) {

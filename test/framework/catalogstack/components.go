@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
 )
@@ -268,11 +270,17 @@ func (s *Stack) startBroker(ctx context.Context) error {
 func (s *Stack) startControllerManager(ctx context.Context) error {
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
+	identity := s.Cluster.Kubeconfig(ControllerManagerIdentity)
+	kubeconfigs := []string{"--kubeconfig=" + identity}
+	if s.opts.ControllerManagerDirect {
+		direct, err := s.directKubeconfig(identity)
+		if err != nil {
+			return err
+		}
+		kubeconfigs = []string{"--kubeconfig=" + direct, "--core-kubeconfig=" + identity}
+	}
 	args := func(port int) []string {
-		return append([]string{
-			"--kubeconfig=" + s.Cluster.Kubeconfig(ControllerManagerIdentity),
-			"--health-address=127.0.0.1:" + strconv.Itoa(port),
-		}, s.opts.ControllerManagerArgs...)
+		return append(append(kubeconfigs, "--health-address=127.0.0.1:"+strconv.Itoa(port)), s.opts.ControllerManagerArgs...)
 	}
 	ready := func(ctx context.Context, _ *kubecluster.Child, port int) error {
 		return pollHTTP(ctx, client, "http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", s.timeout)
@@ -331,4 +339,27 @@ func (s *Stack) APIServiceAvailable(ctx context.Context) (bool, string, error) {
 		return cond["status"] == "True", fmt.Sprintf("Available=%v reason=%v message=%v", cond["status"], cond["reason"], cond["message"]), nil
 	}
 	return false, "no Available condition", nil
+}
+
+// directKubeconfig writes a copy of the kubeconfig at path that reaches the catalog API
+// server at its local port, verifying its serving certificate, and returns its path.
+func (s *Stack) directKubeconfig(path string) (string, error) {
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		return "", err
+	}
+	ca, err := os.ReadFile(s.Cluster.AggregatedCAFile)
+	if err != nil {
+		return "", err
+	}
+	for _, cluster := range cfg.Clusters {
+		cluster.Server = "https://127.0.0.1:" + strconv.Itoa(s.APIServerPort)
+		cluster.CertificateAuthority = ""
+		cluster.CertificateAuthorityData = ca
+	}
+	direct := filepath.Join(s.Dir, "catalog-controller-manager-direct.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, direct); err != nil {
+		return "", err
+	}
+	return direct, nil
 }

@@ -102,6 +102,10 @@ type Options struct {
 	TestBrokerPort int
 	// TestBrokerArgs are appended to the test broker's flags.
 	TestBrokerArgs []string
+	// ControllerManagerDirect makes the controller manager reach the catalog API server
+	// at its local port instead of through kube-apiserver's aggregator, as a deployment
+	// can through the API server's Service; the core API is still kube-apiserver.
+	ControllerManagerDirect bool
 	// ControllerManagerArgs are appended to the controller manager's flags
 	// (--kubeconfig, for its ServiceAccount identity, and
 	// --health-address=127.0.0.1:<free port>, whose /readyz is its

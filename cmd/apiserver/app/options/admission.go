@@ -64,18 +64,23 @@ func standaloneAdmission(a *genericoptions.AdmissionOptions) {
 	addAdmissionPlugins(a, true)
 }
 
-// newAdmissionInformers returns the RecommendedOptions.ExtraAdmissionInitializers that
-// gives the catalog's admission plugins informers on the loopback client. It records the
-// informer factory in *f, for the server to start.
-func newAdmissionInformers(f *informers.SharedInformerFactory) func(*genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
-	return func(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
-		client, err := clientset.NewForConfig(c.LoopbackClientConfig)
-		if err != nil {
-			return nil, err
-		}
-		*f = informers.NewSharedInformerFactory(client, 0)
-		return []admission.PluginInitializer{initializer.New(*f)}, nil
+// admissionReaders is what the catalog's admission plugins read catalog objects with: the
+// loopback client, and informers on it that the server starts once it runs.
+type admissionReaders struct {
+	informers   informers.SharedInformerFactory
+	initializer admission.PluginInitializer
+}
+
+// initializers is the RecommendedOptions.ExtraAdmissionInitializers that builds the
+// readers on the server's loopback client.
+func (r *admissionReaders) initializers(c *genericapiserver.RecommendedConfig) ([]admission.PluginInitializer, error) {
+	client, err := clientset.NewForConfig(c.LoopbackClientConfig)
+	if err != nil {
+		return nil, err
 	}
+	r.informers = informers.NewSharedInformerFactory(client, 0)
+	r.initializer = initializer.New(r.informers, client)
+	return []admission.PluginInitializer{r.initializer}, nil
 }
 
 // applyStandaloneAdmission installs the admission chain of standalone mode.

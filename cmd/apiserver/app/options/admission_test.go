@@ -97,9 +97,10 @@ func TestStandaloneAdmissionChain(t *testing.T) {
 	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, externalid.PluginName}; !slices.Equal(got, want) {
 		t.Errorf("enabled plugins = %v, want %v", got, want)
 	}
-	f := informers.NewSharedInformerFactory(fake.NewClientset(), 0)
+	client := fake.NewClientset()
+	f := informers.NewSharedInformerFactory(client, 0)
 	var cfg genericapiserver.Config
-	if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg, initializer.New(f)); err != nil {
+	if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg, initializer.New(f, client)); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.AdmissionControl == nil {

@@ -17,11 +17,9 @@ import (
 	cliflag "k8s.io/component-base/cli/flag"
 	netutils "k8s.io/utils/net"
 
-	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/apiserver"
 	"github.com/kube-service-catalog/catalog/pkg/embeddedetcd"
-	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 	generatedopenapi "github.com/kube-service-catalog/catalog/pkg/generated/openapi"
 )
 
@@ -199,9 +197,9 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
 		return nil, stop, err
 	}
-	var admissionInformers informers.SharedInformerFactory
+	var readers admissionReaders
 	generic := *o.RecommendedOptions
-	generic.ExtraAdmissionInitializers = newAdmissionInformers(&admissionInformers)
+	generic.ExtraAdmissionInitializers = readers.initializers
 	if o.Standalone.Enabled {
 		generic.Admission = nil // the generic chain needs a Kubernetes API; built below
 	}
@@ -217,11 +215,11 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 		if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
 			return nil, stop, err
 		}
-		if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg.Config, initializer.New(admissionInformers)); err != nil {
+		if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg.Config, readers.initializer); err != nil {
 			return nil, stop, err
 		}
 	}
-	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: admissionInformers}, stop, nil
+	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: readers.informers}, stop, nil
 }
 
 // servingCertificate returns the PEM of the serving certificate chain, which clients of

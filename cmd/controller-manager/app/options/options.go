@@ -51,12 +51,12 @@ type Options struct {
 // NewOptions returns the defaults.
 func NewOptions() *Options {
 	return &Options{
-		QPS:                   200,
-		Burst:                 400,
+		QPS:                   500,
+		Burst:                 1000,
 		Controllers:           []string{"*"},
 		BrokerWorkers:         2,
-		InstanceWorkers:       16,
-		BindingWorkers:        16,
+		InstanceWorkers:       32,
+		BindingWorkers:        32,
 		ResyncPeriod:          10 * time.Minute,
 		OSBAPIVersion:         string(osb.DefaultAPIVersion),
 		OSBTimeout:            60 * time.Second,

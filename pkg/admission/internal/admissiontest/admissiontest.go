@@ -22,13 +22,14 @@ import (
 var User = &user.DefaultInfo{Name: "alice", UID: "uid-alice", Groups: []string{"team-a", user.AllAuthenticated},
 	Extra: map[string][]string{"scopes": {"one", "two"}}}
 
-// Initialize gives plugin informers over a fake clientset holding objs (v1beta1 objects)
-// and checks its initialization. Unless started is false, it starts the informers, waits
+// Initialize gives plugin a fake clientset holding objs (v1beta1 objects) and informers
+// over it, and checks its initialization. Unless started is false, it starts the informers, waits
 // for them to sync, and stops them when the test ends.
 func Initialize(t testing.TB, plugin admission.Interface, started bool, objs ...runtime.Object) {
 	t.Helper()
-	f := informers.NewSharedInformerFactory(fake.NewClientset(objs...), 0)
-	initializer.New(f).Initialize(plugin)
+	client := fake.NewClientset(objs...)
+	f := informers.NewSharedInformerFactory(client, 0)
+	initializer.New(f, client).Initialize(plugin)
 	if err := admission.ValidateInitialization(plugin); err != nil {
 		t.Fatalf("ValidateInitialization: %v", err)
 	}
@@ -83,4 +84,12 @@ func Validate(plugin admission.ValidationInterface, a admission.Attributes) erro
 		return nil
 	}
 	return plugin.Validate(context.Background(), a, nil)
+}
+
+// Admit runs plugin's mutating admission on a if the plugin handles its operation.
+func Admit(plugin admission.MutationInterface, a admission.Attributes) error {
+	if !plugin.Handles(a.GetOperation()) {
+		return nil
+	}
+	return plugin.Admit(context.Background(), a, nil)
 }
