@@ -61,10 +61,10 @@ func (c *Controller) publish(ctx context.Context, broker *v1beta1.ClusterService
 	}
 
 	keepClasses, keepPlans := map[string]bool{}, map[string]bool{}
-	seenIDs, seenNames := map[string]bool{}, map[string]bool{}
+	seenIDs, seenNames, seenPlanIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i := range catalog.Services {
 		svc := &catalog.Services[i]
-		if err := validate(svc, seenIDs, seenNames); err != nil {
+		if err := validate(svc, seenIDs, seenNames, seenPlanIDs); err != nil {
 			result.skipped = append(result.skipped, v1beta1.SkippedOffering{Name: svc.Name, ID: svc.ID, Message: err.Error()})
 			continue
 		}
@@ -115,9 +115,10 @@ func (c *Controller) publish(ctx context.Context, broker *v1beta1.ClusterService
 	return result, nil
 }
 
-// validate checks an offering and its plans, and that its id and name are not repeated
-// in the catalog.
-func validate(svc *osb.Service, seenIDs, seenNames map[string]bool) error {
+// validate checks an offering and its plans, and that its id, its name and the ids of its
+// plans are not repeated in the catalog. Plans are published by id across the whole
+// catalog: a plan id shared by two offerings would make every later sync fail.
+func validate(svc *osb.Service, seenIDs, seenNames, seenPlanIDs map[string]bool) error {
 	if err := osb.ValidateService(svc); err != nil {
 		return err
 	}
@@ -127,7 +128,15 @@ func validate(svc *osb.Service, seenIDs, seenNames map[string]bool) error {
 	if seenNames[svc.Name] {
 		return fmt.Errorf("offering name %q appears twice in the catalog", svc.Name)
 	}
+	for _, p := range svc.Plans {
+		if seenPlanIDs[p.ID] {
+			return fmt.Errorf("plan id %q of plan %q is also the id of a plan of another offering", p.ID, p.Name)
+		}
+	}
 	seenIDs[svc.ID], seenNames[svc.Name] = true, true
+	for _, p := range svc.Plans {
+		seenPlanIDs[p.ID] = true
+	}
 	return nil
 }
 

@@ -117,6 +117,10 @@ func (c *Controller) reconcileDeletion(ctx context.Context, instance *v1beta1.Se
 		}
 		return c.retryLater(ctx, instance, reason, message)
 	case resp.Async:
+		// The maximum polling duration counts from the broker's acceptance: a DELETE sent
+		// again after an attempt that failed or timed out gets its own polling window.
+		accepted := metav1.NewTime(c.now())
+		status.OperationStartTime = &accepted
 		status.LastRequestIdentity = resp.RequestIdentity
 		status.AsyncOpInProgress = true
 		status.OperationKey = deref(resp.OperationKey)

@@ -166,7 +166,7 @@ func (c *Controller) resolveFailed(ctx context.Context, instance *v1beta1.Servic
 	if !errors.As(err, &re) {
 		return controller.Result{}, err
 	}
-	instance.Status.ObservedGeneration = instance.Generation
+	observeUnsent(instance)
 	return c.notReady(ctx, instance, re.reason, re)
 }
 
@@ -176,8 +176,17 @@ func (c *Controller) parametersFailed(ctx context.Context, instance *v1beta1.Ser
 	if !errors.As(err, &pe) {
 		return controller.Result{}, err
 	}
-	instance.Status.ObservedGeneration = instance.Generation
+	observeUnsent(instance)
 	return c.notReady(ctx, instance, conditions.ErrorWithParameters, pe)
+}
+
+// observeUnsent records the generation of a spec that cannot be sent to the broker. A
+// provisioned instance keeps the generation the broker last saw: the update stays pending,
+// so the runner's retry sends it once the user fixed the spec or the catalog caught up.
+func observeUnsent(instance *v1beta1.ServiceInstance) {
+	if instance.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned {
+		instance.Status.ObservedGeneration = instance.Generation
+	}
 }
 
 // brokerUnavailable records that no client could be built for the broker, e.g. because

@@ -53,7 +53,7 @@ func TestOpenAPIV3DescribesEveryField(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	const ours = "io.k8s.servicecatalog.v1beta1."
+	const ours = "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1."
 	var kinds, checked int
 	var missing []string
 	for name, sch := range spec.Components.Schemas {
@@ -101,7 +101,7 @@ func TestOpenAPIV3DescribesEveryField(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(v2), `"io.k8s.servicecatalog.v1beta1.ServiceInstanceSpec"`) {
+	if !strings.Contains(string(v2), `"com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceSpec"`) {
 		t.Errorf("/openapi/v2 does not define ServiceInstanceSpec")
 	}
 }

@@ -23,230 +23,230 @@ package v1beta1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AddKeyTransform) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.AddKeyTransform"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeyTransform"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AddKeysFromTransform) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.AddKeysFromTransform"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeysFromTransform"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CatalogRestrictions) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CatalogRestrictions"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterBasicAuthConfig) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterBasicAuthConfig"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBasicAuthConfig"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterBearerTokenAuthConfig) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterBearerTokenAuthConfig"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBearerTokenAuthConfig"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterObjectReference) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterObjectReference"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterObjectReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceBroker) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceBroker"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBroker"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceBrokerAuthInfo) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceBrokerAuthInfo"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerAuthInfo"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceBrokerList) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceBrokerList"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceBrokerSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceBrokerSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceBrokerStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceBrokerStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceClass) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceClass"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClass"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceClassList) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceClassList"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceClassSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceClassSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServiceClassStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServiceClassStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServicePlan) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServicePlan"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlan"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServicePlanList) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServicePlanList"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServicePlanSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServicePlanSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ClusterServicePlanStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ClusterServicePlanStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServiceBrokerSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CommonServiceBrokerSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServiceBrokerSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServiceBrokerStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CommonServiceBrokerStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServiceBrokerStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServiceClassSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CommonServiceClassSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServiceClassSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServiceClassStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CommonServiceClassStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServiceClassStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServicePlanSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.CommonServicePlanSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServicePlanSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in LocalObjectReference) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.LocalObjectReference"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in MaintenanceInfo) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.MaintenanceInfo"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.MaintenanceInfo"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ObjectReference) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ObjectReference"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in OperationAttempts) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.OperationAttempts"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ParametersFromSource) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ParametersFromSource"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PlanReference) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.PlanReference"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PlanReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PropertiesState) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.PropertiesState"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in RemoveKeyTransform) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.RemoveKeyTransform"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RemoveKeyTransform"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in RenameKeyTransform) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.RenameKeyTransform"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RenameKeyTransform"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SecretKeyReference) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.SecretKeyReference"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretKeyReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SecretTransform) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.SecretTransform"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretTransform"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceBinding) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceBinding"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBinding"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceBindingList) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceBindingList"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceBindingSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceBindingSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceBindingStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceBindingStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstance) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceInstance"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstance"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstanceList) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceInstanceList"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceList"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstancePropertiesState) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceInstancePropertiesState"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstanceSpec) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceInstanceSpec"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceSpec"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstanceStatus) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.ServiceInstanceStatus"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in SkippedOffering) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.SkippedOffering"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in UserInfo) OpenAPIModelName() string {
-	return "io.k8s.servicecatalog.v1beta1.UserInfo"
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo"
 }

@@ -39,56 +39,863 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeyTransform
+  map:
+    fields:
+    - name: jsonPathExpression
+      type:
+        scalar: string
+    - name: key
+      type:
+        scalar: string
+      default: ""
+    - name: stringValue
+      type:
+        scalar: string
+    - name: value
+      type:
+        scalar: string
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeysFromTransform
+  map:
+    fields:
+    - name: secretRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions
+  map:
+    fields:
+    - name: serviceClass
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: servicePlan
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBasicAuthConfig
+  map:
+    fields:
+    - name: secretRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBearerTokenAuthConfig
+  map:
+    fields:
+    - name: secretRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterObjectReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+      default: ""
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBroker
-  scalar: untyped
-  list:
-    elementType:
-      namedType: __untyped_atomic_
-    elementRelationship: atomic
   map:
-    elementType:
-      namedType: __untyped_deduced_
-    elementRelationship: separable
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerAuthInfo
+  map:
+    fields:
+    - name: basic
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBasicAuthConfig
+    - name: bearer
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterBearerTokenAuthConfig
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerSpec
+  map:
+    fields:
+    - name: authInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerAuthInfo
+    - name: caBundle
+      type:
+        scalar: string
+    - name: catalogRestrictions
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions
+    - name: insecureSkipTLSVerify
+      type:
+        scalar: boolean
+    - name: osbAPIVersion
+      type:
+        scalar: string
+    - name: relistBehavior
+      type:
+        scalar: string
+    - name: relistDuration
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: relistRequests
+      type:
+        scalar: numeric
+    - name: url
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerStatus
+  map:
+    fields:
+    - name: attempts
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
+      default: {}
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: observedRelistRequests
+      type:
+        scalar: numeric
+    - name: serviceClassCount
+      type:
+        scalar: numeric
+    - name: servicePlanCount
+      type:
+        scalar: numeric
+    - name: skippedOfferings
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering
+          elementRelationship: atomic
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClass
-  scalar: untyped
-  list:
-    elementType:
-      namedType: __untyped_atomic_
-    elementRelationship: atomic
   map:
-    elementType:
-      namedType: __untyped_deduced_
-    elementRelationship: separable
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassSpec
+  map:
+    fields:
+    - name: allowContextUpdates
+      type:
+        scalar: boolean
+    - name: bindable
+      type:
+        scalar: boolean
+    - name: bindingsRetrievable
+      type:
+        scalar: boolean
+    - name: clusterServiceBrokerName
+      type:
+        scalar: string
+      default: ""
+    - name: description
+      type:
+        scalar: string
+    - name: externalID
+      type:
+        scalar: string
+      default: ""
+    - name: externalMetadata
+      type:
+        namedType: __untyped_atomic_
+    - name: externalName
+      type:
+        scalar: string
+      default: ""
+    - name: instancesRetrievable
+      type:
+        scalar: boolean
+    - name: planUpdatable
+      type:
+        scalar: boolean
+    - name: requires
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: tags
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassStatus
+  map:
+    fields:
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: removedFromBrokerCatalog
+      type:
+        scalar: boolean
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlan
-  scalar: untyped
-  list:
-    elementType:
-      namedType: __untyped_atomic_
-    elementRelationship: atomic
   map:
-    elementType:
-      namedType: __untyped_deduced_
-    elementRelationship: separable
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanSpec
+  map:
+    fields:
+    - name: bindable
+      type:
+        scalar: boolean
+    - name: bindingRotatable
+      type:
+        scalar: boolean
+    - name: clusterServiceBrokerName
+      type:
+        scalar: string
+      default: ""
+    - name: clusterServiceClassRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterObjectReference
+      default: {}
+    - name: description
+      type:
+        scalar: string
+    - name: externalID
+      type:
+        scalar: string
+      default: ""
+    - name: externalMetadata
+      type:
+        namedType: __untyped_atomic_
+    - name: externalName
+      type:
+        scalar: string
+      default: ""
+    - name: free
+      type:
+        scalar: boolean
+    - name: instanceCreateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+    - name: instanceUpdateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+    - name: maintenanceInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.MaintenanceInfo
+    - name: maximumPollingDuration
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: planUpdatable
+      type:
+        scalar: boolean
+    - name: serviceBindingCreateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanStatus
+  map:
+    fields:
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: removedFromBrokerCatalog
+      type:
+        scalar: boolean
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.MaintenanceInfo
+  map:
+    fields:
+    - name: description
+      type:
+        scalar: string
+    - name: version
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+      default: ""
+    - name: namespace
+      type:
+        scalar: string
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
+  map:
+    fields:
+    - name: count
+      type:
+        scalar: numeric
+    - name: nextAttemptTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
+  map:
+    fields:
+    - name: secretKeyRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretKeyReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState
+  map:
+    fields:
+    - name: parameterChecksum
+      type:
+        scalar: string
+    - name: parameters
+      type:
+        namedType: __untyped_atomic_
+    - name: userInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RemoveKeyTransform
+  map:
+    fields:
+    - name: key
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RenameKeyTransform
+  map:
+    fields:
+    - name: from
+      type:
+        scalar: string
+      default: ""
+    - name: to
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretKeyReference
+  map:
+    fields:
+    - name: key
+      type:
+        scalar: string
+      default: ""
+    - name: name
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretTransform
+  map:
+    fields:
+    - name: addKey
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeyTransform
+    - name: addKeysFrom
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeysFromTransform
+    - name: removeKey
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RemoveKeyTransform
+    - name: renameKey
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.RenameKeyTransform
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBinding
-  scalar: untyped
-  list:
-    elementType:
-      namedType: __untyped_atomic_
-    elementRelationship: atomic
   map:
-    elementType:
-      namedType: __untyped_deduced_
-    elementRelationship: separable
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingSpec
+  map:
+    fields:
+    - name: externalID
+      type:
+        scalar: string
+    - name: instanceRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+      default: {}
+    - name: parameters
+      type:
+        namedType: __untyped_atomic_
+    - name: parametersFrom
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
+          elementRelationship: atomic
+    - name: secretName
+      type:
+        scalar: string
+    - name: secretTransforms
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretTransform
+          elementRelationship: atomic
+    - name: userInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingStatus
+  map:
+    fields:
+    - name: asyncOpInProgress
+      type:
+        scalar: boolean
+    - name: attempts
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
+      default: {}
+    - name: binding
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: currentOperation
+      type:
+        scalar: string
+    - name: externalProperties
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState
+    - name: inProgressProperties
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState
+    - name: lastRequestIdentity
+      type:
+        scalar: string
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: operationKey
+      type:
+        scalar: string
+    - name: operationStartTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: orphanMitigationInProgress
+      type:
+        scalar: boolean
+    - name: unbindStatus
+      type:
+        scalar: string
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstance
-  scalar: untyped
-  list:
-    elementType:
-      namedType: __untyped_atomic_
-    elementRelationship: atomic
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState
+  map:
+    fields:
+    - name: clusterServiceClassExternalID
+      type:
+        scalar: string
+    - name: clusterServicePlanExternalID
+      type:
+        scalar: string
+    - name: clusterServicePlanExternalName
+      type:
+        scalar: string
+    - name: maintenanceInfoVersion
+      type:
+        scalar: string
+    - name: parameterChecksum
+      type:
+        scalar: string
+    - name: parameters
+      type:
+        namedType: __untyped_atomic_
+    - name: userInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceSpec
+  map:
+    fields:
+    - name: clusterServiceClassExternalID
+      type:
+        scalar: string
+    - name: clusterServiceClassExternalName
+      type:
+        scalar: string
+    - name: clusterServiceClassName
+      type:
+        scalar: string
+    - name: clusterServicePlanExternalID
+      type:
+        scalar: string
+    - name: clusterServicePlanExternalName
+      type:
+        scalar: string
+    - name: clusterServicePlanName
+      type:
+        scalar: string
+    - name: externalID
+      type:
+        scalar: string
+    - name: parameters
+      type:
+        namedType: __untyped_atomic_
+    - name: parametersFrom
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
+          elementRelationship: atomic
+    - name: updateRequests
+      type:
+        scalar: numeric
+    - name: userInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceStatus
+  map:
+    fields:
+    - name: asyncOpInProgress
+      type:
+        scalar: boolean
+    - name: attempts
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
+      default: {}
+    - name: clusterServiceBrokerName
+      type:
+        scalar: string
+    - name: clusterServiceClassRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterObjectReference
+    - name: clusterServicePlanRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterObjectReference
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: currentOperation
+      type:
+        scalar: string
+    - name: dashboardURL
+      type:
+        scalar: string
+    - name: deprovisionStatus
+      type:
+        scalar: string
+    - name: externalProperties
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState
+    - name: inProgressProperties
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState
+    - name: lastRequestIdentity
+      type:
+        scalar: string
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: operationKey
+      type:
+        scalar: string
+    - name: operationStartTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: orphanMitigationInProgress
+      type:
+        scalar: boolean
+    - name: provisionStatus
+      type:
+        scalar: string
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering
+  map:
+    fields:
+    - name: id
+      type:
+        scalar: string
+    - name: message
+      type:
+        scalar: string
+      default: ""
+    - name: name
+      type:
+        scalar: string
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+  map:
+    fields:
+    - name: extra
+      type:
+        map:
+          elementType:
+            list:
+              elementType:
+                scalar: string
+              elementRelationship: atomic
+    - name: groups
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: uid
+      type:
+        scalar: string
+    - name: username
+      type:
+        scalar: string
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+  map:
+    fields:
+    - name: lastTransitionTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: message
+      type:
+        scalar: string
+      default: ""
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: reason
+      type:
+        scalar: string
+      default: ""
+    - name: status
+      type:
+        scalar: string
+      default: ""
+    - name: type
+      type:
+        scalar: string
+      default: ""
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+  scalar: string
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1
   map:
     elementType:
-      namedType: __untyped_deduced_
-    elementRelationship: separable
+      scalar: untyped
+      list:
+        elementType:
+          namedType: __untyped_atomic_
+        elementRelationship: atomic
+      map:
+        elementType:
+          namedType: __untyped_deduced_
+        elementRelationship: separable
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: fieldsType
+      type:
+        scalar: string
+    - name: fieldsV1
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1
+    - name: manager
+      type:
+        scalar: string
+    - name: operation
+      type:
+        scalar: string
+    - name: subresource
+      type:
+        scalar: string
+    - name: time
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+  map:
+    fields:
+    - name: annotations
+      type:
+        map:
+          elementType:
+            scalar: string
+    - name: creationTimestamp
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: deletionGracePeriodSeconds
+      type:
+        scalar: numeric
+    - name: deletionTimestamp
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: finalizers
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: associative
+    - name: generateName
+      type:
+        scalar: string
+    - name: generation
+      type:
+        scalar: numeric
+    - name: labels
+      type:
+        map:
+          elementType:
+            scalar: string
+    - name: managedFields
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry
+          elementRelationship: atomic
+    - name: name
+      type:
+        scalar: string
+    - name: namespace
+      type:
+        scalar: string
+    - name: ownerReferences
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference
+          elementRelationship: associative
+          keys:
+          - uid
+    - name: resourceVersion
+      type:
+        scalar: string
+    - name: selfLink
+      type:
+        scalar: string
+    - name: uid
+      type:
+        scalar: string
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.OwnerReference
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+      default: ""
+    - name: blockOwnerDeletion
+      type:
+        scalar: boolean
+    - name: controller
+      type:
+        scalar: boolean
+    - name: kind
+      type:
+        scalar: string
+      default: ""
+    - name: name
+      type:
+        scalar: string
+      default: ""
+    - name: uid
+      type:
+        scalar: string
+      default: ""
+    elementRelationship: atomic
+- name: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+  scalar: untyped
+- name: io.k8s.apimachinery.pkg.runtime.RawExtension
+  map:
+    elementType:
+      scalar: untyped
+      list:
+        elementType:
+          namedType: __untyped_atomic_
+        elementRelationship: atomic
+      map:
+        elementType:
+          namedType: __untyped_deduced_
+        elementRelationship: separable
 - name: __untyped_atomic_
   scalar: untyped
   list:

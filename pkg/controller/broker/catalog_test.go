@@ -1,0 +1,200 @@
+package broker
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+func TestDNSName(t *testing.T) {
+	for in, want := range map[string]string{
+		"redis":                   "redis",
+		"My Service_v2":           "my-service-v2",
+		"  --PostgreSQL 16--":     "postgresql-16",
+		"a..b//c":                 "a-b-c",
+		"dots.are.not.kept":       "dots-are-not-kept",
+		"Ünïcödé db":              "n-c-d-db",
+		"日本語":                     "",
+		"!!!":                     "",
+		"":                        "",
+		strings.Repeat("a", 300):  strings.Repeat("a", 200),
+		strings.Repeat("ab-", 80): strings.TrimRight(strings.Repeat("ab-", 80)[:200], "-"),
+	} {
+		got := dnsName(in)
+		if got != want {
+			t.Errorf("dnsName(%q) = %q, want %q", in, got, want)
+		}
+		if got != "" {
+			if errs := utilvalidation.IsDNS1123Subdomain(got); len(errs) > 0 {
+				t.Errorf("dnsName(%q) = %q is no DNS subdomain: %v", in, got, errs)
+			}
+		}
+	}
+}
+
+func TestNamer(t *testing.T) {
+	taken := map[string]string{"db": "other-id", "x-" + shortHash("empty-id"): "someone"}
+	n := namer{taken: func(name, externalID string) bool {
+		id, ok := taken[name]
+		return ok && id != externalID
+	}}
+	for _, tc := range []struct {
+		base, id, want string
+	}{
+		{"Queue", "queue-id", "queue"},
+		// A name the same object already has is not taken.
+		{"db", "other-id", "db"},
+		{"db", "db-id", "db-" + shortHash("db-id")},
+		{"日本語", "empty-id", "x-" + shortHash("empty-id")},
+		{strings.Repeat("a", 300), "long-id", strings.Repeat("a", 200)},
+	} {
+		got := n.name(tc.base, tc.id)
+		if got != tc.want {
+			t.Errorf("name(%q, %q) = %q, want %q", tc.base, tc.id, got, tc.want)
+		}
+		if errs := utilvalidation.IsDNS1123Subdomain(got); len(errs) > 0 {
+			t.Errorf("name(%q, %q) = %q is no DNS subdomain: %v", tc.base, tc.id, got, errs)
+		}
+	}
+	// A taken name of the longest readable form still fits.
+	long := strings.Repeat("b", 200)
+	taken[long] = "someone"
+	if got := n.name(long, "long-id"); len(got) > utilvalidation.DNS1123SubdomainMaxLength || !strings.HasSuffix(got, "-"+shortHash("long-id")) {
+		t.Errorf("name of a long taken name = %q", got)
+	}
+	if shortHash("a") == shortHash("b") || len(shortHash("a")) != 8 || shortHash("a") != shortHash("a") {
+		t.Errorf("shortHash is not a short stable hash")
+	}
+}
+
+func TestRawObject(t *testing.T) {
+	for in, want := range map[string]string{
+		"{ \"a\" : 1,\n \"b\": [1, 2], \"c\": {\"d\": null} }": `{"a":1,"b":[1,2],"c":{"d":null}}`,
+		`{}`:              `{}`,
+		` null `:          "",
+		`[1, 2]`:          "",
+		`"text"`:          "",
+		`42`:              "",
+		`{"broken": `:     "",
+		``:                "",
+		`{"a":1} {}`:      "",
+		"\t{\"k\":\"v\"}": `{"k":"v"}`,
+	} {
+		got := rawObject(json.RawMessage(in))
+		switch {
+		case want == "" && got != nil:
+			t.Errorf("rawObject(%q) = %s, want nil", in, got.Raw)
+		case want != "" && (got == nil || string(got.Raw) != want):
+			t.Errorf("rawObject(%q) = %v, want %s", in, got, want)
+		}
+	}
+}
+
+func TestConvertServiceEffectiveValues(t *testing.T) {
+	yes, no := true, false
+	zero, ten := 0, 10
+	svc := &osb.Service{
+		ID: "svc", Name: "svc", Description: "d", Bindable: false,
+		Plans: []osb.Plan{
+			{ID: "defaults", Name: "defaults", Description: "d"},
+			{ID: "set", Name: "set", Description: "d", Free: &no, Bindable: &yes, PlanUpdatable: &yes, BindingRotatable: &yes, MaximumPollingDuration: &ten},
+			{ID: "zero-polling", Name: "zero-polling", Description: "d", Free: &yes, BindingRotatable: &no, MaximumPollingDuration: &zero},
+		},
+	}
+	o := convertService("b", svc)
+	c := o.class.Spec
+	if c.PlanUpdatable || c.Bindable || c.ExternalMetadata != nil || c.ClusterServiceBrokerName != "b" || c.ExternalID != "svc" {
+		t.Errorf("class spec %+v", c)
+	}
+	svc.PlanUpdatable = &yes
+	if !convertService("b", svc).class.Spec.PlanUpdatable {
+		t.Errorf("plan_updateable of the offering is lost")
+	}
+	if len(o.plans) != 3 {
+		t.Fatalf("plans %d", len(o.plans))
+	}
+	d := o.plans[0].Spec
+	// Absent free means free; absent bindable and plan_updateable defer to the class.
+	if !d.Free || d.Bindable != nil || d.PlanUpdatable != nil || d.BindingRotatable || d.MaximumPollingDuration != nil || d.MaintenanceInfo != nil ||
+		d.InstanceCreateParameterSchema != nil || d.ClusterServiceBrokerName != "b" {
+		t.Errorf("plan with defaults %+v", d)
+	}
+	s := o.plans[1].Spec
+	if s.Free || s.Bindable == nil || !*s.Bindable || s.PlanUpdatable == nil || !*s.PlanUpdatable || !s.BindingRotatable ||
+		s.MaximumPollingDuration == nil || s.MaximumPollingDuration.Duration != 10*time.Second {
+		t.Errorf("plan with values %+v", s)
+	}
+	if z := o.plans[2].Spec; !z.Free || z.BindingRotatable || z.MaximumPollingDuration != nil {
+		t.Errorf("plan with a zero polling duration %+v", z)
+	}
+}
+
+func TestRestrictions(t *testing.T) {
+	r, err := parseRestrictions(&v1beta1.CatalogRestrictions{
+		ServiceClass: []string{"spec.externalID notin (bad-id)"},
+		ServicePlan:  []string{"spec.free=true", "spec.clusterServiceClass.name in (kv)", "name!=kv-beta"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	class := func(name, id string) *v1beta1.ClusterServiceClass {
+		c := &v1beta1.ClusterServiceClass{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		c.Spec.ExternalID, c.Spec.ExternalName = id, name
+		return c
+	}
+	plan := func(name, class string, free bool) *v1beta1.ClusterServicePlan {
+		p := &v1beta1.ClusterServicePlan{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		p.Spec.Free, p.Spec.ClusterServiceClassRef.Name = free, class
+		return p
+	}
+	for _, tc := range []struct {
+		what    string
+		allowed bool
+		want    bool
+	}{
+		{"class kv", r.allowsClass(class("kv", "kv-id")), true},
+		{"class bad", r.allowsClass(class("bad", "bad-id")), false},
+		{"free plan of kv", r.allowsPlan(plan("kv-small", "kv", true)), true},
+		{"paid plan of kv", r.allowsPlan(plan("kv-large", "kv", false)), false},
+		{"free plan of another class", r.allowsPlan(plan("db-small", "db", true)), false},
+		{"excluded by name", r.allowsPlan(plan("kv-beta", "kv", true)), false},
+	} {
+		if tc.allowed != tc.want {
+			t.Errorf("%s: allowed %t, want %t", tc.what, tc.allowed, tc.want)
+		}
+	}
+
+	none, err := parseRestrictions(nil)
+	if err != nil || !none.allowsClass(class("any", "any")) || !none.allowsPlan(plan("any", "any", false)) {
+		t.Errorf("no restrictions: %v", err)
+	}
+	for _, bad := range []*v1beta1.CatalogRestrictions{
+		{ServiceClass: []string{"name in (a"}},
+		{ServicePlan: []string{"!!"}},
+	} {
+		if _, err := parseRestrictions(bad); err == nil {
+			t.Errorf("parseRestrictions(%+v) accepted an invalid selector", bad)
+		}
+	}
+}
+
+func TestSkippedSummary(t *testing.T) {
+	got := skippedSummary([]v1beta1.SkippedOffering{{Name: "a", ID: "a-id", Message: "no plans"}, {ID: "b-id", Message: "no name"}})
+	if want := `"a": no plans; "b-id": no name`; got != want {
+		t.Errorf("skippedSummary = %q, want %q", got, want)
+	}
+}
+
+func TestFetchTimeIsWholeSeconds(t *testing.T) {
+	got := fetchTime(time.Date(2026, 1, 2, 3, 4, 5, 999_000_000, time.UTC))
+	if !got.Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("fetchTime = %s", got)
+	}
+}

@@ -1,0 +1,703 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+func kvCatalog() *osb.CatalogResponse {
+	return catalog(service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")))
+}
+
+func TestRelistDecision(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+
+	// The first sync fetches.
+	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.wantFetches(1)
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	if b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime == nil || !b.Status.LastCatalogRetrievalTime.Time.Equal(start) {
+		t.Fatalf("status %+v", b.Status)
+	}
+
+	// Within the relist period nothing is fetched; the sync asks to come back when it ends.
+	f.clock.Step(10 * time.Minute)
+	wantRequeue(t, f.mustSync(), 5*time.Minute)
+	f.wantFetches(1)
+
+	// The period elapsed.
+	f.clock.Step(5 * time.Minute)
+	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.wantFetches(2)
+
+	// A spec change (a new generation) fetches at once.
+	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
+		b.Spec.RelistDuration = &metav1.Duration{Duration: 5 * time.Minute}
+	})
+	wantRequeue(t, f.mustSync(), 5*time.Minute)
+	f.wantFetches(3)
+
+	// So does a relistRequests bump, which the API server turns into a new generation.
+	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
+	f.mustSync()
+	f.wantFetches(4)
+	if b := f.broker(); b.Status.ObservedRelistRequests != 1 || b.Status.ObservedGeneration != 3 {
+		t.Errorf("status %+v", b.Status)
+	}
+
+	// A broker that is not Ready is fetched even within the period.
+	b = f.broker()
+	b.Status.Conditions[0].Status = metav1.ConditionFalse
+	if _, err := f.catalog.ServicecatalogV1beta1().ClusterServiceBrokers().UpdateStatus(context.Background(), b, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.mustSync()
+	f.wantFetches(5)
+	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+}
+
+func TestAManualBrokerIsNeverFetchedByTime(t *testing.T) {
+	f := newFixture(t, testBroker(func(b *v1beta1.ClusterServiceBroker) {
+		b.Spec.RelistBehavior = v1beta1.ServiceBrokerRelistBehaviorManual
+	}))
+	f.answer = kvCatalog()
+	if result := f.mustSync(); result.RequeueAfter != 0 {
+		t.Errorf("a manual broker asks to come back: %+v", result)
+	}
+	f.wantFetches(1)
+	f.clock.Step(1000 * time.Hour)
+	if result := f.mustSync(); result.RequeueAfter != 0 {
+		t.Errorf("a manual broker asks to come back: %+v", result)
+	}
+	f.wantFetches(1)
+	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
+	f.mustSync()
+	f.wantFetches(2)
+}
+
+func wantRequeue(t *testing.T, result controller.Result, d time.Duration) {
+	t.Helper()
+	if result.RequeueAfter != d {
+		t.Fatalf("RequeueAfter %s, want %s", result.RequeueAfter, d)
+	}
+}
+
+func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
+	f := newFixture(t, testBroker())
+	updatable, notUpdatable, notBindable, rotatable, notFree := true, false, false, true, false
+	polling := 600
+	svc := osb.Service{
+		ID: "db-id", Name: "db", Description: "A database", Bindable: true, PlanUpdatable: &updatable,
+		InstancesRetrievable: true, BindingsRetrievable: true, AllowContextUpdates: true,
+		Tags: []string{"sql"}, Requires: []string{"volume_mount"},
+		Metadata: json.RawMessage("{ \"displayName\" : \"DB\",\n \"n\": [1, 2] }"),
+		Plans: []osb.Plan{
+			{
+				ID: "db-small-id", Name: "small", Description: "Small",
+				Schemas: &osb.Schemas{
+					ServiceInstance: &osb.ServiceInstanceSchemas{
+						Create: &osb.InputParametersSchema{Parameters: json.RawMessage(`{"type": "object"}`)},
+						Update: &osb.InputParametersSchema{Parameters: json.RawMessage(`{"type":"object","properties":{}}`)},
+					},
+					ServiceBinding: &osb.ServiceBindingSchemas{Create: &osb.InputParametersSchema{Parameters: json.RawMessage(`{"type":"object"}`)}},
+				},
+			},
+			{
+				ID: "db-large-id", Name: "large", Description: "Large", Free: &notFree, Bindable: &notBindable,
+				PlanUpdatable: &notUpdatable, BindingRotatable: &rotatable, MaximumPollingDuration: &polling,
+				MaintenanceInfo: &osb.MaintenanceInfo{Version: "1.2.0", Description: "Patched"},
+				Metadata:        json.RawMessage(`{"cost": 10}`),
+			},
+		},
+	}
+	f.answer = catalog(svc)
+	f.mustSync()
+
+	f.wantNames([]string{"db"}, []string{"db-large", "db-small"})
+	broker := f.broker()
+	class := f.class("db")
+	wantClass := v1beta1.ClusterServiceClassSpec{
+		CommonServiceClassSpec: v1beta1.CommonServiceClassSpec{
+			ExternalName: "db", ExternalID: "db-id", Description: "A database", Bindable: true, PlanUpdatable: true,
+			InstancesRetrievable: true, BindingsRetrievable: true, AllowContextUpdates: true,
+			Tags: []string{"sql"}, Requires: []string{"volume_mount"},
+			ExternalMetadata: &runtime.RawExtension{Raw: []byte(`{"displayName":"DB","n":[1,2]}`)},
+		},
+		ClusterServiceBrokerName: "the-broker",
+	}
+	if !reflect.DeepEqual(class.Spec, wantClass) {
+		t.Errorf("class spec\n%+v, want\n%+v", class.Spec, wantClass)
+	}
+	if !metav1.IsControlledBy(class, broker) || class.Status.LastCatalogRetrievalTime == nil || class.Status.RemovedFromBrokerCatalog {
+		t.Errorf("class %+v", class)
+	}
+	small := f.plan("db-small")
+	wantSmall := v1beta1.ClusterServicePlanSpec{
+		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
+			ExternalName: "small", ExternalID: "db-small-id", Description: "Small", Free: true,
+			InstanceCreateParameterSchema:       &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)},
+			InstanceUpdateParameterSchema:       &runtime.RawExtension{Raw: []byte(`{"type":"object","properties":{}}`)},
+			ServiceBindingCreateParameterSchema: &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)},
+		},
+		ClusterServiceBrokerName: "the-broker",
+		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
+	}
+	if !reflect.DeepEqual(small.Spec, wantSmall) {
+		t.Errorf("small plan spec\n%+v, want\n%+v", small.Spec, wantSmall)
+	}
+	large := f.plan("db-large")
+	wantLarge := v1beta1.ClusterServicePlanSpec{
+		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
+			ExternalName: "large", ExternalID: "db-large-id", Description: "Large", Free: false,
+			Bindable: &notBindable, PlanUpdatable: &notUpdatable, BindingRotatable: true,
+			ExternalMetadata:       &runtime.RawExtension{Raw: []byte(`{"cost":10}`)},
+			MaintenanceInfo:        &v1beta1.MaintenanceInfo{Version: "1.2.0", Description: "Patched"},
+			MaximumPollingDuration: &metav1.Duration{Duration: 10 * time.Minute},
+		},
+		ClusterServiceBrokerName: "the-broker",
+		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
+	}
+	if !reflect.DeepEqual(large.Spec, wantLarge) {
+		t.Errorf("large plan spec\n%+v, want\n%+v", large.Spec, wantLarge)
+	}
+	if !metav1.IsControlledBy(large, broker) || large.Status.LastCatalogRetrievalTime == nil {
+		t.Errorf("plan %+v", large)
+	}
+
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	if b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 2 || b.Status.SkippedOfferings != nil ||
+		b.Status.Attempts != (v1beta1.OperationAttempts{}) || readyMessage(b) != "Published 1 classes and 2 plans from the catalog." {
+		t.Errorf("status %+v", b.Status)
+	}
+	f.wantEvents(conditions.FetchedCatalog)
+	f.wantWrites(
+		"create clusterserviceclasses db", "update clusterserviceclasses/status db",
+		"create clusterserviceplans db-small", "update clusterserviceplans/status db-small",
+		"create clusterserviceplans db-large", "update clusterserviceplans/status db-large",
+		"update clusterservicebrokers/status the-broker",
+	)
+
+	// The same catalog again writes nothing but the broker's status.
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	f.wantFetches(2)
+	f.wantWrites("update clusterservicebrokers/status the-broker")
+	f.wantEvents()
+
+	// A changed description updates the spec, nothing else.
+	svc.Plans[1].Description = "Larger"
+	f.answer = catalog(svc)
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	f.wantWrites("update clusterserviceplans db-large", "update clusterserviceplans/status db-large", "update clusterservicebrokers/status the-broker")
+	if p := f.plan("db-large"); p.Spec.Description != "Larger" || p.UID != large.UID {
+		t.Errorf("plan %+v", p)
+	}
+}
+
+func TestPublishedNames(t *testing.T) {
+	other := &v1beta1.ClusterServiceClass{ObjectMeta: metav1.ObjectMeta{Name: "queue", UID: "other-uid"}}
+	other.Spec.ExternalID, other.Spec.ExternalName, other.Spec.ClusterServiceBrokerName = "other-queue-id", "queue", "other-broker"
+	f := newFixture(t, testBroker(), other)
+	f.answer = catalog(
+		service("db-id", "My Service_v2", plan("db-gold-id", "Gold Plan")),
+		// Both turn into "my-db": the second gets a hash of its id.
+		service("db1-id", "my db", plan("db1-p-id", "p")),
+		service("db2-id", "My-DB", plan("db2-p-id", "p")),
+		// Another broker's class has the name.
+		service("queue-id", "queue", plan("queue-p-id", "p")),
+	)
+	f.mustSync()
+	f.wantNames(
+		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
+		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
+	)
+	if c := f.class("queue-" + shortHash("queue-id")); c.Spec.ExternalName != "queue" || c.Spec.ClusterServiceBrokerName != "the-broker" {
+		t.Errorf("class %+v", c.Spec)
+	}
+	if c := f.class("queue"); c.Spec.ExternalID != "other-queue-id" {
+		t.Errorf("another broker's class was changed: %+v", c.Spec)
+	}
+
+	// Names are stable: a renamed offering keeps its class, and the names of the others
+	// do not move though the name they collided with is free now.
+	f.answer = catalog(
+		service("db-id", "Renamed", plan("db-gold-id", "Gold Plan")),
+		service("db2-id", "My-DB", plan("db2-p-id", "p")),
+		service("queue-id", "queue", plan("queue-p-id", "p")),
+		service("db1-id", "my db", plan("db1-p-id", "p")),
+	)
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	f.wantNames(
+		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
+		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
+	)
+	if c := f.class("my-service-v2"); c.Spec.ExternalName != "Renamed" || c.Spec.ExternalID != "db-id" {
+		t.Errorf("renamed class %+v", c.Spec)
+	}
+	if p := f.plan("my-service-v2-gold-plan"); p.Spec.ClusterServiceClassRef.Name != "my-service-v2" {
+		t.Errorf("plan of the renamed class %+v", p.Spec)
+	}
+	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+}
+
+func TestCatalogRestrictions(t *testing.T) {
+	notFree := false
+	paid := func(p osb.Plan) osb.Plan { p.Free = &notFree; return p }
+	f := newFixture(t, testBroker(func(b *v1beta1.ClusterServiceBroker) {
+		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{
+			ServiceClass: []string{"spec.externalName in (kv, queue)", "name!=blocked"},
+			ServicePlan:  []string{"spec.free=true", "spec.externalName!=beta"},
+		}
+	}))
+	f.answer = catalog(
+		service("kv-id", "kv", plan("kv-small-id", "small"), paid(plan("kv-large-id", "large")), plan("kv-beta-id", "beta")),
+		// Every plan is filtered out: the class is not published.
+		service("queue-id", "queue", paid(plan("queue-p-id", "p"))),
+		service("db-id", "db", plan("db-p-id", "p")),
+		service("blocked-id", "blocked", plan("blocked-p-id", "p")),
+	)
+	f.mustSync()
+	f.wantNames([]string{"kv"}, []string{"kv-small"})
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	if b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 || len(b.Status.SkippedOfferings) != 0 {
+		t.Errorf("status %+v", b.Status)
+	}
+
+	// Plans can also be picked by their class.
+	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
+		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.clusterServiceClass.name=db"}}
+	})
+	f.mustSync()
+	// What is no longer allowed is marked removed; unused, it is deleted on the next sync.
+	if c, p := f.class("kv"), f.plan("kv-small"); !c.Status.RemovedFromBrokerCatalog || !p.Status.RemovedFromBrokerCatalog {
+		t.Errorf("kv %+v, kv-small %+v", c.Status, p.Status)
+	}
+	f.wantEvents(conditions.FetchedCatalog, "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
+	f.mustSync()
+	f.mustSync()
+	f.wantNames([]string{"db"}, []string{"db-p"})
+}
+
+func TestInvalidRestrictionsAreReported(t *testing.T) {
+	f := newFixture(t, testBroker(func(b *v1beta1.ClusterServiceBroker) {
+		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.free in (true"}}
+	}))
+	f.answer = kvCatalog()
+	f.mustSync()
+	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
+	if m := readyMessage(b); !strings.Contains(m, "catalogRestrictions.servicePlan") {
+		t.Errorf("message %q", m)
+	}
+	f.wantNames(nil, nil)
+}
+
+func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
+	f := newFixture(t, testBroker())
+	noDescription := service("bad-id", "bad", plan("bad-p-id", "p"))
+	noDescription.Description = ""
+	noPlans := service("empty-id", "empty")
+	f.answer = catalog(
+		service("kv-id", "kv", plan("kv-small-id", "small")),
+		noDescription,
+		noPlans,
+		service("kv-id", "kv-again", plan("kv-again-p-id", "p")), // duplicate id
+		service("other-id", "kv", plan("other-p-id", "p")),       // duplicate name
+		service("dup-plans-id", "dup", plan("dup-p-id", "p"), plan("dup-p-id", "q")),
+		service("queue-id", "queue", plan("queue-p-id", "p")),
+	)
+	f.mustSync()
+	f.wantNames([]string{"kv", "queue"}, []string{"kv-small", "queue-p"})
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	skipped := b.Status.SkippedOfferings
+	if len(skipped) != 5 || b.Status.ServiceClassCount != 2 || b.Status.ServicePlanCount != 2 {
+		t.Fatalf("status %+v", b.Status)
+	}
+	for i, want := range []v1beta1.SkippedOffering{
+		{Name: "bad", ID: "bad-id", Message: "offering description is required"},
+		{Name: "empty", ID: "empty-id", Message: "offering must have at least one plan"},
+		{Name: "kv-again", ID: "kv-id", Message: `offering id "kv-id" appears twice in the catalog`},
+		{Name: "kv", ID: "other-id", Message: `offering name "kv" appears twice in the catalog`},
+		{Name: "dup", ID: "dup-plans-id", Message: `plans[1]: duplicate plan id "dup-p-id"`},
+	} {
+		if skipped[i] != want {
+			t.Errorf("skipped[%d] = %+v, want %+v", i, skipped[i], want)
+		}
+	}
+	if m := readyMessage(b); !strings.Contains(m, "Skipped 5 malformed offerings") {
+		t.Errorf("message %q", m)
+	}
+	events := f.wantEvents("SkippedOfferings", conditions.FetchedCatalog)
+	if !strings.HasPrefix(events[0], corev1.EventTypeWarning) || !strings.Contains(events[0], `"bad": offering description is required`) {
+		t.Errorf("event %q", events[0])
+	}
+}
+
+func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = catalog(
+		service("kv-id", "kv", plan("shared-id", "small")),
+		service("queue-id", "queue", plan("shared-id", "small")),
+	)
+	f.mustSync()
+	f.wantNames([]string{"kv"}, []string{"kv-small"})
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	if len(b.Status.SkippedOfferings) != 1 || b.Status.SkippedOfferings[0].ID != "queue-id" ||
+		!strings.Contains(b.Status.SkippedOfferings[0].Message, `plan id "shared-id"`) {
+		t.Errorf("skipped %+v", b.Status.SkippedOfferings)
+	}
+	// The next relist publishes the same, and does not fail.
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	f.wantNames([]string{"kv"}, []string{"kv-small"})
+}
+
+func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = catalog(
+		service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")),
+		service("queue-id", "queue", plan("queue-p-id", "p")),
+	)
+	f.mustSync()
+	f.wantEvents(conditions.FetchedCatalog)
+	// An instance uses plan large.
+	if _, err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.catalog.ClearActions()
+
+	// The broker drops plan large and offering queue.
+	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	if p := f.plan("kv-large"); !p.Status.RemovedFromBrokerCatalog {
+		t.Errorf("kv-large %+v", p.Status)
+	}
+	if c, p := f.class("queue"), f.plan("queue-p"); !c.Status.RemovedFromBrokerCatalog || !p.Status.RemovedFromBrokerCatalog {
+		t.Errorf("queue %+v, queue-p %+v", c.Status, p.Status)
+	}
+	if c, p := f.class("kv"), f.plan("kv-small"); c.Status.RemovedFromBrokerCatalog || p.Status.RemovedFromBrokerCatalog {
+		t.Errorf("kv %+v, kv-small %+v", c.Status, p.Status)
+	}
+	if b := f.broker(); b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 {
+		t.Errorf("status %+v", b.Status)
+	}
+	f.wantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
+	f.writes()
+
+	// The next syncs delete what no instance uses: the plan first, then its class.
+	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.wantFetches(2)
+	f.wantWrites("delete clusterserviceplans queue-p")
+	f.mustSync()
+	f.wantWrites("delete clusterserviceclasses queue")
+	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+
+	// Once its instance is gone, the removed plan goes too.
+	if err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Delete(context.Background(), "db", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.catalog.ClearActions()
+	f.mustSync()
+	f.wantWrites("delete clusterserviceplans kv-large")
+	f.wantNames([]string{"kv"}, []string{"kv-small"})
+	f.wantFetches(2)
+}
+
+func TestARemovedPlanThatComesBackIsRestored(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.mustSync()
+	if _, err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	uid := f.plan("kv-large").UID
+
+	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	if !f.plan("kv-large").Status.RemovedFromBrokerCatalog {
+		t.Fatal("kv-large is not marked removed")
+	}
+	f.answer = kvCatalog()
+	f.clock.Step(defaultRelist)
+	f.writes()
+	f.mustSync()
+	f.wantWrites("update clusterserviceplans/status kv-large", "update clusterservicebrokers/status the-broker")
+	if p := f.plan("kv-large"); p.Status.RemovedFromBrokerCatalog || p.UID != uid {
+		t.Errorf("kv-large %+v", p)
+	}
+}
+
+func TestFetchFailuresBackOff(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		broker  func(*v1beta1.ClusterServiceBroker)
+		answer  error
+		reason  string
+		message string
+		fetches bool
+		forgets bool
+	}{
+		{"401", nil, &osb.HTTPStatusCodeError{StatusCode: 401}, conditions.BrokerAuthenticationFailed, "401 Unauthorized", true, true},
+		{"412", nil, &osb.HTTPStatusCodeError{StatusCode: 412, Description: "use 2.14"}, conditions.BrokerAPIVersionRejected, "use 2.14", true, false},
+		{"500", nil, &osb.HTTPStatusCodeError{StatusCode: 500}, conditions.ErrorFetchingCatalog, "500", true, false},
+		{"timeout", nil, &osb.TransportError{Operation: osb.OperationGetCatalog, Timeout: true}, conditions.ErrorFetchingCatalog, "timed out", true, false},
+		{"malformed", nil, &osb.MalformedResponseError{StatusCode: 200, Reason: `"services" is missing`}, conditions.ErrorFetchingCatalog, `"services" is missing`, true, false},
+		{"missing credentials", func(b *v1beta1.ClusterServiceBroker) {
+			b.Spec.AuthInfo = &v1beta1.ClusterServiceBrokerAuthInfo{Basic: &v1beta1.ClusterBasicAuthConfig{
+				SecretRef: &v1beta1.ObjectReference{Namespace: "catalog", Name: "broker-auth"},
+			}}
+		}, nil, conditions.ErrorGettingAuthCredentials, "auth Secret catalog/broker-auth not found", false, false},
+		{"unsupported API version", func(b *v1beta1.ClusterServiceBroker) { b.Spec.OSBAPIVersion = "2.99" }, nil,
+			conditions.ErrorFetchingCatalog, `unsupported OSB API version "2.99"`, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			broker := testBroker()
+			if tc.broker != nil {
+				broker = testBroker(tc.broker)
+			}
+			f := newFixture(t, broker)
+			f.answer = tc.answer
+			wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase))
+			b := f.wantReady(metav1.ConditionFalse, tc.reason)
+			if m := readyMessage(b); !strings.Contains(m, tc.message) || !strings.Contains(m, "attempt 1") {
+				t.Errorf("message %q, want %q", m, tc.message)
+			}
+			if b.Status.Attempts.Count != 1 || b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime != nil {
+				t.Errorf("status %+v", b.Status)
+			}
+			f.wantEvents(tc.reason)
+			fetches := 0
+			if tc.fetches {
+				fetches = 1
+			}
+			f.wantFetches(fetches)
+
+			// No tight loop: a sync before the next attempt makes no request.
+			f.clock.Step(5 * time.Second)
+			wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase)-5*time.Second)
+			f.wantFetches(fetches)
+			f.writes()
+
+			// The next attempt waits twice as long.
+			f.clock.Step(backoffWait(start, backoffBase) - 5*time.Second)
+			now := f.clock.Now()
+			wantRequeue(t, f.mustSync(), backoffWait(now, 2*backoffBase))
+			if b := f.broker(); b.Status.Attempts.Count != 2 {
+				t.Errorf("status %+v", b.Status)
+			}
+			if tc.fetches {
+				fetches = 2
+			}
+			f.wantFetches(fetches)
+			builds := 1
+			if tc.forgets {
+				builds = 2
+			}
+			if !tc.fetches {
+				builds = 0
+			}
+			if n := len(f.osb.Configs()); n != builds {
+				t.Errorf("the broker client was built %d times, want %d", n, builds)
+			}
+
+			// Once the broker answers, the attempts are forgotten.
+			f.answer = kvCatalog()
+			f.clock.Step(time.Hour)
+			if tc.broker != nil {
+				f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.AuthInfo, b.Spec.OSBAPIVersion = nil, "" })
+			}
+			f.mustSync()
+			if b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog); b.Status.Attempts != (v1beta1.OperationAttempts{}) {
+				t.Errorf("status %+v", b.Status)
+			}
+		})
+	}
+}
+
+func TestAFailedFetchKeepsThePublishedCatalog(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.mustSync()
+	f.writes()
+	f.answer = &osb.HTTPStatusCodeError{StatusCode: 503}
+	f.clock.Step(defaultRelist)
+	f.mustSync()
+	f.wantReady(metav1.ConditionFalse, conditions.ErrorFetchingCatalog)
+	f.wantWrites("update clusterservicebrokers/status the-broker")
+	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+	if c := f.class("kv"); c.Status.RemovedFromBrokerCatalog {
+		t.Errorf("class %+v", c.Status)
+	}
+}
+
+func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.mustSync()
+	f.wantEvents(conditions.FetchedCatalog)
+	sc := f.catalog.ServicecatalogV1beta1()
+	var names []string
+	for n := range 7 {
+		name := fmt.Sprintf("db-%d", n)
+		names = append(names, name)
+		if _, err := sc.ServiceInstances("ns").Create(context.Background(), instanceOn(name, "kv", "kv-small"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := instanceOn("elsewhere", "x", "y")
+	other.Status.ClusterServiceBrokerName = "other-broker"
+	if _, err := sc.ServiceInstances("ns").Create(context.Background(), other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := f.broker()
+	now := metav1.NewTime(start)
+	b.DeletionTimestamp = &now
+	if _, err := sc.ClusterServiceBrokers().Update(context.Background(), b, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.refresh()
+	f.writes()
+
+	f.mustSync()
+	b = f.wantReady(metav1.ConditionFalse, conditions.DeletionBlockedByInstances)
+	want := "7 instances of its plans still exist (ns/db-0, ns/db-1, ns/db-2, ns/db-3, ns/db-4, ...)"
+	if m := readyMessage(b); !strings.Contains(m, want) {
+		t.Errorf("message %q, want %q", m, want)
+	}
+	f.wantEvents(conditions.DeletionBlockedByInstances)
+	f.wantWrites("update clusterservicebrokers/status the-broker")
+	f.wantFetches(1)
+
+	// Nothing changed: nothing is written.
+	f.mustSync()
+	f.wantWrites()
+	f.wantEvents()
+
+	for _, name := range names {
+		if err := sc.ServiceInstances("ns").Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.refresh()
+	f.writes()
+	f.mustSync()
+	f.wantWrites(
+		"delete clusterserviceplans kv-small", "delete clusterserviceplans kv-large", "delete clusterserviceclasses kv",
+		"patch clusterservicebrokers the-broker",
+	)
+	if b := f.broker(); len(b.Finalizers) != 0 {
+		t.Errorf("finalizers %v", b.Finalizers)
+	}
+	f.wantNames(nil, nil)
+	f.wantFetches(1)
+	// The broker's client is forgotten.
+	if _, err := f.c.cfg.BrokerClients.ClientFor(context.Background(), f.broker()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.osb.Configs()); n != 2 {
+		t.Errorf("the broker client was built %d times, want 2", n)
+	}
+}
+
+func TestDeletionOfAnUnusedBroker(t *testing.T) {
+	now := metav1.NewTime(start)
+	f := newFixture(t, testBroker(func(b *v1beta1.ClusterServiceBroker) { b.DeletionTimestamp = &now }))
+	f.mustSync()
+	f.wantWrites("patch clusterservicebrokers the-broker")
+	f.wantFetches(0)
+
+	// Without the finalizer, nothing is left to do.
+	f.mustSync()
+	f.wantWrites()
+}
+
+func TestABrokerThatIsGoneIsForgotten(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.mustSync()
+	if err := f.brokers.Delete(f.broker()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.sync(context.Background(), cache.ObjectName{Name: "the-broker"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.cfg.BrokerClients.ClientFor(context.Background(), f.broker()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(f.osb.Configs()); n != 2 {
+		t.Errorf("the broker client was built %d times, want 2", n)
+	}
+}
+
+func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = &osb.HTTPStatusCodeError{StatusCode: 503}
+	key := cache.ObjectName{Name: "the-broker"}
+	if _, err := f.c.sync(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	f.writes()
+	// The cached broker still has the status before the failure: no backoff recorded.
+	for range 3 {
+		if result, err := f.c.sync(context.Background(), key); err != nil || result.RequeueAfter != 0 {
+			t.Fatalf("sync on a stale cache: %+v, %v", result, err)
+		}
+	}
+	f.wantFetches(1)
+	f.wantWrites()
+	f.refresh()
+	if result := f.mustSync(); result.RequeueAfter <= 0 {
+		t.Errorf("result %+v", result)
+	}
+	f.wantFetches(1)
+}
+
+func TestAFailedPublishIsReportedAndRetried(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	failures := 1
+	f.catalog.PrependReactor("create", "clusterserviceplans", func(clienttesting.Action) (bool, runtime.Object, error) {
+		if failures > 0 {
+			failures--
+			return true, nil, apierrors.NewServiceUnavailable("etcd is unwell")
+		}
+		return false, nil, nil
+	})
+	wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase))
+	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
+	if m := readyMessage(b); !strings.Contains(m, "creating plan kv-small") || b.Status.LastCatalogRetrievalTime != nil {
+		t.Errorf("status %+v", b.Status)
+	}
+	f.wantEvents(conditions.ErrorSyncingCatalog)
+
+	f.clock.Step(backoffWait(start, backoffBase))
+	f.mustSync()
+	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+}

@@ -1,0 +1,350 @@
+package serviceinstance
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+func binding(name string) *v1beta1.ServiceBinding {
+	return &v1beta1.ServiceBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("binding-uid-" + name)},
+		Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: "db"}, ExternalID: name + "-id"},
+	}
+}
+
+func (f *fixture) wantReleased() {
+	f.t.Helper()
+	if i := f.instance(); len(i.Finalizers) != 0 {
+		f.t.Fatalf("finalizers %v, want none", i.Finalizers)
+	}
+}
+
+func TestDeletionWaitsForTheBindings(t *testing.T) {
+	f := newFixture(t, provisioned, deleting, func(o *fixtureObjects) {
+		o.catalog = append(o.catalog, binding("app-1"), binding("app-2"))
+	})
+	f.onDeprovision(deprovisioned200())
+	if result := f.mustSync(); result.RequeueAfter != 0 {
+		t.Errorf("result %+v; binding deletions wake the instance up", result)
+	}
+	f.wantCalls()
+	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionBlockedByExistingBindings)
+	if m := readyMessage(i); !strings.Contains(m, "2 bindings") {
+		t.Errorf("message %q", m)
+	}
+	f.wantEvents(conditions.DeprovisionBlockedByExistingBindings)
+	f.wantWrites("status")
+
+	f.mustSync()
+	f.wantCalls()
+	f.wantEvents()
+	f.wantWrites()
+
+	for _, name := range []string{"app-1", "app-2"} {
+		if err := f.bindings.Delete(binding(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision)
+	f.wantReleased()
+}
+
+func TestABindingOfAnotherInstanceDoesNotBlock(t *testing.T) {
+	f := newFixture(t, provisioned, deleting, func(o *fixtureObjects) {
+		other := binding("app")
+		other.Spec.InstanceRef.Name = "other-db"
+		o.catalog = append(o.catalog, other)
+	})
+	f.onDeprovision(deprovisioned200())
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision)
+	f.wantReleased()
+}
+
+func TestDeletionWithoutAnInstanceAtTheBroker(t *testing.T) {
+	for name, tweak := range map[string]func(*fixtureObjects){
+		"never provisioned": func(*fixtureObjects) {},
+		"refused by the broker": func(o *fixtureObjects) {
+			o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired
+			o.instance.Status.Conditions = []metav1.Condition{{Type: v1beta1.ConditionFailed, Status: metav1.ConditionTrue, Reason: conditions.ProvisionFailed, ObservedGeneration: 1}}
+		},
+		"already deprovisioned": func(o *fixtureObjects) {
+			provisioned(o)
+			o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusSucceeded
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, tweak, deleting)
+			f.mustSync()
+			f.wantCalls()
+			f.wantWrites("patch")
+			f.wantReleased()
+		})
+	}
+}
+
+func TestDeprovision(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer any
+	}{
+		{"200", deprovisioned200()},
+		{"410", status(410, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, provisioned, deleting)
+			f.osb.SetDeprovisionReaction(func(ctx context.Context, r *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
+				// The request is in status before it is sent.
+				if i := f.instance(); i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision || len(i.Finalizers) != 1 {
+					t.Errorf("status when the deprovision was sent: %+v", i.Status)
+				}
+				if err, ok := tc.answer.(error); ok {
+					return nil, err
+				}
+				return tc.answer.(*osb.DeprovisionResponse), nil
+			})
+			if result := f.mustSync(); result.RequeueAfter != 0 {
+				t.Errorf("result %+v", result)
+			}
+			f.wantCalls(osb.OperationDeprovision)
+			r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0)
+			// The identity is the deleter's, which the API server stored in spec.userInfo.
+			if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" || !r.AcceptsIncomplete ||
+				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" || r.OriginatingIdentity.UID != "bob-uid" {
+				t.Errorf("deprovision request %+v", r)
+			}
+			f.wantReleased()
+			f.wantEvents("DeprovisionedSuccessfully")
+			f.wantWrites("status", "patch")
+
+			// The cache still shows the instance with its finalizer until the deletion
+			// reaches it: that copy must not deprovision again.
+			if _, err := f.c.sync(context.Background(), f.key); err != nil {
+				t.Fatal(err)
+			}
+			f.wantCalls(osb.OperationDeprovision)
+		})
+	}
+}
+
+func TestDeprovisionUsesTheIDsTheBrokerKnows(t *testing.T) {
+	// An update to plan large is in flight: the broker knows the instance by plan small.
+	f := newFixture(t, provisioned, func(o *fixtureObjects) {
+		changeSpec(o, newPlan)
+		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationUpdate
+		o.instance.Status.InProgressProperties = o.props(o.large, alice())
+	}, deleting)
+	f.onDeprovision(deprovisioned200())
+	f.mustSync()
+	if r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
+		t.Errorf("deprovision request %+v", r)
+	}
+	f.wantReleased()
+}
+
+func TestAnAsyncDeprovision(t *testing.T) {
+	f := newFixture(t, provisioned, deleting)
+	f.onDeprovision(deprovisioning202("delete-1"))
+	f.onPoll(state(osb.StateInProgress, "draining"), status(410, ""))
+	wantRequeue(t, f.mustSync(), time.Second)
+	i := f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
+	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "delete-1" || len(i.Finalizers) != 1 {
+		t.Fatalf("status %+v", i.Status)
+	}
+	f.wantEvents(conditions.Deprovisioning)
+
+	wantRequeue(t, f.mustSync(), time.Second)
+	f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
+	// A 410 while deprovisioning means done.
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationLastOperation)
+	p := request[osb.LastOperationRequest](f, osb.OperationLastOperation, 0)
+	if p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" || p.OriginatingIdentity == nil || p.OriginatingIdentity.Username != "bob" {
+		t.Errorf("poll request %+v", p)
+	}
+	if keys := f.pollKeys; len(keys) != 2 || keys[0] != "delete-1" {
+		t.Errorf("polled operations %q", keys)
+	}
+	f.wantReleased()
+}
+
+func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
+	f := newFixture(t, provisioned, deleting)
+	f.onDeprovision(deprovisioning202("delete-1"), deprovisioned200())
+	f.onPoll(state(osb.StateFailed, "busy"))
+	f.mustSync()
+	wantRequeue(t, f.mustSync(), backoffWait(start))
+	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
+	if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), "busy") {
+		t.Fatalf("status %+v", i.Status)
+	}
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation)
+	f.clock.Step(backoffWait(start))
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationDeprovision)
+	f.wantReleased()
+}
+
+func TestDeprovisionFailuresAreRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error
+		reason  string
+		forgets bool
+	}{
+		{"422 ConcurrencyError", status(422, osb.ErrorCodeConcurrencyError), conditions.BrokerBusy, false},
+		{"500", status(500, ""), conditions.DeprovisionCallFailed, false},
+		{"timeout", &osb.TransportError{Timeout: true, MaybeReceived: true}, conditions.DeprovisionCallFailed, false},
+		{"400", status(400, ""), conditions.DeprovisionCallFailed, false},
+		{"401", status(401, ""), conditions.DeprovisionCallFailed, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, provisioned, deleting)
+			f.onDeprovision(tc.err, deprovisioned200())
+			wantRequeue(t, f.mustSync(), backoffWait(start))
+			i := f.wantReady(metav1.ConditionFalse, tc.reason)
+			if len(i.Finalizers) != 1 || i.Status.Attempts.Count != 1 || i.Status.OrphanMitigationInProgress {
+				t.Fatalf("status %+v", i.Status)
+			}
+			f.wantEvents(tc.reason)
+
+			f.mustSync()
+			f.wantCalls(osb.OperationDeprovision)
+			f.clock.Step(backoffWait(start))
+			f.mustSync()
+			f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+			f.wantReleased()
+			builds := 1
+			if tc.forgets {
+				builds = 2
+			}
+			if n := len(f.osb.Configs()); n != builds {
+				t.Errorf("the broker client was built %d times, want %d", n, builds)
+			}
+		})
+	}
+}
+
+func TestDeletionDuringAnAsyncProvisionDeletesAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.onProvision(provisioning202("op-1"))
+	f.onDeprovision(deprovisioned200())
+	f.mustSync()
+	f.delete()
+	f.mustSync()
+	// The broker stops provisioning when it gets the DELETE; no poll first.
+	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	if r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
+		t.Errorf("deprovision request %+v", r)
+	}
+	f.wantReleased()
+}
+
+func TestDeletionWithTheBrokerGoneWaits(t *testing.T) {
+	f := newFixture(t, provisioned, deleting)
+	if err := f.brokers.Delete(&v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "the-broker"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sync(); err == nil {
+		t.Fatal("a deletion whose broker is gone must be retried")
+	}
+	f.wantCalls()
+	i := f.wantReady(metav1.ConditionFalse, conditions.ReferencesNonexistentBroker)
+	if len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), v1beta1.FinalizerServiceCatalog) {
+		t.Errorf("status %+v", i.Status)
+	}
+}
+
+func TestADeletedInstanceWithoutTheFinalizerIsLeftAlone(t *testing.T) {
+	f := newFixture(t, provisioned, deleting, func(o *fixtureObjects) { o.instance.Finalizers = []string{"someone.else/finalizer"} })
+	f.mustSync()
+	f.wantCalls()
+	f.wantWrites()
+}
+
+func TestPollingPastTheMaximumDuration(t *testing.T) {
+	t.Run("provision: orphan mitigation", func(t *testing.T) {
+		f := newFixture(t, func(o *fixtureObjects) {
+			o.small.Spec.MaximumPollingDuration = &metav1.Duration{Duration: 10 * time.Minute}
+		})
+		f.onProvision(provisioning202("op-1"))
+		f.onPoll(state(osb.StateInProgress, ""))
+		f.mustSync()
+		f.clock.Step(9 * time.Minute) // within the plan's limit
+		f.mustSync()
+		f.clock.Step(2 * time.Minute) // past the plan's limit, within the controller's
+		if result := f.mustSync(); result.RequeueAfter <= 0 {
+			t.Fatalf("result %+v", result)
+		}
+		f.wantCalls(osb.OperationProvision, osb.OperationLastOperation)
+		i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
+		if !i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.OperationKey != "" {
+			t.Fatalf("status %+v", i.Status)
+		}
+		if c := conditionOf(i, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
+			t.Errorf("orphan mitigation condition %+v", c)
+		}
+	})
+
+	t.Run("update: failed", func(t *testing.T) {
+		f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
+		f.onUpdate(updating202("update-1"))
+		f.mustSync()
+		f.clock.Step(maxPolling + time.Second)
+		f.mustSync()
+		f.wantCalls(osb.OperationUpdate)
+		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
+		f.wantFailed(conditions.OperationTimedOut)
+		if i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
+			t.Errorf("status %+v", i.Status)
+		}
+	})
+
+	t.Run("deprovision: retried", func(t *testing.T) {
+		f := newFixture(t, provisioned, deleting)
+		f.onDeprovision(deprovisioning202("delete-1"), deprovisioning202("delete-2"))
+		f.onPoll(state(osb.StateInProgress, ""), state(osb.StateSucceeded, ""))
+		f.mustSync()
+		f.clock.Step(maxPolling + time.Second)
+		wantRequeue(t, f.mustSync(), backoffWait(f.clock.Now()))
+		f.wantCalls(osb.OperationDeprovision)
+		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
+		f.wantFailed("")
+		if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 {
+			t.Fatalf("status %+v", i.Status)
+		}
+
+		// The DELETE is sent again, and the broker's new operation is polled.
+		f.clock.Step(backoffWait(f.clock.Now()))
+		wantRequeue(t, f.mustSync(), time.Second)
+		f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+		wantRequeue(t, f.mustSync(), time.Second)
+		f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
+		f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
+		f.mustSync()
+		f.wantReleased()
+		if keys := f.pollKeys; len(keys) != 2 || keys[0] != "delete-2" {
+			t.Errorf("polled operations %q", keys)
+		}
+	})
+}
+
+func conditionOf(i *v1beta1.ServiceInstance, conditionType string) *metav1.Condition {
+	for n := range i.Status.Conditions {
+		if i.Status.Conditions[n].Type == conditionType {
+			return &i.Status.Conditions[n]
+		}
+	}
+	return nil
+}
