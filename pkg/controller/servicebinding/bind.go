@@ -74,13 +74,16 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 		ParameterChecksum: params.Checksum,
 		UserInfo:          binding.Spec.UserInfo.DeepCopy(),
 	}
-	if status.CurrentOperation != v1beta1.ServiceBindingOperationBind || !sameRequest(status.InProgressProperties, props) {
-		// Record the request before sending it: if the controller stops in between, the
-		// next one knows the broker may hold the binding.
-		c.startOperation(status, v1beta1.ServiceBindingOperationBind, props)
-		status.ObservedGeneration = binding.Generation
-		status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
-		conditions.ClearFailed(&status.Conditions)
+	switch {
+	case status.CurrentOperation != v1beta1.ServiceBindingOperationBind:
+		// The first attempt is written down with its answer: the request is idempotent (a
+		// repeated bind gets the same credentials), and deleting a binding unbinds whenever
+		// the broker may hold it, so a controller that stops in between loses nothing.
+		c.beginBind(binding, props)
+	case !sameRequest(status.InProgressProperties, props):
+		// The request changed since a failed attempt: record it before sending it, so that
+		// the record always names what the broker may hold.
+		c.beginBind(binding, props)
 		conditions.Ready(&status.Conditions, metav1.ConditionFalse, conditions.BindRequestInFlight,
 			fmt.Sprintf("Asking broker %s to bind the instance %s.", r.broker.Name, r.instance.Name), binding.Generation)
 		if binding, err = c.updateStatus(ctx, binding); err != nil {
@@ -130,6 +133,15 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 		return controller.Result{RequeueAfter: c.pollDelay(binding, 0)}, nil
 	}
 	return c.bound(ctx, binding, r, resp.Credentials, resp.RequestIdentity)
+}
+
+// beginBind records, in memory, a bind request about to be sent.
+func (c *Controller) beginBind(binding *v1beta1.ServiceBinding, props *v1beta1.PropertiesState) {
+	status := &binding.Status
+	c.startOperation(status, v1beta1.ServiceBindingOperationBind, props)
+	status.ObservedGeneration = binding.Generation
+	status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
+	conditions.ClearFailed(&status.Conditions)
 }
 
 // bound records that the broker holds the binding and writes its credentials.

@@ -3,6 +3,7 @@ package servicebinding
 import (
 	"context"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -222,13 +223,12 @@ func pending(o *fixtureObjects) {
 	o.binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
 }
 
-func TestBindRecordsTheRequestFirstThenWritesTheSecret(t *testing.T) {
+func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 	f := newFixture(t, nil)
+	before := f.binding().Status
 	f.osb.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
-		// The request is in status before it is sent.
-		b := f.binding()
-		if b.Status.CurrentOperation != v1beta1.ServiceBindingOperationBind || b.Status.UnbindStatus != v1beta1.ServiceBindingUnbindStatusRequired ||
-			b.Status.InProgressProperties == nil || b.Status.OperationStartTime == nil {
+		// A first attempt is written down with its answer: nothing before it is sent.
+		if b := f.binding(); !reflect.DeepEqual(b.Status, before) {
 			t.Errorf("status when the bind was sent: %+v", b.Status)
 		}
 		return credentialsAnswer(), nil
@@ -556,4 +556,42 @@ func TestAnAsyncBindPastTheMaximumPollingDurationIsCleanedUp(t *testing.T) {
 		t.Errorf("orphan mitigation condition %+v", c)
 	}
 	f.wantCalls(osb.OperationBind) // no poll after the deadline
+}
+
+func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
+	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	unrecorded := func(o *fixtureObjects) {
+		o.binding.DeletionTimestamp = &now
+		o.binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired // as the API server creates it
+	}
+	t.Run("instance provisioned: the broker is asked", func(t *testing.T) {
+		// The controller may have bound and stopped before writing it down.
+		f := newFixture(t, unrecorded)
+		f.osb.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+			if r.BindingID != "binding-id" || r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-id" {
+				t.Errorf("unbind request %+v", r)
+			}
+			return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
+		})
+		if _, err := f.sync(); err != nil {
+			t.Fatal(err)
+		}
+		f.wantCalls(osb.OperationUnbind)
+		if b := f.binding(); len(b.Finalizers) != 0 {
+			t.Errorf("finalizers %v", b.Finalizers)
+		}
+	})
+	t.Run("instance gone: released without a call", func(t *testing.T) {
+		f := newFixture(t, func(o *fixtureObjects) {
+			unrecorded(o)
+			o.binding.Spec.InstanceRef.Name = "no-such-instance"
+		})
+		if _, err := f.sync(); err != nil {
+			t.Fatal(err)
+		}
+		f.wantCalls()
+		if b := f.binding(); len(b.Finalizers) != 0 {
+			t.Errorf("finalizers %v", b.Finalizers)
+		}
+	})
 }

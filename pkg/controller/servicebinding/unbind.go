@@ -41,6 +41,11 @@ func (c *Controller) reconcileDeletion(ctx context.Context, binding *v1beta1.Ser
 
 	r, err := c.resolve(binding)
 	var re *resolveError
+	if errors.As(err, &re) && !recorded(status) {
+		// Nothing says a bind was ever sent, and the binding's instance cannot be found: a
+		// bind needs a provisioned instance, whose deletion waits for its bindings.
+		return c.unbound(ctx, binding, "")
+	}
 	if errors.As(err, &re) {
 		return c.notReady(ctx, binding, re.reason, fmt.Errorf("%s The broker may still hold the binding; remove the finalizer %s to abandon it",
 			re.message, v1beta1.FinalizerServiceCatalog))
@@ -175,4 +180,9 @@ func (c *Controller) unbound(ctx context.Context, binding *v1beta1.ServiceBindin
 func (c *Controller) removeFinalizer(ctx context.Context, binding *v1beta1.ServiceBinding) error {
 	return controller.ReleaseFinalizer(ctx, c.writes, binding, FieldManager,
 		c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(binding.Namespace).Patch)
+}
+
+// recorded tells whether the status names a bind or unbind request that was sent.
+func recorded(status *v1beta1.ServiceBindingStatus) bool {
+	return status.CurrentOperation != "" || status.InProgressProperties != nil || status.ExternalProperties != nil
 }

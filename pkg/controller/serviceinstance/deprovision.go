@@ -54,15 +54,26 @@ func (c *Controller) reconcileDeletion(ctx context.Context, instance *v1beta1.Se
 		return controller.Result{RequeueAfter: wait}, nil
 	}
 
-	// The broker knows the instance by the ids it last acknowledged, or was last sent.
+	// The broker knows the instance by the ids it last acknowledged, or was last sent, or,
+	// when the controller stopped before recording a first provision, by the ids the spec
+	// resolves to.
 	known := status.ExternalProperties
 	if known == nil {
 		known = status.InProgressProperties
 	}
 	if known == nil || known.ClusterServicePlanExternalID == "" {
-		// Nothing was ever sent to the broker.
-		status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired
-		return c.deprovisioned(ctx, instance, "")
+		r, err := c.resolve(instance, false)
+		if err != nil {
+			// No provision could have been sent.
+			status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired
+			return c.deprovisioned(ctx, instance, "")
+		}
+		setResolved(status, r)
+		known = &v1beta1.ServiceInstancePropertiesState{
+			ClusterServiceClassExternalID:  r.class.Spec.ExternalID,
+			ClusterServicePlanExternalName: r.plan.Spec.ExternalName,
+			ClusterServicePlanExternalID:   r.plan.Spec.ExternalID,
+		}
 	}
 	broker, err := c.cfg.Brokers.Lister().Get(status.ClusterServiceBrokerName)
 	if apierrors.IsNotFound(err) {

@@ -73,7 +73,9 @@ func TestABindingOfAnotherInstanceDoesNotBlock(t *testing.T) {
 
 func TestDeletionWithoutAnInstanceAtTheBroker(t *testing.T) {
 	for name, tweak := range map[string]func(*fixtureObjects){
-		"never provisioned": func(*fixtureObjects) {},
+		"never provisionable": func(o *fixtureObjects) {
+			o.instance.Spec.ClusterServiceClassExternalName = "no-such-class"
+		},
 		"refused by the broker": func(o *fixtureObjects) {
 			o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired
 			o.instance.Status.Conditions = []metav1.Condition{{Type: v1beta1.ConditionFailed, Status: metav1.ConditionTrue, Reason: conditions.ProvisionFailed, ObservedGeneration: 1}}
@@ -347,4 +349,18 @@ func conditionOf(i *v1beta1.ServiceInstance, conditionType string) *metav1.Condi
 		}
 	}
 	return nil
+}
+
+func TestDeletingBeforeAnyProvisionWasRecordedAsksTheBroker(t *testing.T) {
+	// The controller may have sent a first provision and stopped before writing it down:
+	// the DELETE names the ids the spec resolves to.
+	f := newFixture(t, deleting)
+	f.onDeprovision(status(410, ""))
+	f.mustSync()
+	f.wantCalls(osb.OperationDeprovision)
+	r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0)
+	if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" {
+		t.Errorf("deprovision request %+v", r)
+	}
+	f.wantReleased()
 }

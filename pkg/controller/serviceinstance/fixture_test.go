@@ -439,18 +439,7 @@ func (f *fixture) wantEvents(reasons ...string) []string {
 // status update, "update" for an update, "patch" for a patch.
 func (f *fixture) wantWrites(want ...string) {
 	f.t.Helper()
-	var got []string
-	for _, a := range f.catalog.Actions() {
-		if a.GetResource().Resource != "serviceinstances" {
-			continue
-		}
-		switch {
-		case a.GetVerb() == "update" && a.GetSubresource() == "status":
-			got = append(got, "status")
-		case a.GetVerb() == "update", a.GetVerb() == "patch", a.GetVerb() == "create", a.GetVerb() == "delete":
-			got = append(got, a.GetVerb())
-		}
-	}
+	got := f.writes()
 	f.catalog.ClearActions()
 	if !slices.Equal(got, want) {
 		f.t.Fatalf("instance writes %v, want %v", got, want)
@@ -562,4 +551,21 @@ func wantRequeue(t *testing.T, result controller.Result, d time.Duration) {
 // backoffWait is the first wait of the fixture's backoff, as stored: rounded up to a second.
 func backoffWait(now time.Time) time.Duration {
 	return now.Add(backoffBase).Truncate(time.Second).Add(time.Second).Sub(now)
+}
+
+// writes lists the loop's writes of the instance so far: "status", "patch", ...
+func (f *fixture) writes() []string {
+	var got []string
+	for _, a := range f.catalog.Actions() {
+		if a.GetResource().Resource != "serviceinstances" {
+			continue
+		}
+		switch {
+		case a.GetVerb() == "update" && a.GetSubresource() == "status":
+			got = append(got, "status")
+		case a.GetVerb() == "update", a.GetVerb() == "patch", a.GetVerb() == "create", a.GetVerb() == "delete":
+			got = append(got, a.GetVerb())
+		}
+	}
+	return got
 }

@@ -37,14 +37,17 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 	}
 
 	props := properties(r, params, instance.Spec.UserInfo)
-	if status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision || !sameRequest(status.InProgressProperties, props) {
-		// Record the request before sending it: if the controller stops in between, the
-		// next one knows the broker may hold the instance.
-		c.startOperation(status, v1beta1.ServiceInstanceOperationProvision, props)
-		status.ObservedGeneration = instance.Generation
-		status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
-		setResolved(status, r)
-		conditions.ClearFailed(&status.Conditions)
+	switch {
+	case status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision:
+		// The first attempt is written down with its answer, in one write: the request is
+		// idempotent and rebuilt from the spec, and deleting an instance sends a DELETE
+		// whenever the broker may hold it, so a controller that stops in between loses
+		// nothing.
+		c.beginProvision(instance, r, props)
+	case !sameRequest(status.InProgressProperties, props):
+		// The spec changed since a failed attempt: record the new request before sending
+		// it, so that the record always names what the broker may hold.
+		c.beginProvision(instance, r, props)
 		conditions.Ready(&status.Conditions, metav1.ConditionFalse, conditions.ProvisionRequestInFlight,
 			fmt.Sprintf("Asking broker %s to provision plan %s of class %s.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName), instance.Generation)
 		if instance, err = c.updateStatus(ctx, instance); err != nil {
@@ -89,6 +92,16 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		return controller.Result{RequeueAfter: c.pollDelay(instance, 0)}, nil
 	}
 	return c.provisioned(ctx, instance, resp.RequestIdentity)
+}
+
+// beginProvision records, in memory, a provision request about to be sent.
+func (c *Controller) beginProvision(instance *v1beta1.ServiceInstance, r *resolved, props *v1beta1.ServiceInstancePropertiesState) {
+	status := &instance.Status
+	c.startOperation(status, v1beta1.ServiceInstanceOperationProvision, props)
+	status.ObservedGeneration = instance.Generation
+	status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
+	setResolved(status, r)
+	conditions.ClearFailed(&status.Conditions)
 }
 
 // provisioned records a finished provision.

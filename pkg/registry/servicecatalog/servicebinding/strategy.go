@@ -48,11 +48,13 @@ func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return registry.MainResetFields("userInfo")
 }
 
-// PrepareForCreate clears the status, starts the generation, adds the finalizer, picks
+// PrepareForCreate resets the status, starts the generation, adds the finalizer, picks
 // the broker binding_id when none is given, names the Secret and records who asked.
 func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	binding := obj.(*sc.ServiceBinding)
-	binding.Status = sc.ServiceBindingStatus{UnbindStatus: sc.ServiceBindingUnbindStatusNotRequired}
+	// The controller may ask the broker for the binding at any moment from now on, so
+	// deleting it must ask the broker to unbind until the controller knows better.
+	binding.Status = sc.ServiceBindingStatus{UnbindStatus: sc.ServiceBindingUnbindStatusRequired}
 	binding.Generation = 1
 	registry.AddFinalizer(&binding.ObjectMeta)
 	if binding.Spec.ExternalID == "" {

@@ -94,7 +94,7 @@ func TestPrepareForCreate(t *testing.T) {
 	})
 	s.PrepareForCreate(ctx, binding)
 
-	if want := (sc.ServiceBindingStatus{UnbindStatus: sc.ServiceBindingUnbindStatusNotRequired}); !reflect.DeepEqual(binding.Status, want) {
+	if want := (sc.ServiceBindingStatus{UnbindStatus: sc.ServiceBindingUnbindStatusRequired}); !reflect.DeepEqual(binding.Status, want) {
 		t.Errorf("status not cleared:\n%s", diff.Diff(want, binding.Status))
 	}
 	if binding.Generation != 1 {

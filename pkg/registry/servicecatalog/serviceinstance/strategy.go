@@ -48,11 +48,13 @@ func (strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return registry.MainResetFields("userInfo")
 }
 
-// PrepareForCreate clears the status, starts the generation, adds the finalizer, picks
+// PrepareForCreate resets the status, starts the generation, adds the finalizer, picks
 // the broker instance_id when none is given and records who asked.
 func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	instance := obj.(*sc.ServiceInstance)
-	instance.Status = sc.ServiceInstanceStatus{DeprovisionStatus: sc.ServiceInstanceDeprovisionStatusNotRequired}
+	// The controller may ask the broker for the instance at any moment from now on, so
+	// deleting it must ask the broker to deprovision until the controller knows better.
+	instance.Status = sc.ServiceInstanceStatus{DeprovisionStatus: sc.ServiceInstanceDeprovisionStatusRequired}
 	instance.Generation = 1
 	registry.AddFinalizer(&instance.ObjectMeta)
 	if instance.Spec.ExternalID == "" {

@@ -97,7 +97,7 @@ func TestPrepareForCreate(t *testing.T) {
 	})
 	s.PrepareForCreate(ctx, instance)
 
-	if want := (sc.ServiceInstanceStatus{DeprovisionStatus: sc.ServiceInstanceDeprovisionStatusNotRequired}); !reflect.DeepEqual(instance.Status, want) {
+	if want := (sc.ServiceInstanceStatus{DeprovisionStatus: sc.ServiceInstanceDeprovisionStatusRequired}); !reflect.DeepEqual(instance.Status, want) {
 		t.Errorf("status not cleared:\n%s", diff.Diff(want, instance.Status))
 	}
 	if instance.Generation != 1 {
