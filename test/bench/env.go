@@ -64,8 +64,10 @@ func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ..
 	e.cluster, err = kubecluster.StartCluster(ctx, kubecluster.Options{
 		Dir:                      filepath.Join(dir, "cluster"),
 		DisableControllerManager: true,
-		KubeAPIServerArgs:        []string{profilingArg},
-		Logf:                     logf,
+		// Every etcd syncs its writes, as in production, like our embedded one.
+		EtcdFsync:         true,
+		KubeAPIServerArgs: []string{profilingArg},
+		Logf:              logf,
 	})
 	if err != nil {
 		return nil, err
@@ -117,6 +119,7 @@ func (e *env) startRawEtcd(ctx context.Context) error {
 		Binary: e.cluster.Binaries.Etcd,
 		Dir:    filepath.Join(e.dir, "raw-etcd"),
 		Logf:   e.logf,
+		Fsync:  true,
 	})
 	return err
 }

@@ -245,7 +245,7 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 		"catalog-apiserver's memory includes its embedded etcd; kube-apiserver's does not (its etcd is listed separately, for information)",
 		"catalog-apiserver stores both the direct and the aggregated target's objects; its growth is scaled to 10,000 objects",
 		"memory is read after a forced GC (pprof heap?gc=1) in the API servers and "+settleDelay.String()+" of rest",
-		"kube-apiserver's etcd and the raw etcd run with --unsafe-no-fsync (kubecluster's flags); our embedded etcd fsyncs",
+		"every etcd syncs its writes to disk: kube-apiserver's, the raw target's and our embedded one",
 		"watch delay is from sending a create to the event arriving; creates are "+watchInterval.String()+" apart",
 		"kube-controller-manager, the controller manager and the test broker do not run during section 1",
 	)

@@ -101,6 +101,9 @@ type Options struct {
 	// then never finish deleting, ownerReference GC does not happen, and
 	// aggregated ClusterRoles do not reach admin, edit and view.
 	DisableControllerManager bool
+	// EtcdFsync makes kube-apiserver's etcd sync its writes to disk, as production etcd
+	// does (see EtcdOptions.Fsync); benchmarks want it, tests do not.
+	EtcdFsync bool
 	// KubeAPIServerArgs are appended to the kube-apiserver flags (a flag
 	// given again overrides the default).
 	KubeAPIServerArgs []string
@@ -254,7 +257,7 @@ func StartCluster(ctx context.Context, opts Options) (c *Cluster, err error) {
 	if err != nil {
 		return c, fmt.Errorf("generating PKI: %w", err)
 	}
-	c.etcd, err = RunEtcd(ctx, EtcdOptions{Binary: c.Binaries.Etcd, Dir: c.Dir, Logf: c.logf})
+	c.etcd, err = RunEtcd(ctx, EtcdOptions{Binary: c.Binaries.Etcd, Dir: c.Dir, Logf: c.logf, Fsync: opts.EtcdFsync})
 	if err != nil {
 		return c, err
 	}

@@ -39,6 +39,9 @@ type EtcdOptions struct {
 	Dir string
 	// Logf, if set, receives progress messages.
 	Logf func(format string, args ...any)
+	// Fsync makes etcd sync its writes to disk, as production etcd does; without it,
+	// it runs with --unsafe-no-fsync, enough for test data and much faster on slow disks.
+	Fsync bool
 }
 
 // RunEtcd starts etcd with a data directory under opts.Dir, on free client
@@ -88,9 +91,11 @@ func RunEtcd(ctx context.Context, opts EtcdOptions) (*Etcd, error) {
 			"--initial-cluster-state=new",
 			"--logger=zap",
 			"--log-level=warn",
-			// Test data: durability across a machine crash is not needed,
-			// and fsync dominates write latency on slow disks.
-			"--unsafe-no-fsync",
+		}
+		if !opts.Fsync {
+			// Test data: durability across a machine crash is not needed, and fsync
+			// dominates write latency on slow disks.
+			args = append(args, "--unsafe-no-fsync")
 		}
 		p, err := startProcess("etcd", filepath.Join(logDir, "etcd.log"), opts.Dir, bin, args)
 		if err != nil {
