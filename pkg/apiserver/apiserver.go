@@ -11,6 +11,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -51,11 +52,15 @@ type Config struct {
 	// on the loopback client. The server starts them once it runs and is not ready
 	// before they have synced.
 	AdmissionInformers informers.SharedInformerFactory
+	// AdmissionInstances, if set, is where the admission plugins read single instances;
+	// New points it at the ServiceInstance storage.
+	AdmissionInstances *initializer.StoredInstances
 }
 
 type completedConfig struct {
 	GenericConfig      genericapiserver.CompletedConfig
 	AdmissionInformers informers.SharedInformerFactory
+	AdmissionInstances *initializer.StoredInstances
 }
 
 // CompletedConfig is a Config with every default filled in; only Complete makes one.
@@ -71,7 +76,11 @@ type Server struct {
 
 // Complete fills in the defaults of the configuration.
 func (c *Config) Complete() CompletedConfig {
-	return CompletedConfig{&completedConfig{GenericConfig: c.GenericConfig.Complete(), AdmissionInformers: c.AdmissionInformers}}
+	return CompletedConfig{&completedConfig{
+		GenericConfig:      c.GenericConfig.Complete(),
+		AdmissionInformers: c.AdmissionInformers,
+		AdmissionInstances: c.AdmissionInstances,
+	}}
 }
 
 // New builds the server and installs the servicecatalog.k8s.io group.
@@ -89,6 +98,9 @@ func (c CompletedConfig) New() (*Server, error) {
 	group.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = storage
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err
+	}
+	if c.AdmissionInstances != nil {
+		c.AdmissionInstances.SetStorage(storage["serviceinstances"].(rest.Getter))
 	}
 	if err := c.startAdmissionInformers(generic); err != nil {
 		return nil, err

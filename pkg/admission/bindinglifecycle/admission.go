@@ -9,12 +9,10 @@ import (
 	"io"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -31,12 +29,12 @@ func Register(plugins *admission.Plugins) {
 // does not exist is let through: the controller waits for the instance.
 type Plugin struct {
 	*admission.Handler
-	client clientset.Interface
+	instances initializer.ServiceInstanceGetter
 }
 
 var (
-	_ admission.ValidationInterface  = &Plugin{}
-	_ initializer.WantsCatalogClient = &Plugin{}
+	_ admission.ValidationInterface          = &Plugin{}
+	_ initializer.WantsServiceInstanceGetter = &Plugin{}
 )
 
 // New returns the plugin; it handles binding creation.
@@ -44,15 +42,15 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
 
-// SetCatalogClient takes the client the instance is read with.
-func (p *Plugin) SetCatalogClient(client clientset.Interface) {
-	p.client = client
+// SetServiceInstanceGetter takes the getter the instance is read with.
+func (p *Plugin) SetServiceInstanceGetter(instances initializer.ServiceInstanceGetter) {
+	p.instances = instances
 }
 
-// ValidateInitialization fails until the plugin has its client.
+// ValidateInitialization fails until the plugin has its getter.
 func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil {
-		return fmt.Errorf("%s: missing the catalog client", PluginName)
+	if p.instances == nil {
+		return fmt.Errorf("%s: missing the ServiceInstance getter", PluginName)
 	}
 	return nil
 }
@@ -68,7 +66,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
 	}
 	name := binding.Spec.InstanceRef.Name
-	instance, err := p.client.ServicecatalogV1beta1().ServiceInstances(a.GetNamespace()).Get(ctx, name, metav1.GetOptions{ResourceVersion: "0"})
+	instance, err := p.instances.GetServiceInstance(ctx, a.GetNamespace(), name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

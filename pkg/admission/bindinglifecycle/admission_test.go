@@ -63,6 +63,6 @@ func TestValidate(t *testing.T) {
 
 func TestValidateInitialization(t *testing.T) {
 	if err := New().ValidateInitialization(); err == nil {
-		t.Error("no error without a client")
+		t.Error("no error without an instance getter")
 	}
 }

@@ -1,7 +1,8 @@
 // Package initializer hands the admission plugins that read catalog objects what they read
-// them with: shared informers for the small, rarely written kinds (classes and plans) and
-// the loopback client for single lookups of instances and bindings, whose informers would
-// cost a second decoded copy of every write. It also defines the informers' indexes.
+// them with: shared informers for the small, rarely written kinds (classes and plans), the
+// server's own ServiceInstance storage for single instance lookups, and the loopback client
+// for lookups by field. Informers of instances and bindings would cost a second decoded
+// copy of every write. It also defines the informers' indexes.
 package initializer
 
 import (
@@ -29,28 +30,33 @@ type WantsCatalogClient interface {
 	admission.InitializationValidator
 }
 
-// pluginInitializer gives the informer factory and the client to the plugins that want
-// them.
+// pluginInitializer gives the informer factory, the client and the instance getter to the
+// plugins that want them.
 type pluginInitializer struct {
 	informers informers.SharedInformerFactory
 	client    clientset.Interface
+	instances ServiceInstanceGetter
 }
 
 var _ admission.PluginInitializer = pluginInitializer{}
 
 // New returns an initializer that gives f to every plugin implementing
-// WantsInformerFactory and client to every plugin implementing WantsCatalogClient. The
-// server starts f once it runs.
-func New(f informers.SharedInformerFactory, client clientset.Interface) admission.PluginInitializer {
-	return pluginInitializer{informers: f, client: client}
+// WantsInformerFactory, client to every plugin implementing WantsCatalogClient and
+// instances to every plugin implementing WantsServiceInstanceGetter. The server starts f
+// once it runs.
+func New(f informers.SharedInformerFactory, client clientset.Interface, instances ServiceInstanceGetter) admission.PluginInitializer {
+	return pluginInitializer{informers: f, client: client, instances: instances}
 }
 
-// Initialize gives the factory and the client to plugin if it wants them.
+// Initialize gives the factory, the client and the getter to plugin if it wants them.
 func (i pluginInitializer) Initialize(plugin admission.Interface) {
 	if wants, ok := plugin.(WantsInformerFactory); ok {
 		wants.SetInformerFactory(i.informers)
 	}
 	if wants, ok := plugin.(WantsCatalogClient); ok {
 		wants.SetCatalogClient(i.client)
+	}
+	if wants, ok := plugin.(WantsServiceInstanceGetter); ok {
+		wants.SetServiceInstanceGetter(i.instances)
 	}
 }

@@ -14,26 +14,29 @@ import (
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-type wantsBoth struct {
+type wantsAll struct {
 	*admission.Handler
-	f      informers.SharedInformerFactory
-	client clientset.Interface
+	f         informers.SharedInformerFactory
+	client    clientset.Interface
+	instances ServiceInstanceGetter
 }
 
-func (w *wantsBoth) SetInformerFactory(f informers.SharedInformerFactory) { w.f = f }
-func (w *wantsBoth) SetCatalogClient(c clientset.Interface)               { w.client = c }
-func (w *wantsBoth) ValidateInitialization() error                        { return nil }
+func (w *wantsAll) SetInformerFactory(f informers.SharedInformerFactory) { w.f = f }
+func (w *wantsAll) SetCatalogClient(c clientset.Interface)               { w.client = c }
+func (w *wantsAll) SetServiceInstanceGetter(g ServiceInstanceGetter)     { w.instances = g }
+func (w *wantsAll) ValidateInitialization() error                        { return nil }
 
 func TestInitialize(t *testing.T) {
 	client := fake.NewClientset()
 	f := informers.NewSharedInformerFactory(client, 0)
-	wants := &wantsBoth{Handler: admission.NewHandler()}
-	New(f, client).Initialize(wants)
-	if wants.f != f || wants.client != client {
-		t.Error("the plugin did not get the factory and the client")
+	instances := &StoredInstances{}
+	wants := &wantsAll{Handler: admission.NewHandler()}
+	New(f, client, instances).Initialize(wants)
+	if wants.f != f || wants.client != client || wants.instances != instances {
+		t.Error("the plugin did not get the factory, the client and the instance getter")
 	}
 	// A plugin that wants nothing is left alone.
-	New(f, client).Initialize(admission.NewHandler())
+	New(f, client, instances).Initialize(admission.NewHandler())
 }
 
 func TestAddIndexes(t *testing.T) {

@@ -65,9 +65,11 @@ func standaloneAdmission(a *genericoptions.AdmissionOptions) {
 }
 
 // admissionReaders is what the catalog's admission plugins read catalog objects with: the
-// loopback client, and informers on it that the server starts once it runs.
+// loopback client, informers on it that the server starts once it runs, and the server's
+// own ServiceInstance storage, which the server hands over once it has built it.
 type admissionReaders struct {
 	informers   informers.SharedInformerFactory
+	instances   initializer.StoredInstances
 	initializer admission.PluginInitializer
 }
 
@@ -79,7 +81,7 @@ func (r *admissionReaders) initializers(c *genericapiserver.RecommendedConfig) (
 		return nil, err
 	}
 	r.informers = informers.NewSharedInformerFactory(client, 0)
-	r.initializer = initializer.New(r.informers, client)
+	r.initializer = initializer.New(r.informers, client, &r.instances)
 	return []admission.PluginInitializer{r.initializer}, nil
 }
 

@@ -219,7 +219,7 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 			return nil, stop, err
 		}
 	}
-	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: readers.informers}, stop, nil
+	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: readers.informers, AdmissionInstances: &readers.instances}, stop, nil
 }
 
 // servingCertificate returns the PEM of the serving certificate chain, which clients of

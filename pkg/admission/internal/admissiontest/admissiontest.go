@@ -1,5 +1,5 @@
-// Package admissiontest helps test the catalog's admission plugins: informers over a fake
-// clientset, plugin initialization, and admission attributes.
+// Package admissiontest helps test the catalog's admission plugins: informers and an
+// instance getter over a fake clientset, plugin initialization, and admission attributes.
 package admissiontest
 
 import (
@@ -7,13 +7,16 @@ import (
 	"fmt"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authentication/user"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
@@ -22,14 +25,14 @@ import (
 var User = &user.DefaultInfo{Name: "alice", UID: "uid-alice", Groups: []string{"team-a", user.AllAuthenticated},
 	Extra: map[string][]string{"scopes": {"one", "two"}}}
 
-// Initialize gives plugin a fake clientset holding objs (v1beta1 objects) and informers
-// over it, and checks its initialization. Unless started is false, it starts the informers, waits
+// Initialize gives plugin a fake clientset holding objs (v1beta1 objects), informers and
+// an instance getter over it, and checks its initialization. Unless started is false, it starts the informers, waits
 // for them to sync, and stops them when the test ends.
 func Initialize(t testing.TB, plugin admission.Interface, started bool, objs ...runtime.Object) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	f := informers.NewSharedInformerFactory(client, 0)
-	initializer.New(f, client).Initialize(plugin)
+	initializer.New(f, client, clientInstances{client}).Initialize(plugin)
 	if err := admission.ValidateInitialization(plugin); err != nil {
 		t.Fatalf("ValidateInitialization: %v", err)
 	}
@@ -92,4 +95,30 @@ func Admit(plugin admission.MutationInterface, a admission.Attributes) error {
 		return nil
 	}
 	return plugin.Admit(context.Background(), a, nil)
+}
+
+// scheme converts the fake clientset's v1beta1 objects to the internal ones plugins get.
+var scheme = runtime.NewScheme()
+
+func init() {
+	install.Install(scheme)
+}
+
+// clientInstances reads instances from a clientset, as the server's storage would return
+// them: internal objects.
+type clientInstances struct {
+	client clientset.Interface
+}
+
+// GetServiceInstance reads the instance and converts it to the internal type.
+func (c clientInstances) GetServiceInstance(ctx context.Context, namespace, name string) (*sc.ServiceInstance, error) {
+	external, err := c.client.ServicecatalogV1beta1().ServiceInstances(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, err
+	}
+	instance := &sc.ServiceInstance{}
+	if err := scheme.Convert(external, instance, nil); err != nil {
+		return nil, err
+	}
+	return instance, nil
 }
