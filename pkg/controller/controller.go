@@ -19,10 +19,16 @@ import (
 
 // Result tells the runner what to do with a key after a successful sync.
 type Result struct {
+	// Requeue syncs the key again at once: the next step of an operation whose state the
+	// sync just wrote.
+	Requeue bool
 	// RequeueAfter, when positive, syncs the key again after this long: polling an
 	// asynchronous broker operation, or waiting for a stored next-attempt time.
 	RequeueAfter time.Duration
 }
+
+// RequeueNow is the result of a sync whose next step follows at once.
+var RequeueNow = Result{Requeue: true}
 
 // SyncFunc brings the object named by key to the state its spec asks for. An error
 // retries the key with a per-key exponential backoff.
@@ -159,6 +165,9 @@ func (c *Controller) processNext(ctx context.Context) bool {
 	case err != nil:
 		logger.V(2).Info("Sync failed, will retry", "err", err, "retries", c.queue.NumRequeues(key))
 		c.queue.AddRateLimited(key)
+	case result.Requeue:
+		c.queue.Forget(key)
+		c.queue.Add(key)
 	case result.RequeueAfter > 0:
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, result.RequeueAfter)

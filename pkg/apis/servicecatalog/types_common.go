@@ -98,3 +98,24 @@ type OperationAttempts struct {
 	// NextAttemptTime is the earliest time at which the controller calls the broker again.
 	NextAttemptTime *metav1.Time
 }
+
+// OperationStatus follows the broker operation in progress on an instance or a binding:
+// what the controller needs to resume it after a restart without repeating or hammering it.
+type OperationStatus struct {
+	// OperationStartTime is when the current operation started.
+	OperationStartTime *metav1.Time
+	// AsyncOpInProgress is true while the controller polls the broker for the result of an
+	// asynchronous operation.
+	AsyncOpInProgress bool
+	// OperationKey is the operation value the broker returned for the asynchronous
+	// operation in progress; the controller sends it back verbatim when polling.
+	OperationKey string
+	// LastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
+	// the broker for this object, to find it in the broker's logs.
+	LastRequestIdentity string
+	// OrphanMitigationInProgress is true while the controller deletes, at the broker, what
+	// a failed creation may have left half made.
+	OrphanMitigationInProgress bool
+	// Attempts records failed attempts of the current operation and when the next one is due.
+	Attempts OperationAttempts
+}

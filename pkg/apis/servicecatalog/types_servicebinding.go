@@ -138,20 +138,8 @@ type ServiceBindingStatus struct {
 	ObservedGeneration int64
 	// CurrentOperation is the broker operation in progress, if any.
 	CurrentOperation ServiceBindingOperation
-	// OperationStartTime is when the current operation started.
-	OperationStartTime *metav1.Time
-	// AsyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	AsyncOpInProgress bool
-	// OperationKey is the operation value the broker returned for the asynchronous
-	// operation in progress.
-	OperationKey string
-	// LastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this binding.
-	LastRequestIdentity string
-	// OrphanMitigationInProgress is true while the controller deletes, at the broker, a
-	// binding whose creation failed in a way that may have left it half created.
-	OrphanMitigationInProgress bool
+	// OperationStatus follows the operation in progress.
+	OperationStatus
 	// InProgressProperties are the parameters of the request in flight.
 	InProgressProperties *PropertiesState
 	// ExternalProperties are the parameters the broker last acknowledged.
@@ -161,6 +149,4 @@ type ServiceBindingStatus struct {
 	// Binding names the Secret holding the credentials, as the servicebinding.io
 	// Provisioned Service duck type expects.
 	Binding *LocalObjectReference
-	// Attempts records failed attempts of the current operation and when the next one is due.
-	Attempts OperationAttempts
 }

@@ -128,20 +128,8 @@ type ServiceInstanceStatus struct {
 	ClusterServiceBrokerName string
 	// CurrentOperation is the broker operation in progress, if any.
 	CurrentOperation ServiceInstanceOperation
-	// OperationStartTime is when the current operation started.
-	OperationStartTime *metav1.Time
-	// AsyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	AsyncOpInProgress bool
-	// OperationKey is the operation value the broker returned for the asynchronous
-	// operation in progress; the controller sends it back verbatim when polling.
-	OperationKey string
-	// LastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this instance, to find it in the broker's logs.
-	LastRequestIdentity string
-	// OrphanMitigationInProgress is true while the controller deletes, at the broker, an
-	// instance whose provisioning failed in a way that may have left it half created.
-	OrphanMitigationInProgress bool
+	// OperationStatus follows the operation in progress.
+	OperationStatus
 	// InProgressProperties are the plan and parameters of the request in flight.
 	InProgressProperties *ServiceInstancePropertiesState
 	// ExternalProperties are the plan and parameters the broker last acknowledged.
@@ -152,8 +140,6 @@ type ServiceInstanceStatus struct {
 	DeprovisionStatus ServiceInstanceDeprovisionStatus
 	// DashboardURL is the broker's URL of a dashboard for the instance.
 	DashboardURL string
-	// Attempts records failed attempts of the current operation and when the next one is due.
-	Attempts OperationAttempts
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

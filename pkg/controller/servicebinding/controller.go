@@ -80,81 +80,37 @@ package servicebinding
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	coreinformers "k8s.io/client-go/informers/core/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
-	"k8s.io/klog/v2"
-	"k8s.io/utils/clock"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
-	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
-	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
-	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions/servicecatalog/v1beta1"
-	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 )
 
 // FieldManager is the field manager of the binding loop's writes.
 const FieldManager = "service-catalog-binding-controller"
 
 // Config holds what the binding loop needs.
-type Config struct {
-	// Client writes catalog objects.
-	Client clientset.Interface
-	// KubeClient writes the credentials Secrets and reads the Secrets named by
-	// parametersFrom and addKeysFrom.
-	KubeClient kubernetes.Interface
-	// Informers of the catalog kinds; Bindings needs the ByInstance index of package
-	// indexes.
-	Bindings  informers.ServiceBindingInformer
-	Instances informers.ServiceInstanceInformer
-	Classes   informers.ClusterServiceClassInformer
-	Plans     informers.ClusterServicePlanInformer
-	Brokers   informers.ClusterServiceBrokerInformer
-	// Namespaces gives the namespace UID sent as bind_resource.app_guid.
-	Namespaces coreinformers.NamespaceInformer
-	// BrokerClients builds OSB clients.
-	BrokerClients *brokerclient.Manager
-	// ClusterID identifies the cluster to brokers (context clusterid).
-	ClusterID string
-	// Recorder records events.
-	Recorder record.EventRecorder
-	// Backoff spaces out the attempts of failed broker calls.
-	Backoff controller.Backoff
-	// Polling paces the polls of asynchronous operations.
-	Polling controller.Polling
-	// Clock tells the time.
-	Clock clock.PassiveClock
-}
+type Config = operation.Config
 
 // Controller syncs bindings.
 type Controller struct {
 	cfg     Config
 	loop    *controller.Controller
-	writes  *controller.Writes
+	ops     *operation.Engine[*v1beta1.ServiceBinding]
 	pending *pendingCredentials
 }
 
 // New returns the binding loop.
 func New(cfg Config, opts controller.Options) *Controller {
-	if cfg.Clock == nil {
-		cfg.Clock = clock.RealClock{}
-	}
-	c := &Controller{cfg: cfg, writes: controller.NewWrites(), pending: newPendingCredentials()}
-	c.loop = controller.New("servicebinding", c.sync, opts,
-		cfg.Bindings.Informer().HasSynced, cfg.Instances.Informer().HasSynced, cfg.Classes.Informer().HasSynced,
-		cfg.Plans.Informer().HasSynced, cfg.Brokers.Informer().HasSynced, cfg.Namespaces.Informer().HasSynced)
+	c := &Controller{cfg: cfg.Complete(), pending: newPendingCredentials()}
+	c.ops = operation.New(c.kind(), c.cfg)
+	c.loop = controller.New("servicebinding", c.sync, opts, cfg.Synced()...)
 	cfg.Bindings.Informer().AddEventHandler(c.loop.EventHandler())
 	// A binding waits for its instance to become Ready.
 	cfg.Instances.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -163,6 +119,23 @@ func New(cfg Config, opts controller.Options) *Controller {
 		DeleteFunc: c.enqueueBindingsOf,
 	})
 	return c
+}
+
+// kind tells the operation engine how bindings keep their operations.
+func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
+	return operation.Kind[*v1beta1.ServiceBinding]{
+		Noun: "binding", FieldManager: FieldManager,
+		Client: func(ns string) operation.Client[*v1beta1.ServiceBinding] {
+			return c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(ns)
+		},
+		Status: func(b *v1beta1.ServiceBinding) operation.Status {
+			return operation.Status{Conditions: &b.Status.Conditions, Operation: &b.Status.OperationStatus}
+		},
+		EndOperation: func(b *v1beta1.ServiceBinding) { b.Status.CurrentOperation, b.Status.InProgressProperties = "", nil },
+		FailAdvice:   "Delete the binding and create a new one to try again.",
+		BusyMessage:  "The broker is busy with another operation on the instance or binding.",
+		Forget:       c.pending.forget,
+	}
 }
 
 // Run runs the loop until ctx ends.
@@ -187,28 +160,25 @@ func (c *Controller) enqueueBindingsOf(obj interface{}) {
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	cached, err := c.cfg.Bindings.Lister().ServiceBindings(key.Namespace).Get(key.Name)
-	if apierrors.IsNotFound(err) {
-		c.writes.Forget(key)
-		c.pending.forgetKey(key)
-		return controller.Result{}, nil
-	}
-	if err != nil {
+	binding, ok, err := controller.Fetch(c.ops.Writes(), key, func() (*v1beta1.ServiceBinding, error) {
+		b, err := c.cfg.Bindings.Lister().ServiceBindings(key.Namespace).Get(key.Name)
+		if apierrors.IsNotFound(err) {
+			c.pending.forgetKey(key)
+		}
+		return b, err
+	})
+	if !ok {
 		return controller.Result{}, err
 	}
-	if c.writes.Stale(key, cached.ResourceVersion) {
-		return controller.Result{}, nil // the cache has not seen our last write yet
-	}
-	binding := cached.DeepCopy()
 	status := &binding.Status
 	switch {
 	case binding.DeletionTimestamp != nil || status.OrphanMitigationInProgress:
-		return c.reconcileDeletion(ctx, binding)
+		return c.ops.Delete(ctx, binding, unbinder{c})
 	case status.AsyncOpInProgress:
 		return c.poll(ctx, binding)
 	}
 	pending := status.ObservedGeneration == binding.Generation || status.CurrentOperation != ""
-	if wait := controller.Remaining(status.Attempts, c.now()); wait > 0 && pending {
+	if wait := c.ops.Due(binding); wait > 0 && pending {
 		return controller.Result{RequeueAfter: wait}, nil
 	}
 	if conditions.IsFailed(status.Conditions, binding.Generation) {
@@ -225,129 +195,15 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	return c.bind(ctx, binding)
 }
 
-func (c *Controller) now() time.Time { return c.cfg.Clock.Now() }
-
-// updateStatus writes the status and returns the stored object.
-func (c *Controller) updateStatus(ctx context.Context, binding *v1beta1.ServiceBinding) (*v1beta1.ServiceBinding, error) {
-	updated, err := c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(binding.Namespace).UpdateStatus(ctx, binding, metav1.UpdateOptions{FieldManager: FieldManager})
-	if err != nil {
-		return nil, err
-	}
-	c.writes.Wrote(cache.MetaObjectToName(updated), updated.ResourceVersion)
-	return updated, nil
-}
-
-// notReady records why a binding waits, without a broker call, and retries the key with
-// the runner's backoff. The status is written only when it changes.
-func (c *Controller) notReady(ctx context.Context, binding *v1beta1.ServiceBinding, reason string, cause error) (controller.Result, error) {
-	if conditions.Ready(&binding.Status.Conditions, metav1.ConditionFalse, reason, cause.Error(), binding.Generation) {
-		c.cfg.Recorder.Event(binding, corev1.EventTypeWarning, reason, cause.Error())
-		if _, err := c.updateStatus(ctx, binding); err != nil {
-			return controller.Result{}, err
-		}
-	}
-	return controller.Result{}, fmt.Errorf("%s: %w", reason, cause)
-}
-
-// waitForInstance records that a binding waits for its instance. Instance events queue
-// the binding again, so the key is not retried.
-func (c *Controller) waitForInstance(ctx context.Context, binding *v1beta1.ServiceBinding, reason, message string) (controller.Result, error) {
-	if conditions.Ready(&binding.Status.Conditions, metav1.ConditionFalse, reason, message, binding.Generation) {
-		c.cfg.Recorder.Event(binding, corev1.EventTypeNormal, reason, message)
-		if _, err := c.updateStatus(ctx, binding); err != nil {
-			return controller.Result{}, err
-		}
-	}
-	return controller.Result{}, nil
-}
-
-// retryLater records a failed broker call and when the next attempt is due.
-func (c *Controller) retryLater(ctx context.Context, binding *v1beta1.ServiceBinding, reason, message string) (controller.Result, error) {
-	status := &binding.Status
-	wait := c.cfg.Backoff.Failed(&status.Attempts, c.now())
-	message = fmt.Sprintf("%s Attempt %d failed; the next is at %s.", message, status.Attempts.Count, status.Attempts.NextAttemptTime.UTC().Format(time.RFC3339))
-	conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, binding.Generation)
-	c.cfg.Recorder.Event(binding, corev1.EventTypeWarning, reason, message)
-	if _, err := c.updateStatus(ctx, binding); err != nil {
-		return controller.Result{}, err
-	}
-	return controller.Result{RequeueAfter: wait}, nil
-}
-
-// fail stops for good: a binding's spec cannot change, so only a new binding can try
-// again. unbindStatus is left to the caller: it says whether the broker may hold the
-// binding, which deleting the binding then unbinds.
-func (c *Controller) fail(ctx context.Context, binding *v1beta1.ServiceBinding, reason, message string) (controller.Result, error) {
-	status := &binding.Status
-	message += " Delete the binding and create a new one to try again."
-	conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, binding.Generation)
-	conditions.Failed(&status.Conditions, reason, message, binding.Generation)
-	clearOperation(status)
-	c.pending.forget(binding)
-	c.cfg.Recorder.Event(binding, corev1.EventTypeWarning, reason, message)
-	_, err := c.updateStatus(ctx, binding)
-	return controller.Result{}, err
-}
-
-// describe returns the broker's message for a failed call, for conditions.
-func describe(err error) string {
-	var h *osb.HTTPStatusCodeError
-	if errors.As(err, &h) && h.Description != "" {
-		return fmt.Sprintf("The broker answered %d: %s", h.StatusCode, h.Description)
-	}
-	return "The broker call failed: " + err.Error()
-}
-
-// identity turns stored user info into the OSB originating identity.
-func identity(u *v1beta1.UserInfo) *osb.OriginatingIdentity {
-	if u == nil {
-		return nil
-	}
-	id := &osb.OriginatingIdentity{Username: u.Username, UID: u.UID, Groups: u.Groups}
-	if len(u.Extra) > 0 {
-		id.Extra = make(map[string][]string, len(u.Extra))
-		for k, v := range u.Extra {
-			id.Extra[k] = v
-		}
-	}
-	return id
-}
-
-// clearOperation ends the current operation.
-func clearOperation(status *v1beta1.ServiceBindingStatus) {
-	status.CurrentOperation = ""
-	status.OperationStartTime = nil
-	status.InProgressProperties = nil
-	status.AsyncOpInProgress = false
-	status.OperationKey = ""
-	status.Attempts = v1beta1.OperationAttempts{}
-}
-
-// startOperation records an operation about to be sent to the broker. The attempts are
-// kept: a bind tried again after orphan mitigation keeps backing off.
-func (c *Controller) startOperation(status *v1beta1.ServiceBindingStatus, op v1beta1.ServiceBindingOperation, props *v1beta1.PropertiesState) {
-	now := metav1.NewTime(c.now())
-	status.CurrentOperation = op
-	status.OperationStartTime = &now
-	status.InProgressProperties = props
-	status.AsyncOpInProgress = false
-	status.OperationKey = ""
+// begin records a bind or unbind about to be sent to the broker, with what it sends.
+func (c *Controller) begin(binding *v1beta1.ServiceBinding, op v1beta1.ServiceBindingOperation, props *v1beta1.PropertiesState) {
+	c.ops.Begin(binding)
+	binding.Status.CurrentOperation = op
+	binding.Status.InProgressProperties = props
 }
 
 // sameRequest tells whether two recorded bind requests send the same thing.
 func sameRequest(a, b *v1beta1.PropertiesState) bool {
 	return a != nil && b != nil && a.ParameterChecksum == b.ParameterChecksum &&
 		(a.UserInfo == nil) == (b.UserInfo == nil) && (a.UserInfo == nil || a.UserInfo.UID == b.UserInfo.UID && a.UserInfo.Username == b.UserInfo.Username)
-}
-
-// logger returns the sync's logger with the binding's broker request identity.
-func logger(ctx context.Context, requestIdentity string) klog.Logger {
-	return klog.FromContext(ctx).WithValues("requestIdentity", requestIdentity)
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

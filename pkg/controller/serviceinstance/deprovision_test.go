@@ -286,7 +286,7 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f.clock.Step(9 * time.Minute) // within the plan's limit
 		f.mustSync()
 		f.clock.Step(2 * time.Minute) // past the plan's limit, within the controller's
-		if result := f.mustSync(); result.RequeueAfter <= 0 {
+		if result := f.mustSync(); !requeued(result) {
 			t.Fatalf("result %+v", result)
 		}
 		f.wantCalls(osb.OperationProvision, osb.OperationLastOperation)

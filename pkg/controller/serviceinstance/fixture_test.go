@@ -548,6 +548,11 @@ func wantRequeue(t *testing.T, result controller.Result, d time.Duration) {
 	}
 }
 
+// requeued tells whether a result asks to sync again, at once or later.
+func requeued(result controller.Result) bool {
+	return result.Requeue || result.RequeueAfter > 0
+}
+
 // backoffWait is the first wait of the fixture's backoff, as stored: rounded up to a second.
 func backoffWait(now time.Time) time.Duration {
 	return now.Add(backoffBase).Truncate(time.Second).Add(time.Second).Sub(now)

@@ -3,140 +3,118 @@ package serviceinstance
 import (
 	"context"
 	"fmt"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
-// poll asks the broker how an asynchronous operation is going. Polling stops when the
-// operation ends or outlasts the plan's maximum polling duration, which counts as failed.
+// poll asks the broker how an asynchronous operation is going.
 func (c *Controller) poll(ctx context.Context, instance *v1beta1.ServiceInstance) (controller.Result, error) {
+	return c.ops.Poll(ctx, instance, c.pollOf(instance))
+}
+
+// pollOf describes a poll of the instance's operation in progress, and what its end means.
+func (c *Controller) pollOf(instance *v1beta1.ServiceInstance) operation.Poll {
 	status := &instance.Status
 	op := status.CurrentOperation
+	return operation.Poll{
+		Verb:       lower(op),
+		InProgress: inProgressReasons[op],
+		Deletes:    op == v1beta1.ServiceInstanceOperationDeprovision,
+		Limit:      c.pollingLimit(instance),
+		Client: func(ctx context.Context) (osb.Client, error) {
+			broker, err := c.cfg.Brokers.Lister().Get(status.ClusterServiceBrokerName)
+			if err != nil {
+				return nil, fmt.Errorf("reading broker %s: %w", status.ClusterServiceBrokerName, err)
+			}
+			return c.cfg.BrokerClients.ClientFor(ctx, broker)
+		},
+		Send: func(ctx context.Context, client osb.Client, key *string) (*osb.LastOperationResponse, error) {
+			return client.PollLastOperation(ctx, lastOperationRequest(instance, key))
+		},
+		Succeeded: func(ctx context.Context, requestIdentity string) (controller.Result, error) {
+			switch op {
+			case v1beta1.ServiceInstanceOperationProvision:
+				return c.provisioned(ctx, instance, requestIdentity)
+			case v1beta1.ServiceInstanceOperationUpdate:
+				return c.updated(ctx, instance, requestIdentity)
+			}
+			return c.deprovisioned(ctx, instance, requestIdentity)
+		},
+		Failed: func(ctx context.Context, message string) (controller.Result, error) {
+			return c.operationFailed(ctx, instance, failedReasons[op], message)
+		},
+		Expired: func(ctx context.Context, message string) (controller.Result, error) {
+			return c.operationFailed(ctx, instance, conditions.OperationTimedOut, message)
+		},
+	}
+}
+
+// lastOperationRequest asks for the state of the instance's operation. An update is
+// polled with the plan before the change.
+func lastOperationRequest(instance *v1beta1.ServiceInstance, key *string) *osb.LastOperationRequest {
+	status := &instance.Status
 	props := status.InProgressProperties
 	if props == nil {
 		props = &v1beta1.ServiceInstancePropertiesState{}
 	}
-	if c.pollingExpired(instance) {
-		message := fmt.Sprintf("The broker did not finish the %s within the maximum polling duration.", lower(op))
-		status.AsyncOpInProgress = false
-		status.OperationKey = ""
-		switch op {
-		case v1beta1.ServiceInstanceOperationProvision:
-			return c.startOrphanMitigation(ctx, instance, conditions.OperationTimedOut, message)
-		case v1beta1.ServiceInstanceOperationUpdate:
-			return c.fail(ctx, instance, conditions.OperationTimedOut, message)
-		default:
-			return c.retryLater(ctx, instance, conditions.OperationTimedOut, message)
-		}
-	}
-
-	broker, err := c.cfg.Brokers.Lister().Get(status.ClusterServiceBrokerName)
-	if err != nil {
-		return controller.Result{}, fmt.Errorf("reading broker %s: %w", status.ClusterServiceBrokerName, err)
-	}
-	client, err := c.brokerClient(ctx, broker)
-	if err != nil {
-		return c.brokerUnavailable(ctx, instance, conditions.ErrorPollingLastOperation, err)
-	}
 	planID := props.ClusterServicePlanExternalID
-	if op == v1beta1.ServiceInstanceOperationUpdate && status.ExternalProperties != nil {
-		planID = status.ExternalProperties.ClusterServicePlanExternalID // the plan before the change
+	if status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate && status.ExternalProperties != nil {
+		planID = status.ExternalProperties.ClusterServicePlanExternalID
 	}
-	request := &osb.LastOperationRequest{
+	return &osb.LastOperationRequest{
 		InstanceID:          instance.Spec.ExternalID,
 		ServiceID:           props.ClusterServiceClassExternalID,
 		PlanID:              planID,
-		OriginatingIdentity: identity(props.UserInfo),
+		OperationKey:        key,
+		OriginatingIdentity: operation.Identity(props.UserInfo),
 	}
-	if status.OperationKey != "" {
-		request.OperationKey = &status.OperationKey
-	}
-	resp, err := client.PollLastOperation(ctx, request)
-	if err != nil {
-		if osb.IsGone(err) && op == v1beta1.ServiceInstanceOperationDeprovision {
-			return c.deprovisioned(ctx, instance, osb.RequestIdentityOf(err))
-		}
-		// Any other error, a 410 during a create or update included, is not an answer:
-		// polling goes on until the maximum polling duration.
-		status.LastRequestIdentity = osb.RequestIdentityOf(err)
-		message := fmt.Sprintf("Polling the broker's %s failed: %v. Polling goes on.", lower(op), err)
-		if conditions.Ready(&status.Conditions, metav1.ConditionFalse, conditions.ErrorPollingLastOperation, message, instance.Generation) {
-			if _, err := c.updateStatus(ctx, instance); err != nil {
-				return controller.Result{}, err
-			}
-		}
-		return controller.Result{RequeueAfter: c.pollDelay(instance, 0)}, nil
-	}
-	status.LastRequestIdentity = resp.RequestIdentity
+}
 
-	switch resp.State {
-	case osb.StateSucceeded:
-		switch op {
-		case v1beta1.ServiceInstanceOperationProvision:
-			return c.provisioned(ctx, instance, resp.RequestIdentity)
-		case v1beta1.ServiceInstanceOperationUpdate:
-			return c.updated(ctx, instance, resp.RequestIdentity)
-		default:
-			return c.deprovisioned(ctx, instance, resp.RequestIdentity)
+// operationFailed handles an asynchronous operation that failed or outlasted its polling
+// duration: a provision may have left a half-made instance, which is deleted, then the
+// instance stops; an update stops, the instance keeping its previous plan and
+// parameters; a deprovision is tried again later.
+func (c *Controller) operationFailed(ctx context.Context, instance *v1beta1.ServiceInstance, reason, message string) (controller.Result, error) {
+	switch instance.Status.CurrentOperation {
+	case v1beta1.ServiceInstanceOperationProvision:
+		return c.startOrphanMitigation(ctx, instance, reason, message)
+	case v1beta1.ServiceInstanceOperationUpdate:
+		if reason == conditions.UpdateFailed {
+			message += " The instance keeps its previous plan and parameters."
 		}
-	case osb.StateFailed:
-		message := fmt.Sprintf("The broker's %s failed", lower(op))
-		if resp.Description != nil && *resp.Description != "" {
-			message += ": " + *resp.Description
-		}
-		message += "."
-		status.AsyncOpInProgress = false
-		status.OperationKey = ""
-		switch op {
-		case v1beta1.ServiceInstanceOperationProvision:
-			// The broker may hold a half-made instance: delete it, then stop.
-			return c.startOrphanMitigation(ctx, instance, conditions.ProvisionFailed, message)
-		case v1beta1.ServiceInstanceOperationUpdate:
-			return c.fail(ctx, instance, conditions.UpdateFailed, message+" The instance keeps its previous plan and parameters.")
-		default:
-			return c.retryLater(ctx, instance, conditions.DeprovisionCallFailed, message)
-		}
+		return c.ops.Fail(ctx, instance, reason, message)
 	}
+	return c.ops.RetryLater(ctx, instance, reason, message)
+}
 
-	// Still in progress: show the broker's description, if it changed.
-	reason := map[v1beta1.ServiceInstanceOperation]string{
+// Ready reasons of operations in progress and of failed operations.
+var (
+	inProgressReasons = map[v1beta1.ServiceInstanceOperation]string{
 		v1beta1.ServiceInstanceOperationProvision:   conditions.Provisioning,
 		v1beta1.ServiceInstanceOperationUpdate:      conditions.Updating,
 		v1beta1.ServiceInstanceOperationDeprovision: conditions.Deprovisioning,
-	}[op]
-	message := fmt.Sprintf("The broker's %s is in progress.", lower(op))
-	if resp.Description != nil && *resp.Description != "" {
-		message = fmt.Sprintf("The broker's %s is in progress: %s", lower(op), *resp.Description)
 	}
-	if conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, instance.Generation) {
-		if _, err := c.updateStatus(ctx, instance); err != nil {
-			return controller.Result{}, err
-		}
+	failedReasons = map[v1beta1.ServiceInstanceOperation]string{
+		v1beta1.ServiceInstanceOperationProvision:   conditions.ProvisionFailed,
+		v1beta1.ServiceInstanceOperationUpdate:      conditions.UpdateFailed,
+		v1beta1.ServiceInstanceOperationDeprovision: conditions.DeprovisionCallFailed,
 	}
-	return controller.Result{RequeueAfter: c.pollDelay(instance, resp.RetryAfter)}, nil
-}
+)
 
-// pollDelay is the wait before the next poll of the instance's operation.
-func (c *Controller) pollDelay(instance *v1beta1.ServiceInstance, retryAfter time.Duration) time.Duration {
-	return c.cfg.Polling.Delay(instance.Status.OperationStartTime, c.now(), retryAfter)
-}
-
-// pollingExpired tells whether the operation outlasted the plan's maximum polling
-// duration, or the controller's when the plan sets none.
-func (c *Controller) pollingExpired(instance *v1beta1.ServiceInstance) bool {
-	var limit *metav1.Duration
+// pollingLimit is the maximum polling duration of the instance's plan, if it sets one.
+func (c *Controller) pollingLimit(instance *v1beta1.ServiceInstance) *metav1.Duration {
 	if ref := instance.Status.ClusterServicePlanRef; ref != nil {
 		if plan, err := c.cfg.Plans.Lister().Get(ref.Name); err == nil {
-			limit = plan.Spec.MaximumPollingDuration
+			return plan.Spec.MaximumPollingDuration
 		}
 	}
-	return c.cfg.Polling.Expired(instance.Status.OperationStartTime, c.now(), limit)
+	return nil
 }
 
 func lower(op v1beta1.ServiceInstanceOperation) string {

@@ -155,7 +155,7 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 	f.onPoll(state(osb.StateFailed, "out of capacity"))
 	f.onDeprovision(deprovisioned200())
 	f.mustSync()
-	if result := f.mustSync(); result.RequeueAfter <= 0 {
+	if result := f.mustSync(); !requeued(result) {
 		t.Fatalf("orphan mitigation is not started at once: %+v", result)
 	}
 	i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
@@ -262,7 +262,7 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 					om.Status != metav1.ConditionTrue || om.Reason != conditions.ProvisionCallFailed {
 					t.Errorf("orphan mitigation condition %+v", om)
 				}
-				if result.RequeueAfter <= 0 {
+				if !requeued(result) {
 					t.Errorf("result %+v", result)
 				}
 			case fail:
@@ -353,13 +353,13 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	f.wantEvents(conditions.OrphanMitigationInProgress, conditions.DeprovisionCallFailed)
 
 	// Not before the time kept in status.
-	if result := f.mustSync(); result.RequeueAfter <= 0 {
+	if result := f.mustSync(); !requeued(result) {
 		t.Fatalf("result %+v", result)
 	}
 	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
 
 	f.clock.Step(2 * time.Minute)
-	if result := f.mustSync(); result.RequeueAfter <= 0 {
+	if result := f.mustSync(); !requeued(result) {
 		t.Fatalf("result %+v", result)
 	}
 	i = f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)

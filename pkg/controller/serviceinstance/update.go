@@ -4,129 +4,150 @@ import (
 	"context"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
+
+// delta is what an update tells the broker: what changed since the broker last
+// acknowledged the instance.
+type delta struct {
+	r      *resolved
+	params *parameters.Parameters
+	// external is what the broker last acknowledged.
+	external *v1beta1.ServiceInstancePropertiesState
+	// plan and parameters tell what changed.
+	plan, parameters bool
+}
 
 // update sends a changed plan or changed parameters to the broker. Only what changed is
 // sent: plan_id on a plan change, parameters when they changed (or when updateRequests
 // was bumped with nothing else changed), and previous_values always.
 func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstance) (controller.Result, error) {
-	status := &instance.Status
-	r, err := c.resolve(instance, false)
-	if err != nil {
-		return c.resolveFailed(ctx, instance, err)
+	r, params, result, err := c.prepare(ctx, instance, false)
+	if r == nil {
+		return result, err
 	}
-	params, err := parameters.Build(ctx, c.cfg.KubeClient.CoreV1(), instance.Namespace, instance.Spec.Parameters, instance.Spec.ParametersFrom)
-	if err != nil {
-		return c.parametersFailed(ctx, instance, err)
+	d := c.deltaOf(instance, r, params)
+	if current := c.fixedPlan(instance, r, d); current != nil {
+		instance.Status.ObservedGeneration = instance.Generation
+		return c.ops.Fail(ctx, instance, conditions.PlanChangeNotAllowed,
+			fmt.Sprintf("Plan %s of class %s cannot be changed to another plan.", current.Spec.ExternalName, r.class.Spec.ExternalName))
 	}
-	external := status.ExternalProperties
+	if !d.plan && !d.parameters && len(params.Values) == 0 {
+		// Nothing to tell the broker.
+		instance.Status.ObservedGeneration = instance.Generation
+		conditions.Ready(&instance.Status.Conditions, metav1.ConditionTrue, conditions.UpdatedSuccessfully, "The instance is up to date.", instance.Generation)
+		_, err := c.ops.UpdateStatus(ctx, instance)
+		return controller.Result{}, err
+	}
+	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
+	if err != nil {
+		return c.ops.BrokerUnavailable(ctx, instance, conditions.UpdateCallFailed, err)
+	}
+	if instance, err = c.recordUpdate(ctx, instance, r, params); err != nil {
+		return controller.Result{}, err
+	}
+	resp, err := client.Update(ctx, c.updateRequest(instance, d))
+	if err != nil {
+		return c.updateFailed(ctx, instance, r, err)
+	}
+	if resp.DashboardURL != nil {
+		instance.Status.DashboardURL = *resp.DashboardURL
+	}
+	if resp.Async {
+		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
+			conditions.Updating, fmt.Sprintf("Broker %s is updating the instance (request %s).", r.broker.Name, resp.RequestIdentity))
+	}
+	instance.Status.LastRequestIdentity = resp.RequestIdentity
+	return c.updated(ctx, instance, resp.RequestIdentity)
+}
+
+// deltaOf compares the spec with what the broker last acknowledged.
+func (c *Controller) deltaOf(instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) delta {
+	external := instance.Status.ExternalProperties
 	if external == nil {
 		external = &v1beta1.ServiceInstancePropertiesState{}
 	}
-	planChanged := r.plan.Spec.ExternalID != external.ClusterServicePlanExternalID
-	paramsChanged := params.Checksum != external.ParameterChecksum
-	if planChanged {
-		current, err := c.cfg.Plans.Lister().Get(statusPlanName(status))
-		if err == nil && !planUpdatable(r.class, current) {
-			status.ObservedGeneration = instance.Generation
-			return c.fail(ctx, instance, conditions.PlanChangeNotAllowed,
-				fmt.Sprintf("Plan %s of class %s cannot be changed to another plan.", current.Spec.ExternalName, r.class.Spec.ExternalName))
-		}
+	return delta{
+		r: r, params: params, external: external,
+		plan:       r.plan.Spec.ExternalID != external.ClusterServicePlanExternalID,
+		parameters: params.Checksum != external.ParameterChecksum,
 	}
-	if !planChanged && !paramsChanged && len(params.Values) == 0 {
-		// Nothing to tell the broker.
-		status.ObservedGeneration = instance.Generation
-		conditions.Ready(&status.Conditions, metav1.ConditionTrue, conditions.UpdatedSuccessfully, "The instance is up to date.", instance.Generation)
-		_, err := c.updateStatus(ctx, instance)
-		return controller.Result{}, err
-	}
-	client, err := c.brokerClient(ctx, r.broker)
-	if err != nil {
-		return c.brokerUnavailable(ctx, instance, conditions.UpdateCallFailed, err)
-	}
+}
 
+// fixedPlan returns the plan the instance was last resolved to when the delta changes the
+// plan and that plan may not be changed; a plan the cache no longer has does not hold the
+// change back.
+func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d delta) *v1beta1.ClusterServicePlan {
+	if !d.plan {
+		return nil
+	}
+	current, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
+	if err != nil || planUpdatable(r.class, current) {
+		return nil
+	}
+	return current
+}
+
+// recordUpdate records the update about to be sent, before it is sent, unless it is the
+// update in flight already.
+func (c *Controller) recordUpdate(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (*v1beta1.ServiceInstance, error) {
+	status := &instance.Status
 	props := properties(r, params, instance.Spec.UserInfo)
-	if status.CurrentOperation != v1beta1.ServiceInstanceOperationUpdate || !sameRequest(status.InProgressProperties, props) || status.ObservedGeneration != instance.Generation {
-		c.startOperation(status, v1beta1.ServiceInstanceOperationUpdate, props)
-		status.ObservedGeneration = instance.Generation
-		setResolved(status, r)
-		conditions.ClearFailed(&status.Conditions)
-		conditions.Ready(&status.Conditions, metav1.ConditionFalse, conditions.UpdateRequestInFlight,
-			fmt.Sprintf("Asking broker %s to update the instance.", r.broker.Name), instance.Generation)
-		if instance, err = c.updateStatus(ctx, instance); err != nil {
-			return controller.Result{}, err
-		}
-		status = &instance.Status
+	if status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate && sameRequest(status.InProgressProperties, props) && status.ObservedGeneration == instance.Generation {
+		return instance, nil
 	}
+	c.begin(instance, v1beta1.ServiceInstanceOperationUpdate, props)
+	status.ObservedGeneration = instance.Generation
+	setResolved(status, r)
+	conditions.ClearFailed(&status.Conditions)
+	return c.ops.Announce(ctx, instance, conditions.UpdateRequestInFlight, fmt.Sprintf("Asking broker %s to update the instance.", r.broker.Name))
+}
 
+// updateRequest builds the update request of a delta.
+func (c *Controller) updateRequest(instance *v1beta1.ServiceInstance, d delta) *osb.UpdateRequest {
 	request := &osb.UpdateRequest{
 		InstanceID:        instance.Spec.ExternalID,
 		AcceptsIncomplete: true,
-		ServiceID:         r.class.Spec.ExternalID,
+		ServiceID:         d.r.class.Spec.ExternalID,
 		Context:           c.requestContext(instance),
 		PreviousValues: &osb.PreviousValues{
-			PlanID:    external.ClusterServicePlanExternalID,
-			ServiceID: external.ClusterServiceClassExternalID,
+			PlanID:    d.external.ClusterServicePlanExternalID,
+			ServiceID: d.external.ClusterServiceClassExternalID,
 		},
-		OriginatingIdentity: identity(instance.Spec.UserInfo),
+		OriginatingIdentity: operation.Identity(instance.Spec.UserInfo),
 	}
-	if external.MaintenanceInfoVersion != "" {
-		request.PreviousValues.MaintenanceInfo = &osb.MaintenanceInfo{Version: external.MaintenanceInfoVersion}
+	if d.external.MaintenanceInfoVersion != "" {
+		request.PreviousValues.MaintenanceInfo = &osb.MaintenanceInfo{Version: d.external.MaintenanceInfoVersion}
 	}
-	if planChanged {
-		request.PlanID = &r.plan.Spec.ExternalID
-		if mi := r.plan.Spec.MaintenanceInfo; mi != nil {
+	if d.plan {
+		request.PlanID = &d.r.plan.Spec.ExternalID
+		if mi := d.r.plan.Spec.MaintenanceInfo; mi != nil {
 			request.MaintenanceInfo = &osb.MaintenanceInfo{Version: mi.Version}
 		}
 	}
-	if paramsChanged || !planChanged {
-		request.Parameters = params.Values
+	if d.parameters || !d.plan {
+		request.Parameters = d.params.Values
 		if request.Parameters == nil {
 			request.Parameters = map[string]any{}
 		}
 	}
-	resp, err := client.Update(ctx, request)
-	if err != nil {
-		status.LastRequestIdentity = osb.RequestIdentityOf(err)
-		logger(ctx, status.LastRequestIdentity).Info("Update failed", "instance", instanceRef(instance), "err", err)
-		return c.updateFailed(ctx, instance, r, err)
-	}
-	status.LastRequestIdentity = resp.RequestIdentity
-	if resp.DashboardURL != nil {
-		status.DashboardURL = *resp.DashboardURL
-	}
-	if resp.Async {
-		status.AsyncOpInProgress = true
-		status.OperationKey = deref(resp.OperationKey)
-		message := fmt.Sprintf("Broker %s is updating the instance (request %s).", r.broker.Name, resp.RequestIdentity)
-		conditions.Ready(&status.Conditions, metav1.ConditionFalse, conditions.Updating, message, instance.Generation)
-		c.cfg.Recorder.Event(instance, corev1.EventTypeNormal, conditions.Updating, message)
-		if _, err := c.updateStatus(ctx, instance); err != nil {
-			return controller.Result{}, err
-		}
-		return controller.Result{RequeueAfter: c.pollDelay(instance, 0)}, nil
-	}
-	return c.updated(ctx, instance, resp.RequestIdentity)
+	return request
 }
 
 // updated records a finished update.
 func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInstance, requestIdentity string) (controller.Result, error) {
-	status := &instance.Status
-	status.ExternalProperties = status.InProgressProperties
-	clearOperation(status)
-	message := fmt.Sprintf("The broker updated the instance (request %s).", requestIdentity)
-	conditions.Ready(&status.Conditions, metav1.ConditionTrue, conditions.UpdatedSuccessfully, message, instance.Generation)
-	conditions.ClearFailed(&status.Conditions)
-	c.cfg.Recorder.Event(instance, corev1.EventTypeNormal, conditions.UpdatedSuccessfully, message)
-	_, err := c.updateStatus(ctx, instance)
+	instance.Status.ExternalProperties = instance.Status.InProgressProperties
+	c.ops.End(instance)
+	conditions.ClearFailed(&instance.Status.Conditions)
+	_, err := c.ops.Report(ctx, instance, true, conditions.UpdatedSuccessfully,
+		fmt.Sprintf("The broker updated the instance (request %s).", requestIdentity))
 	return controller.Result{}, err
 }
 
@@ -134,19 +155,11 @@ func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInsta
 // stops until the spec changes, anything else is retried later. The broker keeps the
 // instance as it was.
 func (c *Controller) updateFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, err error) (controller.Result, error) {
-	switch {
-	case osb.IsConcurrencyError(err):
-		return c.retryLater(ctx, instance, conditions.BrokerBusy, "The broker is busy with another operation on the instance.")
-	case osb.IsUnauthorized(err):
-		c.cfg.BrokerClients.Forget(r.broker.Name)
-		return c.retryLater(ctx, instance, conditions.UpdateCallFailed, "The broker refused the catalog's credentials (401).")
-	case osb.IsPreconditionFailed(err), osb.IsMaintenanceInfoConflict(err):
-		return c.retryLater(ctx, instance, conditions.UpdateCallFailed, describe(err)+".")
-	}
-	if code, ok := osb.StatusCode(err); ok && code >= 400 && code < 500 && code != 408 {
-		return c.fail(ctx, instance, conditions.UpdateFailed, describe(err)+". The instance keeps its previous plan and parameters.")
-	}
-	return c.retryLater(ctx, instance, conditions.UpdateCallFailed, describe(err)+".")
+	return c.ops.Failed(ctx, instance, operation.Call{
+		Op: osb.OperationUpdate, Broker: r.broker.Name,
+		Retried: conditions.UpdateCallFailed, Refused: conditions.UpdateFailed,
+		RefusedNote: "The instance keeps its previous plan and parameters.",
+	}, err)
 }
 
 // statusPlanName is the plan the instance was last resolved to.

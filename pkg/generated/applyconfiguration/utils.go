@@ -82,6 +82,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.ObjectReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("OperationAttempts"):
 		return &servicecatalogv1beta1.OperationAttemptsApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("OperationStatus"):
+		return &servicecatalogv1beta1.OperationStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ParametersFromSource"):
 		return &servicecatalogv1beta1.ParametersFromSourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("PlanReference"):

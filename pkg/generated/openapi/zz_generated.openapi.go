@@ -61,6 +61,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.MaintenanceInfo{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_MaintenanceInfo(ref),
 		v1beta1.ObjectReference{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ObjectReference(ref),
 		v1beta1.OperationAttempts{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_OperationAttempts(ref),
+		v1beta1.OperationStatus{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_OperationStatus(ref),
 		v1beta1.ParametersFromSource{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_ParametersFromSource(ref),
 		v1beta1.PlanReference{}.OpenAPIModelName():                  schema_pkg_apis_servicecatalog_v1beta1_PlanReference(ref),
 		v1beta1.PropertiesState{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_PropertiesState(ref),
@@ -1640,6 +1641,62 @@ func schema_pkg_apis_servicecatalog_v1beta1_OperationAttempts(ref common.Referen
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_OperationStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "OperationStatus follows the broker operation in progress on an instance or a binding: what the controller needs to resume it after a restart without repeating or hammering it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"operationStartTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "operationStartTime is when the current operation started.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"asyncOpInProgress": {
+						SchemaProps: spec.SchemaProps{
+							Description: "asyncOpInProgress is true while the controller polls the broker for the result of an asynchronous operation.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"operationKey": {
+						SchemaProps: spec.SchemaProps{
+							Description: "operationKey is the operation value the broker returned for the asynchronous operation in progress; the controller sends it back verbatim when polling.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"lastRequestIdentity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to the broker for this object, to find it in the broker's logs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"orphanMitigationInProgress": {
+						SchemaProps: spec.SchemaProps{
+							Description: "orphanMitigationInProgress is true while the controller deletes, at the broker, what a failed creation may have left half made.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"attempts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "attempts records failed attempts of the current operation and when the next one is due.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.OperationAttempts{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_ParametersFromSource(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2114,23 +2171,30 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 					},
 					"operationKey": {
 						SchemaProps: spec.SchemaProps{
-							Description: "operationKey is the operation value the broker returned for the asynchronous operation in progress.",
+							Description: "operationKey is the operation value the broker returned for the asynchronous operation in progress; the controller sends it back verbatim when polling.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"lastRequestIdentity": {
 						SchemaProps: spec.SchemaProps{
-							Description: "lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to the broker for this binding.",
+							Description: "lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to the broker for this object, to find it in the broker's logs.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"orphanMitigationInProgress": {
 						SchemaProps: spec.SchemaProps{
-							Description: "orphanMitigationInProgress is true while the controller deletes, at the broker, a binding whose creation failed in a way that may have left it half created.",
+							Description: "orphanMitigationInProgress is true while the controller deletes, at the broker, what a failed creation may have left half made.",
 							Type:        []string{"boolean"},
 							Format:      "",
+						},
+					},
+					"attempts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "attempts records failed attempts of the current operation and when the next one is due.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
 					"inProgressProperties": {
@@ -2157,13 +2221,6 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 						SchemaProps: spec.SchemaProps{
 							Description: "binding names the Secret holding the credentials, as the servicebinding.io Provisioned Service duck type expects.",
 							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
-						},
-					},
-					"attempts": {
-						SchemaProps: spec.SchemaProps{
-							Description: "attempts records failed attempts of the current operation and when the next one is due.",
-							Default:     map[string]interface{}{},
-							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
 				},
@@ -2521,16 +2578,23 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 					},
 					"lastRequestIdentity": {
 						SchemaProps: spec.SchemaProps{
-							Description: "lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to the broker for this instance, to find it in the broker's logs.",
+							Description: "lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to the broker for this object, to find it in the broker's logs.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
 					},
 					"orphanMitigationInProgress": {
 						SchemaProps: spec.SchemaProps{
-							Description: "orphanMitigationInProgress is true while the controller deletes, at the broker, an instance whose provisioning failed in a way that may have left it half created.",
+							Description: "orphanMitigationInProgress is true while the controller deletes, at the broker, what a failed creation may have left half made.",
 							Type:        []string{"boolean"},
 							Format:      "",
+						},
+					},
+					"attempts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "attempts records failed attempts of the current operation and when the next one is due.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
 					"inProgressProperties": {
@@ -2566,13 +2630,6 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 							Description: "dashboardURL is the broker's URL of a dashboard for the instance.",
 							Type:        []string{"string"},
 							Format:      "",
-						},
-					},
-					"attempts": {
-						SchemaProps: spec.SchemaProps{
-							Description: "attempts records failed attempts of the current operation and when the next one is due.",
-							Default:     map[string]interface{}{},
-							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
 				},

@@ -92,8 +92,8 @@ func TestSemanticUnstructuredRoundTrip(t *testing.T) {
 // still strict elsewhere.
 func TestSemanticKeepsAPIEqualities(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	a := sc.ServiceInstanceStatus{OperationStartTime: &metav1.Time{Time: now}}
-	b := sc.ServiceInstanceStatus{OperationStartTime: &metav1.Time{Time: now.In(time.FixedZone("X", 3600))}}
+	a := sc.ServiceInstanceStatus{OperationStatus: sc.OperationStatus{OperationStartTime: &metav1.Time{Time: now}}}
+	b := sc.ServiceInstanceStatus{OperationStatus: sc.OperationStatus{OperationStartTime: &metav1.Time{Time: now.In(time.FixedZone("X", 3600))}}}
 	if !Semantic.DeepEqual(a, b) {
 		t.Errorf("the same instant in two zones compared unequal")
 	}

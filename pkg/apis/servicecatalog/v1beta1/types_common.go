@@ -111,3 +111,30 @@ type OperationAttempts struct {
 	// +optional
 	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`
 }
+
+// OperationStatus follows the broker operation in progress on an instance or a binding:
+// what the controller needs to resume it after a restart without repeating or hammering it.
+type OperationStatus struct {
+	// operationStartTime is when the current operation started.
+	// +optional
+	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
+	// asyncOpInProgress is true while the controller polls the broker for the result of an
+	// asynchronous operation.
+	// +optional
+	AsyncOpInProgress bool `json:"asyncOpInProgress,omitempty"`
+	// operationKey is the operation value the broker returned for the asynchronous
+	// operation in progress; the controller sends it back verbatim when polling.
+	// +optional
+	OperationKey string `json:"operationKey,omitempty"`
+	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
+	// the broker for this object, to find it in the broker's logs.
+	// +optional
+	LastRequestIdentity string `json:"lastRequestIdentity,omitempty"`
+	// orphanMitigationInProgress is true while the controller deletes, at the broker, what
+	// a failed creation may have left half made.
+	// +optional
+	OrphanMitigationInProgress bool `json:"orphanMitigationInProgress,omitempty"`
+	// attempts records failed attempts of the current operation and when the next one is due.
+	// +optional
+	Attempts OperationAttempts `json:"attempts,omitempty"`
+}

@@ -166,25 +166,7 @@ type ServiceBindingStatus struct {
 	// currentOperation is the broker operation in progress, if any.
 	// +optional
 	CurrentOperation ServiceBindingOperation `json:"currentOperation,omitempty"`
-	// operationStartTime is when the current operation started.
-	// +optional
-	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
-	// asyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	// +optional
-	AsyncOpInProgress bool `json:"asyncOpInProgress,omitempty"`
-	// operationKey is the operation value the broker returned for the asynchronous
-	// operation in progress.
-	// +optional
-	OperationKey string `json:"operationKey,omitempty"`
-	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this binding.
-	// +optional
-	LastRequestIdentity string `json:"lastRequestIdentity,omitempty"`
-	// orphanMitigationInProgress is true while the controller deletes, at the broker, a
-	// binding whose creation failed in a way that may have left it half created.
-	// +optional
-	OrphanMitigationInProgress bool `json:"orphanMitigationInProgress,omitempty"`
+	OperationStatus  `json:",inline"`
 	// inProgressProperties are the parameters of the request in flight.
 	// +optional
 	InProgressProperties *PropertiesState `json:"inProgressProperties,omitempty"`
@@ -198,7 +180,4 @@ type ServiceBindingStatus struct {
 	// Provisioned Service duck type expects.
 	// +optional
 	Binding *LocalObjectReference `json:"binding,omitempty"`
-	// attempts records failed attempts of the current operation and when the next one is due.
-	// +optional
-	Attempts OperationAttempts `json:"attempts,omitempty"`
 }

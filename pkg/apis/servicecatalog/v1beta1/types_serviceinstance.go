@@ -156,25 +156,7 @@ type ServiceInstanceStatus struct {
 	// currentOperation is the broker operation in progress, if any.
 	// +optional
 	CurrentOperation ServiceInstanceOperation `json:"currentOperation,omitempty"`
-	// operationStartTime is when the current operation started.
-	// +optional
-	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
-	// asyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	// +optional
-	AsyncOpInProgress bool `json:"asyncOpInProgress,omitempty"`
-	// operationKey is the operation value the broker returned for the asynchronous
-	// operation in progress; the controller sends it back verbatim when polling.
-	// +optional
-	OperationKey string `json:"operationKey,omitempty"`
-	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this instance, to find it in the broker's logs.
-	// +optional
-	LastRequestIdentity string `json:"lastRequestIdentity,omitempty"`
-	// orphanMitigationInProgress is true while the controller deletes, at the broker, an
-	// instance whose provisioning failed in a way that may have left it half created.
-	// +optional
-	OrphanMitigationInProgress bool `json:"orphanMitigationInProgress,omitempty"`
+	OperationStatus  `json:",inline"`
 	// inProgressProperties are the plan and parameters of the request in flight.
 	// +optional
 	InProgressProperties *ServiceInstancePropertiesState `json:"inProgressProperties,omitempty"`
@@ -190,9 +172,6 @@ type ServiceInstanceStatus struct {
 	// dashboardURL is the broker's URL of a dashboard for the instance.
 	// +optional
 	DashboardURL string `json:"dashboardURL,omitempty"`
-	// attempts records failed attempts of the current operation and when the next one is due.
-	// +optional
-	Attempts OperationAttempts `json:"attempts,omitempty"`
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

@@ -162,6 +162,11 @@ func (in OperationAttempts) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in OperationStatus) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ParametersFromSource) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource"
 }

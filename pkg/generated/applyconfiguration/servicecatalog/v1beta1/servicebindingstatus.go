@@ -35,21 +35,8 @@ type ServiceBindingStatusApplyConfiguration struct {
 	// observedGeneration is the generation of the spec the controller last acted on.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
 	// currentOperation is the broker operation in progress, if any.
-	CurrentOperation *servicecatalogv1beta1.ServiceBindingOperation `json:"currentOperation,omitempty"`
-	// operationStartTime is when the current operation started.
-	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
-	// asyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	AsyncOpInProgress *bool `json:"asyncOpInProgress,omitempty"`
-	// operationKey is the operation value the broker returned for the asynchronous
-	// operation in progress.
-	OperationKey *string `json:"operationKey,omitempty"`
-	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this binding.
-	LastRequestIdentity *string `json:"lastRequestIdentity,omitempty"`
-	// orphanMitigationInProgress is true while the controller deletes, at the broker, a
-	// binding whose creation failed in a way that may have left it half created.
-	OrphanMitigationInProgress *bool `json:"orphanMitigationInProgress,omitempty"`
+	CurrentOperation                  *servicecatalogv1beta1.ServiceBindingOperation `json:"currentOperation,omitempty"`
+	OperationStatusApplyConfiguration `json:""`
 	// inProgressProperties are the parameters of the request in flight.
 	InProgressProperties *PropertiesStateApplyConfiguration `json:"inProgressProperties,omitempty"`
 	// externalProperties are the parameters the broker last acknowledged.
@@ -59,8 +46,6 @@ type ServiceBindingStatusApplyConfiguration struct {
 	// binding names the Secret holding the credentials, as the servicebinding.io
 	// Provisioned Service duck type expects.
 	Binding *LocalObjectReferenceApplyConfiguration `json:"binding,omitempty"`
-	// attempts records failed attempts of the current operation and when the next one is due.
-	Attempts *OperationAttemptsApplyConfiguration `json:"attempts,omitempty"`
 }
 
 // ServiceBindingStatusApplyConfiguration constructs a declarative configuration of the ServiceBindingStatus type for use with
@@ -102,7 +87,7 @@ func (b *ServiceBindingStatusApplyConfiguration) WithCurrentOperation(value serv
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OperationStartTime field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithOperationStartTime(value metav1.Time) *ServiceBindingStatusApplyConfiguration {
-	b.OperationStartTime = &value
+	b.OperationStatusApplyConfiguration.OperationStartTime = &value
 	return b
 }
 
@@ -110,7 +95,7 @@ func (b *ServiceBindingStatusApplyConfiguration) WithOperationStartTime(value me
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the AsyncOpInProgress field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithAsyncOpInProgress(value bool) *ServiceBindingStatusApplyConfiguration {
-	b.AsyncOpInProgress = &value
+	b.OperationStatusApplyConfiguration.AsyncOpInProgress = &value
 	return b
 }
 
@@ -118,7 +103,7 @@ func (b *ServiceBindingStatusApplyConfiguration) WithAsyncOpInProgress(value boo
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OperationKey field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithOperationKey(value string) *ServiceBindingStatusApplyConfiguration {
-	b.OperationKey = &value
+	b.OperationStatusApplyConfiguration.OperationKey = &value
 	return b
 }
 
@@ -126,7 +111,7 @@ func (b *ServiceBindingStatusApplyConfiguration) WithOperationKey(value string) 
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the LastRequestIdentity field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithLastRequestIdentity(value string) *ServiceBindingStatusApplyConfiguration {
-	b.LastRequestIdentity = &value
+	b.OperationStatusApplyConfiguration.LastRequestIdentity = &value
 	return b
 }
 
@@ -134,7 +119,15 @@ func (b *ServiceBindingStatusApplyConfiguration) WithLastRequestIdentity(value s
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OrphanMitigationInProgress field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithOrphanMitigationInProgress(value bool) *ServiceBindingStatusApplyConfiguration {
-	b.OrphanMitigationInProgress = &value
+	b.OperationStatusApplyConfiguration.OrphanMitigationInProgress = &value
+	return b
+}
+
+// WithAttempts sets the Attempts field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Attempts field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	b.OperationStatusApplyConfiguration.Attempts = value
 	return b
 }
 
@@ -167,13 +160,5 @@ func (b *ServiceBindingStatusApplyConfiguration) WithUnbindStatus(value servicec
 // If called multiple times, the Binding field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithBinding(value *LocalObjectReferenceApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
 	b.Binding = value
-	return b
-}
-
-// WithAttempts sets the Attempts field in the declarative configuration to the given value
-// and returns the receiver, so that objects can be built by chaining "With" function invocations.
-// If called multiple times, the Attempts field is set to the value of the last call.
-func (b *ServiceBindingStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
-	b.Attempts = value
 	return b
 }

@@ -41,21 +41,8 @@ type ServiceInstanceStatusApplyConfiguration struct {
 	// clusterServiceBrokerName is the broker that offers the resolved class.
 	ClusterServiceBrokerName *string `json:"clusterServiceBrokerName,omitempty"`
 	// currentOperation is the broker operation in progress, if any.
-	CurrentOperation *servicecatalogv1beta1.ServiceInstanceOperation `json:"currentOperation,omitempty"`
-	// operationStartTime is when the current operation started.
-	OperationStartTime *metav1.Time `json:"operationStartTime,omitempty"`
-	// asyncOpInProgress is true while the controller polls the broker for the result of an
-	// asynchronous operation.
-	AsyncOpInProgress *bool `json:"asyncOpInProgress,omitempty"`
-	// operationKey is the operation value the broker returned for the asynchronous
-	// operation in progress; the controller sends it back verbatim when polling.
-	OperationKey *string `json:"operationKey,omitempty"`
-	// lastRequestIdentity is the X-Broker-API-Request-Identity of the last request sent to
-	// the broker for this instance, to find it in the broker's logs.
-	LastRequestIdentity *string `json:"lastRequestIdentity,omitempty"`
-	// orphanMitigationInProgress is true while the controller deletes, at the broker, an
-	// instance whose provisioning failed in a way that may have left it half created.
-	OrphanMitigationInProgress *bool `json:"orphanMitigationInProgress,omitempty"`
+	CurrentOperation                  *servicecatalogv1beta1.ServiceInstanceOperation `json:"currentOperation,omitempty"`
+	OperationStatusApplyConfiguration `json:""`
 	// inProgressProperties are the plan and parameters of the request in flight.
 	InProgressProperties *ServiceInstancePropertiesStateApplyConfiguration `json:"inProgressProperties,omitempty"`
 	// externalProperties are the plan and parameters the broker last acknowledged.
@@ -66,8 +53,6 @@ type ServiceInstanceStatusApplyConfiguration struct {
 	DeprovisionStatus *servicecatalogv1beta1.ServiceInstanceDeprovisionStatus `json:"deprovisionStatus,omitempty"`
 	// dashboardURL is the broker's URL of a dashboard for the instance.
 	DashboardURL *string `json:"dashboardURL,omitempty"`
-	// attempts records failed attempts of the current operation and when the next one is due.
-	Attempts *OperationAttemptsApplyConfiguration `json:"attempts,omitempty"`
 }
 
 // ServiceInstanceStatusApplyConfiguration constructs a declarative configuration of the ServiceInstanceStatus type for use with
@@ -133,7 +118,7 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithCurrentOperation(value ser
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OperationStartTime field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithOperationStartTime(value metav1.Time) *ServiceInstanceStatusApplyConfiguration {
-	b.OperationStartTime = &value
+	b.OperationStatusApplyConfiguration.OperationStartTime = &value
 	return b
 }
 
@@ -141,7 +126,7 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithOperationStartTime(value m
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the AsyncOpInProgress field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithAsyncOpInProgress(value bool) *ServiceInstanceStatusApplyConfiguration {
-	b.AsyncOpInProgress = &value
+	b.OperationStatusApplyConfiguration.AsyncOpInProgress = &value
 	return b
 }
 
@@ -149,7 +134,7 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithAsyncOpInProgress(value bo
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OperationKey field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithOperationKey(value string) *ServiceInstanceStatusApplyConfiguration {
-	b.OperationKey = &value
+	b.OperationStatusApplyConfiguration.OperationKey = &value
 	return b
 }
 
@@ -157,7 +142,7 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithOperationKey(value string)
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the LastRequestIdentity field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithLastRequestIdentity(value string) *ServiceInstanceStatusApplyConfiguration {
-	b.LastRequestIdentity = &value
+	b.OperationStatusApplyConfiguration.LastRequestIdentity = &value
 	return b
 }
 
@@ -165,7 +150,15 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithLastRequestIdentity(value 
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the OrphanMitigationInProgress field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithOrphanMitigationInProgress(value bool) *ServiceInstanceStatusApplyConfiguration {
-	b.OrphanMitigationInProgress = &value
+	b.OperationStatusApplyConfiguration.OrphanMitigationInProgress = &value
+	return b
+}
+
+// WithAttempts sets the Attempts field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Attempts field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	b.OperationStatusApplyConfiguration.Attempts = value
 	return b
 }
 
@@ -206,13 +199,5 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithDeprovisionStatus(value se
 // If called multiple times, the DashboardURL field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithDashboardURL(value string) *ServiceInstanceStatusApplyConfiguration {
 	b.DashboardURL = &value
-	return b
-}
-
-// WithAttempts sets the Attempts field in the declarative configuration to the given value
-// and returns the receiver, so that objects can be built by chaining "With" function invocations.
-// If called multiple times, the Attempts field is set to the value of the last call.
-func (b *ServiceInstanceStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
-	b.Attempts = value
 	return b
 }

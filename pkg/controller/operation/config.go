@@ -1,0 +1,60 @@
+package operation
+
+import (
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/utils/clock"
+
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
+	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions/servicecatalog/v1beta1"
+)
+
+// Config holds what a loop built on the engine needs: the instance and binding loops take
+// the same.
+type Config struct {
+	// Client writes catalog objects.
+	Client clientset.Interface
+	// KubeClient reads the Secrets named by parametersFrom and addKeysFrom, and writes the
+	// credentials Secrets of bindings.
+	KubeClient kubernetes.Interface
+	// Informers of the catalog kinds, with the indexes of package indexes.
+	Instances informers.ServiceInstanceInformer
+	Bindings  informers.ServiceBindingInformer
+	Classes   informers.ClusterServiceClassInformer
+	Plans     informers.ClusterServicePlanInformer
+	Brokers   informers.ClusterServiceBrokerInformer
+	// Namespaces gives the namespace UID sent as space_guid and bind_resource.app_guid.
+	Namespaces coreinformers.NamespaceInformer
+	// BrokerClients builds OSB clients.
+	BrokerClients *brokerclient.Manager
+	// ClusterID identifies the cluster to brokers (context clusterid, organization_guid).
+	ClusterID string
+	// Recorder records events.
+	Recorder record.EventRecorder
+	// Backoff spaces out the attempts of failed broker calls.
+	Backoff controller.Backoff
+	// Polling paces the polls of asynchronous operations.
+	Polling controller.Polling
+	// Clock tells the time; the real clock when nil.
+	Clock clock.PassiveClock
+}
+
+// Complete returns the config with its defaults filled in.
+func (c Config) Complete() Config {
+	if c.Clock == nil {
+		c.Clock = clock.RealClock{}
+	}
+	return c
+}
+
+// Synced are the informers a loop waits for before its first sync.
+func (c Config) Synced() []cache.InformerSynced {
+	return []cache.InformerSynced{
+		c.Instances.Informer().HasSynced, c.Bindings.Informer().HasSynced, c.Classes.Informer().HasSynced,
+		c.Plans.Informer().HasSynced, c.Brokers.Informer().HasSynced, c.Namespaces.Informer().HasSynced,
+	}
+}

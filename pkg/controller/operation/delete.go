@@ -1,0 +1,107 @@
+package operation
+
+import (
+	"context"
+	"slices"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+// Deleter is what a loop tells the engine about deleting its objects' resources at the
+// broker: for a deleted object, or to clean up after a failed creation (orphan
+// mitigation).
+type Deleter[T Object] interface {
+	// Blocked tells whether a deleted object must wait before its resource is deleted,
+	// having recorded why (an instance waits for its bindings to go).
+	Blocked(ctx context.Context, obj T) (bool, error)
+	// Held tells whether the broker may hold the object's resource.
+	Held(obj T) bool
+	// InFlight tells whether the delete is the operation in progress.
+	InFlight(obj T) bool
+	// Poll polls the asynchronous delete in progress, with the engine's Poll.
+	Poll(ctx context.Context, obj T) (controller.Result, error)
+	// Prepare finds the broker and builds the delete. Where none can be sent it returns
+	// nil and what to do instead.
+	Prepare(ctx context.Context, obj T) (*Removal, controller.Result, error)
+	// Gone finishes: the broker no longer holds the resource.
+	Gone(ctx context.Context, obj T, requestIdentity string) (controller.Result, error)
+}
+
+// Removal is one delete of a resource at a broker.
+type Removal struct {
+	// Op is the operation: OperationDeprovision or OperationUnbind.
+	Op osb.Operation
+	// Broker is the broker's name.
+	Broker string
+	// Begin records the delete as the operation in progress, before it is first sent, and
+	// returns the Ready reason and message that say so.
+	Begin func() (reason, message string)
+	// Send sends the delete.
+	Send func(ctx context.Context) (Answer, error)
+	// Failed is the Ready reason of a delete that failed and is tried again.
+	Failed string
+	// Accepted is the Ready reason while the broker deletes asynchronously, and
+	// AcceptedMessage its message for the request the broker accepted.
+	Accepted        string
+	AcceptedMessage func(requestIdentity string) string
+}
+
+// Delete deletes an object's resource at the broker, then lets the loop finish: release
+// the finalizer of a deleted object, or end orphan mitigation. A deleted object that
+// lost the finalizer already is left alone.
+func (e *Engine[T]) Delete(ctx context.Context, obj T, d Deleter[T]) (controller.Result, error) {
+	deleted := obj.GetDeletionTimestamp() != nil
+	if deleted && !slices.Contains(obj.GetFinalizers(), v1beta1.FinalizerServiceCatalog) {
+		return controller.Result{}, nil
+	}
+	if deleted {
+		if blocked, err := d.Blocked(ctx, obj); blocked || err != nil {
+			return controller.Result{}, err
+		}
+	}
+	op := e.kind.Status(obj).Operation
+	if !d.Held(obj) && !op.OrphanMitigationInProgress {
+		return controller.Result{}, e.Release(ctx, obj)
+	}
+	if d.InFlight(obj) && op.AsyncOpInProgress {
+		return d.Poll(ctx, obj)
+	}
+	if wait := e.Due(obj); wait > 0 && d.InFlight(obj) {
+		return controller.Result{RequeueAfter: wait}, nil
+	}
+	removal, result, err := d.Prepare(ctx, obj)
+	if removal == nil {
+		return result, err
+	}
+	if !d.InFlight(obj) {
+		reason, message := removal.Begin()
+		if obj, err = e.Announce(ctx, obj, reason, message); err != nil {
+			return controller.Result{}, err
+		}
+	}
+	return e.send(ctx, obj, d, removal)
+}
+
+// send sends a delete and handles the answer: a 410 Gone means the resource is gone too;
+// a failed delete is tried again later, whatever the broker said, since the object cannot
+// go until the broker let go of its resource.
+func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Removal) (controller.Result, error) {
+	answer, err := removal.Send(ctx)
+	switch {
+	case osb.IsGone(err):
+		return d.Gone(ctx, obj, osb.RequestIdentityOf(err))
+	case err != nil:
+		return e.Failed(ctx, obj, Call{Op: removal.Op, Broker: removal.Broker, Retried: removal.Failed}, err)
+	case answer.Async:
+		return e.Accepted(ctx, obj, answer, removal.Accepted, removal.AcceptedMessage(answer.RequestIdentity))
+	}
+	return d.Gone(ctx, obj, answer.RequestIdentity)
+}
+
+// Release lets the API server delete an object the broker holds nothing for.
+func (e *Engine[T]) Release(ctx context.Context, obj T) error {
+	e.forget(obj)
+	return e.ReleaseFinalizer(ctx, obj)
+}

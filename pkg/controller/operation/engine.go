@@ -1,0 +1,154 @@
+// Package operation is what every control loop that calls a broker shares, written once:
+// it keeps the broker operation in the object's status (its start, its end, the retry
+// backoff kept in status so that a restart neither forgets nor hammers, failing for good,
+// orphan mitigation), polls asynchronous operations, sends the delete that ends a broker
+// resource, tells what a failed broker call means, and releases the finalizer.
+//
+// A loop supplies only its verbs: what the spec resolves to, the request to send, and what
+// the broker's answer means for its kind. The instance and binding loops are built on it.
+package operation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+)
+
+// Object is a catalog object whose broker operations the engine keeps: a ServiceInstance
+// or a ServiceBinding.
+type Object interface {
+	metav1.Object
+	runtime.Object
+}
+
+// Status points at the parts of an object's status that the engine keeps.
+type Status struct {
+	// Conditions are the object's conditions.
+	Conditions *[]metav1.Condition
+	// Operation is the object's record of the broker operation in progress.
+	Operation *v1beta1.OperationStatus
+}
+
+// Kind is what the engine knows of one kind of object.
+type Kind[T Object] struct {
+	// Noun names the kind in logs: "instance", "binding".
+	Noun string
+	// FieldManager is the field manager of the loop's writes.
+	FieldManager string
+	// Client returns the kind's typed client in a namespace.
+	Client func(namespace string) Client[T]
+	// Status returns where the object keeps its conditions and its operation.
+	Status func(T) Status
+	// EndOperation clears the kind's own record of the operation in progress: which
+	// operation it is and the request it sent.
+	EndOperation func(T)
+	// FailAdvice ends the message of a Failed condition: what a user can do about it.
+	FailAdvice string
+	// BusyMessage is the condition message of a broker busy with another operation.
+	BusyMessage string
+	// Forget, when set, drops what the loop keeps in memory about the object: called when
+	// its operation fails for good, when orphan mitigation starts, and when it is released.
+	Forget func(T)
+}
+
+// Client is the part of a generated typed client that the engine uses.
+type Client[T Object] interface {
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
+}
+
+// Engine keeps the broker operations of one kind of object.
+type Engine[T Object] struct {
+	kind   Kind[T]
+	cfg    Config
+	writes *controller.Writes
+}
+
+// New returns the engine of a kind.
+func New[T Object](kind Kind[T], cfg Config) *Engine[T] {
+	cfg = cfg.Complete()
+	return &Engine[T]{kind: kind, cfg: cfg, writes: controller.NewWrites()}
+}
+
+// Now tells the time.
+func (e *Engine[T]) Now() time.Time { return e.cfg.Clock.Now() }
+
+// Writes is the record of the loop's writes, to tell a stale cached copy.
+func (e *Engine[T]) Writes() *controller.Writes { return e.writes }
+
+// UpdateStatus writes the object's status and returns the stored object.
+func (e *Engine[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
+	updated, err := e.kind.Client(obj.GetNamespace()).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: e.kind.FieldManager})
+	if err != nil {
+		var none T
+		return none, err
+	}
+	e.writes.Wrote(cache.MetaObjectToName(updated), updated.GetResourceVersion())
+	return updated, nil
+}
+
+// ReleaseFinalizer lets the API server delete the object.
+func (e *Engine[T]) ReleaseFinalizer(ctx context.Context, obj T) error {
+	return controller.ReleaseFinalizer(ctx, e.writes, obj, e.kind.FieldManager, e.kind.Client(obj.GetNamespace()).Patch)
+}
+
+// setReady sets the Ready condition at the object's generation and tells whether it changed.
+func (e *Engine[T]) setReady(obj T, status metav1.ConditionStatus, reason, message string) bool {
+	return conditions.Ready(e.kind.Status(obj).Conditions, status, reason, message, obj.GetGeneration())
+}
+
+// event records an event about the object.
+func (e *Engine[T]) event(obj T, eventType, reason, message string) {
+	e.cfg.Recorder.Event(obj, eventType, reason, message)
+}
+
+// Report sets Ready to True or False with reason and message, records an event of the
+// same, and writes the status.
+func (e *Engine[T]) Report(ctx context.Context, obj T, ready bool, reason, message string) (T, error) {
+	status, eventType := metav1.ConditionFalse, corev1.EventTypeWarning
+	if ready {
+		status, eventType = metav1.ConditionTrue, corev1.EventTypeNormal
+	}
+	e.setReady(obj, status, reason, message)
+	e.event(obj, eventType, reason, message)
+	return e.UpdateStatus(ctx, obj)
+}
+
+// Announce records, before a request is sent, that it is in flight: Ready False with
+// reason and message, written without an event.
+func (e *Engine[T]) Announce(ctx context.Context, obj T, reason, message string) (T, error) {
+	e.setReady(obj, metav1.ConditionFalse, reason, message)
+	return e.UpdateStatus(ctx, obj)
+}
+
+// Wait records why the object waits for something that is not a broker call, and writes
+// the status only when that changed. With eventType set, a change is also an event.
+func (e *Engine[T]) Wait(ctx context.Context, obj T, eventType, reason, message string) error {
+	if !e.setReady(obj, metav1.ConditionFalse, reason, message) {
+		return nil
+	}
+	if eventType != "" {
+		e.event(obj, eventType, reason, message)
+	}
+	_, err := e.UpdateStatus(ctx, obj)
+	return err
+}
+
+// NotReady records why the object waits, without a broker call, and retries the key with
+// the runner's backoff. The status is written only when it changes.
+func (e *Engine[T]) NotReady(ctx context.Context, obj T, reason string, cause error) (controller.Result, error) {
+	if err := e.Wait(ctx, obj, corev1.EventTypeWarning, reason, cause.Error()); err != nil {
+		return controller.Result{}, err
+	}
+	return controller.Result{}, fmt.Errorf("%s: %w", reason, cause)
+}

@@ -1,0 +1,111 @@
+package operation
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+// Poll is one poll of an asynchronous operation, as a loop describes it.
+type Poll struct {
+	// Verb names the operation in messages: "provision", "unbind".
+	Verb string
+	// InProgress is the Ready reason while the broker works on the operation.
+	InProgress string
+	// Deletes is true for an operation that deletes at the broker: a 410 Gone answer then
+	// means that it is done. For any other operation a 410 is not an answer.
+	Deletes bool
+	// Limit is the plan's maximum_polling_duration, if it sets one.
+	Limit *metav1.Duration
+	// Client returns the broker's client.
+	Client func(ctx context.Context) (osb.Client, error)
+	// Send asks the broker for the operation's state.
+	Send func(ctx context.Context, client osb.Client, key *string) (*osb.LastOperationResponse, error)
+	// Succeeded finishes an operation the broker completed.
+	Succeeded func(ctx context.Context, requestIdentity string) (controller.Result, error)
+	// Failed finishes an operation that failed at the broker (message says so) and
+	// Expired one that outlasted the polling duration, which counts as failed.
+	Failed, Expired func(ctx context.Context, message string) (controller.Result, error)
+}
+
+// Poll asks the broker how an asynchronous operation is going. Polling stops when the
+// operation ends or outlasts the plan's maximum polling duration; an error is not an
+// answer, and polling goes on.
+func (e *Engine[T]) Poll(ctx context.Context, obj T, p Poll) (controller.Result, error) {
+	op := e.kind.Status(obj).Operation
+	if e.cfg.Polling.Expired(op.OperationStartTime, e.Now(), p.Limit) {
+		e.stopPolling(obj)
+		return p.Expired(ctx, fmt.Sprintf("The broker did not finish the %s within the maximum polling duration.", p.Verb))
+	}
+	client, err := p.Client(ctx)
+	if err != nil {
+		return e.BrokerUnavailable(ctx, obj, conditions.ErrorPollingLastOperation, err)
+	}
+	var key *string
+	if op.OperationKey != "" {
+		key = &op.OperationKey
+	}
+	resp, err := p.Send(ctx, client, key)
+	switch {
+	case err != nil && osb.IsGone(err) && p.Deletes:
+		e.stopPolling(obj)
+		return p.Succeeded(ctx, osb.RequestIdentityOf(err))
+	case err != nil:
+		op.LastRequestIdentity = osb.RequestIdentityOf(err)
+		message := fmt.Sprintf("Polling the broker's %s failed: %v. Polling goes on.", p.Verb, err)
+		if err := e.Wait(ctx, obj, "", conditions.ErrorPollingLastOperation, message); err != nil {
+			return controller.Result{}, err
+		}
+		return controller.Result{RequeueAfter: e.PollDelay(obj, 0)}, nil
+	}
+	op.LastRequestIdentity = resp.RequestIdentity
+	switch resp.State {
+	case osb.StateSucceeded:
+		e.stopPolling(obj)
+		return p.Succeeded(ctx, resp.RequestIdentity)
+	case osb.StateFailed:
+		e.stopPolling(obj)
+		return p.Failed(ctx, fmt.Sprintf("The broker's %s failed%s.", p.Verb, saying(": ", resp.Description)))
+	}
+	return e.inProgress(ctx, obj, p, resp)
+}
+
+// inProgress shows the broker's description of an operation still in progress, if it
+// changed, and polls again later.
+func (e *Engine[T]) inProgress(ctx context.Context, obj T, p Poll, resp *osb.LastOperationResponse) (controller.Result, error) {
+	message := fmt.Sprintf("The broker's %s is in progress.", p.Verb)
+	if said := saying(": ", resp.Description); said != "" {
+		message = fmt.Sprintf("The broker's %s is in progress%s", p.Verb, said)
+	}
+	if err := e.Wait(ctx, obj, "", p.InProgress, message); err != nil {
+		return controller.Result{}, err
+	}
+	return controller.Result{RequeueAfter: e.PollDelay(obj, resp.RetryAfter)}, nil
+}
+
+// stopPolling records that the asynchronous operation is no longer polled.
+func (e *Engine[T]) stopPolling(obj T) {
+	op := e.kind.Status(obj).Operation
+	op.AsyncOpInProgress = false
+	op.OperationKey = ""
+}
+
+// PollDelay is the wait before the next poll of the object's operation: the broker's
+// Retry-After when it sent one.
+func (e *Engine[T]) PollDelay(obj T, retryAfter time.Duration) time.Duration {
+	return e.cfg.Polling.Delay(e.kind.Status(obj).Operation.OperationStartTime, e.Now(), retryAfter)
+}
+
+// saying returns prefix and the broker's description, or "" when it gave none.
+func saying(prefix string, description *string) string {
+	if description == nil || *description == "" {
+		return ""
+	}
+	return prefix + *description
+}
