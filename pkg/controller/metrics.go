@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+
 	// Registers the work queue metrics (depth, adds, latency, retries) of named queues.
 	_ "k8s.io/component-base/metrics/prometheus/workqueue"
 )

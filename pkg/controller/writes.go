@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"sync"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -71,28 +69,4 @@ func (w *Writes) Forget(key cache.ObjectName) {
 	w.mu.Lock()
 	delete(w.written, key)
 	w.mu.Unlock()
-}
-
-// Copier is a cached API object that a sync copies before it changes it.
-type Copier[T any] interface {
-	metav1.Object
-	DeepCopy() T
-}
-
-// Fetch returns a copy of the object that key names, read with get from an informer
-// cache, for a sync to change. ok is false when there is nothing to sync: the object is
-// gone (and its record dropped), or the cache has not seen the loop's last write yet; the
-// informer then delivers the newer copy and queues the key again.
-func Fetch[T Copier[T]](w *Writes, key cache.ObjectName, get func() (T, error)) (obj T, ok bool, err error) {
-	cached, err := get()
-	switch {
-	case apierrors.IsNotFound(err):
-		w.Forget(key)
-		return obj, false, nil
-	case err != nil:
-		return obj, false, err
-	case w.Stale(key, cached.GetResourceVersion()):
-		return obj, false, nil
-	}
-	return cached.DeepCopy(), true, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
@@ -59,7 +60,10 @@ type Config struct {
 type Controller struct {
 	cfg    Config
 	loop   *controller.Controller
-	writes *controller.Writes
+	writer *controller.Writer[*v1beta1.ClusterServiceBroker]
+	// classes and plans publish the catalog's entries.
+	classes entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec]
+	plans   entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]
 }
 
 // New returns the broker loop.
@@ -67,7 +71,11 @@ func New(cfg Config, opts controller.Options) *Controller {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
-	c := &Controller{cfg: cfg, writes: controller.NewWrites()}
+	c := &Controller{cfg: cfg}
+	c.classes, c.plans = newEntries(cfg.Client, cfg.Recorder)
+	c.writer = controller.NewWriter(FieldManager, func(string) controller.Client[*v1beta1.ClusterServiceBroker] {
+		return cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers()
+	})
 	c.loop = controller.New("broker", c.sync, opts,
 		cfg.Brokers.Informer().HasSynced, cfg.Classes.Informer().HasSynced,
 		cfg.Plans.Informer().HasSynced, cfg.Instances.Informer().HasSynced)
@@ -90,20 +98,18 @@ func (c *Controller) enqueueBrokerOf(obj interface{}) {
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	broker, err := c.cfg.Brokers.Lister().Get(key.Name)
-	if apierrors.IsNotFound(err) {
-		c.cfg.BrokerClients.Forget(key.Name)
-		c.writes.Forget(key)
-		return controller.Result{}, nil
-	}
-	if err != nil {
+	broker, ok, err := c.writer.Fetch(key, func() (*v1beta1.ClusterServiceBroker, error) {
+		b, err := c.cfg.Brokers.Lister().Get(key.Name)
+		if apierrors.IsNotFound(err) {
+			c.cfg.BrokerClients.Forget(key.Name)
+		}
+		return b, err
+	})
+	if !ok {
 		return controller.Result{}, err
 	}
-	if c.writes.Stale(key, broker.ResourceVersion) {
-		return controller.Result{}, nil // the cache has not seen our last write yet
-	}
 	if broker.DeletionTimestamp != nil {
-		return c.syncDeletion(ctx, broker.DeepCopy())
+		return c.syncDeletion(ctx, broker)
 	}
 	now := c.cfg.Clock.Now()
 	if !c.relistDue(broker, now) {
@@ -112,20 +118,20 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	if wait := controller.Remaining(broker.Status.Attempts, now); wait > 0 && broker.Status.ObservedGeneration == broker.Generation {
 		return controller.Result{RequeueAfter: wait}, nil
 	}
-	return c.relist(ctx, broker.DeepCopy())
+	return c.relist(ctx, broker)
 }
 
 // relistDue tells whether the catalog must be fetched: the spec changed (a relistRequests
 // bump changes it), the last fetch failed, or the relist period passed.
 func (c *Controller) relistDue(broker *v1beta1.ClusterServiceBroker, now time.Time) bool {
-	if broker.Status.ObservedGeneration != broker.Generation || !isReady(broker) {
+	if broker.Status.ObservedGeneration != broker.Generation || !apimeta.IsStatusConditionTrue(broker.Status.Conditions, v1beta1.ConditionReady) {
 		return true
 	}
 	return c.untilRelist(broker, now) == 0 && broker.Spec.RelistBehavior != v1beta1.ServiceBrokerRelistBehaviorManual
 }
 
-// untilRelist returns the time left until the next periodic fetch; zero when due, and a
-// long time for manual brokers.
+// untilRelist returns the time left until the next periodic fetch: zero when it is due,
+// and zero for a manual broker, which is never fetched by time (zero asks for no requeue).
 func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.Time) time.Duration {
 	if broker.Spec.RelistBehavior == v1beta1.ServiceBrokerRelistBehaviorManual {
 		return 0
@@ -144,30 +150,37 @@ func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.
 	return 0
 }
 
-func isReady(broker *v1beta1.ClusterServiceBroker) bool {
-	for _, c := range broker.Status.Conditions {
-		if c.Type == v1beta1.ConditionReady {
-			return c.Status == metav1.ConditionTrue
-		}
-	}
-	return false
-}
-
 // relist fetches the catalog and publishes it.
 func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (controller.Result, error) {
-	logger := klog.FromContext(ctx)
 	now := c.cfg.Clock.Now()
-	status := &broker.Status
-	status.ObservedGeneration = broker.Generation
+	broker.Status.ObservedGeneration = broker.Generation
+	catalog, reason, err := c.fetch(ctx, broker)
+	if err != nil {
+		return c.fetchFailed(ctx, broker, reason, err.Error())
+	}
+	published, err := c.publish(ctx, broker, catalog, now)
+	if err != nil {
+		return c.fetchFailed(ctx, broker, conditions.ErrorSyncingCatalog, err.Error())
+	}
+	if err := c.fetched(ctx, broker, published, now); err != nil {
+		return controller.Result{}, err
+	}
+	if err := c.deleteUnusedRemoved(ctx, broker); err != nil {
+		return controller.Result{}, err
+	}
+	return controller.Result{RequeueAfter: c.untilRelist(broker, c.cfg.Clock.Now())}, nil
+}
 
+// fetch fetches the broker's catalog, or says why it could not, with the Ready reason.
+func (c *Controller) fetch(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (*osb.CatalogResponse, string, error) {
+	logger := klog.FromContext(ctx)
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, broker)
 	if err != nil {
 		var credErr *brokerclient.CredentialsError
-		reason := conditions.ErrorFetchingCatalog
 		if errors.As(err, &credErr) {
-			reason = conditions.ErrorGettingAuthCredentials
+			return nil, conditions.ErrorGettingAuthCredentials, err
 		}
-		return c.fetchFailed(ctx, broker, reason, err.Error())
+		return nil, conditions.ErrorFetchingCatalog, err
 	}
 	catalog, err := client.GetCatalog(ctx)
 	if err != nil {
@@ -180,14 +193,15 @@ func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceB
 			reason = conditions.BrokerAPIVersionRejected
 		}
 		logger.Info("Fetching the catalog failed", "broker", broker.Name, "requestIdentity", osb.RequestIdentityOf(err), "err", err)
-		return c.fetchFailed(ctx, broker, reason, err.Error())
+		return nil, reason, err
 	}
 	logger.V(2).Info("Fetched the catalog", "broker", broker.Name, "offerings", len(catalog.Services), "requestIdentity", catalog.RequestIdentity)
+	return catalog, "", nil
+}
 
-	published, err := c.publish(ctx, broker, catalog, now)
-	if err != nil {
-		return c.fetchFailed(ctx, broker, conditions.ErrorSyncingCatalog, err.Error())
-	}
+// fetched records a catalog fetched and published at now.
+func (c *Controller) fetched(ctx context.Context, broker *v1beta1.ClusterServiceBroker, published *published, now time.Time) error {
+	status := &broker.Status
 	status.LastCatalogRetrievalTime = fetchTime(now)
 	status.ObservedRelistRequests = broker.Spec.RelistRequests
 	status.ServiceClassCount, status.ServicePlanCount = published.classes, published.plans
@@ -201,13 +215,8 @@ func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceB
 	if conditions.Ready(&status.Conditions, metav1.ConditionTrue, conditions.FetchedCatalog, message, broker.Generation) {
 		c.cfg.Recorder.Event(broker, corev1.EventTypeNormal, conditions.FetchedCatalog, message)
 	}
-	if err := c.updateStatus(ctx, broker); err != nil {
-		return controller.Result{}, err
-	}
-	if err := c.deleteUnusedRemoved(ctx, broker); err != nil {
-		return controller.Result{}, err
-	}
-	return controller.Result{RequeueAfter: c.untilRelist(broker, c.cfg.Clock.Now())}, nil
+	_, err := c.writer.UpdateStatus(ctx, broker)
+	return err
 }
 
 // fetchFailed records a failed fetch and when the next one is due.
@@ -218,19 +227,10 @@ func (c *Controller) fetchFailed(ctx context.Context, broker *v1beta1.ClusterSer
 	if conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, broker.Generation) {
 		c.cfg.Recorder.Event(broker, corev1.EventTypeWarning, reason, message)
 	}
-	if err := c.updateStatus(ctx, broker); err != nil {
+	if _, err := c.writer.UpdateStatus(ctx, broker); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{RequeueAfter: wait}, nil
-}
-
-func (c *Controller) updateStatus(ctx context.Context, broker *v1beta1.ClusterServiceBroker) error {
-	updated, err := c.cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers().UpdateStatus(ctx, broker, metav1.UpdateOptions{FieldManager: FieldManager})
-	if err != nil {
-		return err
-	}
-	c.writes.Wrote(cache.MetaObjectToName(updated), updated.ResourceVersion)
-	return nil
 }
 
 // syncDeletion deletes the broker's classes and plans and releases the broker, unless
@@ -240,34 +240,15 @@ func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterSe
 	if !slices.Contains(broker.Finalizers, v1beta1.FinalizerServiceCatalog) {
 		return controller.Result{}, nil
 	}
-	instances, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
-	if err != nil {
+	if blocked, err := c.deletionBlocked(ctx, broker); blocked || err != nil {
 		return controller.Result{}, err
 	}
-	if len(instances) > 0 {
-		var names []string
-		for _, obj := range instances {
-			i := obj.(*v1beta1.ServiceInstance)
-			names = append(names, i.Namespace+"/"+i.Name)
-		}
-		sort.Strings(names)
-		if len(names) > 5 {
-			names = append(names[:5], "...")
-		}
-		message := fmt.Sprintf("The broker is being deleted, but %d instances of its plans still exist (%s); delete them first.", len(instances), strings.Join(names, ", "))
-		if conditions.Ready(&broker.Status.Conditions, metav1.ConditionFalse, conditions.DeletionBlockedByInstances, message, broker.Generation) {
-			c.cfg.Recorder.Event(broker, corev1.EventTypeWarning, conditions.DeletionBlockedByInstances, message)
-			return controller.Result{}, c.updateStatus(ctx, broker)
-		}
-		return controller.Result{}, nil
-	}
-
 	plans, err := c.cfg.Plans.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
 	if err != nil {
 		return controller.Result{}, err
 	}
 	for _, obj := range plans {
-		if err := c.deletePlan(ctx, obj.(*v1beta1.ClusterServicePlan)); err != nil {
+		if err := c.plans.delete(ctx, obj.(*v1beta1.ClusterServicePlan)); err != nil {
 			return controller.Result{}, err
 		}
 	}
@@ -276,10 +257,35 @@ func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterSe
 		return controller.Result{}, err
 	}
 	for _, obj := range classes {
-		if err := c.deleteClass(ctx, obj.(*v1beta1.ClusterServiceClass)); err != nil {
+		if err := c.classes.delete(ctx, obj.(*v1beta1.ClusterServiceClass)); err != nil {
 			return controller.Result{}, err
 		}
 	}
 	c.cfg.BrokerClients.Forget(broker.Name)
-	return controller.Result{}, controller.ReleaseFinalizer(ctx, c.writes, broker, FieldManager, c.cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers().Patch)
+	return controller.Result{}, c.writer.ReleaseFinalizer(ctx, broker)
+}
+
+// deletionBlocked tells whether instances of the broker's plans still exist, having
+// recorded which.
+func (c *Controller) deletionBlocked(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (bool, error) {
+	instances, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
+	if err != nil || len(instances) == 0 {
+		return false, err
+	}
+	var names []string
+	for _, obj := range instances {
+		i := obj.(*v1beta1.ServiceInstance)
+		names = append(names, i.Namespace+"/"+i.Name)
+	}
+	sort.Strings(names)
+	if len(names) > 5 {
+		names = append(names[:5], "...")
+	}
+	message := fmt.Sprintf("The broker is being deleted, but %d instances of its plans still exist (%s); delete them first.", len(instances), strings.Join(names, ", "))
+	if !conditions.Ready(&broker.Status.Conditions, metav1.ConditionFalse, conditions.DeletionBlockedByInstances, message, broker.Generation) {
+		return true, nil
+	}
+	c.cfg.Recorder.Event(broker, corev1.EventTypeWarning, conditions.DeletionBlockedByInstances, message)
+	_, err = c.writer.UpdateStatus(ctx, broker)
+	return true, err
 }

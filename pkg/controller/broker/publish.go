@@ -6,11 +6,7 @@ import (
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/klog/v2"
 	"k8s.io/utils/ptr"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -22,6 +18,24 @@ import (
 type published struct {
 	classes, plans int32
 	skipped        []v1beta1.SkippedOffering
+}
+
+// publisher publishes one catalog of one broker.
+type publisher struct {
+	c        *Controller
+	broker   *v1beta1.ClusterServiceBroker
+	now      time.Time
+	restrict *restrictions
+	// existing are the broker's published classes and plans by external ID; keep are the
+	// external IDs the catalog still offers.
+	existingClasses        map[string]*v1beta1.ClusterServiceClass
+	existingPlans          map[string]*v1beta1.ClusterServicePlan
+	keepClasses, keepPlans map[string]bool
+	// chosen maps the names picked in this sync to their external IDs.
+	chosen map[string]string
+	// seen are the offering ids and names and the plan ids met so far in the catalog.
+	seenIDs, seenNames, seenPlanIDs map[string]bool
+	result                          published
 }
 
 // publish creates, updates and marks as removed the broker's classes and plans so that
@@ -36,83 +50,102 @@ func (c *Controller) publish(ctx context.Context, broker *v1beta1.ClusterService
 	if err != nil {
 		return nil, err
 	}
-
-	result := &published{}
-	chosen := map[string]string{} // name -> external ID, for names picked in this sync
-	n := namer{taken: func(name, externalID string) bool {
-		if id, ok := chosen[name]; ok {
-			return id != externalID
-		}
-		if class, err := c.cfg.Classes.Lister().Get(name); err == nil && class.Spec.ExternalID != externalID {
-			return true
-		}
-		if plan, err := c.cfg.Plans.Lister().Get(name); err == nil && plan.Spec.ExternalID != externalID {
-			return true
-		}
-		return false
-	}}
-	pick := func(existingName, base, externalID string) string {
-		name := existingName
-		if name == "" {
-			name = n.name(base, externalID)
-		}
-		chosen[name] = externalID
-		return name
+	p := &publisher{
+		c: c, broker: broker, now: now, restrict: restrict,
+		existingClasses: existingClasses, existingPlans: existingPlans,
+		keepClasses: map[string]bool{}, keepPlans: map[string]bool{}, chosen: map[string]string{},
+		seenIDs: map[string]bool{}, seenNames: map[string]bool{}, seenPlanIDs: map[string]bool{},
 	}
-
-	keepClasses, keepPlans := map[string]bool{}, map[string]bool{}
-	seenIDs, seenNames, seenPlanIDs := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for i := range catalog.Services {
-		svc := &catalog.Services[i]
-		if err := validate(svc, seenIDs, seenNames, seenPlanIDs); err != nil {
-			result.skipped = append(result.skipped, v1beta1.SkippedOffering{Name: svc.Name, ID: svc.ID, Message: err.Error()})
-			continue
-		}
-		o := convertService(broker.Name, svc)
-		o.class.Name = pick(nameOf(existingClasses[svc.ID]), svc.Name, svc.ID)
-		if !restrict.allowsClass(o.class) {
-			continue
-		}
-		var plans []*v1beta1.ClusterServicePlan
-		for _, plan := range o.plans {
-			plan.Name = pick(nameOf(existingPlans[plan.Spec.ExternalID]), o.class.Name+"-"+plan.Spec.ExternalName, plan.Spec.ExternalID)
-			plan.Spec.ClusterServiceClassRef.Name = o.class.Name
-			if restrict.allowsPlan(plan) {
-				plans = append(plans, plan)
-			}
-		}
-		if len(plans) == 0 {
-			continue // a class is published only with at least one of its plans
-		}
-		if err := c.upsertClass(ctx, broker, o.class, existingClasses[svc.ID], now); err != nil {
+		if err := p.offering(ctx, &catalog.Services[i]); err != nil {
 			return nil, err
 		}
-		keepClasses[svc.ID] = true
-		result.classes++
-		for _, plan := range plans {
-			if err := c.upsertPlan(ctx, broker, plan, existingPlans[plan.Spec.ExternalID], now); err != nil {
-				return nil, err
-			}
-			keepPlans[plan.Spec.ExternalID] = true
-			result.plans++
-		}
 	}
+	if err := p.markRemoved(ctx); err != nil {
+		return nil, err
+	}
+	return &p.result, nil
+}
 
-	for id, plan := range existingPlans {
-		if !keepPlans[id] {
-			if err := c.markPlanRemoved(ctx, broker, plan); err != nil {
-				return nil, err
+// offering publishes one offering and the plans of it that the restrictions allow; a
+// class is published only with at least one of its plans.
+func (p *publisher) offering(ctx context.Context, svc *osb.Service) error {
+	if err := validate(svc, p.seenIDs, p.seenNames, p.seenPlanIDs); err != nil {
+		p.result.skipped = append(p.result.skipped, v1beta1.SkippedOffering{Name: svc.Name, ID: svc.ID, Message: err.Error()})
+		return nil
+	}
+	o := convertService(p.broker.Name, svc)
+	o.class.Name = p.pick(nameOf(p.existingClasses[svc.ID]), svc.Name, svc.ID)
+	if !p.restrict.allowsClass(o.class) {
+		return nil
+	}
+	var plans []*v1beta1.ClusterServicePlan
+	for _, plan := range o.plans {
+		plan.Name = p.pick(nameOf(p.existingPlans[plan.Spec.ExternalID]), o.class.Name+"-"+plan.Spec.ExternalName, plan.Spec.ExternalID)
+		plan.Spec.ClusterServiceClassRef.Name = o.class.Name
+		if p.restrict.allowsPlan(plan) {
+			plans = append(plans, plan)
+		}
+	}
+	if len(plans) == 0 {
+		return nil
+	}
+	if err := p.c.classes.upsert(ctx, p.broker, o.class, p.existingClasses[svc.ID], p.existingClasses[svc.ID] != nil, p.now); err != nil {
+		return err
+	}
+	p.keepClasses[svc.ID] = true
+	p.result.classes++
+	for _, plan := range plans {
+		if err := p.c.upsertPlan(ctx, p.broker, plan, p.existingPlans[plan.Spec.ExternalID], p.now); err != nil {
+			return err
+		}
+		p.keepPlans[plan.Spec.ExternalID] = true
+		p.result.plans++
+	}
+	return nil
+}
+
+// pick keeps the name of a published object, or picks one for a new object from base.
+func (p *publisher) pick(existingName, base, externalID string) string {
+	name := existingName
+	if name == "" {
+		name = namer{taken: p.taken}.name(base, externalID)
+	}
+	p.chosen[name] = externalID
+	return name
+}
+
+// taken tells whether a name is used by an object with another id.
+func (p *publisher) taken(name, externalID string) bool {
+	if id, ok := p.chosen[name]; ok {
+		return id != externalID
+	}
+	if class, err := p.c.cfg.Classes.Lister().Get(name); err == nil && class.Spec.ExternalID != externalID {
+		return true
+	}
+	if plan, err := p.c.cfg.Plans.Lister().Get(name); err == nil && plan.Spec.ExternalID != externalID {
+		return true
+	}
+	return false
+}
+
+// markRemoved marks the published classes and plans the catalog no longer offers.
+func (p *publisher) markRemoved(ctx context.Context) error {
+	for id, plan := range p.existingPlans {
+		if !p.keepPlans[id] {
+			if err := p.c.plans.markRemoved(ctx, p.broker, plan); err != nil {
+				return err
 			}
 		}
 	}
-	for id, class := range existingClasses {
-		if !keepClasses[id] {
-			if err := c.markClassRemoved(ctx, broker, class); err != nil {
-				return nil, err
+	for id, class := range p.existingClasses {
+		if !p.keepClasses[id] {
+			if err := p.c.classes.markRemoved(ctx, p.broker, class); err != nil {
+				return err
 			}
 		}
 	}
-	return result, nil
+	return nil
 }
 
 // validate checks an offering and its plans, and that its id, its name and the ids of its
@@ -182,99 +215,15 @@ func ownerReference(broker *v1beta1.ClusterServiceBroker) metav1.OwnerReference 
 	}
 }
 
-func (c *Controller) upsertClass(ctx context.Context, broker *v1beta1.ClusterServiceBroker, want, existing *v1beta1.ClusterServiceClass, now time.Time) error {
-	classes := c.cfg.Client.ServicecatalogV1beta1().ClusterServiceClasses()
-	if existing == nil {
-		want.OwnerReferences = []metav1.OwnerReference{ownerReference(broker)}
-		created, err := classes.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil {
-			return fmt.Errorf("creating class %s: %w", want.Name, err)
-		}
-		created.Status.LastCatalogRetrievalTime = fetchTime(now)
-		_, err = classes.UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	}
-	if !apiequality.Semantic.DeepEqual(existing.Spec, want.Spec) {
-		update := existing.DeepCopy()
-		update.Spec = want.Spec
-		updated, err := classes.Update(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager})
-		if err != nil {
-			return fmt.Errorf("updating class %s: %w", existing.Name, err)
-		}
-		existing = updated
-	} else if !existing.Status.RemovedFromBrokerCatalog {
-		return nil
-	}
-	status := existing.DeepCopy()
-	status.Status.RemovedFromBrokerCatalog = false
-	status.Status.LastCatalogRetrievalTime = fetchTime(now)
-	_, err := classes.UpdateStatus(ctx, status, metav1.UpdateOptions{FieldManager: FieldManager})
-	return err
-}
-
+// upsertPlan publishes a plan. A plan moved to another class keeps its id; the class
+// reference cannot change, so the old object would have to go and a new one come, which
+// the catalog does not support.
 func (c *Controller) upsertPlan(ctx context.Context, broker *v1beta1.ClusterServiceBroker, want, existing *v1beta1.ClusterServicePlan, now time.Time) error {
-	plans := c.cfg.Client.ServicecatalogV1beta1().ClusterServicePlans()
-	if existing == nil {
-		want.OwnerReferences = []metav1.OwnerReference{ownerReference(broker)}
-		created, err := plans.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
-		if err != nil {
-			return fmt.Errorf("creating plan %s: %w", want.Name, err)
-		}
-		created.Status.LastCatalogRetrievalTime = fetchTime(now)
-		_, err = plans.UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: FieldManager})
-		return err
-	}
-	// A plan moved to another class keeps its id; the class reference cannot change, so
-	// the old object goes and a new one comes.
-	if existing.Spec.ClusterServiceClassRef != want.Spec.ClusterServiceClassRef {
+	if existing != nil && existing.Spec.ClusterServiceClassRef != want.Spec.ClusterServiceClassRef {
 		return fmt.Errorf("plan %q moved from class %s to %s, which the catalog does not support", want.Spec.ExternalID,
 			existing.Spec.ClusterServiceClassRef.Name, want.Spec.ClusterServiceClassRef.Name)
 	}
-	if !apiequality.Semantic.DeepEqual(existing.Spec, want.Spec) {
-		update := existing.DeepCopy()
-		update.Spec = want.Spec
-		updated, err := plans.Update(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager})
-		if err != nil {
-			return fmt.Errorf("updating plan %s: %w", existing.Name, err)
-		}
-		existing = updated
-	} else if !existing.Status.RemovedFromBrokerCatalog {
-		return nil
-	}
-	status := existing.DeepCopy()
-	status.Status.RemovedFromBrokerCatalog = false
-	status.Status.LastCatalogRetrievalTime = fetchTime(now)
-	_, err := plans.UpdateStatus(ctx, status, metav1.UpdateOptions{FieldManager: FieldManager})
-	return err
-}
-
-func (c *Controller) markClassRemoved(ctx context.Context, broker *v1beta1.ClusterServiceBroker, class *v1beta1.ClusterServiceClass) error {
-	if class.Status.RemovedFromBrokerCatalog {
-		return nil
-	}
-	update := class.DeepCopy()
-	update.Status.RemovedFromBrokerCatalog = true
-	if _, err := c.cfg.Client.ServicecatalogV1beta1().ClusterServiceClasses().UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
-		return err
-	}
-	c.cfg.Recorder.Eventf(broker, corev1.EventTypeNormal, "ClassRemovedFromCatalog",
-		"Class %s (%s) is no longer in the catalog; it is deleted once no instance uses it", class.Name, class.Spec.ExternalName)
-	return nil
-}
-
-func (c *Controller) markPlanRemoved(ctx context.Context, broker *v1beta1.ClusterServiceBroker, plan *v1beta1.ClusterServicePlan) error {
-	if plan.Status.RemovedFromBrokerCatalog {
-		return nil
-	}
-	update := plan.DeepCopy()
-	update.Status.RemovedFromBrokerCatalog = true
-	if _, err := c.cfg.Client.ServicecatalogV1beta1().ClusterServicePlans().UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
-		return err
-	}
-	c.cfg.Recorder.Eventf(broker, corev1.EventTypeNormal, "PlanRemovedFromCatalog",
-		"Plan %s (%s) is no longer in the catalog; existing instances keep working, new ones are refused, and it is deleted once no instance uses it",
-		plan.Name, plan.Spec.ExternalName)
-	return nil
+	return c.plans.upsert(ctx, broker, want, existing, existing != nil, now)
 }
 
 // deleteUnusedRemoved deletes the broker's removed plans that no instance uses, then its
@@ -293,7 +242,7 @@ func (c *Controller) deleteUnusedRemoved(ctx context.Context, broker *v1beta1.Cl
 			return err
 		}
 		if len(users) == 0 {
-			if err := c.deletePlan(ctx, plan); err != nil {
+			if err := c.plans.delete(ctx, plan); err != nil {
 				return err
 			}
 		}
@@ -315,31 +264,11 @@ func (c *Controller) deleteUnusedRemoved(ctx context.Context, broker *v1beta1.Cl
 			return err
 		}
 		if len(users) == 0 && len(plans) == 0 {
-			if err := c.deleteClass(ctx, class); err != nil {
+			if err := c.classes.delete(ctx, class); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
-}
-
-func (c *Controller) deletePlan(ctx context.Context, plan *v1beta1.ClusterServicePlan) error {
-	err := c.cfg.Client.ServicecatalogV1beta1().ClusterServicePlans().Delete(ctx, plan.Name,
-		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &plan.UID}})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		return fmt.Errorf("deleting plan %s: %w", plan.Name, err)
-	}
-	klog.FromContext(ctx).V(2).Info("Deleted plan", "plan", plan.Name)
-	return nil
-}
-
-func (c *Controller) deleteClass(ctx context.Context, class *v1beta1.ClusterServiceClass) error {
-	err := c.cfg.Client.ServicecatalogV1beta1().ClusterServiceClasses().Delete(ctx, class.Name,
-		metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &class.UID}})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
-		return fmt.Errorf("deleting class %s: %w", class.Name, err)
-	}
-	klog.FromContext(ctx).V(2).Info("Deleted class", "class", class.Name)
 	return nil
 }
 

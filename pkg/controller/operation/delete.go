@@ -6,13 +6,14 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
 // Deleter is what a loop tells the engine about deleting its objects' resources at the
 // broker: for a deleted object, or to clean up after a failed creation (orphan
 // mitigation).
-type Deleter[T Object] interface {
+type Deleter[T Object[T]] interface {
 	// Blocked tells whether a deleted object must wait before its resource is deleted,
 	// having recorded why (an instance waits for its bindings to go).
 	Blocked(ctx context.Context, obj T) (bool, error)
@@ -48,6 +49,28 @@ type Removal struct {
 	AcceptedMessage func(requestIdentity string) string
 }
 
+// Resume does what a sync does before it looks at the spec: it deletes at the broker (for
+// a deleted object, or for orphan mitigation), polls an asynchronous operation, waits for
+// the next attempt of a failed one, or stops where the broker refused the spec for good.
+// done is false when the loop goes on with the spec.
+func (e *Engine[T]) Resume(ctx context.Context, obj T, d Deleter[T]) (result controller.Result, done bool, err error) {
+	status := e.kind.Record(obj)
+	switch {
+	case obj.GetDeletionTimestamp() != nil || status.Operation.OrphanMitigationInProgress:
+		result, err = e.Delete(ctx, obj, d)
+		return result, true, err
+	case status.Operation.AsyncOpInProgress:
+		result, err = d.Poll(ctx, obj)
+		return result, true, err
+	}
+	pending := *status.ObservedGeneration == obj.GetGeneration() || status.Current != ""
+	if wait := e.Due(obj); wait > 0 && pending {
+		return controller.Result{RequeueAfter: wait}, true, nil
+	}
+	// A Failed condition stays until the spec changes.
+	return controller.Result{}, conditions.IsFailed(*status.Conditions, obj.GetGeneration()), nil
+}
+
 // Delete deletes an object's resource at the broker, then lets the loop finish: release
 // the finalizer of a deleted object, or end orphan mitigation. A deleted object that
 // lost the finalizer already is left alone.
@@ -61,7 +84,7 @@ func (e *Engine[T]) Delete(ctx context.Context, obj T, d Deleter[T]) (controller
 			return controller.Result{}, err
 		}
 	}
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	if !d.Held(obj) && !op.OrphanMitigationInProgress {
 		return controller.Result{}, e.Release(ctx, obj)
 	}

@@ -15,9 +15,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -26,32 +23,29 @@ import (
 
 // Object is a catalog object whose broker operations the engine keeps: a ServiceInstance
 // or a ServiceBinding.
-type Object interface {
-	metav1.Object
-	runtime.Object
-}
+type Object[T any] = controller.Object[T]
 
-// Status points at the parts of an object's status that the engine keeps.
-type Status struct {
+// Record points at the parts of an object's status that record its broker operation.
+type Record struct {
 	// Conditions are the object's conditions.
 	Conditions *[]metav1.Condition
-	// Operation is the object's record of the broker operation in progress.
+	// ObservedGeneration is the generation of the spec the loop last acted on.
+	ObservedGeneration *int64
+	// Operation follows the operation in progress.
 	Operation *v1beta1.OperationStatus
+	// Current names the operation in progress, or is "".
+	Current string
+	// End clears the kind's own record of the operation in progress: which operation it
+	// is and the request it sent.
+	End func()
 }
 
 // Kind is what the engine knows of one kind of object.
-type Kind[T Object] struct {
+type Kind[T Object[T]] struct {
 	// Noun names the kind in logs: "instance", "binding".
 	Noun string
-	// FieldManager is the field manager of the loop's writes.
-	FieldManager string
-	// Client returns the kind's typed client in a namespace.
-	Client func(namespace string) Client[T]
-	// Status returns where the object keeps its conditions and its operation.
-	Status func(T) Status
-	// EndOperation clears the kind's own record of the operation in progress: which
-	// operation it is and the request it sent.
-	EndOperation func(T)
+	// Record returns the record of the object's broker operation.
+	Record func(T) Record
 	// FailAdvice ends the message of a Failed condition: what a user can do about it.
 	FailAdvice string
 	// BusyMessage is the condition message of a broker busy with another operation.
@@ -61,50 +55,25 @@ type Kind[T Object] struct {
 	Forget func(T)
 }
 
-// Client is the part of a generated typed client that the engine uses.
-type Client[T Object] interface {
-	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
-	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
+// Engine keeps the broker operations of one kind of object. It writes them with the
+// kind's Writer, whose methods it has.
+type Engine[T Object[T]] struct {
+	*controller.Writer[T]
+	kind Kind[T]
+	cfg  Config
 }
 
-// Engine keeps the broker operations of one kind of object.
-type Engine[T Object] struct {
-	kind   Kind[T]
-	cfg    Config
-	writes *controller.Writes
-}
-
-// New returns the engine of a kind.
-func New[T Object](kind Kind[T], cfg Config) *Engine[T] {
-	cfg = cfg.Complete()
-	return &Engine[T]{kind: kind, cfg: cfg, writes: controller.NewWrites()}
+// New returns the engine of a kind, which writes with writer.
+func New[T Object[T]](kind Kind[T], writer *controller.Writer[T], cfg Config) *Engine[T] {
+	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete()}
 }
 
 // Now tells the time.
 func (e *Engine[T]) Now() time.Time { return e.cfg.Clock.Now() }
 
-// Writes is the record of the loop's writes, to tell a stale cached copy.
-func (e *Engine[T]) Writes() *controller.Writes { return e.writes }
-
-// UpdateStatus writes the object's status and returns the stored object.
-func (e *Engine[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
-	updated, err := e.kind.Client(obj.GetNamespace()).UpdateStatus(ctx, obj, metav1.UpdateOptions{FieldManager: e.kind.FieldManager})
-	if err != nil {
-		var none T
-		return none, err
-	}
-	e.writes.Wrote(cache.MetaObjectToName(updated), updated.GetResourceVersion())
-	return updated, nil
-}
-
-// ReleaseFinalizer lets the API server delete the object.
-func (e *Engine[T]) ReleaseFinalizer(ctx context.Context, obj T) error {
-	return controller.ReleaseFinalizer(ctx, e.writes, obj, e.kind.FieldManager, e.kind.Client(obj.GetNamespace()).Patch)
-}
-
 // setReady sets the Ready condition at the object's generation and tells whether it changed.
 func (e *Engine[T]) setReady(obj T, status metav1.ConditionStatus, reason, message string) bool {
-	return conditions.Ready(e.kind.Status(obj).Conditions, status, reason, message, obj.GetGeneration())
+	return conditions.Ready(e.kind.Record(obj).Conditions, status, reason, message, obj.GetGeneration())
 }
 
 // event records an event about the object.

@@ -79,7 +79,7 @@ func (e *Engine[T]) Failed(ctx context.Context, obj T, call Call, err error) (co
 // description).
 func (e *Engine[T]) callFailed(ctx context.Context, obj T, call Call, err error) (Verdict, string) {
 	requestIdentity := osb.RequestIdentityOf(err)
-	e.kind.Status(obj).Operation.LastRequestIdentity = requestIdentity
+	e.kind.Record(obj).Operation.LastRequestIdentity = requestIdentity
 	Logger(ctx, requestIdentity).Info("Broker call failed", "operation", call.Op, e.kind.Noun, klog.KObj(obj), "err", err)
 	if osb.IsUnauthorized(err) {
 		e.cfg.BrokerClients.Forget(call.Broker)

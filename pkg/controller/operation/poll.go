@@ -38,7 +38,7 @@ type Poll struct {
 // operation ends or outlasts the plan's maximum polling duration; an error is not an
 // answer, and polling goes on.
 func (e *Engine[T]) Poll(ctx context.Context, obj T, p Poll) (controller.Result, error) {
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	if e.cfg.Polling.Expired(op.OperationStartTime, e.Now(), p.Limit) {
 		e.stopPolling(obj)
 		return p.Expired(ctx, fmt.Sprintf("The broker did not finish the %s within the maximum polling duration.", p.Verb))
@@ -91,7 +91,7 @@ func (e *Engine[T]) inProgress(ctx context.Context, obj T, p Poll, resp *osb.Las
 
 // stopPolling records that the asynchronous operation is no longer polled.
 func (e *Engine[T]) stopPolling(obj T) {
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	op.AsyncOpInProgress = false
 	op.OperationKey = ""
 }
@@ -99,7 +99,7 @@ func (e *Engine[T]) stopPolling(obj T) {
 // PollDelay is the wait before the next poll of the object's operation: the broker's
 // Retry-After when it sent one.
 func (e *Engine[T]) PollDelay(obj T, retryAfter time.Duration) time.Duration {
-	return e.cfg.Polling.Delay(e.kind.Status(obj).Operation.OperationStartTime, e.Now(), retryAfter)
+	return e.cfg.Polling.Delay(e.kind.Record(obj).Operation.OperationStartTime, e.Now(), retryAfter)
 }
 
 // saying returns prefix and the broker's description, or "" when it gave none.

@@ -27,7 +27,7 @@ type Answer struct {
 // Begin records, in memory, that an operation is about to be sent; the loop records which
 // one and the request. Failed attempts are kept: an operation tried again backs off.
 func (e *Engine[T]) Begin(obj T) {
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	now := metav1.NewTime(e.Now())
 	op.OperationStartTime = &now
 	op.AsyncOpInProgress = false
@@ -36,8 +36,9 @@ func (e *Engine[T]) Begin(obj T) {
 
 // End clears the record of the operation in progress, its attempts included.
 func (e *Engine[T]) End(obj T) {
-	e.kind.EndOperation(obj)
-	op := e.kind.Status(obj).Operation
+	record := e.kind.Record(obj)
+	record.End()
+	op := record.Operation
 	op.OperationStartTime = nil
 	op.AsyncOpInProgress = false
 	op.OperationKey = ""
@@ -46,13 +47,13 @@ func (e *Engine[T]) End(obj T) {
 
 // Due returns how long to wait before the next attempt of a failed operation, or zero.
 func (e *Engine[T]) Due(obj T) time.Duration {
-	return controller.Remaining(e.kind.Status(obj).Operation.Attempts, e.Now())
+	return controller.Remaining(e.kind.Record(obj).Operation.Attempts, e.Now())
 }
 
 // RetryLater records a failed broker call and when the next attempt is due, in status, so
 // that a restarted controller waits as long.
 func (e *Engine[T]) RetryLater(ctx context.Context, obj T, reason, message string) (controller.Result, error) {
-	attempts := &e.kind.Status(obj).Operation.Attempts
+	attempts := &e.kind.Record(obj).Operation.Attempts
 	wait := e.cfg.Backoff.Failed(attempts, e.Now())
 	message = fmt.Sprintf("%s Attempt %d failed; the next is at %s.", message, attempts.Count, attempts.NextAttemptTime.UTC().Format(time.RFC3339))
 	if _, err := e.Report(ctx, obj, false, reason, message); err != nil {
@@ -66,7 +67,7 @@ func (e *Engine[T]) RetryLater(ctx context.Context, obj T, reason, message strin
 func (e *Engine[T]) Fail(ctx context.Context, obj T, reason, message string) (controller.Result, error) {
 	message += " " + e.kind.FailAdvice
 	e.setReady(obj, metav1.ConditionFalse, reason, message)
-	conditions.Failed(e.kind.Status(obj).Conditions, reason, message, obj.GetGeneration())
+	conditions.Failed(e.kind.Record(obj).Conditions, reason, message, obj.GetGeneration())
 	e.End(obj)
 	e.forget(obj)
 	e.event(obj, corev1.EventTypeWarning, reason, message)
@@ -78,7 +79,7 @@ func (e *Engine[T]) Fail(ctx context.Context, obj T, reason, message string) (co
 // The maximum polling duration counts from the broker's acceptance: a request sent again
 // after an attempt that failed or timed out gets its own polling window.
 func (e *Engine[T]) Accepted(ctx context.Context, obj T, answer Answer, reason, message string) (controller.Result, error) {
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	accepted := metav1.NewTime(e.Now())
 	op.OperationStartTime = &accepted
 	op.LastRequestIdentity = answer.RequestIdentity
@@ -100,12 +101,12 @@ func (e *Engine[T]) Accepted(ctx context.Context, obj T, answer Answer, reason, 
 // broker (the OrphanMitigation condition says why); the deletion path removes it next.
 // readyMessage is the Ready condition's message meanwhile.
 func (e *Engine[T]) StartOrphanMitigation(ctx context.Context, obj T, reason, message, readyMessage string) (controller.Result, error) {
-	op := e.kind.Status(obj).Operation
+	op := e.kind.Record(obj).Operation
 	op.OrphanMitigationInProgress = true
 	op.AsyncOpInProgress = false
 	op.OperationKey = ""
 	e.forget(obj)
-	conditions.Set(e.kind.Status(obj).Conditions, v1beta1.ConditionOrphanMitigation, metav1.ConditionTrue, reason, message, obj.GetGeneration())
+	conditions.Set(e.kind.Record(obj).Conditions, v1beta1.ConditionOrphanMitigation, metav1.ConditionTrue, reason, message, obj.GetGeneration())
 	if _, err := e.Report(ctx, obj, false, conditions.OrphanMitigationInProgress, readyMessage); err != nil {
 		return controller.Result{}, err
 	}
@@ -116,7 +117,7 @@ func (e *Engine[T]) StartOrphanMitigation(ctx context.Context, obj T, reason, me
 // left (done says so) and returns the condition that started the mitigation, or fallback.
 // The operation ends; its failed attempts are kept, so that the next creation backs off.
 func (e *Engine[T]) EndOrphanMitigation(obj T, done string, fallback metav1.Condition) metav1.Condition {
-	status := e.kind.Status(obj)
+	status := e.kind.Record(obj)
 	cause := fallback
 	if c := apimeta.FindStatusCondition(*status.Conditions, v1beta1.ConditionOrphanMitigation); c != nil {
 		cause = *c

@@ -87,7 +87,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
-	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 )
@@ -109,7 +108,10 @@ type Controller struct {
 // New returns the binding loop.
 func New(cfg Config, opts controller.Options) *Controller {
 	c := &Controller{cfg: cfg.Complete(), pending: newPendingCredentials()}
-	c.ops = operation.New(c.kind(), c.cfg)
+	writer := controller.NewWriter(FieldManager, func(ns string) controller.Client[*v1beta1.ServiceBinding] {
+		return c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(ns)
+	})
+	c.ops = operation.New(c.kind(), writer, c.cfg)
 	c.loop = controller.New("servicebinding", c.sync, opts, cfg.Synced()...)
 	cfg.Bindings.Informer().AddEventHandler(c.loop.EventHandler())
 	// A binding waits for its instance to become Ready.
@@ -124,17 +126,9 @@ func New(cfg Config, opts controller.Options) *Controller {
 // kind tells the operation engine how bindings keep their operations.
 func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 	return operation.Kind[*v1beta1.ServiceBinding]{
-		Noun: "binding", FieldManager: FieldManager,
-		Client: func(ns string) operation.Client[*v1beta1.ServiceBinding] {
-			return c.cfg.Client.ServicecatalogV1beta1().ServiceBindings(ns)
-		},
-		Status: func(b *v1beta1.ServiceBinding) operation.Status {
-			return operation.Status{Conditions: &b.Status.Conditions, Operation: &b.Status.OperationStatus}
-		},
-		EndOperation: func(b *v1beta1.ServiceBinding) { b.Status.CurrentOperation, b.Status.InProgressProperties = "", nil },
-		FailAdvice:   "Delete the binding and create a new one to try again.",
-		BusyMessage:  "The broker is busy with another operation on the instance or binding.",
-		Forget:       c.pending.forget,
+		Noun: "binding", Record: operationRecord, FailAdvice: "Delete the binding and create a new one to try again.",
+		BusyMessage: "The broker is busy with another operation on the instance or binding.",
+		Forget:      c.pending.forget,
 	}
 }
 
@@ -160,7 +154,7 @@ func (c *Controller) enqueueBindingsOf(obj interface{}) {
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	binding, ok, err := controller.Fetch(c.ops.Writes(), key, func() (*v1beta1.ServiceBinding, error) {
+	binding, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceBinding, error) {
 		b, err := c.cfg.Bindings.Lister().ServiceBindings(key.Namespace).Get(key.Name)
 		if apierrors.IsNotFound(err) {
 			c.pending.forgetKey(key)
@@ -170,20 +164,10 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	if !ok {
 		return controller.Result{}, err
 	}
+	if result, done, err := c.ops.Resume(ctx, binding, unbinder{c}); done {
+		return result, err
+	}
 	status := &binding.Status
-	switch {
-	case binding.DeletionTimestamp != nil || status.OrphanMitigationInProgress:
-		return c.ops.Delete(ctx, binding, unbinder{c})
-	case status.AsyncOpInProgress:
-		return c.poll(ctx, binding)
-	}
-	pending := status.ObservedGeneration == binding.Generation || status.CurrentOperation != ""
-	if wait := c.ops.Due(binding); wait > 0 && pending {
-		return controller.Result{RequeueAfter: wait}, nil
-	}
-	if conditions.IsFailed(status.Conditions, binding.Generation) {
-		return controller.Result{}, nil // stopped for good: the spec of a binding cannot change
-	}
 	if status.CurrentOperation == v1beta1.ServiceBindingOperationBind && status.ExternalProperties != nil {
 		// The broker holds the binding; the Secret is still to be written.
 		return c.injectPending(ctx, binding)
@@ -206,4 +190,13 @@ func (c *Controller) begin(binding *v1beta1.ServiceBinding, op v1beta1.ServiceBi
 func sameRequest(a, b *v1beta1.PropertiesState) bool {
 	return a != nil && b != nil && a.ParameterChecksum == b.ParameterChecksum &&
 		(a.UserInfo == nil) == (b.UserInfo == nil) && (a.UserInfo == nil || a.UserInfo.UID == b.UserInfo.UID && a.UserInfo.Username == b.UserInfo.Username)
+}
+
+// operationRecord points the operation engine at the binding's status.
+func operationRecord(b *v1beta1.ServiceBinding) operation.Record {
+	s := &b.Status
+	return operation.Record{
+		Conditions: &s.Conditions, ObservedGeneration: &s.ObservedGeneration, Operation: &s.OperationStatus,
+		Current: string(s.CurrentOperation), End: func() { s.CurrentOperation, s.InProgressProperties = "", nil },
+	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
-	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -38,7 +37,10 @@ type Controller struct {
 func New(cfg Config, opts controller.Options) *Controller {
 	registerMetrics()
 	c := &Controller{cfg: cfg.Complete()}
-	c.ops = operation.New(c.kind(), c.cfg)
+	writer := controller.NewWriter(FieldManager, func(ns string) controller.Client[*v1beta1.ServiceInstance] {
+		return c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(ns)
+	})
+	c.ops = operation.New(c.kind(), writer, c.cfg)
 	c.loop = controller.New("serviceinstance", c.sync, opts, cfg.Synced()...)
 	cfg.Instances.Informer().AddEventHandler(c.loop.EventHandler())
 	// The deletion of an instance waits for its bindings to go.
@@ -49,16 +51,8 @@ func New(cfg Config, opts controller.Options) *Controller {
 // kind tells the operation engine how instances keep their operations.
 func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 	return operation.Kind[*v1beta1.ServiceInstance]{
-		Noun: "instance", FieldManager: FieldManager,
-		Client: func(ns string) operation.Client[*v1beta1.ServiceInstance] {
-			return c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(ns)
-		},
-		Status: func(i *v1beta1.ServiceInstance) operation.Status {
-			return operation.Status{Conditions: &i.Status.Conditions, Operation: &i.Status.OperationStatus}
-		},
-		EndOperation: func(i *v1beta1.ServiceInstance) { i.Status.CurrentOperation, i.Status.InProgressProperties = "", nil },
-		FailAdvice:   "Change the spec to try again.",
-		BusyMessage:  "The broker is busy with another operation on the instance.",
+		Noun: "instance", Record: operationRecord, FailAdvice: "Change the spec to try again.",
+		BusyMessage: "The broker is busy with another operation on the instance.",
 	}
 }
 
@@ -75,26 +69,16 @@ func (c *Controller) enqueueInstanceOf(obj interface{}) {
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	instance, ok, err := controller.Fetch(c.ops.Writes(), key, func() (*v1beta1.ServiceInstance, error) {
+	instance, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceInstance, error) {
 		return c.cfg.Instances.Lister().ServiceInstances(key.Namespace).Get(key.Name)
 	})
 	if !ok {
 		return controller.Result{}, err
 	}
+	if result, done, err := c.ops.Resume(ctx, instance, deprovisioner{c}); done {
+		return result, err
+	}
 	status := &instance.Status
-	switch {
-	case instance.DeletionTimestamp != nil || status.OrphanMitigationInProgress:
-		return c.ops.Delete(ctx, instance, deprovisioner{c})
-	case status.AsyncOpInProgress:
-		return c.poll(ctx, instance)
-	}
-	pending := status.ObservedGeneration == instance.Generation || status.CurrentOperation != ""
-	if wait := c.ops.Due(instance); wait > 0 && pending {
-		return controller.Result{RequeueAfter: wait}, nil
-	}
-	if conditions.IsFailed(status.Conditions, instance.Generation) {
-		return controller.Result{}, nil // stopped for good until the spec changes
-	}
 	switch {
 	case status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned:
 		return c.provision(ctx, instance)
@@ -162,4 +146,13 @@ func (c *Controller) begin(instance *v1beta1.ServiceInstance, op v1beta1.Service
 	c.ops.Begin(instance)
 	instance.Status.CurrentOperation = op
 	instance.Status.InProgressProperties = props
+}
+
+// operationRecord points the operation engine at the instance's status.
+func operationRecord(i *v1beta1.ServiceInstance) operation.Record {
+	s := &i.Status
+	return operation.Record{
+		Conditions: &s.Conditions, ObservedGeneration: &s.ObservedGeneration, Operation: &s.OperationStatus,
+		Current: string(s.CurrentOperation), End: func() { s.CurrentOperation, s.InProgressProperties = "", nil },
+	}
 }

@@ -1,0 +1,123 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/record"
+	"k8s.io/klog/v2"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
+)
+
+// entryClient is the part of the typed client of classes or plans that publishing uses.
+type entryClient[T any] interface {
+	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// entries publishes the catalog entries of one kind, classes or plans, with spec S;
+// classes and plans share their status.
+type entries[T controller.Object[T], S any] struct {
+	noun     string
+	client   entryClient[T]
+	recorder record.EventRecorder
+	// status and spec return the entry's status and spec.
+	status func(T) *v1beta1.CommonServiceClassStatus
+	spec   func(T) *S
+	// removed is the reason and message of the broker's event when an entry left the
+	// catalog.
+	removed func(T) (reason, message string)
+}
+
+// newEntries returns the publishing of classes and of plans.
+func newEntries(client clientset.Interface, recorder record.EventRecorder) (entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec], entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]) {
+	sc := client.ServicecatalogV1beta1()
+	return entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec]{
+			noun: "class", client: sc.ClusterServiceClasses(), recorder: recorder,
+			status: func(c *v1beta1.ClusterServiceClass) *v1beta1.CommonServiceClassStatus {
+				return &c.Status.CommonServiceClassStatus
+			},
+			spec: func(c *v1beta1.ClusterServiceClass) *v1beta1.ClusterServiceClassSpec { return &c.Spec },
+			removed: func(c *v1beta1.ClusterServiceClass) (string, string) {
+				return "ClassRemovedFromCatalog", fmt.Sprintf("Class %s (%s) is no longer in the catalog; it is deleted once no instance uses it", c.Name, c.Spec.ExternalName)
+			},
+		}, entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]{
+			noun: "plan", client: sc.ClusterServicePlans(), recorder: recorder,
+			status: func(p *v1beta1.ClusterServicePlan) *v1beta1.CommonServiceClassStatus {
+				return &p.Status.CommonServiceClassStatus
+			},
+			spec: func(p *v1beta1.ClusterServicePlan) *v1beta1.ClusterServicePlanSpec { return &p.Spec },
+			removed: func(p *v1beta1.ClusterServicePlan) (string, string) {
+				return "PlanRemovedFromCatalog", fmt.Sprintf("Plan %s (%s) is no longer in the catalog; existing instances keep working, new ones are refused, and it is deleted once no instance uses it",
+					p.Name, p.Spec.ExternalName)
+			},
+		}
+}
+
+// upsert publishes want, fetched at now: it creates it, owned by the broker, or updates
+// the existing entry (found) when its spec changed or it had been removed from the
+// catalog.
+func (e entries[T, S]) upsert(ctx context.Context, broker *v1beta1.ClusterServiceBroker, want, existing T, found bool, now time.Time) error {
+	if !found {
+		want.SetOwnerReferences([]metav1.OwnerReference{ownerReference(broker)})
+		created, err := e.client.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return fmt.Errorf("creating %s %s: %w", e.noun, want.GetName(), err)
+		}
+		e.status(created).LastCatalogRetrievalTime = fetchTime(now)
+		_, err = e.client.UpdateStatus(ctx, created, metav1.UpdateOptions{FieldManager: FieldManager})
+		return err
+	}
+	update := existing.DeepCopy()
+	if !apiequality.Semantic.DeepEqual(*e.spec(existing), *e.spec(want)) {
+		*e.spec(update) = *e.spec(want)
+		updated, err := e.client.Update(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager})
+		if err != nil {
+			return fmt.Errorf("updating %s %s: %w", e.noun, existing.GetName(), err)
+		}
+		update = updated
+	} else if !e.status(existing).RemovedFromBrokerCatalog {
+		return nil
+	}
+	e.status(update).RemovedFromBrokerCatalog = false
+	e.status(update).LastCatalogRetrievalTime = fetchTime(now)
+	_, err := e.client.UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager})
+	return err
+}
+
+// markRemoved marks an entry the catalog no longer offers, and says so in an event of
+// the broker.
+func (e entries[T, S]) markRemoved(ctx context.Context, broker *v1beta1.ClusterServiceBroker, entry T) error {
+	if e.status(entry).RemovedFromBrokerCatalog {
+		return nil
+	}
+	update := entry.DeepCopy()
+	e.status(update).RemovedFromBrokerCatalog = true
+	if _, err := e.client.UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
+		return err
+	}
+	reason, message := e.removed(entry)
+	e.recorder.Event(broker, corev1.EventTypeNormal, reason, message)
+	return nil
+}
+
+// delete deletes an entry, unless it changed or is gone already.
+func (e entries[T, S]) delete(ctx context.Context, entry T) error {
+	uid := entry.GetUID()
+	err := e.client.Delete(ctx, entry.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("deleting %s %s: %w", e.noun, entry.GetName(), err)
+	}
+	klog.FromContext(ctx).V(2).Info("Deleted "+e.noun, e.noun, entry.GetName())
+	return nil
+}
