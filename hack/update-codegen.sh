@@ -7,7 +7,14 @@ set -o errexit -o nounset -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "${ROOT}"
 MODULE=$(go list -m)
+# `go list -m` prints no Dir for a module that is not in the module cache yet (a fresh
+# machine: code-generator is only a tool dependency), so download it first.
+go mod download k8s.io/code-generator
 CODEGEN_PKG=$(go list -m -f '{{.Dir}}' k8s.io/code-generator)
+if [[ ! -f "${CODEGEN_PKG}/kube_codegen.sh" ]]; then
+  echo "cannot find kube_codegen.sh of k8s.io/code-generator (got '${CODEGEN_PKG}')" >&2
+  exit 1
+fi
 # Generators are installed into a directory of ours, never into the user's GOPATH/bin.
 export GOBIN="${ROOT}/_output/codegen-bin"
 mkdir -p "${GOBIN}"

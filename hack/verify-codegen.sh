@@ -9,8 +9,11 @@ trap 'rm -rf "${TMP}"' EXIT
 # Generate into a copy of the tree so the working tree is never touched.
 mkdir -p "${TMP}/src"
 tar -C "${ROOT}" --exclude=./_output --exclude=./.git -cf - . | tar -C "${TMP}/src" -xf -
-mkdir -p "${TMP}/src/_output"
-ln -s "${ROOT}/_output/codegen-bin" "${TMP}/src/_output/codegen-bin" 2>/dev/null || true
+# The generators are shared with the working tree's _output/codegen-bin, so a second run
+# does not build them again. The folder must exist before it is linked: on a fresh clone
+# a dangling link would make update-codegen.sh's mkdir fail.
+mkdir -p "${ROOT}/_output/codegen-bin" "${TMP}/src/_output"
+ln -s "${ROOT}/_output/codegen-bin" "${TMP}/src/_output/codegen-bin"
 "${TMP}/src/hack/update-codegen.sh" >/dev/null
 
 status=0

@@ -1,5 +1,5 @@
 // Package admission holds the catalog's admission plugins, one package each, and the
-// initializer that hands them the catalog's shared informers:
+// initializer that hands them the one reader of catalog objects they share:
 //
 //   - planchange (ServicePlanChangeValidator) refuses to move an instance off a plan
 //     that is not updatable;

@@ -5,47 +5,13 @@ import (
 	"html"
 	"io"
 	"net/http"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/yaml"
 )
 
-// PlanBehavior is one entry of GET /admin/behaviors.
-type PlanBehavior struct {
-	// Offering is the offering name.
-	Offering string `json:"offering"`
-	// Plan is the plan name.
-	Plan string `json:"plan"`
-	// PlanID is the plan id.
-	PlanID string `json:"planID"`
-	// Override is true when the behaviour was set at run time.
-	Override bool `json:"override"`
-	// Behavior is the behaviour in effect.
-	Behavior Behavior `json:"behavior"`
-}
-
-// Behaviors lists the behaviour in effect for every plan, in catalog order.
-func (b *Broker) Behaviors() []PlanBehavior {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []PlanBehavior
-	for i := range b.catalog.Services {
-		s := &b.catalog.Services[i]
-		for j := range s.Plans {
-			p := &s.Plans[j]
-			pb := PlanBehavior{Offering: s.Name, Plan: p.Name, PlanID: p.ID}
-			pb.Behavior, _ = b.behaviorLocked(p.ID)
-			_, pb.Override = b.overrides[p.ID]
-			out = append(out, pb)
-		}
-	}
-	return out
-}
-
-// serveAdmin serves the admin API:
+// adminRoutes serves the admin API:
 //
 //	GET    /admin/requests[?since=N]   recorded OSB requests (JSON)
 //	DELETE /admin/requests             forget them
@@ -58,160 +24,151 @@ func (b *Broker) Behaviors() []PlanBehavior {
 //	GET    /admin/catalog              the catalog document (JSON)
 //	PUT    /admin/catalog              replace the catalog (YAML or JSON file content)
 //	POST   /admin/reset                forget instances, bindings, requests and overrides
-func (b *Broker) serveAdmin(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimSuffix(strings.TrimPrefix(r.URL.EscapedPath(), "/admin"), "/")
-	switch {
-	case path == "/requests":
-		switch r.Method {
-		case http.MethodGet:
-			var since uint64
-			if s := r.URL.Query().Get("since"); s != "" {
-				n, err := strconv.ParseUint(s, 10, 64)
-				if err != nil {
-					writeError(w, http.StatusBadRequest, "", "since must be a request sequence number")
-					return
-				}
-				since = n
-			}
-			writeJSON(w, http.StatusOK, b.RequestsSince(since))
-		case http.MethodDelete:
-			b.ResetRequests()
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			adminMethodNotAllowed(w, "GET, DELETE")
-		}
-	case path == "/instances":
-		if r.Method != http.MethodGet {
-			adminMethodNotAllowed(w, "GET")
-			return
-		}
+func (b *Broker) adminRoutes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin/requests", b.getRequests)
+	mux.HandleFunc("DELETE /admin/requests", b.deleteRequests)
+	mux.HandleFunc("GET /admin/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, b.Instances())
-	case path == "/bindings":
-		if r.Method != http.MethodGet {
-			adminMethodNotAllowed(w, "GET")
-			return
-		}
+	})
+	mux.HandleFunc("GET /admin/bindings", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, b.Bindings())
-	case path == "/behaviors":
-		if r.Method != http.MethodGet {
-			adminMethodNotAllowed(w, "GET")
-			return
-		}
+	})
+	mux.HandleFunc("GET /admin/behaviors", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, b.Behaviors())
-	case strings.HasPrefix(path, "/behaviors/"):
-		plan, err := url.PathUnescape(strings.TrimPrefix(path, "/behaviors/"))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "", "bad plan in path")
-			return
-		}
-		b.serveAdminBehavior(w, r, plan)
-	case path == "/catalog":
-		switch r.Method {
-		case http.MethodGet:
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write(b.Catalog().JSON())
-		case http.MethodPut:
-			data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<20))
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "", "reading the catalog failed")
-				return
-			}
-			c, err := ParseCatalog(data)
-			if err != nil {
-				writeError(w, http.StatusBadRequest, "", err.Error())
-				return
-			}
-			b.SetCatalog(c)
-			w.WriteHeader(http.StatusNoContent)
-		default:
-			adminMethodNotAllowed(w, "GET, PUT")
-		}
-	case path == "/reset":
-		if r.Method != http.MethodPost {
-			adminMethodNotAllowed(w, "POST")
-			return
-		}
+	})
+	// {plan...}: an offering/plan name may come with its slash unescaped.
+	mux.HandleFunc("GET /admin/behaviors/{plan...}", b.getBehavior)
+	mux.HandleFunc("PUT /admin/behaviors/{plan...}", b.putBehavior)
+	mux.HandleFunc("DELETE /admin/behaviors/{plan...}", b.deleteBehavior)
+	mux.HandleFunc("GET /admin/catalog", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(b.Catalog().JSON())
+	})
+	mux.HandleFunc("PUT /admin/catalog", b.putCatalog)
+	mux.HandleFunc("POST /admin/reset", func(w http.ResponseWriter, _ *http.Request) {
 		b.Reset()
 		w.WriteHeader(http.StatusNoContent)
-	default:
-		writeError(w, http.StatusNotFound, "", "not found")
-	}
+	})
+	refuseOtherMethods(mux, "/admin/requests", "GET, DELETE")
+	refuseOtherMethods(mux, "/admin/instances", "GET")
+	refuseOtherMethods(mux, "/admin/bindings", "GET")
+	refuseOtherMethods(mux, "/admin/behaviors", "GET")
+	refuseOtherMethods(mux, "/admin/behaviors/{plan...}", "GET, PUT, DELETE")
+	refuseOtherMethods(mux, "/admin/catalog", "GET, PUT")
+	refuseOtherMethods(mux, "/admin/reset", "POST")
+	mux.HandleFunc("/", writeNotFound)
+	return mux
 }
 
-func (b *Broker) serveAdminBehavior(w http.ResponseWriter, r *http.Request, plan string) {
-	switch r.Method {
-	case http.MethodGet:
-		bh, override, err := b.Behavior(plan)
+func (b *Broker) getRequests(w http.ResponseWriter, r *http.Request) {
+	var since uint64
+	if s := r.URL.Query().Get("since"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
-			writeError(w, http.StatusNotFound, "", err.Error())
+			writeError(w, http.StatusBadRequest, "", "since must be a request sequence number")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"override": override, "behavior": bh})
-	case http.MethodPut:
-		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "", "reading the behaviour failed")
-			return
-		}
-		js, err := yaml.YAMLToJSON(data)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "", "the behaviour is not JSON or YAML: "+err.Error())
-			return
-		}
-		var bh Behavior
-		if err := bh.UnmarshalJSON(js); err != nil {
-			writeError(w, http.StatusBadRequest, "", "invalid behaviour: "+err.Error())
-			return
-		}
-		if err := b.SetBehavior(plan, bh); err != nil {
-			status := http.StatusBadRequest
-			if strings.HasPrefix(err.Error(), "no plan") {
-				status = http.StatusNotFound
-			}
-			writeError(w, status, "", err.Error())
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodDelete:
-		if err := b.ResetBehavior(plan); err != nil {
-			writeError(w, http.StatusNotFound, "", err.Error())
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		adminMethodNotAllowed(w, "GET, PUT, DELETE")
+		since = n
 	}
+	writeJSON(w, http.StatusOK, b.RequestsSince(since))
 }
 
-func adminMethodNotAllowed(w http.ResponseWriter, allowed string) {
-	w.Header().Set("Allow", allowed)
-	writeError(w, http.StatusMethodNotAllowed, "", "method not allowed")
+func (b *Broker) deleteRequests(w http.ResponseWriter, _ *http.Request) {
+	b.ResetRequests()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (b *Broker) getBehavior(w http.ResponseWriter, r *http.Request) {
+	bh, override, err := b.Behavior(r.PathValue("plan"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"override": override, "behavior": bh})
+}
+
+func (b *Broker) putBehavior(w http.ResponseWriter, r *http.Request) {
+	bh, problem := readBehavior(w, r)
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, "", problem)
+		return
+	}
+	if err := b.SetBehavior(r.PathValue("plan"), bh); err != nil {
+		status := http.StatusBadRequest
+		if strings.HasPrefix(err.Error(), "no plan") {
+			status = http.StatusNotFound
+		}
+		writeError(w, status, "", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// readBehavior decodes a JSON or YAML Behavior body; it returns the problem,
+// or "".
+func readBehavior(w http.ResponseWriter, r *http.Request) (Behavior, string) {
+	var bh Behavior
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return bh, "reading the behaviour failed"
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return bh, "the behaviour is not JSON or YAML: " + err.Error()
+	}
+	if err := bh.UnmarshalJSON(js); err != nil {
+		return bh, "invalid behaviour: " + err.Error()
+	}
+	return bh, ""
+}
+
+func (b *Broker) deleteBehavior(w http.ResponseWriter, r *http.Request) {
+	if err := b.ResetBehavior(r.PathValue("plan")); err != nil {
+		writeError(w, http.StatusNotFound, "", err.Error())
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (b *Broker) putCatalog(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<20))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", "reading the catalog failed")
+		return
+	}
+	c, err := ParseCatalog(data)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "", err.Error())
+		return
+	}
+	b.SetCatalog(c)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // serveDashboard shows an instance's offering, plan and state (no
 // parameters or credentials), so dashboard_url leads somewhere in a demo.
 func (b *Broker) serveDashboard(w http.ResponseWriter, r *http.Request) {
-	id, err := url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), "/dashboard/instances/"))
-	if err != nil || r.Method != http.MethodGet {
-		writeError(w, http.StatusNotFound, "", "not found")
-		return
-	}
-	inst, ok := b.Instance(id)
+	inst, ok := b.Instance(r.PathValue("instance_id"))
 	if !ok {
 		writeError(w, http.StatusNotFound, "", "no such service instance")
 		return
 	}
-	offering, plan := inst.ServiceID, inst.PlanID
-	b.mu.Lock()
-	if ref, ok := b.plans[inst.PlanID]; ok {
-		offering, plan = ref.service.Name, ref.plan.Name
-	}
-	b.mu.Unlock()
-	bindings := append([]string(nil), inst.Bindings...)
-	sort.Strings(bindings)
+	offering, plan := b.planNames(inst)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>%[1]s</title></head><body><h1>Service instance %[1]s</h1>"+
 		"<p>Offering: %[2]s<br>Plan: %[3]s<br>Last operation: %[4]s (%[5]s)<br>Bindings: %[6]d</p></body></html>\n",
 		html.EscapeString(inst.ID), html.EscapeString(offering), html.EscapeString(plan),
-		html.EscapeString(string(inst.LastOperation)), html.EscapeString(string(inst.State)), len(bindings))
+		html.EscapeString(string(inst.LastOperation)), html.EscapeString(string(inst.State)), len(inst.Bindings))
+}
+
+// planNames returns the names of an instance's offering and plan, or their
+// ids when the catalog no longer has them.
+func (b *Broker) planNames(inst Instance) (offering, plan string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if ref, ok := b.plans[inst.PlanID]; ok {
+		return ref.service.Name, ref.plan.Name
+	}
+	return inst.ServiceID, inst.PlanID
 }

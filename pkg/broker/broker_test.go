@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -365,7 +366,7 @@ func TestBehaviorKnobs(t *testing.T) {
 			_, err := c.Provision(ctx, &osb.ProvisionRequest{InstanceID: "x", ServiceID: pgService, PlanID: pgSmall, OrganizationGUID: "o", SpaceGUID: "s"})
 			if i <= 2 {
 				var h *osb.HTTPStatusCodeError
-				if !errorsAs(err, &h) || h.StatusCode != 503 || h.ErrorCode != "Busy" || h.Description != "try later" {
+				if !errors.As(err, &h) || h.StatusCode != 503 || h.ErrorCode != "Busy" || h.Description != "try later" {
 					t.Fatalf("attempt %d: %v", i, err)
 				}
 				if !osb.NeedsOrphanMitigation(osb.OperationProvision, err) {
@@ -602,14 +603,6 @@ func TestBehaviorKnobs(t *testing.T) {
 			t.Errorf("plan by unique name: %v", err)
 		}
 	})
-}
-
-func errorsAs(err error, target **osb.HTTPStatusCodeError) bool {
-	h, ok := err.(*osb.HTTPStatusCodeError)
-	if ok {
-		*target = h
-	}
-	return ok
 }
 
 func TestRecordingIsBounded(t *testing.T) {

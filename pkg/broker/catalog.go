@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
+	"strconv"
 
 	"sigs.k8s.io/yaml"
 
@@ -62,55 +64,13 @@ func LoadCatalog(path string) (*Catalog, error) {
 // and plan ids must be unique. Fields the osb package does not know are kept
 // and served verbatim.
 func ParseCatalog(data []byte) (*Catalog, error) {
-	js, err := yaml.YAMLToJSON(data)
+	doc, services, err := decodeCatalogDocument(data)
 	if err != nil {
-		return nil, fmt.Errorf("parsing catalog: %w", err)
+		return nil, err
 	}
-	var doc map[string]any
-	dec := json.NewDecoder(bytes.NewReader(js))
-	dec.UseNumber()
-	if err := dec.Decode(&doc); err != nil || doc == nil {
-		return nil, errors.New("catalog must be an object with a services list")
-	}
-	services, ok := doc["services"].([]any)
-	if !ok {
-		return nil, errors.New(`catalog must have a "services" list`)
-	}
-	behaviors := map[string]Behavior{}
-	for i, s := range services {
-		svc, ok := s.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("services[%d] is not an object", i)
-		}
-		plans, _ := svc["plans"].([]any)
-		for j, p := range plans {
-			plan, ok := p.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("services[%d].plans[%d] is not an object", i, j)
-			}
-			meta, _ := plan["metadata"].(map[string]any)
-			knobs, found := meta[behaviorKey]
-			if !found {
-				continue
-			}
-			delete(meta, behaviorKey)
-			if len(meta) == 0 {
-				delete(plan, "metadata")
-			}
-			raw, err := json.Marshal(knobs)
-			if err != nil {
-				return nil, err
-			}
-			var b Behavior
-			if err := json.Unmarshal(raw, &b); err != nil {
-				return nil, fmt.Errorf("services[%d].plans[%d].metadata.%s: %w", i, j, behaviorKey, err)
-			}
-			if err := b.Validate(); err != nil {
-				return nil, fmt.Errorf("services[%d].plans[%d].metadata.%s: %w", i, j, behaviorKey, err)
-			}
-			id, _ := plan["id"].(string)
-			behaviors[id] = b
-		}
+	behaviors, err := takeBehaviors(services)
+	if err != nil {
+		return nil, err
 	}
 	served, err := json.Marshal(doc)
 	if err != nil {
@@ -127,6 +87,81 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// decodeCatalogDocument decodes a YAML or JSON catalog document, keeping
+// numbers exact, and returns it with its services list.
+func decodeCatalogDocument(data []byte) (map[string]any, []any, error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("parsing catalog: %w", err)
+	}
+	var doc map[string]any
+	dec := json.NewDecoder(bytes.NewReader(js))
+	dec.UseNumber()
+	if err := dec.Decode(&doc); err != nil || doc == nil {
+		return nil, nil, errors.New("catalog must be an object with a services list")
+	}
+	services, ok := doc["services"].([]any)
+	if !ok {
+		return nil, nil, errors.New(`catalog must have a "services" list`)
+	}
+	return doc, services, nil
+}
+
+// takeBehaviors takes the knobs out of every plan of services, which are
+// served without them, and returns them by plan id.
+func takeBehaviors(services []any) (map[string]Behavior, error) {
+	behaviors := map[string]Behavior{}
+	for i, s := range services {
+		svc, ok := s.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("services[%d] is not an object", i)
+		}
+		plans, _ := svc["plans"].([]any)
+		for j, p := range plans {
+			plan, ok := p.(map[string]any)
+			if !ok {
+				return nil, fmt.Errorf("services[%d].plans[%d] is not an object", i, j)
+			}
+			b, err := takePlanBehavior(plan)
+			if err != nil {
+				return nil, fmt.Errorf("services[%d].plans[%d].metadata.%s: %w", i, j, behaviorKey, err)
+			}
+			if b != nil {
+				id, _ := plan["id"].(string)
+				behaviors[id] = *b
+			}
+		}
+	}
+	return behaviors, nil
+}
+
+// takePlanBehavior removes the knobs from a plan's metadata (and the
+// metadata too when nothing else is left) and returns them, or nil when the
+// plan has none.
+func takePlanBehavior(plan map[string]any) (*Behavior, error) {
+	meta, _ := plan["metadata"].(map[string]any)
+	knobs, found := meta[behaviorKey]
+	if !found {
+		return nil, nil
+	}
+	delete(meta, behaviorKey)
+	if len(meta) == 0 {
+		delete(plan, "metadata")
+	}
+	raw, err := json.Marshal(knobs)
+	if err != nil {
+		return nil, err
+	}
+	var b Behavior
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, err
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
 func (c *Catalog) validate() error {
@@ -177,4 +212,20 @@ func (c *Catalog) index() (services map[string]*osb.Service, plans map[string]pl
 		}
 	}
 	return services, plans
+}
+
+// getCatalog answers GET /v2/catalog.
+func (b *Broker) getCatalog(c *call) {
+	data := b.servedCatalog()
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	c.w.WriteHeader(http.StatusOK)
+	_, _ = c.w.Write(data)
+}
+
+// servedCatalog is the catalog document served on /v2/catalog.
+func (b *Broker) servedCatalog() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.catalog.served
 }

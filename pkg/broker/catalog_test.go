@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/broker"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -37,8 +39,9 @@ func TestDemoCatalog(t *testing.T) {
 	if d, ok := large.MaximumPollingTime(); !ok || d.Seconds() != 600 {
 		t.Errorf("large maximum_polling_duration = %v", d)
 	}
-	if got := c.Behaviors[pgLarge].For(osb.OperationProvision); got.Mode != broker.ModeAsync || got.AsyncPolls != 2 || got.RetryAfterSeconds != 1 {
-		t.Errorf("large provision behaviour = %+v", got)
+	wantLarge := broker.OpBehavior{Mode: broker.ModeAsync, AsyncPolls: 2, RetryAfterSeconds: 1}
+	if diff := cmp.Diff(wantLarge, c.Behaviors[pgLarge].For(osb.OperationProvision)); diff != "" {
+		t.Errorf("large provision behaviour (-want +got):\n%s", diff)
 	}
 	if got := c.Behaviors[pgSmall].For(osb.OperationProvision); got.Mode != "" {
 		t.Errorf("small provision behaviour = %+v", got)

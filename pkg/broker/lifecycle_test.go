@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/broker"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -267,12 +269,19 @@ func TestLifecycle(t *testing.T) {
 	if !strings.Contains(bound.Credentials["uri"].(string), bound.Credentials["password"].(string)) {
 		t.Error("the uri does not carry the password")
 	}
-	if again, err := c.Bind(ctx, bindReq); err != nil || !reflect.DeepEqual(again.Credentials, bound.Credentials) {
-		t.Errorf("identical re-bind = %v (credentials equal: %t)", err, err == nil && reflect.DeepEqual(again.Credentials, bound.Credentials))
+	if again, err := c.Bind(ctx, bindReq); err != nil {
+		t.Errorf("identical re-bind: %v", err)
+	} else if diff := cmp.Diff(bound.Credentials, again.Credentials); diff != "" {
+		t.Errorf("identical re-bind credentials (-first +again):\n%s", diff)
 	}
 	fetched, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: "inst-small", BindingID: "bind-sync", ServiceID: pgService, PlanID: pgSmall})
-	if err != nil || !reflect.DeepEqual(fetched.Credentials, bound.Credentials) || fetched.Parameters["role"] != "readonly" {
-		t.Fatalf("GetBinding = %+v, %v", fetched, err)
+	if err != nil {
+		t.Fatalf("GetBinding: %v", err)
+	}
+	type credentialsAndParameters struct{ Credentials, Parameters map[string]any }
+	want := credentialsAndParameters{Credentials: bound.Credentials, Parameters: map[string]any{"role": "readonly"}}
+	if diff := cmp.Diff(want, credentialsAndParameters{fetched.Credentials, fetched.Parameters}); diff != "" {
+		t.Fatalf("GetBinding (-want +got):\n%s", diff)
 	}
 	if bd := b.Bindings(); len(bd) != 1 || bd[0].BindResource["app_guid"] != "team-a" {
 		t.Errorf("broker bindings = %+v", bd)

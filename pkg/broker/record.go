@@ -159,8 +159,8 @@ func (rc *recorder) grow() {
 // setStatus records the answer's status.
 func (rc *recorder) setStatus(rec *RecordedRequest, status int) {
 	rc.mu.Lock()
+	defer rc.mu.Unlock()
 	rec.Status = status
-	rc.mu.Unlock()
 }
 
 // snapshot copies the records with Seq > since, oldest first.

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -90,19 +91,8 @@ func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	var cat *Catalog
-	if o.CatalogPath != "" {
-		var err error
-		if cat, err = LoadCatalog(o.CatalogPath); err != nil {
-			return err
-		}
-	}
 	logger := klog.FromContext(ctx)
-	b, err := New(Options{
-		Catalog: cat, Username: o.Username, Password: o.Password, BearerToken: o.BearerToken,
-		MinAPIVersion: o.MinAPIVersion, MaxAPIVersion: o.MaxAPIVersion, MaxRecordedRequests: o.MaxRecordedRequests,
-		Logger: logger,
-	})
+	b, err := o.newBroker(logger)
 	if err != nil {
 		return err
 	}
@@ -110,24 +100,14 @@ func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	scheme := "http"
-	if o.TLSCertFile != "" {
-		scheme = "https"
-	}
-	url := scheme + "://" + l.Addr().String()
 	srv := &http.Server{
 		Handler:           b,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	errCh := make(chan error, 1)
-	go func() {
-		if scheme == "https" {
-			errCh <- srv.ServeTLS(l, o.TLSCertFile, o.TLSKeyFile)
-		} else {
-			errCh <- srv.Serve(l)
-		}
-	}()
+	go func() { errCh <- o.serve(srv, l) }()
+	url := o.scheme() + "://" + l.Addr().String()
 	logger.Info("Test broker listening", "url", url, "catalog", catalogName(o.CatalogPath),
 		"auth", o.Username != "" || o.BearerToken != "")
 	if _, err := fmt.Fprintln(stdout, url); err != nil {
@@ -138,6 +118,44 @@ func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
+	return shutdown(ctx, logger, b, srv, errCh)
+}
+
+// newBroker returns the broker the options describe.
+func (o *ServerOptions) newBroker(logger klog.Logger) (*Broker, error) {
+	var cat *Catalog
+	if o.CatalogPath != "" {
+		var err error
+		if cat, err = LoadCatalog(o.CatalogPath); err != nil {
+			return nil, err
+		}
+	}
+	return New(Options{
+		Catalog: cat, Username: o.Username, Password: o.Password, BearerToken: o.BearerToken,
+		MinAPIVersion: o.MinAPIVersion, MaxAPIVersion: o.MaxAPIVersion, MaxRecordedRequests: o.MaxRecordedRequests,
+		Logger: logger,
+	})
+}
+
+// scheme is https when a TLS certificate is configured, else http.
+func (o *ServerOptions) scheme() string {
+	if o.TLSCertFile != "" {
+		return "https"
+	}
+	return "http"
+}
+
+// serve serves on l until the server shuts down.
+func (o *ServerOptions) serve(srv *http.Server, l net.Listener) error {
+	if o.TLSCertFile != "" {
+		return srv.ServeTLS(l, o.TLSCertFile, o.TLSKeyFile)
+	}
+	return srv.Serve(l)
+}
+
+// shutdown ends the hanging answers, then shuts the server down, and returns
+// what serving ended with unless it is the expected http.ErrServerClosed.
+func shutdown(ctx context.Context, logger klog.Logger, b *Broker, srv *http.Server, errCh <-chan error) error {
 	logger.Info("Shutting down the test broker")
 	b.Close()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -151,9 +169,4 @@ func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
 	return nil
 }
 
-func catalogName(path string) string {
-	if path == "" {
-		return "built-in demo"
-	}
-	return path
-}
+func catalogName(path string) string { return cmp.Or(path, "built-in demo") }

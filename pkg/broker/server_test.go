@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -180,7 +181,7 @@ func TestRunTLS(t *testing.T) {
 	}
 	_, err := newClient(t, url, bearer).Provision(ctx, &osb.ProvisionRequest{InstanceID: "i", ServiceID: pgService, PlanID: pgSmall, OrganizationGUID: "o", SpaceGUID: "s"})
 	var te *osb.TransportError
-	if !errorsAsTransport(err, &te) || te.MaybeReceived || osb.NeedsOrphanMitigation(osb.OperationProvision, err) {
+	if !errors.As(err, &te) || te.MaybeReceived || osb.NeedsOrphanMitigation(osb.OperationProvision, err) {
 		t.Errorf("an unverified certificate: %#v; the request never reached the broker, so no orphan mitigation", err)
 	}
 }
@@ -195,14 +196,6 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-func errorsAsTransport(err error, target **osb.TransportError) bool {
-	te, ok := err.(*osb.TransportError)
-	if ok {
-		*target = te
-	}
-	return ok
 }
 
 func selfSignedCert(t *testing.T) (certPEM, keyPEM []byte) {

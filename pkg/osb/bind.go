@@ -3,6 +3,7 @@ package osb
 import (
 	"context"
 	"net/http"
+	"strconv"
 )
 
 // BindRequest is a request to create a service binding.
@@ -62,18 +63,11 @@ type BindResponse struct {
 
 // String hides the credentials.
 func (r BindResponse) String() string {
-	return "osb.BindResponse{Async:" + boolString(r.Async) + " Credentials:<redacted> RequestIdentity:" + r.RequestIdentity + "}"
+	return "osb.BindResponse{Async:" + strconv.FormatBool(r.Async) + " Credentials:<redacted> RequestIdentity:" + r.RequestIdentity + "}"
 }
 
 // GoString hides the credentials.
 func (r BindResponse) GoString() string { return r.String() }
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
-}
 
 type bindBody struct {
 	ServiceID            string         `json:"service_id"`

@@ -102,6 +102,17 @@ func ValidateService(svc *Service) error {
 	if svc == nil {
 		return errors.New("offering is missing")
 	}
+	errs := offeringProblems(svc)
+	ids := make(map[string]bool, len(svc.Plans))
+	names := make(map[string]bool, len(svc.Plans))
+	for i := range svc.Plans {
+		errs = append(errs, planProblems(fmt.Sprintf("plans[%d]", i), &svc.Plans[i], ids, names)...)
+	}
+	return errors.Join(errs...)
+}
+
+// offeringProblems checks the offering's own fields.
+func offeringProblems(svc *Service) []error {
 	var errs []error
 	if svc.decodeErr != nil {
 		errs = append(errs, fmt.Errorf("offering does not decode: %w", svc.decodeErr))
@@ -121,46 +132,52 @@ func ValidateService(svc *Service) error {
 	if len(svc.Plans) == 0 {
 		errs = append(errs, errors.New("offering must have at least one plan"))
 	}
-	ids := make(map[string]bool, len(svc.Plans))
-	names := make(map[string]bool, len(svc.Plans))
-	for i := range svc.Plans {
-		p := &svc.Plans[i]
-		where := fmt.Sprintf("plans[%d]", i)
-		if p.ID == "" {
-			errs = append(errs, fmt.Errorf("%s: plan id is required", where))
-		} else if ids[p.ID] {
-			errs = append(errs, fmt.Errorf("%s: duplicate plan id %q", where, p.ID))
-		}
-		ids[p.ID] = true
-		if p.Name == "" {
-			errs = append(errs, fmt.Errorf("%s: plan name is required", where))
-		} else if names[p.Name] {
-			errs = append(errs, fmt.Errorf("%s: duplicate plan name %q", where, p.Name))
-		}
-		names[p.Name] = true
-		if p.Description == "" {
-			errs = append(errs, fmt.Errorf("%s: plan description is required", where))
-		}
-		if p.MaximumPollingDuration != nil && *p.MaximumPollingDuration < 0 {
-			errs = append(errs, fmt.Errorf("%s: maximum_polling_duration must not be negative", where))
-		}
-		if !isObjectOrEmpty(p.Metadata) {
-			errs = append(errs, fmt.Errorf("%s: plan metadata must be a JSON object", where))
-		}
-		for _, sc := range []struct {
-			name   string
-			schema json.RawMessage
-		}{
-			{"service_instance.create", p.InstanceCreateSchema()},
-			{"service_instance.update", p.InstanceUpdateSchema()},
-			{"service_binding.create", p.BindingCreateSchema()},
-		} {
-			if !isObjectOrEmpty(sc.schema) {
-				errs = append(errs, fmt.Errorf("%s: schemas.%s.parameters must be a JSON object", where, sc.name))
-			}
+	return errs
+}
+
+// planProblems checks one plan, found at where. ids and names hold those of
+// the plans before it, and gain this plan's. The list may hold nils.
+func planProblems(where string, p *Plan, ids, names map[string]bool) []error {
+	errs := []error{
+		requiredUnique(where, "id", p.ID, ids),
+		requiredUnique(where, "name", p.Name, names),
+	}
+	if p.Description == "" {
+		errs = append(errs, fmt.Errorf("%s: plan description is required", where))
+	}
+	if p.MaximumPollingDuration != nil && *p.MaximumPollingDuration < 0 {
+		errs = append(errs, fmt.Errorf("%s: maximum_polling_duration must not be negative", where))
+	}
+	if !isObjectOrEmpty(p.Metadata) {
+		errs = append(errs, fmt.Errorf("%s: plan metadata must be a JSON object", where))
+	}
+	for _, sc := range []struct {
+		name   string
+		schema json.RawMessage
+	}{
+		{"service_instance.create", p.InstanceCreateSchema()},
+		{"service_instance.update", p.InstanceUpdateSchema()},
+		{"service_binding.create", p.BindingCreateSchema()},
+	} {
+		if !isObjectOrEmpty(sc.schema) {
+			errs = append(errs, fmt.Errorf("%s: schemas.%s.parameters must be a JSON object", where, sc.name))
 		}
 	}
-	return errors.Join(errs...)
+	return errs
+}
+
+// requiredUnique reports a plan field that is missing or that an earlier
+// plan has too, and records the value in seen.
+func requiredUnique(where, field, value string, seen map[string]bool) error {
+	dup := seen[value]
+	seen[value] = true
+	switch {
+	case value == "":
+		return fmt.Errorf("%s: plan %s is required", where, field)
+	case dup:
+		return fmt.Errorf("%s: duplicate plan %s %q", where, field, value)
+	}
+	return nil
 }
 
 func isObjectOrEmpty(raw json.RawMessage) bool {

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const fullCatalog = `{
@@ -71,20 +74,40 @@ func TestCatalogDecodesEveryField(t *testing.T) {
 			t.Errorf("ValidateService(%s) = %v", s.Name, err)
 		}
 	}
-	if pg.Name != "postgresql" || pg.ID != "svc-pg" || pg.Description != "PostgreSQL" || strings.Join(pg.Tags, ",") != "sql,db" ||
-		pg.Requires[0] != "syslog_drain" || !pg.Bindable || !pg.InstancesRetrievable || !pg.BindingsRetrievable || !pg.AllowContextUpdates ||
-		pg.PlanUpdatable == nil || !*pg.PlanUpdatable || pg.DashboardClient.Secret != "dash-secret" {
-		t.Errorf("offering = %+v", pg)
+	// The offering's own fields; its metadata and plans are checked below.
+	offeringFields := []cmp.Option{cmpopts.IgnoreFields(Service{}, "Metadata", "Plans"), cmpopts.IgnoreUnexported(Service{})}
+	wantPG := Service{
+		Name: "postgresql", ID: "svc-pg", Description: "PostgreSQL", Tags: []string{"sql", "db"}, Requires: []string{"syslog_drain"},
+		Bindable: true, InstancesRetrievable: true, BindingsRetrievable: true, AllowContextUpdates: true, PlanUpdatable: ptr(true),
+		DashboardClient: &DashboardClient{ID: "dash", Secret: "dash-secret", RedirectURI: "https://dash"},
+	}
+	if diff := cmp.Diff(wantPG, *pg, offeringFields...); diff != "" {
+		t.Errorf("offering (-want +got):\n%s", diff)
 	}
 	var meta map[string]any
 	if err := json.Unmarshal(pg.Metadata, &meta); err != nil || meta["displayName"] != "PostgreSQL" || meta["shareable"] != true {
 		t.Errorf("offering metadata = %s", pg.Metadata)
 	}
 	small, def := &pg.Plans[0], &pg.Plans[1]
-	if small.ID != "plan-small" || EffectiveFree(small) || EffectiveBindable(pg, small) || !EffectiveBindingRotatable(small) ||
-		EffectivePlanUpdatable(pg, small) || *small.MaximumPollingDuration != 600 || small.MaintenanceInfo.Version != "1.4.0" ||
-		small.MaintenanceInfo.Description != "OS patches" {
-		t.Errorf("plan small = %+v", small)
+	// planFacts are a plan's effective settings.
+	type planFacts struct {
+		ID                                       string
+		Free, Bindable, Rotatable, PlanUpdatable bool
+		MaximumPollingDuration                   *int
+		MaintenanceInfo                          *MaintenanceInfo
+	}
+	facts := func(p *Plan) planFacts {
+		return planFacts{
+			ID: p.ID, Free: EffectiveFree(p), Bindable: EffectiveBindable(pg, p), Rotatable: EffectiveBindingRotatable(p),
+			PlanUpdatable: EffectivePlanUpdatable(pg, p), MaximumPollingDuration: p.MaximumPollingDuration, MaintenanceInfo: p.MaintenanceInfo,
+		}
+	}
+	wantSmall := planFacts{
+		ID: "plan-small", Rotatable: true, MaximumPollingDuration: ptr(600),
+		MaintenanceInfo: &MaintenanceInfo{Version: "1.4.0", Description: "OS patches"},
+	}
+	if diff := cmp.Diff(wantSmall, facts(small)); diff != "" {
+		t.Errorf("plan small (-want +got):\n%s", diff)
 	}
 	if d, ok := small.MaximumPollingTime(); !ok || d != 10*time.Minute {
 		t.Errorf("MaximumPollingTime = %v %t", d, ok)
@@ -96,15 +119,24 @@ func TestCatalogDecodesEveryField(t *testing.T) {
 	if !strings.Contains(string(small.Metadata), "MONTHLY") {
 		t.Errorf("plan metadata = %s", small.Metadata)
 	}
-	if !EffectiveFree(def) || !EffectiveBindable(pg, def) || !EffectivePlanUpdatable(pg, def) || EffectiveBindingRotatable(def) ||
-		def.Metadata != nil || def.Schemas != nil || def.MaintenanceInfo != nil || def.InstanceCreateSchema() != nil {
-		t.Errorf("plan default = %+v", def)
+	// Absent and null fields take the offering's values or the defaults.
+	if diff := cmp.Diff(planFacts{ID: "plan-default", Free: true, Bindable: true, PlanUpdatable: true}, facts(def)); diff != "" {
+		t.Errorf("plan default (-want +got):\n%s", diff)
+	}
+	if def.Metadata != nil || def.Schemas != nil || def.InstanceCreateSchema() != nil {
+		t.Errorf("plan default: metadata %s, schemas %+v, create schema %s; want none", def.Metadata, def.Schemas, def.InstanceCreateSchema())
 	}
 	if _, ok := def.MaximumPollingTime(); ok {
 		t.Error("MaximumPollingTime set without maximum_polling_duration")
 	}
-	if q.Metadata != nil || q.DashboardClient != nil || q.PlanUpdatable != nil || !EffectiveBindable(q, &q.Plans[0]) || EffectivePlanUpdatable(q, &q.Plans[0]) {
-		t.Errorf("offering queue = %+v", q)
+	// Nulls decode as absent.
+	queueFields := []cmp.Option{cmpopts.IgnoreFields(Service{}, "Plans"), cmpopts.IgnoreUnexported(Service{})}
+	if diff := cmp.Diff(Service{Name: "queue", ID: "svc-q", Description: "Queue"}, *q, queueFields...); diff != "" {
+		t.Errorf("offering queue (-want +got):\n%s", diff)
+	}
+	if !EffectiveBindable(q, &q.Plans[0]) || EffectivePlanUpdatable(q, &q.Plans[0]) {
+		t.Errorf("queue plan: bindable %t, plan updatable %t; want bindable, not updatable",
+			EffectiveBindable(q, &q.Plans[0]), EffectivePlanUpdatable(q, &q.Plans[0]))
 	}
 	if s := fmtAll(*pg.DashboardClient); strings.Contains(s, "dash-secret") {
 		t.Errorf("dashboard client formats its secret: %s", s)

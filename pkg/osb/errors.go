@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Error codes a broker may put in the "error" field of an error body.
@@ -24,6 +25,11 @@ const (
 // ErrInvalidRequest is wrapped by errors for requests the client refuses to
 // send because a required field is missing or invalid. Nothing was sent.
 var ErrInvalidRequest = errors.New("invalid OSB request")
+
+// invalid returns an ErrInvalidRequest error.
+func invalid(op Operation, msg string) error {
+	return fmt.Errorf("%s: %w: %s", op, ErrInvalidRequest, msg)
+}
 
 // HTTPStatusCodeError is a 3xx, 4xx or 5xx answer from the broker.
 //
@@ -332,78 +338,17 @@ func RequestIdentityOf(err error) string {
 	return ""
 }
 
-// NeedsOrphanMitigation reports whether a failed call of op must be followed by
-// orphan mitigation (a DELETE of the resource), following the table of the OSB
-// specification (§Orphan Mitigation):
-//
-//	Provision, Bind:       timeout, or a transport failure after which the
-//	                       request may have arrived: yes; 5xx: yes; a 2xx other
-//	                       than 200/201/202: yes; 201 or 202 with a malformed
-//	                       body: yes; 200 with a malformed body: no; 408 and
-//	                       every other 3xx/4xx (400, 409, 422 ...): no.
-//	Deprovision, Unbind:   5xx: yes; a 2xx other than 200/202: yes; timeout,
-//	                       malformed bodies and 4xx: no. For these operations
-//	                       "orphan mitigation" means: keep retrying the DELETE.
-//	Update and all others: never.
-//
-// A nil error, a locally refused request and a cancelled request that
-// certainly did not reach the broker need none.
-func NeedsOrphanMitigation(op Operation, err error) bool {
-	if err == nil {
-		return false
-	}
-	create := op == OperationProvision || op == OperationBind
-	del := op == OperationDeprovision || op == OperationUnbind
-	if !create && !del {
-		return false
-	}
-	var (
-		h *HTTPStatusCodeError
-		u *UnexpectedStatusError
-		m *MalformedResponseError
-		t *TransportError
-	)
-	switch {
-	case errors.As(err, &h):
-		return h.StatusCode >= 500 && h.StatusCode <= 599
-	case errors.As(err, &u):
-		return u.StatusCode >= 200 && u.StatusCode <= 299
-	case errors.As(err, &m):
-		return create && (m.StatusCode == http.StatusCreated || m.StatusCode == http.StatusAccepted)
-	case errors.As(err, &t):
-		return create && (t.Timeout || t.MaybeReceived)
-	}
-	return false
-}
-
-// LastOperationNeedsOrphanMitigation reports whether a finished asynchronous
-// operation of type op needs orphan mitigation: a "failed" state after an
-// asynchronous provision or deprovision (delete the instance) or bind or
-// unbind (delete the binding).
-func LastOperationNeedsOrphanMitigation(op Operation, resp *LastOperationResponse) bool {
-	if resp == nil || resp.State != StateFailed {
-		return false
-	}
-	switch op {
-	case OperationProvision, OperationDeprovision, OperationBind, OperationUnbind:
-		return true
-	}
-	return false
-}
-
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
 	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
 	return s[:cut] + "..."
 }
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // oneLine collapses runs of whitespace (including newlines) to one space.
 func oneLine(s string) string {

@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
 )
@@ -41,8 +41,8 @@ func TestOriginatingIdentityHeaderDecodesToTheUser(t *testing.T) {
 		"username": "duke", "uid": "c2dde242-5ce4-11e7-988c-000c2946f14f",
 		"groups": []any{"admin", "dev"}, "extra": map[string]any{"mydata": []any{"data1", "data3"}},
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("identity = %v, want %v", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("identity (-want +got):\n%s", diff)
 	}
 
 	// The request's context platform is the same as the header's.
@@ -55,8 +55,11 @@ func TestOriginatingIdentityHeaderDecodesToTheUser(t *testing.T) {
 
 	// And ParseOriginatingIdentity agrees.
 	p, id, err := ParseOriginatingIdentity(header)
-	if err != nil || p != "kubernetes" || !reflect.DeepEqual(id, testIdentity) {
-		t.Errorf("ParseOriginatingIdentity = %q %+v %v", p, id, err)
+	if err != nil || p != "kubernetes" {
+		t.Errorf("ParseOriginatingIdentity = %q, %v; want kubernetes", p, err)
+	}
+	if diff := cmp.Diff(testIdentity, id); diff != "" {
+		t.Errorf("ParseOriginatingIdentity identity (-want +got):\n%s", diff)
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func fmtAll(v any) string {
@@ -28,6 +30,19 @@ func ok(check func(t *testing.T, resp any)) outcome { return outcome{check: chec
 func fails(name string, is func(error) bool) outcome { return outcome{is: is, isName: name} }
 
 func anyOK(*testing.T, any) {}
+
+// returns expects a response equal to want, apart from its request identity.
+func returns(want any) outcome {
+	return ok(func(t *testing.T, got any) {
+		t.Helper()
+		if diff := cmp.Diff(want, got, ignoreRequestIdentity); diff != "" {
+			t.Errorf("response (-want +got):\n%s", diff)
+		}
+	})
+}
+
+// ignoreRequestIdentity ignores the generated X-Broker-API-Request-Identity.
+var ignoreRequestIdentity = cmp.FilterPath(func(p cmp.Path) bool { return p.Last().String() == ".RequestIdentity" }, cmp.Ignore())
 
 func statusIs(code int) func(error) bool {
 	return func(err error) bool {
@@ -103,30 +118,16 @@ func statusCases() map[Operation][]statusCase {
 			{name: "404", status: 404, want: notFound},
 		},
 		OperationProvision: {
-			{name: "200 exists", status: 200, body: `{"dashboard_url":"http://dash/1"}`, want: ok(func(t *testing.T, r any) {
-				p := r.(*ProvisionResponse)
-				if p.Async || p.DashboardURL == nil || *p.DashboardURL != "http://dash/1" {
-					t.Errorf("response = %+v", p)
-				}
-			})},
-			{name: "201 created", status: 201, body: `{"dashboard_url":"http://dash/1","metadata":{"labels":{"tier":"gold","bad":5},"attributes":{"region":"eu"}}}`, want: ok(func(t *testing.T, r any) {
-				p := r.(*ProvisionResponse)
-				if p.Async || p.OperationKey != nil || p.Metadata == nil || p.Metadata.Labels["tier"] != "gold" || len(p.Metadata.Labels) != 1 || p.Metadata.Attributes["region"] != "eu" {
-					t.Errorf("response = %+v metadata=%+v", p, p.Metadata)
-				}
+			{name: "200 exists", status: 200, body: `{"dashboard_url":"http://dash/1"}`, want: returns(&ProvisionResponse{DashboardURL: ptr("http://dash/1")})},
+			{name: "201 created", status: 201, body: `{"dashboard_url":"http://dash/1","metadata":{"labels":{"tier":"gold","bad":5},"attributes":{"region":"eu"}}}`, want: returns(&ProvisionResponse{
+				DashboardURL: ptr("http://dash/1"),
+				Metadata:     &InstanceMetadata{Labels: map[string]string{"tier": "gold"}, Attributes: map[string]any{"region": "eu"}},
 			})},
 			{name: "201 empty body", status: 201, want: ok(anyOK)},
-			{name: "202 accepted", status: 202, body: `{"dashboard_url":"http://dash/1","operation":"task 10/a"}`, want: ok(func(t *testing.T, r any) {
-				p := r.(*ProvisionResponse)
-				if !p.Async || p.OperationKey == nil || *p.OperationKey != "task 10/a" || p.DashboardURL == nil {
-					t.Errorf("response = %+v", p)
-				}
+			{name: "202 accepted", status: 202, body: `{"dashboard_url":"http://dash/1","operation":"task 10/a"}`, want: returns(&ProvisionResponse{
+				Async: true, DashboardURL: ptr("http://dash/1"), OperationKey: ptr("task 10/a"),
 			})},
-			{name: "202 null operation", status: 202, body: `{"operation":null,"dashboard_url":null}`, want: ok(func(t *testing.T, r any) {
-				if p := r.(*ProvisionResponse); !p.Async || p.OperationKey != nil || p.DashboardURL != nil {
-					t.Errorf("response = %+v", p)
-				}
-			})},
+			{name: "202 null operation", status: 202, body: `{"operation":null,"dashboard_url":null}`, want: returns(&ProvisionResponse{Async: true})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "409", status: 409, body: `{}`, want: conflict},
 			{name: "422 AsyncRequired", status: 422, body: errAsyncRequired, want: asyncRequired},
@@ -141,21 +142,9 @@ func statusCases() map[Operation][]statusCase {
 			{name: "206", status: 206, body: `{}`, want: unexpected},
 		},
 		OperationUpdate: {
-			{name: "200", status: 200, body: `{}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UpdateResponse); u.Async || u.DashboardURL != nil {
-					t.Errorf("response = %+v", u)
-				}
-			})},
-			{name: "200 dashboard", status: 200, body: `{"dashboard_url":"http://new"}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UpdateResponse); u.DashboardURL == nil || *u.DashboardURL != "http://new" {
-					t.Errorf("response = %+v", u)
-				}
-			})},
-			{name: "202", status: 202, body: `{"operation":"upd"}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UpdateResponse); !u.Async || *u.OperationKey != "upd" {
-					t.Errorf("response = %+v", u)
-				}
-			})},
+			{name: "200", status: 200, body: `{}`, want: returns(&UpdateResponse{})},
+			{name: "200 dashboard", status: 200, body: `{"dashboard_url":"http://new"}`, want: returns(&UpdateResponse{DashboardURL: ptr("http://new")})},
+			{name: "202", status: 202, body: `{"operation":"upd"}`, want: returns(&UpdateResponse{Async: true, OperationKey: ptr("upd")})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "422 AsyncRequired", status: 422, body: errAsyncRequired, want: asyncRequired},
 			{name: "422 MaintenanceInfoConflict", status: 422, body: errMaintenance, want: maintenance},
@@ -169,18 +158,10 @@ func statusCases() map[Operation][]statusCase {
 			{name: "204", status: 204, want: unexpected},
 		},
 		OperationDeprovision: {
-			{name: "200", status: 200, body: `{}`, want: ok(func(t *testing.T, r any) {
-				if d := r.(*DeprovisionResponse); d.Async {
-					t.Errorf("response = %+v", d)
-				}
-			})},
+			{name: "200", status: 200, body: `{}`, want: returns(&DeprovisionResponse{})},
 			{name: "200 empty", status: 200, want: ok(anyOK)},
 			{name: "200 extra fields", status: 200, body: `{"dashboard_url":5,"whatever":[1]}`, want: ok(anyOK)},
-			{name: "202", status: 202, body: `{"operation":"del"}`, want: ok(func(t *testing.T, r any) {
-				if d := r.(*DeprovisionResponse); !d.Async || *d.OperationKey != "del" {
-					t.Errorf("response = %+v", d)
-				}
-			})},
+			{name: "202", status: 202, body: `{"operation":"del"}`, want: returns(&DeprovisionResponse{Async: true, OperationKey: ptr("del")})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "410", status: 410, body: `{}`, want: gone},
 			{name: "422 AsyncRequired", status: 422, body: errAsyncRequired, want: asyncRequired},
@@ -189,27 +170,15 @@ func statusCases() map[Operation][]statusCase {
 			{name: "204", status: 204, want: unexpected},
 		},
 		OperationLastOperation: {
-			{name: "200 in progress", status: 200, body: `{"state":"in progress","description":"50%"}`, header: []string{"Retry-After", "7"}, want: ok(func(t *testing.T, r any) {
-				l := r.(*LastOperationResponse)
-				if l.State != StateInProgress || *l.Description != "50%" || l.RetryAfter != 7*time.Second {
-					t.Errorf("response = %+v", l)
-				}
+			{name: "200 in progress", status: 200, body: `{"state":"in progress","description":"50%"}`, header: []string{"Retry-After", "7"}, want: returns(&LastOperationResponse{
+				State: StateInProgress, Description: ptr("50%"), RetryAfter: 7 * time.Second,
 			})},
-			{name: "200 succeeded", status: 200, body: `{"state":"succeeded"}`, want: ok(func(t *testing.T, r any) {
-				if l := r.(*LastOperationResponse); l.State != StateSucceeded || l.Description != nil || l.RetryAfter != 0 {
-					t.Errorf("response = %+v", l)
-				}
+			{name: "200 succeeded", status: 200, body: `{"state":"succeeded"}`, want: returns(&LastOperationResponse{State: StateSucceeded})},
+			{name: "200 failed", status: 200, body: `{"state":"failed","description":"disk full","instance_usable":false,"update_repeatable":true}`, want: returns(&LastOperationResponse{
+				State: StateFailed, Description: ptr("disk full"), InstanceUsable: ptr(false), UpdateRepeatable: ptr(true),
 			})},
-			{name: "200 failed", status: 200, body: `{"state":"failed","description":"disk full","instance_usable":false,"update_repeatable":true}`, want: ok(func(t *testing.T, r any) {
-				l := r.(*LastOperationResponse)
-				if l.State != StateFailed || *l.Description != "disk full" || *l.InstanceUsable || !*l.UpdateRepeatable {
-					t.Errorf("response = %+v", l)
-				}
-			})},
-			{name: "200 lenient state", status: 200, body: `{"state":"IN_PROGRESS","description":null,"instance_usable":"false"}`, want: ok(func(t *testing.T, r any) {
-				if l := r.(*LastOperationResponse); l.State != StateInProgress || l.Description != nil || l.InstanceUsable == nil || *l.InstanceUsable {
-					t.Errorf("response = %+v", l)
-				}
+			{name: "200 lenient state", status: 200, body: `{"state":"IN_PROGRESS","description":null,"instance_usable":"false"}`, want: returns(&LastOperationResponse{
+				State: StateInProgress, InstanceUsable: ptr(false),
 			})},
 			{name: "200 no state", status: 200, body: `{"description":"x"}`, want: malformedBody},
 			{name: "200 unknown state", status: 200, body: `{"state":"done"}`, want: malformedBody},
@@ -222,8 +191,12 @@ func statusCases() map[Operation][]statusCase {
 		OperationGetInstance: {
 			{name: "200", status: 200, body: `{"service_id":"svc-1","plan_id":"plan-1","dashboard_url":"http://d","parameters":{"n":12345678901234567890},"maintenance_info":{"version":"1.2.3"},"metadata":{"labels":{"a":"b"}}}`, want: ok(func(t *testing.T, r any) {
 				g := r.(*GetInstanceResponse)
-				if g.ServiceID != "svc-1" || g.PlanID != "plan-1" || *g.DashboardURL != "http://d" || g.MaintenanceInfo.Version != "1.2.3" || g.Metadata.Labels["a"] != "b" {
-					t.Errorf("response = %+v", g)
+				want := &GetInstanceResponse{
+					ServiceID: "svc-1", PlanID: "plan-1", DashboardURL: ptr("http://d"), Parameters: map[string]any{"n": json.Number("12345678901234567890")},
+					MaintenanceInfo: &MaintenanceInfo{Version: "1.2.3"}, Metadata: &InstanceMetadata{Labels: map[string]string{"a": "b"}},
+				}
+				if diff := cmp.Diff(want, g, ignoreRequestIdentity); diff != "" {
+					t.Errorf("response (-want +got):\n%s", diff)
 				}
 				if n, _ := g.Parameters["n"].(json.Number); n.String() != "12345678901234567890" {
 					t.Errorf("large number lost precision: %v", g.Parameters["n"])
@@ -244,12 +217,17 @@ func statusCases() map[Operation][]statusCase {
 				"endpoints":[{"host":"10.0.0.1","ports":["443","9000-9010"],"protocol":"tcp"}],"metadata":{"expires_at":"2030-01-01T00:00:00.0Z","renew_before":"2029-12-01T00:00:00.0Z"},"unknown":{"x":1}}`,
 				want: ok(func(t *testing.T, r any) {
 					b := r.(*BindResponse)
-					if b.Credentials["uri"] != "pg://u:p@h:5432/db" || b.Credentials["port"] != json.Number("5432") || b.Credentials["tls"] != true {
-						t.Errorf("credentials = %#v", b.Credentials)
+					want := &BindResponse{
+						Credentials:     map[string]any{"uri": "pg://u:p@h:5432/db", "port": json.Number("5432"), "tls": true, "hosts": []any{"a", "b"}},
+						SyslogDrainURL:  ptr("syslog://logs"),
+						RouteServiceURL: ptr("https://route"),
+						VolumeMounts: []VolumeMount{{Driver: "nfs", ContainerDir: "/data", Mode: "rw", DeviceType: "shared",
+							Device: VolumeDevice{VolumeID: "v1", MountConfig: map[string]any{"k": "v"}}}},
+						Endpoints: []Endpoint{{Host: "10.0.0.1", Ports: []string{"443", "9000-9010"}, Protocol: "tcp"}},
+						Metadata:  &BindingMetadata{ExpiresAt: "2030-01-01T00:00:00.0Z", RenewBefore: "2029-12-01T00:00:00.0Z"},
 					}
-					if *b.SyslogDrainURL != "syslog://logs" || *b.RouteServiceURL != "https://route" || b.VolumeMounts[0].Device.VolumeID != "v1" ||
-						b.Endpoints[0].Ports[1] != "9000-9010" {
-						t.Errorf("response = %+v", b)
+					if diff := cmp.Diff(want, b, ignoreRequestIdentity); diff != "" {
+						t.Errorf("response (-want +got):\n%s", diff)
 					}
 					if exp, ok := b.Metadata.ExpiresAtTime(); !ok || exp.Year() != 2030 {
 						t.Errorf("expires_at = %v %v", exp, ok)
@@ -259,11 +237,7 @@ func statusCases() map[Operation][]statusCase {
 					}
 				})},
 			{name: "201 nulls", status: 201, body: `{"credentials":null,"syslog_drain_url":null,"volume_mounts":null,"endpoints":null,"metadata":null}`, want: ok(anyOK)},
-			{name: "202", status: 202, body: `{"operation":"bind-op","credentials":{"password":"must be ignored"}}`, want: ok(func(t *testing.T, r any) {
-				if b := r.(*BindResponse); !b.Async || *b.OperationKey != "bind-op" || b.Credentials != nil {
-					t.Errorf("response = %+v", b)
-				}
-			})},
+			{name: "202", status: 202, body: `{"operation":"bind-op","credentials":{"password":"must be ignored"}}`, want: returns(&BindResponse{Async: true, OperationKey: ptr("bind-op")})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "409", status: 409, body: `{}`, want: conflict},
 			{name: "422 RequiresApp", status: 422, body: errRequiresApp, want: requiresApp},
@@ -276,21 +250,9 @@ func statusCases() map[Operation][]statusCase {
 			{name: "204", status: 204, want: unexpected},
 		},
 		OperationUnbind: {
-			{name: "200", status: 200, body: `{}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UnbindResponse); u.Async {
-					t.Errorf("response = %+v", u)
-				}
-			})},
-			{name: "202", status: 202, body: `{"operation":"unbind-op"}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UnbindResponse); !u.Async || *u.OperationKey != "unbind-op" {
-					t.Errorf("response = %+v", u)
-				}
-			})},
-			{name: "202 no operation", status: 202, body: `{}`, want: ok(func(t *testing.T, r any) {
-				if u := r.(*UnbindResponse); !u.Async || u.OperationKey != nil {
-					t.Errorf("response = %+v", u)
-				}
-			})},
+			{name: "200", status: 200, body: `{}`, want: returns(&UnbindResponse{})},
+			{name: "202", status: 202, body: `{"operation":"unbind-op"}`, want: returns(&UnbindResponse{Async: true, OperationKey: ptr("unbind-op")})},
+			{name: "202 no operation", status: 202, body: `{}`, want: returns(&UnbindResponse{Async: true})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "410", status: 410, body: `{}`, want: gone},
 			{name: "422 AsyncRequired", status: 422, body: errAsyncRequired, want: asyncRequired},
@@ -298,28 +260,19 @@ func statusCases() map[Operation][]statusCase {
 			{name: "204", status: 204, want: unexpected},
 		},
 		OperationBindingLastOperation: {
-			{name: "200 in progress", status: 200, body: `{"state":"in progress"}`, header: []string{"Retry-After", "Fri, 01 Jan 2100 00:00:00 GMT"}, want: ok(func(t *testing.T, r any) {
-				if l := r.(*LastOperationResponse); l.State != StateInProgress || l.RetryAfter != maxRetryAfter {
-					t.Errorf("response = %+v", l)
-				}
+			{name: "200 in progress", status: 200, body: `{"state":"in progress"}`, header: []string{"Retry-After", "Fri, 01 Jan 2100 00:00:00 GMT"}, want: returns(&LastOperationResponse{
+				State: StateInProgress, RetryAfter: maxRetryAfter,
 			})},
 			{name: "200 succeeded", status: 200, body: `{"state":"succeeded"}`, want: ok(anyOK)},
-			{name: "200 failed", status: 200, body: `{"state":"failed","description":"no"}`, want: ok(func(t *testing.T, r any) {
-				if l := r.(*LastOperationResponse); l.State != StateFailed {
-					t.Errorf("response = %+v", l)
-				}
-			})},
+			{name: "200 failed", status: 200, body: `{"state":"failed","description":"no"}`, want: returns(&LastOperationResponse{State: StateFailed, Description: ptr("no")})},
 			{name: "400", status: 400, body: errPlain, want: badRequest},
 			{name: "404", status: 404, want: notFound},
 			{name: "410", status: 410, want: gone},
 			{name: "200 malformed", status: 200, body: `{"state":1}`, want: malformedBody},
 		},
 		OperationGetBinding: {
-			{name: "200", status: 200, body: `{"credentials":{"user":"u"},"parameters":{"role":"ro"},"endpoints":[{"host":"h","ports":["1"]}]}`, want: ok(func(t *testing.T, r any) {
-				g := r.(*GetBindingResponse)
-				if g.Credentials["user"] != "u" || g.Parameters["role"] != "ro" || g.Endpoints[0].Host != "h" {
-					t.Errorf("response = %+v", g)
-				}
+			{name: "200", status: 200, body: `{"credentials":{"user":"u"},"parameters":{"role":"ro"},"endpoints":[{"host":"h","ports":["1"]}]}`, want: returns(&GetBindingResponse{
+				Credentials: map[string]any{"user": "u"}, Parameters: map[string]any{"role": "ro"}, Endpoints: []Endpoint{{Host: "h", Ports: []string{"1"}}},
 			})},
 			{name: "404", status: 404, want: notFound},
 			{name: "200 malformed", status: 200, body: `{"credentials":[]}`, want: malformedBody},

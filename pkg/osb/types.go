@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 // Operation names an OSB operation. It selects a row of the orphan-mitigation
@@ -187,21 +189,24 @@ func (p *Plan) MaximumPollingTime() (time.Duration, bool) {
 }
 
 // EffectiveBindable returns whether instances of plan can be bound: the
-// plan's bindable if set, otherwise the offering's.
+// plan's bindable if set, otherwise the offering's (catalog.Bindable).
 func EffectiveBindable(svc *Service, plan *Plan) bool {
-	if plan != nil && plan.Bindable != nil {
-		return *plan.Bindable
+	var planBindable *bool
+	if plan != nil {
+		planBindable = plan.Bindable
 	}
-	return svc != nil && svc.Bindable
+	return catalog.Bindable(planBindable, svc != nil && svc.Bindable)
 }
 
 // EffectivePlanUpdatable returns whether an instance on plan may change plan:
-// the plan's plan_updateable if set, otherwise the offering's, otherwise false.
+// the plan's plan_updateable if set, otherwise the offering's, otherwise false
+// (catalog.PlanUpdatable).
 func EffectivePlanUpdatable(svc *Service, plan *Plan) bool {
-	if plan != nil && plan.PlanUpdatable != nil {
-		return *plan.PlanUpdatable
+	var planUpdatable *bool
+	if plan != nil {
+		planUpdatable = plan.PlanUpdatable
 	}
-	return svc != nil && svc.PlanUpdatable != nil && *svc.PlanUpdatable
+	return catalog.PlanUpdatable(planUpdatable, svc != nil && svc.PlanUpdatable != nil && *svc.PlanUpdatable)
 }
 
 // EffectiveFree returns whether plan is free; absent means true.

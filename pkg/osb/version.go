@@ -92,3 +92,19 @@ var (
 	// FeatureBindingRotation is predecessor_binding_id on bind.
 	FeatureBindingRotation = Feature{Name: "binding rotation (predecessor_binding_id)", MinVersion: APIVersion2_17}
 )
+
+// requireVersion refuses a feature the configured API version lacks.
+func (c *client) requireVersion(op Operation, f Feature) error {
+	if c.apiVersion.Supports(f) {
+		return nil
+	}
+	return &UnsupportedFeatureError{Operation: op, Feature: f, APIVersion: c.apiVersion}
+}
+
+// checkContext refuses context properties the configured version lacks.
+func (c *client) checkContext(op Operation, ctx *Context) error {
+	if ctx != nil && (len(ctx.NamespaceAnnotations) > 0 || len(ctx.InstanceAnnotations) > 0) {
+		return c.requireVersion(op, FeatureContextAnnotations)
+	}
+	return nil
+}

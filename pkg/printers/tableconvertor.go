@@ -52,7 +52,7 @@ func NewTableConvertor(columns []metav1.TableColumnDefinition, row RowFunc) *Tab
 }
 
 // ConvertToTable prints a single object or a list.
-func (c *TableConvertor) ConvertToTable(ctx context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+func (c *TableConvertor) ConvertToTable(_ context.Context, object runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
 	table := &metav1.Table{}
 	if opts, ok := tableOptions.(*metav1.TableOptions); !ok || !opts.NoHeaders {
 		table.ColumnDefinitions = c.columns

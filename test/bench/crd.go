@@ -66,7 +66,7 @@ func installCRD(ctx context.Context, cfg *rest.Config) error {
 		return last == nil, nil
 	})
 	if err != nil {
-		return fmt.Errorf("the CRD is not served: %w (last: %v)", err, last)
+		return fmt.Errorf("the CRD is not served: %w (last: %w)", err, last)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -147,7 +148,7 @@ func (o *options) levels() []levelSpec {
 
 func main() {
 	opts, err := parseFlags(os.Args[1:], os.Stderr)
-	if err == flag.ErrHelp {
+	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
 	if err != nil {

@@ -30,7 +30,7 @@ func readProcMemory(pid int) (procMemory, error) {
 	if err != nil {
 		return procMemory{}, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only
 	var m procMemory
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

@@ -27,7 +27,6 @@ type observer struct {
 	seen map[string]time.Time
 	want map[string]bool
 	done chan struct{}
-	err  error
 }
 
 // observe watches from resource version rv (re-opening the watch when the

@@ -81,7 +81,7 @@ subjects:
   name: bob
 `, "apply", "-f", "-")
 	t.Cleanup(func() {
-		runKubectl(t, admin, "", "delete", "clusterrolebinding", "secret-access-bob-broker-admin", "--ignore-not-found")
+		_, _, _ = runKubectl(t, admin, "", "delete", "clusterrolebinding", "secret-access-bob-broker-admin", "--ignore-not-found")
 	})
 	// RBAC reaches kube-apiserver's authorizer through an informer.
 	for _, c := range []struct{ user, verb, resource, ns string }{
@@ -154,9 +154,9 @@ spec:
 
 		kubectlIn(t, admin, broker("secret-access-shared", "https://broker.invalid"), "create", "-f", "-")
 		t.Cleanup(func() {
-			runKubectl(t, admin, "", "delete", "csb", "secret-access-shared", "--wait=false", "--ignore-not-found")
+			_, _, _ = runKubectl(t, admin, "", "delete", "csb", "secret-access-shared", "--wait=false", "--ignore-not-found")
 			// Nothing was fetched from it, so nothing is left to clean up.
-			runKubectl(t, admin, "", "patch", "csb", "secret-access-shared", "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
+			_, _, _ = runKubectl(t, admin, "", "patch", "csb", "secret-access-shared", "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
 		})
 		// Pointing the admin's broker elsewhere would send its credentials there.
 		refused(t, bob, "", `spec.authInfo.basic.secretRef: user "bob" cannot get Secret "db-params"`,

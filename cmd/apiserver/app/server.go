@@ -27,7 +27,7 @@ func NewAPIServerCommand(ctx context.Context, out io.Writer) *cobra.Command {
 		Long: `Serves the servicecatalog.k8s.io API (brokers, classes, plans, instances, bindings)
 from its own etcd, as an aggregated API behind the Kubernetes API server, or standalone.`,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := logsapi.ValidateAndApply(logOptions, nil); err != nil {
 				return err
 			}

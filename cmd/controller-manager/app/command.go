@@ -26,7 +26,7 @@ func NewCommand(ctx context.Context, out io.Writer) *cobra.Command {
 ClusterServiceClasses and ClusterServicePlans, ServiceInstances are provisioned, updated and
 deprovisioned at their brokers, and ServiceBindings become credential Secrets.`,
 		SilenceUsage: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := logsapi.ValidateAndApply(logOptions, nil); err != nil {
 				return err
 			}

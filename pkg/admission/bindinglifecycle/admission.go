@@ -29,12 +29,12 @@ func Register(plugins *admission.Plugins) {
 // does not exist is let through: the controller waits for the instance.
 type Plugin struct {
 	*admission.Handler
-	instances initializer.ServiceInstanceGetter
+	reader *initializer.CatalogReader
 }
 
 var (
-	_ admission.ValidationInterface          = &Plugin{}
-	_ initializer.WantsServiceInstanceGetter = &Plugin{}
+	_ admission.ValidationInterface  = &Plugin{}
+	_ initializer.WantsCatalogReader = &Plugin{}
 )
 
 // New returns the plugin; it handles binding creation.
@@ -42,15 +42,15 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
 
-// SetServiceInstanceGetter takes the getter the instance is read with.
-func (p *Plugin) SetServiceInstanceGetter(instances initializer.ServiceInstanceGetter) {
-	p.instances = instances
+// SetCatalogReader takes the reader the instance is read with.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
 }
 
-// ValidateInitialization fails until the plugin has its getter.
+// ValidateInitialization fails until the plugin has its reader.
 func (p *Plugin) ValidateInitialization() error {
-	if p.instances == nil {
-		return fmt.Errorf("%s: missing the ServiceInstance getter", PluginName)
+	if p.reader == nil {
+		return fmt.Errorf("%s: missing the catalog reader", PluginName)
 	}
 	return nil
 }
@@ -66,7 +66,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
 	}
 	name := binding.Spec.InstanceRef.Name
-	instance, err := p.instances.GetServiceInstance(ctx, a.GetNamespace(), name)
+	instance, err := p.reader.ServiceInstance(ctx, a.GetNamespace(), name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

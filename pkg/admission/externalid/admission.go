@@ -17,16 +17,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -42,12 +41,12 @@ func Register(plugins *admission.Plugins) {
 // Plugin is the ExternalIDUniqueness admission plugin.
 type Plugin struct {
 	*admission.Handler
-	client clientset.Interface
+	reader *initializer.CatalogReader
 }
 
 var (
 	_ admission.MutationInterface    = &Plugin{}
-	_ initializer.WantsCatalogClient = &Plugin{}
+	_ initializer.WantsCatalogReader = &Plugin{}
 )
 
 // New returns the plugin; it handles instance and binding creation.
@@ -55,15 +54,15 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Create)}
 }
 
-// SetCatalogClient takes the client IDs are looked up with.
-func (p *Plugin) SetCatalogClient(client clientset.Interface) {
-	p.client = client
+// SetCatalogReader takes the reader IDs are looked up with.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
 }
 
-// ValidateInitialization fails until the plugin has its client.
+// ValidateInitialization fails until the plugin has its reader.
 func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil {
-		return fmt.Errorf("%s: missing the catalog client", PluginName)
+	if p.reader == nil {
+		return fmt.Errorf("%s: missing the catalog reader", PluginName)
 	}
 	return nil
 }
@@ -75,61 +74,28 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 		return nil
 	}
 	var kind, id string
-	var used func(string) (bool, error)
+	var withID func(context.Context, string) ([]types.NamespacedName, error)
 	switch obj := a.GetObject().(type) {
 	case *sc.ServiceInstance:
-		kind, id = "ServiceInstance", obj.Spec.ExternalID
-		used = func(id string) (bool, error) {
-			list, err := p.client.ServicecatalogV1beta1().ServiceInstances(metav1.NamespaceAll).List(ctx, byExternalID(id))
-			if err != nil {
-				return false, err
-			}
-			for _, i := range list.Items {
-				if i.Spec.ExternalID == id && !sameObject(a, i.Namespace, i.Name) {
-					return true, nil
-				}
-			}
-			return false, nil
-		}
+		kind, id, withID = "ServiceInstance", obj.Spec.ExternalID, p.reader.ServiceInstancesWithExternalID
 	case *sc.ServiceBinding:
-		kind, id = "ServiceBinding", obj.Spec.ExternalID
-		used = func(id string) (bool, error) {
-			list, err := p.client.ServicecatalogV1beta1().ServiceBindings(metav1.NamespaceAll).List(ctx, byExternalID(id))
-			if err != nil {
-				return false, err
-			}
-			for _, b := range list.Items {
-				if b.Spec.ExternalID == id && !sameObject(a, b.Namespace, b.Name) {
-					return true, nil
-				}
-			}
-			return false, nil
-		}
+		kind, id, withID = "ServiceBinding", obj.Spec.ExternalID, p.reader.ServiceBindingsWithExternalID
 	default:
 		return nil
 	}
 	if id == "" {
 		return nil // the server sets a fresh UUID
 	}
-	taken, err := used(id)
+	users, err := withID(ctx, id)
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: looking up spec.externalID: %w", PluginName, err))
 	}
-	if taken {
+	// The object being created may be listed: storage answers AlreadyExists for it.
+	self := types.NamespacedName{Namespace: a.GetNamespace(), Name: a.GetName()}
+	if slices.ContainsFunc(users, func(u types.NamespacedName) bool { return u != self }) {
 		return apierrors.NewInvalid(sc.Kind(kind), a.GetName(), field.ErrorList{
 			field.Invalid(field.NewPath("spec", "externalID"), id, "is already used by another "+kind),
 		})
 	}
 	return nil
-}
-
-// byExternalID lists the objects with an external ID, from the watch cache.
-func byExternalID(id string) metav1.ListOptions {
-	return metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("spec.externalID", id).String(), ResourceVersion: "0"}
-}
-
-// sameObject tells whether a listed object is the one being created: storage answers
-// AlreadyExists for it.
-func sameObject(a admission.Attributes, namespace, name string) bool {
-	return namespace == a.GetNamespace() && name == a.GetName()
 }

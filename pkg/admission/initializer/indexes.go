@@ -8,26 +8,27 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
-// Index names of the shared informers. An index of a given name always has the same
-// function, so plugins sharing an informer may ask for the same index.
+// Index names of the reader's informers: the selectable fields they index, as
+// catalog.Naming.SelectableField names them. An index of a given name always has the same
+// function, so the reader may ask for an index again.
 const (
-	// ByExternalID indexes classes, instances and bindings by spec.externalID.
-	ByExternalID = "spec.externalID"
-	// ByExternalName indexes classes by spec.externalName.
-	ByExternalName = "spec.externalName"
-	// ByClass indexes plans by spec.clusterServiceClassRef.name.
-	ByClass = "spec.clusterServiceClassRef.name"
+	// byExternalID indexes classes, instances and bindings by spec.externalID.
+	byExternalID = "spec.externalID"
+	// byExternalName indexes classes by spec.externalName.
+	byExternalName = "spec.externalName"
+	// byClass indexes plans by spec.clusterServiceClassRef.name.
+	byClass = "spec.clusterServiceClassRef.name"
 )
 
 var indexFuncs = cache.Indexers{
-	ByExternalID:   indexExternalID,
-	ByExternalName: indexExternalName,
-	ByClass:        indexClass,
+	byExternalID:   indexExternalID,
+	byExternalName: indexExternalName,
+	byClass:        indexClass,
 }
 
-// AddIndexes adds the named indexes to informer, except those it has already. Call it
+// addIndexes adds the named indexes to informer, except those it has already. Call it
 // before the informer starts.
-func AddIndexes(informer cache.SharedIndexInformer, names ...string) error {
+func addIndexes(informer cache.SharedIndexInformer, names ...string) error {
 	have := informer.GetIndexer().GetIndexers()
 	missing := cache.Indexers{}
 	for _, name := range names {
@@ -54,21 +55,21 @@ func indexExternalID(obj any) ([]string, error) {
 	case *v1beta1.ServiceBinding:
 		return nonEmpty(o.Spec.ExternalID), nil
 	}
-	return nil, fmt.Errorf("%T has no %s index", obj, ByExternalID)
+	return nil, fmt.Errorf("%T has no %s index", obj, byExternalID)
 }
 
 func indexExternalName(obj any) ([]string, error) {
 	if c, ok := obj.(*v1beta1.ClusterServiceClass); ok {
 		return nonEmpty(c.Spec.ExternalName), nil
 	}
-	return nil, fmt.Errorf("%T has no %s index", obj, ByExternalName)
+	return nil, fmt.Errorf("%T has no %s index", obj, byExternalName)
 }
 
 func indexClass(obj any) ([]string, error) {
 	if p, ok := obj.(*v1beta1.ClusterServicePlan); ok {
 		return nonEmpty(p.Spec.ClusterServiceClassRef.Name), nil
 	}
-	return nil, fmt.Errorf("%T has no %s index", obj, ByClass)
+	return nil, fmt.Errorf("%T has no %s index", obj, byClass)
 }
 
 func nonEmpty(value string) []string {

@@ -9,34 +9,28 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-type wantsAll struct {
+type wantsReader struct {
 	*admission.Handler
-	f         informers.SharedInformerFactory
-	client    clientset.Interface
-	instances ServiceInstanceGetter
+	reader *CatalogReader
 }
 
-func (w *wantsAll) SetInformerFactory(f informers.SharedInformerFactory) { w.f = f }
-func (w *wantsAll) SetCatalogClient(c clientset.Interface)               { w.client = c }
-func (w *wantsAll) SetServiceInstanceGetter(g ServiceInstanceGetter)     { w.instances = g }
-func (w *wantsAll) ValidateInitialization() error                        { return nil }
+func (w *wantsReader) SetCatalogReader(r *CatalogReader) { w.reader = r }
+func (w *wantsReader) ValidateInitialization() error     { return nil }
 
 func TestInitialize(t *testing.T) {
 	client := fake.NewClientset()
-	f := informers.NewSharedInformerFactory(client, 0)
-	instances := &StoredInstances{}
-	wants := &wantsAll{Handler: admission.NewHandler()}
-	New(f, client, instances).Initialize(wants)
-	if wants.f != f || wants.client != client || wants.instances != instances {
-		t.Error("the plugin did not get the factory, the client and the instance getter")
+	reader := NewCatalogReader(informers.NewSharedInformerFactory(client, 0), client, &StoredInstances{})
+	wants := &wantsReader{Handler: admission.NewHandler()}
+	New(reader).Initialize(wants)
+	if wants.reader != reader {
+		t.Error("the plugin did not get the reader")
 	}
 	// A plugin that wants nothing is left alone.
-	New(f, client, instances).Initialize(admission.NewHandler())
+	New(reader).Initialize(admission.NewHandler())
 }
 
 func TestAddIndexes(t *testing.T) {
@@ -47,14 +41,14 @@ func TestAddIndexes(t *testing.T) {
 			Spec: v1beta1.ClusterServiceClassSpec{CommonServiceClassSpec: v1beta1.CommonServiceClassSpec{ExternalName: "db"}}},
 	), 0)
 	classes := f.Servicecatalog().V1beta1().ClusterServiceClasses().Informer()
-	if err := AddIndexes(classes, ByExternalName); err != nil {
+	if err := addIndexes(classes, byExternalName); err != nil {
 		t.Fatal(err)
 	}
 	// Asking again, as a second plugin would, is fine.
-	if err := AddIndexes(classes, ByExternalName, ByExternalID); err != nil {
+	if err := addIndexes(classes, byExternalName, byExternalID); err != nil {
 		t.Fatalf("adding an index again: %v", err)
 	}
-	if err := AddIndexes(classes, "nosuch"); err == nil {
+	if err := addIndexes(classes, "nosuch"); err == nil {
 		t.Error("no error for an unknown index")
 	}
 
@@ -74,14 +68,14 @@ func TestAddIndexes(t *testing.T) {
 		slices.Sort(out)
 		return out
 	}
-	if got := names(ByExternalName, "db"); !slices.Equal(got, []string{"a", "b"}) {
+	if got := names(byExternalName, "db"); !slices.Equal(got, []string{"a", "b"}) {
 		t.Errorf("by external name: %v", got)
 	}
-	if got := names(ByExternalID, "id-a"); !slices.Equal(got, []string{"a"}) {
+	if got := names(byExternalID, "id-a"); !slices.Equal(got, []string{"a"}) {
 		t.Errorf("by external ID: %v", got)
 	}
 	// Empty values are not indexed.
-	if got := names(ByExternalID, ""); len(got) != 0 {
+	if got := names(byExternalID, ""); len(got) != 0 {
 		t.Errorf("by empty external ID: %v", got)
 	}
 }
@@ -89,7 +83,7 @@ func TestAddIndexes(t *testing.T) {
 func TestIndexFuncsRefuseOtherTypes(t *testing.T) {
 	plan := &v1beta1.ClusterServicePlan{}
 	for name, f := range indexFuncs {
-		if name == ByClass {
+		if name == byClass {
 			continue
 		}
 		if _, err := f(plan); err == nil {
@@ -97,6 +91,6 @@ func TestIndexFuncsRefuseOtherTypes(t *testing.T) {
 		}
 	}
 	if _, err := indexClass(&v1beta1.ClusterServiceClass{}); err == nil {
-		t.Errorf("%s indexes a class", ByClass)
+		t.Errorf("%s indexes a class", byClass)
 	}
 }

@@ -6,25 +6,17 @@ import (
 	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apiserver/pkg/admission"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 )
 
-// ServiceInstanceGetter reads one ServiceInstance as the API server stores it.
+// ServiceInstanceGetter reads one ServiceInstance as the API server stores it; the
+// CatalogReader reads single instances with one.
 type ServiceInstanceGetter interface {
 	// GetServiceInstance returns the instance, or a NotFound API error.
 	GetServiceInstance(ctx context.Context, namespace, name string) (*sc.ServiceInstance, error)
-}
-
-// WantsServiceInstanceGetter is implemented by admission plugins that look single
-// instances up. ValidateInitialization must fail until SetServiceInstanceGetter ran.
-type WantsServiceInstanceGetter interface {
-	// SetServiceInstanceGetter gives the plugin the getter.
-	SetServiceInstanceGetter(ServiceInstanceGetter)
-	admission.InitializationValidator
 }
 
 // StoredInstances reads instances straight from the server's own ServiceInstance storage,

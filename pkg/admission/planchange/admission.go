@@ -15,8 +15,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
-	scinformers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -33,14 +32,13 @@ func Register(plugins *admission.Plugins) {
 // current plan cannot be found are let through: the controller reports those.
 type Plugin struct {
 	*admission.Handler
-	classes scinformers.ClusterServiceClassInformer
-	plans   scinformers.ClusterServicePlanInformer
+	reader  *initializer.CatalogReader
 	initErr error
 }
 
 var (
-	_ admission.ValidationInterface    = &Plugin{}
-	_ initializer.WantsInformerFactory = &Plugin{}
+	_ admission.ValidationInterface  = &Plugin{}
+	_ initializer.WantsCatalogReader = &Plugin{}
 )
 
 // New returns the plugin; it handles instance updates.
@@ -48,22 +46,22 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Update)}
 }
 
-// SetInformerFactory takes the class and plan informers and indexes them.
-func (p *Plugin) SetInformerFactory(f informers.SharedInformerFactory) {
-	p.classes = f.Servicecatalog().V1beta1().ClusterServiceClasses()
-	p.plans = f.Servicecatalog().V1beta1().ClusterServicePlans()
-	p.initErr = initializer.AddIndexes(p.classes.Informer(), initializer.ByExternalName, initializer.ByExternalID)
-	if p.initErr == nil {
-		p.initErr = initializer.AddIndexes(p.plans.Informer(), initializer.ByClass)
+// SetCatalogReader takes the reader and has it watch classes and plans; the plugin is
+// ready once they have synced.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
+	synced, err := reader.WatchClassesAndPlans()
+	if err != nil {
+		p.initErr = err
+		return
 	}
-	classesSynced, plansSynced := p.classes.Informer().HasSynced, p.plans.Informer().HasSynced
-	p.SetReadyFunc(func() bool { return classesSynced() && plansSynced() })
+	p.SetReadyFunc(synced)
 }
 
-// ValidateInitialization fails until the plugin has its informers.
+// ValidateInitialization fails until the plugin has its reader.
 func (p *Plugin) ValidateInitialization() error {
-	if p.classes == nil || p.plans == nil {
-		return fmt.Errorf("%s: missing the class and plan informers", PluginName)
+	if p.reader == nil {
+		return fmt.Errorf("%s: missing the catalog reader", PluginName)
 	}
 	return p.initErr
 }
@@ -78,125 +76,63 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if !ok || !okOld {
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected objects %T, %T", PluginName, a.GetObject(), a.GetOldObject()))
 	}
-	n := namingOf(&instance.Spec.PlanReference)
-	if n.plan(&instance.Spec.PlanReference) == n.plan(&old.Spec.PlanReference) {
+	ref, oldRef := catalog.PlanReference(instance.Spec.PlanReference), catalog.PlanReference(old.Spec.PlanReference)
+	n := catalog.NamingOf(ref)
+	if n.Plan(ref) == n.Plan(oldRef) {
 		return nil
 	}
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
 	// The class cannot change, so the old spec names the same one.
-	class := p.findClass(n, &old.Spec.PlanReference)
+	class := p.findClass(ctx, n, oldRef)
 	if class == nil {
 		return nil
 	}
-	current := p.currentPlan(n, class, old)
-	if current == nil || updatable(class, current) || n.names(current, &instance.Spec.PlanReference) {
+	current := p.currentPlan(ctx, n, class, old)
+	if current == nil || catalog.PlanUpdatable(current.Spec.PlanUpdatable, class.Spec.PlanUpdatable) || n.NamesPlan(ref, names(current)) {
 		return nil
 	}
 	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
-		field.Forbidden(field.NewPath("spec", n.planField), fmt.Sprintf(
+		field.Forbidden(field.NewPath("spec", n.PlanField()), fmt.Sprintf(
 			"the plan cannot be changed: plan %q of class %q is not updatable", current.Spec.ExternalName, class.Spec.ExternalName)),
 	})
 }
 
-// findClass returns the class the spec names, or nil when there is no such class or
-// several classes match.
-func (p *Plugin) findClass(n naming, ref *sc.PlanReference) *v1beta1.ClusterServiceClass {
-	if n.kind == byName {
-		class, err := p.classes.Lister().Get(ref.ClusterServiceClassName)
-		if err != nil {
-			return nil
-		}
-		return class
-	}
-	index, value := initializer.ByExternalName, ref.ClusterServiceClassExternalName
-	if n.kind == byExternalID {
-		index, value = initializer.ByExternalID, ref.ClusterServiceClassExternalID
-	}
-	objs, err := p.classes.Informer().GetIndexer().ByIndex(index, value)
-	if err != nil || len(objs) != 1 {
+// findClass returns the class ref names, or nil when there is no such class or several
+// classes match.
+func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, ref catalog.PlanReference) *v1beta1.ClusterServiceClass {
+	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	if err != nil || len(classes) != 1 {
 		return nil
 	}
-	class, _ := objs[0].(*v1beta1.ClusterServiceClass)
-	return class
+	return classes[0]
 }
 
 // currentPlan returns the plan the instance is on: the one the controller resolved, else
 // the one its old spec names. It returns nil when that plan cannot be found.
-func (p *Plugin) currentPlan(n naming, class *v1beta1.ClusterServiceClass, old *sc.ServiceInstance) *v1beta1.ClusterServicePlan {
+func (p *Plugin) currentPlan(ctx context.Context, n catalog.Naming, class *v1beta1.ClusterServiceClass, old *sc.ServiceInstance) *v1beta1.ClusterServicePlan {
 	if ref := old.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
-		plan, err := p.plans.Lister().Get(ref.Name)
+		plan, err := p.reader.ClusterServicePlan(ctx, ref.Name)
 		if err != nil {
 			return nil
 		}
 		return plan
 	}
-	objs, err := p.plans.Informer().GetIndexer().ByIndex(initializer.ByClass, class.Name)
+	plans, err := p.reader.ClusterServicePlansOfClass(ctx, class.Name)
 	if err != nil {
 		return nil
 	}
-	for _, obj := range objs {
-		if plan, ok := obj.(*v1beta1.ClusterServicePlan); ok && n.names(plan, &old.Spec.PlanReference) {
+	oldRef := catalog.PlanReference(old.Spec.PlanReference)
+	for _, plan := range plans {
+		if n.NamesPlan(oldRef, names(plan)) {
 			return plan
 		}
 	}
 	return nil
 }
 
-// updatable is the plan's planUpdatable if it has one, else its class's.
-func updatable(class *v1beta1.ClusterServiceClass, plan *v1beta1.ClusterServicePlan) bool {
-	if plan.Spec.PlanUpdatable != nil {
-		return *plan.Spec.PlanUpdatable
-	}
-	return class.Spec.PlanUpdatable
-}
-
-// namingKind is one of the three ways an instance names its class and plan.
-type namingKind int
-
-const (
-	byExternalName namingKind = iota
-	byExternalID
-	byName
-)
-
-// naming says how an instance names its plan.
-type naming struct {
-	kind namingKind
-	// planField is the spec field holding the plan identifier.
-	planField string
-}
-
-// namingOf returns how ref names its class and, the same way, its plan.
-func namingOf(ref *sc.PlanReference) naming {
-	switch {
-	case ref.ClusterServiceClassName != "":
-		return naming{byName, "clusterServicePlanName"}
-	case ref.ClusterServiceClassExternalID != "":
-		return naming{byExternalID, "clusterServicePlanExternalID"}
-	}
-	return naming{byExternalName, "clusterServicePlanExternalName"}
-}
-
-// plan returns the plan identifier of ref.
-func (n naming) plan(ref *sc.PlanReference) string {
-	switch n.kind {
-	case byName:
-		return ref.ClusterServicePlanName
-	case byExternalID:
-		return ref.ClusterServicePlanExternalID
-	}
-	return ref.ClusterServicePlanExternalName
-}
-
-// names reports whether ref names plan.
-func (n naming) names(plan *v1beta1.ClusterServicePlan, ref *sc.PlanReference) bool {
-	switch n.kind {
-	case byName:
-		return plan.Name == ref.ClusterServicePlanName
-	case byExternalID:
-		return plan.Spec.ExternalID == ref.ClusterServicePlanExternalID
-	}
-	return plan.Spec.ExternalName == ref.ClusterServicePlanExternalName
+// names returns the identifiers of plan.
+func names(plan *v1beta1.ClusterServicePlan) catalog.Names {
+	return catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}
 }

@@ -34,9 +34,9 @@ func plan(class, externalName string, planUpdatable *bool) *v1beta1.ClusterServi
 	}
 }
 
-// catalog: class "fixed" does not let plans change, but its plan "flex" does; class
+// brokerCatalog: class "fixed" does not let plans change, but its plan "flex" does; class
 // "open" does, but its plan "locked" does not; two classes share the external name "dup".
-func catalog() []runtime.Object {
+func brokerCatalog() []runtime.Object {
 	return []runtime.Object{
 		class("fixed", "fixed-offering", false),
 		plan("fixed", "small", nil), plan("fixed", "large", nil), plan("fixed", "flex", ptr.To(true)),
@@ -73,7 +73,7 @@ func change(old *sc.ServiceInstance, newRef sc.PlanReference) (*sc.ServiceInstan
 
 func TestValidate(t *testing.T) {
 	p := New()
-	admissiontest.Initialize(t, p, true, catalog()...)
+	admissiontest.Initialize(t, p, true, brokerCatalog()...)
 
 	type update struct{ obj, old *sc.ServiceInstance }
 	pair := func(obj, old *sc.ServiceInstance) update { return update{obj, old} }
@@ -143,7 +143,7 @@ func TestValidate(t *testing.T) {
 
 func TestValidateIgnoresOtherRequests(t *testing.T) {
 	p := New()
-	admissiontest.Initialize(t, p, true, catalog()...)
+	admissiontest.Initialize(t, p, true, brokerCatalog()...)
 	obj, old := change(instance(extName("fixed-offering", "small")), extName("fixed-offering", "large"))
 	if err := admissiontest.Validate(p, admissiontest.AttributesFor(obj, old, "status", admissiontest.User)); err != nil {
 		t.Errorf("status update: %v", err)
@@ -160,7 +160,7 @@ func TestValidateIgnoresOtherRequests(t *testing.T) {
 func TestNotReadyUntilSynced(t *testing.T) {
 	t.Parallel()
 	p := New()
-	admissiontest.Initialize(t, p, false, catalog()...)
+	admissiontest.Initialize(t, p, false, brokerCatalog()...)
 	obj, old := change(instance(extName("fixed-offering", "small")), extName("fixed-offering", "large"))
 	err := admissiontest.Validate(p, admissiontest.Attributes(obj, old))
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "not yet ready") {

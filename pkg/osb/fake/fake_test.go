@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -20,8 +22,12 @@ func TestRecordsActionsAndUsesTypedReactions(t *testing.T) {
 	})
 	req := &osb.ProvisionRequest{InstanceID: "i-1", PlanID: "p"}
 	resp, err := f.Provision(ctx, req)
-	if err != nil || !resp.Async || *resp.OperationKey != "i-1" {
-		t.Fatalf("Provision = %+v, %v", resp, err)
+	if err != nil {
+		t.Fatalf("Provision: %v", err)
+	}
+	key := "i-1"
+	if diff := cmp.Diff(&osb.ProvisionResponse{Async: true, OperationKey: &key}, resp); diff != "" {
+		t.Fatalf("Provision (-want +got):\n%s", diff)
 	}
 	req.PlanID = "changed later"
 	if _, err := f.Deprovision(ctx, &osb.DeprovisionRequest{InstanceID: "i-1"}); !osb.IsGone(err) {
@@ -33,8 +39,12 @@ func TestRecordsActionsAndUsesTypedReactions(t *testing.T) {
 		t.Fatalf("Bind without reaction: %v", err)
 	}
 	actions := f.Actions()
-	if len(actions) != 3 || actions[0].Type != osb.OperationProvision || actions[1].Type != osb.OperationDeprovision || actions[2].Type != osb.OperationBind {
-		t.Fatalf("actions = %+v", actions)
+	var types []osb.Operation
+	for _, a := range actions {
+		types = append(types, a.Type)
+	}
+	if diff := cmp.Diff([]osb.Operation{osb.OperationProvision, osb.OperationDeprovision, osb.OperationBind}, types); diff != "" {
+		t.Fatalf("actions (-want +got):\n%s", diff)
 	}
 	if got := actions[0].Request.(*osb.ProvisionRequest); got.PlanID != "p" {
 		t.Errorf("recorded request changed with the caller's: %+v", got)

@@ -236,7 +236,7 @@ func (s *Stack) waitServedThroughAggregator(ctx context.Context) error {
 		return false, nil
 	})
 	if err != nil && last != nil {
-		return fmt.Errorf("%w (last: %v)", err, last)
+		return fmt.Errorf("%w (last: %w)", err, last)
 	}
 	return err
 }
@@ -310,7 +310,7 @@ func pollHTTP(ctx context.Context, client *http.Client, url string, timeout time
 		return false, nil
 	})
 	if err != nil && last != nil {
-		return fmt.Errorf("%w (last: %v)", err, last)
+		return fmt.Errorf("%w (last: %w)", err, last)
 	}
 	return err
 }

@@ -252,7 +252,7 @@ func StartStack(ctx context.Context, opts Options) (s *Stack, err error) {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, s.LogTails(30))
 			if stopErr := s.Stop(); stopErr != nil {
-				err = fmt.Errorf("%w\nstopping: %v", err, stopErr)
+				err = fmt.Errorf("%w\nstopping: %w", err, stopErr)
 			}
 			s = nil
 		}

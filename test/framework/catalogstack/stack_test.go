@@ -127,7 +127,7 @@ func TestStackOnGivenCluster(t *testing.T) {
 			t.Errorf("APIService after Stop: %v, want NotFound", err)
 		}
 		// And the cluster's discovery is whole again.
-		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 30*time.Second, true, func(_ context.Context) (bool, error) {
 			_, err := admin.Discovery().ServerPreferredResources()
 			return err == nil, nil
 		})

@@ -182,9 +182,9 @@ type Cluster struct {
 	kubectlDir        string
 }
 
-// EnvKeepDir, if set, names a directory under which Start creates each
-// test's run directory (instead of t.TempDir()) and keeps it, logs included,
-// for a look after the run.
+// EnvKeepDir is the environment variable that, if set, names a directory
+// under which Start creates each test's run directory (instead of
+// t.TempDir()) and keeps it, logs included, for a look after the run.
 const EnvKeepDir = "CATALOG_KUBECLUSTER_DIR"
 
 // Start starts a cluster for a test and stops it when the test ends; if the
@@ -243,7 +243,7 @@ func StartCluster(ctx context.Context, opts Options) (c *Cluster, err error) {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, c.LogTails(30))
 			if stopErr := c.Stop(); stopErr != nil {
-				err = fmt.Errorf("%w\nstopping: %v", err, stopErr)
+				err = fmt.Errorf("%w\nstopping: %w", err, stopErr)
 			}
 			c = nil
 		}
@@ -558,7 +558,7 @@ func (c *Cluster) waitReady(ctx context.Context, proc *process, timeout time.Dur
 	case proc.exited():
 		return proc.exitError()
 	case last != nil:
-		return fmt.Errorf("kube-apiserver not ready: %w (last: %v)", err, last)
+		return fmt.Errorf("kube-apiserver not ready: %w (last: %w)", err, last)
 	default:
 		return err
 	}

@@ -361,7 +361,7 @@ func testAggregatedAPI(ctx context.Context, t *testing.T, c *kubecluster.Cluster
 	}
 	// Aggregated discovery picks the group up too (through the legacy
 	// fallback: the stand-in serves no /apis document).
-	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, pollTimeout, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, pollTimeout, true, func(_ context.Context) (bool, error) {
 		groups, err := c.Clientset("admin").Discovery().ServerGroups()
 		if err != nil {
 			return false, nil

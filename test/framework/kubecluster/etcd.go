@@ -147,7 +147,7 @@ func waitEtcdHealthy(ctx context.Context, p *process, endpoint string) error {
 	case p.exited():
 		return p.exitError()
 	case last != nil:
-		return fmt.Errorf("etcd not healthy: %w (last: %v)", err, last)
+		return fmt.Errorf("etcd not healthy: %w (last: %w)", err, last)
 	default:
 		return err
 	}

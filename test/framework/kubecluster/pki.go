@@ -81,8 +81,8 @@ func newCA(commonName string) (*certKey, error) {
 	return sign(tmpl, tmpl, key, key, keyPEM)
 }
 
-// issue signs a leaf certificate for spec with the CA.
-func (ca *certKey) issue(spec certSpec) (*certKey, error) {
+// issue signs a leaf certificate for spec with ck, a CA.
+func (ck *certKey) issue(spec certSpec) (*certKey, error) {
 	key, keyPEM, err := newKey()
 	if err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (ca *certKey) issue(spec certSpec) (*certKey, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{spec.usage},
 		BasicConstraintsValid: true,
 	}
-	return sign(tmpl, ca.cert, key, ca.key, keyPEM)
+	return sign(tmpl, ck.cert, key, ck.key, keyPEM)
 }
 
 func sign(tmpl, parent *x509.Certificate, key *ecdsa.PrivateKey, parentKey crypto.Signer, keyPEM []byte) (*certKey, error) {

@@ -23,7 +23,7 @@ func TestPortClashRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer taken.Close()
+	defer func() { _ = taken.Close() }()
 	busy := taken.Addr().(*net.TCPAddr).Port
 
 	calls := map[int]int{} // by number of ports: 2 for etcd, 1 for kube-apiserver

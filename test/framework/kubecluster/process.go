@@ -44,7 +44,7 @@ func startProcess(name, logFile, dir, bin string, args []string) (*process, erro
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close() // the child has its own descriptor
+	defer func() { _ = f.Close() }() // the child has its own descriptor
 	fmt.Fprintf(f, "=== %s starting %s %s\n", time.Now().Format(time.RFC3339Nano), bin, strings.Join(args, " "))
 
 	cmd := exec.Command(bin, args...)
@@ -109,7 +109,7 @@ func (p *process) stop() error {
 			return nil
 		}
 		p.stopped = true
-		return fmt.Errorf("%s exited before it was stopped; see %s", p.exitError(), p.LogFile)
+		return fmt.Errorf("%w exited before it was stopped; see %s", p.exitError(), p.LogFile)
 	}
 	p.stopped = true
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

@@ -19,10 +19,10 @@ import (
 	"github.com/kube-service-catalog/catalog/test/integration/framework"
 )
 
-// invalid is an object the server must refuse, and the field its error must name.
+// invalid is an object the server must refuse; the field its error must name
+// is listed beside the cases.
 type invalid struct {
 	name   string
-	field  string
 	create func(context.Context) error
 }
 
@@ -227,7 +227,7 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer etcd.Close()
+	defer func() { _ = etcd.Close() }()
 	keys, err := etcd.Get(ctx, s.EtcdPrefix+"/servicecatalog.k8s.io/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
 		t.Fatal(err)

@@ -225,18 +225,6 @@ func (e *env) secret(name string) *corev1.Secret {
 	return s
 }
 
-// waitSecretGone waits until a Secret of the env's namespace no longer exists.
-func (e *env) waitSecretGone(name string) {
-	e.t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-		_, err := e.kube.CoreV1().Secrets(e.namespace).Get(ctx, name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
-	})
-	if err != nil {
-		e.t.Fatalf("Secret %s was never deleted", name)
-	}
-}
-
 // restartControllerLogging stops the controller-manager and runs a new one whose
 // context carries logger, so that the loops log through it.
 func (e *env) restartControllerLogging(logger klog.Logger) {

@@ -32,7 +32,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "creating the etcd directory: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // a temporary directory; nothing to report to
 	etcd, err := embeddedetcd.Start(context.Background(), embeddedetcd.Options{DataDir: dir, UnsafeNoFsync: true, Logger: zap.NewNop()})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "starting etcd: %v\n", err)

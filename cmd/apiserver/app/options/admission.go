@@ -64,9 +64,10 @@ func standaloneAdmission(a *genericoptions.AdmissionOptions) {
 	addAdmissionPlugins(a, true)
 }
 
-// admissionReaders is what the catalog's admission plugins read catalog objects with: the
-// loopback client, informers on it that the server starts once it runs, and the server's
-// own ServiceInstance storage, which the server hands over once it has built it.
+// admissionReaders is what the catalog's admission plugins read catalog objects with: one
+// CatalogReader over informers on the loopback client, which the server starts once it
+// runs, the loopback client itself, and the server's own ServiceInstance storage, which the
+// server hands over once it has built it.
 type admissionReaders struct {
 	informers   informers.SharedInformerFactory
 	instances   initializer.StoredInstances
@@ -81,7 +82,7 @@ func (r *admissionReaders) initializers(c *genericapiserver.RecommendedConfig) (
 		return nil, err
 	}
 	r.informers = informers.NewSharedInformerFactory(client, 0)
-	r.initializer = initializer.New(r.informers, client, &r.instances)
+	r.initializer = initializer.New(initializer.NewCatalogReader(r.informers, client, &r.instances))
 	return []admission.PluginInitializer{r.initializer}, nil
 }
 

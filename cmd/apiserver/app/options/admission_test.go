@@ -100,7 +100,7 @@ func TestStandaloneAdmissionChain(t *testing.T) {
 	client := fake.NewClientset()
 	f := informers.NewSharedInformerFactory(client, 0)
 	var cfg genericapiserver.Config
-	if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg, initializer.New(f, client, &initializer.StoredInstances{})); err != nil {
+	if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg, initializer.New(initializer.NewCatalogReader(f, client, &initializer.StoredInstances{}))); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.AdmissionControl == nil {

@@ -158,30 +158,67 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 			stop = func() {}
 		}
 	}()
-
-	serving := o.RecommendedOptions.SecureServing
-	if serving.Listener == nil && serving.BindPort == 0 {
-		// Bind now so that the self-signed certificate and the standalone kubeconfig know
-		// the port.
-		l, port, err := genericoptions.CreateListener("tcp", net.JoinHostPort(serving.BindAddress.String(), "0"), net.ListenConfig{})
+	if err := o.prepareServing(); err != nil {
+		return nil, stop, err
+	}
+	if o.embeddedEtcd() {
+		stopEtcd, err := o.startEmbeddedEtcd(ctx)
 		if err != nil {
 			return nil, stop, err
+		}
+		stop = stopEtcd
+	}
+	cfg := newRecommendedConfig()
+	if err := o.ServerRun.DefaultAdvertiseAddress(o.RecommendedOptions.SecureServing.SecureServingOptions); err != nil {
+		return nil, stop, err
+	}
+	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
+		return nil, stop, err
+	}
+	var readers admissionReaders
+	if err := o.applyGeneric(cfg, &readers); err != nil {
+		return nil, stop, err
+	}
+	if o.Standalone.Enabled {
+		if err := o.applyStandalone(cfg, &readers); err != nil {
+			return nil, stop, err
+		}
+	}
+	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: readers.informers, AdmissionInstances: &readers.instances}, stop, nil
+}
+
+// prepareServing binds the listener when no port is chosen, so that the self-signed
+// certificate and the standalone kubeconfig know the port, and makes a self-signed
+// certificate when none is given.
+func (o *Options) prepareServing() error {
+	serving := o.RecommendedOptions.SecureServing
+	if serving.Listener == nil && serving.BindPort == 0 {
+		l, port, err := genericoptions.CreateListener("tcp", net.JoinHostPort(serving.BindAddress.String(), "0"), net.ListenConfig{})
+		if err != nil {
+			return err
 		}
 		serving.Listener, serving.BindPort = l, port
 	}
 	if err := serving.MaybeDefaultWithSelfSignedCerts("localhost", o.AlternateDNS, []net.IP{netutils.ParseIPSloppy("127.0.0.1")}); err != nil {
-		return nil, stop, fmt.Errorf("creating a self-signed certificate: %w", err)
+		return fmt.Errorf("creating a self-signed certificate: %w", err)
 	}
+	return nil
+}
 
-	if o.embeddedEtcd() {
-		etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Options{DataDir: o.EmbeddedEtcd.DataDir, UnsafeNoFsync: o.EmbeddedEtcd.UnsafeNoFsync})
-		if err != nil {
-			return nil, stop, err
-		}
-		stop = etcd.Stop
-		o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL}
+// startEmbeddedEtcd starts the etcd run inside the server and points the storage at it.
+// The returned function stops it.
+func (o *Options) startEmbeddedEtcd(ctx context.Context) (stop func(), err error) {
+	etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Options{DataDir: o.EmbeddedEtcd.DataDir, UnsafeNoFsync: o.EmbeddedEtcd.UnsafeNoFsync})
+	if err != nil {
+		return nil, err
 	}
+	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{etcd.ClientURL}
+	return etcd.Stop, nil
+}
 
+// newRecommendedConfig returns the generic server configuration with the catalog's
+// OpenAPI documents.
+func newRecommendedConfig() *genericapiserver.RecommendedConfig {
 	cfg := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
 	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
 	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
@@ -190,36 +227,34 @@ func (o *Options) Config(ctx context.Context) (_ *apiserver.Config, stop func(),
 	cfg.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(generatedopenapi.GetOpenAPIDefinitions, namer)
 	cfg.OpenAPIV3Config.Info.Title = "Service Catalog"
 	cfg.OpenAPIV3Config.Info.Version = v1beta1.SchemeGroupVersion.Version
+	return cfg
+}
 
-	if err := o.ServerRun.DefaultAdvertiseAddress(serving.SecureServingOptions); err != nil {
-		return nil, stop, err
-	}
-	if err := o.ServerRun.ApplyTo(&cfg.Config); err != nil {
-		return nil, stop, err
-	}
-	var readers admissionReaders
+// applyGeneric applies the generic server options, with the catalog's admission plugins
+// reading through readers. In standalone mode it leaves admission to applyStandalone: the
+// generic chain needs a Kubernetes API.
+func (o *Options) applyGeneric(cfg *genericapiserver.RecommendedConfig, readers *admissionReaders) error {
 	generic := *o.RecommendedOptions
 	generic.ExtraAdmissionInitializers = readers.initializers
 	if o.Standalone.Enabled {
-		generic.Admission = nil // the generic chain needs a Kubernetes API; built below
+		generic.Admission = nil
 	}
-	if err := generic.ApplyTo(cfg); err != nil {
-		return nil, stop, err
+	return generic.ApplyTo(cfg)
+}
+
+// applyStandalone installs the local admin credential, its kubeconfig, and the admission
+// chain of the catalog's plugins that need no Kubernetes API.
+func (o *Options) applyStandalone(cfg *genericapiserver.RecommendedConfig, readers *admissionReaders) error {
+	serving := o.RecommendedOptions.SecureServing
+	url := "https://" + net.JoinHostPort(serving.BindAddress.String(), strconv.Itoa(serving.BindPort))
+	caPEM, err := servingCertificate(serving)
+	if err != nil {
+		return err
 	}
-	if o.Standalone.Enabled {
-		url := "https://" + net.JoinHostPort(serving.BindAddress.String(), strconv.Itoa(serving.BindPort))
-		caPEM, err := servingCertificate(serving)
-		if err != nil {
-			return nil, stop, err
-		}
-		if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
-			return nil, stop, err
-		}
-		if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg.Config, readers.initializer); err != nil {
-			return nil, stop, err
-		}
+	if err := o.Standalone.ApplyTo(&cfg.Config, url, caPEM); err != nil {
+		return err
 	}
-	return &apiserver.Config{GenericConfig: cfg, AdmissionInformers: readers.informers, AdmissionInstances: &readers.instances}, stop, nil
+	return applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg.Config, readers.initializer)
 }
 
 // servingCertificate returns the PEM of the serving certificate chain, which clients of

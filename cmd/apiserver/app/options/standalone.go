@@ -93,7 +93,7 @@ func (o *StandaloneOptions) ApplyTo(cfg *genericapiserver.Config, serverURL stri
 }
 
 // authorizeAuthenticated allows every authenticated user and refuses everyone else.
-func authorizeAuthenticated(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+func authorizeAuthenticated(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
 	if u := a.GetUser(); u != nil {
 		for _, g := range u.GetGroups() {
 			if g == user.AllAuthenticated {
@@ -132,9 +132,10 @@ func writeKubeconfig(path, serverURL string, ca []byte, token string) error {
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	// Removes the file unless it was renamed; after a rename this fails, harmlessly.
+	defer func() { _ = os.Remove(tmp.Name()) }()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+		_ = tmp.Close() // the write error is the one to report
 		return err
 	}
 	if err := tmp.Close(); err != nil {

@@ -19,33 +19,51 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
-// Options are the controller-manager's flags.
+// Options are the controller-manager's flags; each field holds the flag named in its
+// comment.
 type Options struct {
-	Kubeconfig     string
+	// Kubeconfig reaches the servicecatalog.k8s.io API (--kubeconfig); empty is in-cluster.
+	Kubeconfig string
+	// CoreKubeconfig reaches the Kubernetes core API (--core-kubeconfig); empty is Kubeconfig.
 	CoreKubeconfig string
-	QPS            float32
-	Burst          int
+	// QPS limits the requests per second to each API (--kube-api-qps).
+	QPS float32
+	// Burst is the burst of requests allowed to each API (--kube-api-burst).
+	Burst int
 
-	Controllers     []string
-	BrokerWorkers   int
-	InstanceWorkers int
-	BindingWorkers  int
-	ResyncPeriod    time.Duration
+	// Controllers selects the loops to run (--controllers).
+	Controllers []string
+	// BrokerWorkers, InstanceWorkers and BindingWorkers are each loop's parallel syncs
+	// (--broker-workers, --instance-workers, --binding-workers).
+	BrokerWorkers, InstanceWorkers, BindingWorkers int
+	// ResyncPeriod is the informers' resync period (--resync-period).
+	ResyncPeriod time.Duration
 
-	OSBAPIVersion         string
-	OSBTimeout            time.Duration
-	RetryBackoffBase      time.Duration
-	RetryBackoffMax       time.Duration
-	PollIntervalMin       time.Duration
-	PollIntervalMax       time.Duration
-	MaxPollingDuration    time.Duration
+	// OSBAPIVersion is sent to brokers whose spec names none (--osb-api-version).
+	OSBAPIVersion string
+	// OSBTimeout bounds each broker request (--osb-timeout).
+	OSBTimeout time.Duration
+	// RetryBackoffBase and RetryBackoffMax space out the attempts of failed broker calls
+	// (--retry-backoff-base, --retry-backoff-max).
+	RetryBackoffBase, RetryBackoffMax time.Duration
+	// PollIntervalMin and PollIntervalMax bound the wait between polls
+	// (--poll-interval-min, --poll-interval-max).
+	PollIntervalMin, PollIntervalMax time.Duration
+	// MaxPollingDuration ends the polling of plans that set no maximum
+	// (--max-polling-duration).
+	MaxPollingDuration time.Duration
+	// DefaultRelistDuration is the relist period of brokers that set none
+	// (--default-relist-duration).
 	DefaultRelistDuration time.Duration
 
-	ClusterIDNamespace string
-	ClusterIDConfigMap string
+	// ClusterIDNamespace and ClusterIDConfigMap name the ConfigMap of the cluster ID
+	// (--cluster-id-namespace, --cluster-id-configmap).
+	ClusterIDNamespace, ClusterIDConfigMap string
 
+	// LeaderElection configures leader election (the --leader-elect flags).
 	LeaderElection componentbaseconfig.LeaderElectionConfiguration
-	HealthAddress  string
+	// HealthAddress serves /healthz, /readyz and /metrics (--health-address).
+	HealthAddress string
 }
 
 // NewOptions returns the defaults.

@@ -32,7 +32,7 @@ func Initialize(t testing.TB, plugin admission.Interface, started bool, objs ...
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	f := informers.NewSharedInformerFactory(client, 0)
-	initializer.New(f, client, clientInstances{client}).Initialize(plugin)
+	initializer.New(initializer.NewCatalogReader(f, client, clientInstances{client})).Initialize(plugin)
 	if err := admission.ValidateInitialization(plugin); err != nil {
 		t.Fatalf("ValidateInitialization: %v", err)
 	}

@@ -22,7 +22,7 @@ import (
 //     encoder compacts raw values, and an empty RawExtension comes back as nil;
 //   - conditions are valid metav1.Conditions with distinct types;
 //   - enumerations hold one of their values or nothing.
-var Funcs = func(codecs runtimeserializer.CodecFactory) []interface{} {
+var Funcs = func(_ runtimeserializer.CodecFactory) []interface{} {
 	return []interface{}{
 		func(r *runtime.RawExtension, c randfill.Continue) {
 			*r = runtime.RawExtension{Raw: jsonObject(c, 2)}

@@ -7,26 +7,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
-
-// planNaming is one way of naming an instance's class and plan.
-type planNaming struct {
-	classField, planField string
-	class, plan           func(*sc.PlanReference) string
-}
-
-// planNamings are the three ways of naming a class and its plan; an instance uses exactly one.
-var planNamings = []planNaming{
-	{"clusterServiceClassExternalName", "clusterServicePlanExternalName",
-		func(r *sc.PlanReference) string { return r.ClusterServiceClassExternalName },
-		func(r *sc.PlanReference) string { return r.ClusterServicePlanExternalName }},
-	{"clusterServiceClassExternalID", "clusterServicePlanExternalID",
-		func(r *sc.PlanReference) string { return r.ClusterServiceClassExternalID },
-		func(r *sc.PlanReference) string { return r.ClusterServicePlanExternalID }},
-	{"clusterServiceClassName", "clusterServicePlanName",
-		func(r *sc.PlanReference) string { return r.ClusterServiceClassName },
-		func(r *sc.PlanReference) string { return r.ClusterServicePlanName }},
-}
 
 // ValidateServiceInstance checks a new instance.
 func ValidateServiceInstance(instance *sc.ServiceInstance) field.ErrorList {
@@ -41,8 +23,9 @@ func ValidateServiceInstanceUpdate(newInstance, oldInstance *sc.ServiceInstance)
 	specPath := field.NewPath("spec")
 	allErrs = append(allErrs, ValidateServiceInstanceSpec(&newInstance.Spec, specPath)...)
 	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(newInstance.Spec.ExternalID, oldInstance.Spec.ExternalID, specPath.Child("externalID"))...)
-	for _, n := range planNamings {
-		allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(n.class(&newInstance.Spec.PlanReference), n.class(&oldInstance.Spec.PlanReference), specPath.Child(n.classField))...)
+	newRef, oldRef := catalog.PlanReference(newInstance.Spec.PlanReference), catalog.PlanReference(oldInstance.Spec.PlanReference)
+	for _, n := range catalog.Namings() {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(n.Class(newRef), n.Class(oldRef), specPath.Child(n.ClassField()))...)
 	}
 	allErrs = append(allErrs, validateCounterUpdate(newInstance.Spec.UpdateRequests, oldInstance.Spec.UpdateRequests, specPath.Child("updateRequests"))...)
 	return allErrs
@@ -77,38 +60,39 @@ func ValidateServiceInstanceSpec(spec *sc.ServiceInstanceSpec, fldPath *field.Pa
 	return allErrs
 }
 
-// validatePlanReference checks that the class is named exactly one way and the plan is
-// named the same way.
-func validatePlanReference(ref *sc.PlanReference, fldPath *field.Path) field.ErrorList {
-	var used []planNaming
-	for _, n := range planNamings {
-		if n.class(ref) != "" {
+// validatePlanReference checks that the class is named exactly one way (see
+// catalog.Namings) and the plan is named the same way.
+func validatePlanReference(planRef *sc.PlanReference, fldPath *field.Path) field.ErrorList {
+	ref := catalog.PlanReference(*planRef)
+	var used []catalog.Naming
+	for _, n := range catalog.Namings() {
+		if n.Class(ref) != "" {
 			used = append(used, n)
 		}
 	}
 	if len(used) != 1 {
 		msg := "exactly one of clusterServiceClassExternalName, clusterServiceClassExternalID and clusterServiceClassName must be set"
 		if len(used) == 0 {
-			return field.ErrorList{field.Required(fldPath.Child("clusterServiceClassExternalName"), msg)}
+			return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.ClassField()), msg)}
 		}
-		return field.ErrorList{field.Forbidden(fldPath.Child(used[1].classField), msg)}
+		return field.ErrorList{field.Forbidden(fldPath.Child(used[1].ClassField()), msg)}
 	}
 	naming := used[0]
 	var allErrs field.ErrorList
-	if naming.plan(ref) == "" {
-		allErrs = append(allErrs, field.Required(fldPath.Child(naming.planField),
-			fmt.Sprintf("the plan must be named the same way as the class (%s)", naming.classField)))
+	if naming.Plan(ref) == "" {
+		allErrs = append(allErrs, field.Required(fldPath.Child(naming.PlanField()),
+			fmt.Sprintf("the plan must be named the same way as the class (%s)", naming.ClassField())))
 	}
-	for _, other := range planNamings {
-		if other.planField != naming.planField && other.plan(ref) != "" {
-			allErrs = append(allErrs, field.Forbidden(fldPath.Child(other.planField),
-				fmt.Sprintf("the plan must be named the same way as the class: use %s", naming.planField)))
+	for _, other := range catalog.Namings() {
+		if other != naming && other.Plan(ref) != "" {
+			allErrs = append(allErrs, field.Forbidden(fldPath.Child(other.PlanField()),
+				fmt.Sprintf("the plan must be named the same way as the class: use %s", naming.PlanField())))
 		}
 	}
-	if naming.classField == "clusterServiceClassName" {
-		allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServiceClassName, fldPath.Child("clusterServiceClassName"))...)
+	if naming == catalog.ByName {
+		allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServiceClassName, fldPath.Child(naming.ClassField()))...)
 		if ref.ClusterServicePlanName != "" {
-			allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServicePlanName, fldPath.Child("clusterServicePlanName"))...)
+			allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServicePlanName, fldPath.Child(naming.PlanField()))...)
 		}
 	}
 	return allErrs

@@ -40,7 +40,7 @@ func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
 }
 
 // PrepareForCreate clears the status, starts the generation and adds the finalizer.
-func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
+func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	broker := obj.(*sc.ClusterServiceBroker)
 	broker.Status = sc.ClusterServiceBrokerStatus{}
 	broker.Generation = 1
@@ -50,7 +50,7 @@ func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 // PrepareForUpdate keeps the status and bumps the generation when the spec changes. A
 // request without relistRequests keeps the stored value, so that replacing a broker from
 // its original manifest does not count as a decrease.
-func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newBroker, oldBroker := obj.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker)
 	newBroker.Status = oldBroker.Status
 	if newBroker.Spec.RelistRequests == 0 {
@@ -62,12 +62,12 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 }
 
 // Validate checks a new broker.
-func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceBroker(obj.(*sc.ClusterServiceBroker))
 }
 
 // ValidateUpdate checks a change to a broker.
-func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceBrokerUpdate(obj.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker))
 }
 
@@ -77,14 +77,14 @@ func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 }
 
 // PrepareForUpdate keeps everything but the status.
-func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newBroker, oldBroker := obj.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker)
 	newBroker.Spec = oldBroker.Spec
 	metav1.ResetObjectMetaForStatus(&newBroker.ObjectMeta, &oldBroker.ObjectMeta)
 }
 
 // ValidateUpdate checks a change to a broker's status.
-func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceBrokerStatusUpdate(obj.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker))
 }
 

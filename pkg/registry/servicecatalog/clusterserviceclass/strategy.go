@@ -40,14 +40,14 @@ func NewStatusStrategy(typer runtime.ObjectTyper) registry.StatusStrategy {
 }
 
 // PrepareForCreate clears the status and starts the generation.
-func (strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
+func (strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
 	class := obj.(*sc.ClusterServiceClass)
 	class.Status = sc.ClusterServiceClassStatus{}
 	class.Generation = 1
 }
 
 // PrepareForUpdate keeps the status and bumps the generation when the spec changes.
-func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newObj, oldObj := obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass)
 	newObj.Status = oldObj.Status
 	if !helper.Semantic.DeepEqual(newObj.Spec, oldObj.Spec) {
@@ -56,12 +56,12 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 }
 
 // Validate checks a new class.
-func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceClass(obj.(*sc.ClusterServiceClass))
 }
 
 // ValidateUpdate checks a change to a class.
-func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceClassUpdate(obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass))
 }
 
@@ -71,14 +71,14 @@ func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 }
 
 // PrepareForUpdate keeps everything but the status.
-func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newObj, oldObj := obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass)
 	newObj.Spec = oldObj.Spec
 	metav1.ResetObjectMetaForStatus(&newObj.ObjectMeta, &oldObj.ObjectMeta)
 }
 
 // ValidateUpdate checks a change to a class's status.
-func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateClusterServiceClassStatusUpdate(obj.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass))
 }
 

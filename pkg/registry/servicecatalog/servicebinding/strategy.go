@@ -88,7 +88,7 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 // CheckGracefulDelete records who deletes the binding, so that the unbind request carries
 // their identity. Bindings are deleted at once; the finalizer holds them until the broker
 // has unbound.
-func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
+func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, _ *metav1.DeleteOptions) bool {
 	if binding, ok := obj.(*sc.ServiceBinding); ok {
 		if user := registry.UserInfoFromContext(ctx); user != nil {
 			binding.Spec.UserInfo = user
@@ -98,17 +98,17 @@ func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, opt
 }
 
 // Validate checks a new binding.
-func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	return validation.ValidateServiceBinding(obj.(*sc.ServiceBinding))
 }
 
 // WarningsOnCreate warns about inline parameters that look secret.
-func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
+func (strategy) WarningsOnCreate(_ context.Context, obj runtime.Object) []string {
 	return validation.ParametersWarnings(obj.(*sc.ServiceBinding).Spec.Parameters, field.NewPath("spec", "parameters"))
 }
 
 // ValidateUpdate checks a change to a binding.
-func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateServiceBindingUpdate(obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
 }
 
@@ -118,14 +118,14 @@ func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 }
 
 // PrepareForUpdate keeps everything but the status.
-func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newBinding, oldBinding := obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding)
 	newBinding.Spec = oldBinding.Spec
 	metav1.ResetObjectMetaForStatus(&newBinding.ObjectMeta, &oldBinding.ObjectMeta)
 }
 
 // ValidateUpdate checks a change to a binding's status.
-func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateServiceBindingStatusUpdate(obj.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
 }
 

@@ -85,7 +85,7 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 // CheckGracefulDelete records who deletes the instance, so that the deprovision request
 // carries their identity. Instances are deleted at once; the finalizer holds them until
 // the broker has deprovisioned.
-func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, options *metav1.DeleteOptions) bool {
+func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, _ *metav1.DeleteOptions) bool {
 	if instance, ok := obj.(*sc.ServiceInstance); ok {
 		if user := registry.UserInfoFromContext(ctx); user != nil {
 			instance.Spec.UserInfo = user
@@ -95,22 +95,22 @@ func (strategy) CheckGracefulDelete(ctx context.Context, obj runtime.Object, opt
 }
 
 // Validate checks a new instance.
-func (strategy) Validate(ctx context.Context, obj runtime.Object) field.ErrorList {
+func (strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
 	return validation.ValidateServiceInstance(obj.(*sc.ServiceInstance))
 }
 
 // WarningsOnCreate warns about inline parameters that look secret.
-func (strategy) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string {
+func (strategy) WarningsOnCreate(_ context.Context, obj runtime.Object) []string {
 	return validation.ParametersWarnings(obj.(*sc.ServiceInstance).Spec.Parameters, field.NewPath("spec", "parameters"))
 }
 
 // ValidateUpdate checks a change to an instance.
-func (strategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateServiceInstanceUpdate(obj.(*sc.ServiceInstance), old.(*sc.ServiceInstance))
 }
 
 // WarningsOnUpdate warns about inline parameters that look secret.
-func (strategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
+func (strategy) WarningsOnUpdate(_ context.Context, obj, _ runtime.Object) []string {
 	return validation.ParametersWarnings(obj.(*sc.ServiceInstance).Spec.Parameters, field.NewPath("spec", "parameters"))
 }
 
@@ -120,19 +120,19 @@ func (statusStrategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 }
 
 // PrepareForUpdate keeps everything but the status.
-func (statusStrategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
+func (statusStrategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
 	newInstance, oldInstance := obj.(*sc.ServiceInstance), old.(*sc.ServiceInstance)
 	newInstance.Spec = oldInstance.Spec
 	metav1.ResetObjectMetaForStatus(&newInstance.ObjectMeta, &oldInstance.ObjectMeta)
 }
 
 // ValidateUpdate checks a change to an instance's status.
-func (statusStrategy) ValidateUpdate(ctx context.Context, obj, old runtime.Object) field.ErrorList {
+func (statusStrategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
 	return validation.ValidateServiceInstanceStatusUpdate(obj.(*sc.ServiceInstance), old.(*sc.ServiceInstance))
 }
 
 // WarningsOnUpdate returns no warnings for status writes.
-func (statusStrategy) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string {
+func (statusStrategy) WarningsOnUpdate(_ context.Context, _, _ runtime.Object) []string {
 	return nil
 }
 

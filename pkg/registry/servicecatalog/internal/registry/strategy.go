@@ -91,16 +91,16 @@ func (Defaults) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 }
 
 // WarningsOnCreate returns no warnings.
-func (Defaults) WarningsOnCreate(ctx context.Context, obj runtime.Object) []string { return nil }
+func (Defaults) WarningsOnCreate(_ context.Context, _ runtime.Object) []string { return nil }
 
 // WarningsOnUpdate returns no warnings.
-func (Defaults) WarningsOnUpdate(ctx context.Context, obj, old runtime.Object) []string { return nil }
+func (Defaults) WarningsOnUpdate(_ context.Context, _, _ runtime.Object) []string { return nil }
 
 // Canonicalize does nothing: catalog objects have a single representation.
-func (Defaults) Canonicalize(obj runtime.Object) {}
+func (Defaults) Canonicalize(_ runtime.Object) {}
 
 // AllowCreateOnUpdate is false: objects are created with POST or server-side apply.
-func (Defaults) AllowCreateOnUpdate(ctx context.Context) bool { return false }
+func (Defaults) AllowCreateOnUpdate(_ context.Context) bool { return false }
 
 // AllowUnconditionalUpdate is true: updates need no resourceVersion.
-func (Defaults) AllowUnconditionalUpdate(ctx context.Context) bool { return true }
+func (Defaults) AllowUnconditionalUpdate(_ context.Context) bool { return true }

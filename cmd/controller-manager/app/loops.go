@@ -1,0 +1,124 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/broker"
+	"github.com/kube-service-catalog/catalog/pkg/controller/servicebinding"
+	"github.com/kube-service-catalog/catalog/pkg/controller/serviceinstance"
+)
+
+// loop is a control loop; Run returns once ctx ends.
+type loop interface {
+	Run(ctx context.Context) error
+}
+
+// newLoops builds the loops cfg.Controllers names, in that order. Every loop the
+// controller-manager can run is listed here.
+func newLoops(cfg *config.Config, s shared) ([]loop, error) {
+	var loops []loop
+	for _, name := range cfg.Controllers {
+		opts := controller.Options{Workers: cfg.Workers[name]}
+		switch name {
+		case config.BrokerController:
+			loops = append(loops, newBrokerLoop(s, cfg.DefaultRelistDuration, opts))
+		case config.InstanceController:
+			loops = append(loops, newInstanceLoop(s, opts))
+		case config.BindingController:
+			loops = append(loops, newBindingLoop(s, opts))
+		default:
+			return nil, fmt.Errorf("unknown control loop %q", name)
+		}
+	}
+	return loops, nil
+}
+
+// newBrokerLoop builds the loop that turns brokers' catalogs into classes and plans.
+func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controller.Options) loop {
+	sc := s.informers.catalog.Servicecatalog().V1beta1()
+	return broker.New(broker.Config{
+		Client:                s.catalogClient,
+		Brokers:               sc.ClusterServiceBrokers(),
+		Classes:               sc.ClusterServiceClasses(),
+		Plans:                 sc.ClusterServicePlans(),
+		Instances:             sc.ServiceInstances(),
+		BrokerClients:         s.brokerClients,
+		Recorder:              s.recorder,
+		DefaultRelistDuration: defaultRelistDuration,
+		Backoff:               s.backoff,
+	}, opts)
+}
+
+// newInstanceLoop builds the loop that provisions, updates and deprovisions instances.
+func newInstanceLoop(s shared, opts controller.Options) loop {
+	sc := s.informers.catalog.Servicecatalog().V1beta1()
+	return serviceinstance.New(serviceinstance.Config{
+		Client:        s.catalogClient,
+		KubeClient:    s.kubeClient,
+		Instances:     sc.ServiceInstances(),
+		Bindings:      sc.ServiceBindings(),
+		Classes:       sc.ClusterServiceClasses(),
+		Plans:         sc.ClusterServicePlans(),
+		Brokers:       sc.ClusterServiceBrokers(),
+		Namespaces:    s.informers.kube.Core().V1().Namespaces(),
+		BrokerClients: s.brokerClients,
+		ClusterID:     s.clusterID,
+		Recorder:      s.recorder,
+		Backoff:       s.backoff,
+		Polling:       s.polling,
+	}, opts)
+}
+
+// newBindingLoop builds the loop that binds and unbinds, and writes credentials Secrets.
+func newBindingLoop(s shared, opts controller.Options) loop {
+	sc := s.informers.catalog.Servicecatalog().V1beta1()
+	return servicebinding.New(servicebinding.Config{
+		Client:        s.catalogClient,
+		KubeClient:    s.kubeClient,
+		Bindings:      sc.ServiceBindings(),
+		Instances:     sc.ServiceInstances(),
+		Classes:       sc.ClusterServiceClasses(),
+		Plans:         sc.ClusterServicePlans(),
+		Brokers:       sc.ClusterServiceBrokers(),
+		Namespaces:    s.informers.kube.Core().V1().Namespaces(),
+		BrokerClients: s.brokerClients,
+		ClusterID:     s.clusterID,
+		Recorder:      s.recorder,
+		Backoff:       s.backoff,
+		Polling:       s.polling,
+	}, opts)
+}
+
+// runLoops starts the informers the loops asked for, runs the loops until ctx ends, and
+// returns their errors. ready is set from the caches' sync until the loops end.
+func runLoops(ctx context.Context, f *informerFactories, loops []loop, ready *atomic.Bool) error {
+	f.start(ctx)
+	defer f.shutdown()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(loops))
+	for _, l := range loops {
+		wg.Go(func() {
+			if err := l.Run(ctx); err != nil {
+				errs <- err
+			}
+		})
+	}
+	f.waitForCacheSync(ctx)
+	ready.Store(true)
+	wg.Wait()
+	ready.Store(false)
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
