@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
@@ -80,7 +81,7 @@ func (c *Controller) bindTarget(ctx context.Context, binding *v1beta1.ServiceBin
 		result, err := c.unsendable(ctx, binding, err)
 		return nil, result, err
 	}
-	if !bindable(r.class, r.plan) {
+	if !catalog.Bindable(r.plan.Spec.Bindable, r.class.Spec.Bindable) {
 		binding.Status.ObservedGeneration = binding.Generation
 		binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusNotRequired
 		result, err := c.ops.Fail(ctx, binding, conditions.ErrorNonbindableServiceClass,

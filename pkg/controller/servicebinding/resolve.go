@@ -114,14 +114,6 @@ func missingCatalogObject(r *resolved) error {
 	return nil
 }
 
-// bindable is the effective bindable of the instance's plan: the plan's, else the class's.
-func bindable(class *v1beta1.ClusterServiceClass, plan *v1beta1.ClusterServicePlan) bool {
-	if plan.Spec.Bindable != nil {
-		return *plan.Spec.Bindable
-	}
-	return class.Spec.Bindable
-}
-
 // asyncBindings tells whether bind and unbind may be asynchronous: the credentials of an
 // asynchronous binding can only be fetched with GET binding, which needs a
 // bindings_retrievable offering and API 2.14, as binding last_operation does.

@@ -122,11 +122,3 @@ func (c *Controller) findPlan(class *v1beta1.ClusterServiceClass, ref *v1beta1.P
 	return nil, &resolveError{conditions.ReferencesNonexistentServicePlan,
 		fmt.Sprintf("Class %q (%s) has no plan %q; its plans are: %s.", class.Name, class.Spec.ExternalName, wanted, strings.Join(available, ", "))}
 }
-
-// planUpdatable tells whether an instance on plan may move to another plan.
-func planUpdatable(class *v1beta1.ClusterServiceClass, plan *v1beta1.ClusterServicePlan) bool {
-	if plan.Spec.PlanUpdatable != nil {
-		return *plan.Spec.PlanUpdatable
-	}
-	return class.Spec.PlanUpdatable
-}

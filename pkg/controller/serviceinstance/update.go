@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
@@ -89,7 +90,7 @@ func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d
 		return nil
 	}
 	current, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
-	if err != nil || planUpdatable(r.class, current) {
+	if err != nil || catalog.PlanUpdatable(current.Spec.PlanUpdatable, r.class.Spec.PlanUpdatable) {
 		return nil
 	}
 	return current
