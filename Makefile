@@ -3,7 +3,8 @@
 #
 #   make run      bring the catalog up locally and print what to type next
 #   make test     every test tier: unit, integration, end-to-end
-#   make verify   generated code, go.mod, formatting and vet are clean
+#   make verify   generated code, go.mod, formatting, vet and lint are clean
+#   make lint     golangci-lint with .golangci.yml (built once into _output/bin)
 #   make update   regenerate code and tidy go.mod
 #   make build    build the binaries into _output/bin
 #   make bench    benchmarks that print figures (not part of make test)
@@ -15,7 +16,7 @@ COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e verify update run kube-binaries bench clean
+.PHONY: all build test test-unit test-integration test-e2e verify lint update run kube-binaries bench clean
 
 all: build
 
@@ -43,6 +44,10 @@ verify:
 	hack/verify-gomod.sh
 	hack/verify-gofmt.sh
 	$(GO) vet ./...
+	hack/verify-lint.sh
+
+lint:
+	hack/verify-lint.sh
 
 update:
 	hack/update-codegen.sh
