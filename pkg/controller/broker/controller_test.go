@@ -17,8 +17,8 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -31,33 +31,33 @@ func TestRelistDecision(t *testing.T) {
 	f.answer = kvCatalog()
 
 	// The first sync fetches.
-	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantFetches(1)
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	if b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime == nil || !b.Status.LastCatalogRetrievalTime.Time.Equal(start) {
+	if b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime == nil || !b.Status.LastCatalogRetrievalTime.Time.Equal(looptest.Start) {
 		t.Fatalf("status %+v", b.Status)
 	}
 
 	// Within the relist period nothing is fetched; the sync asks to come back when it ends.
-	f.clock.Step(10 * time.Minute)
-	wantRequeue(t, f.mustSync(), 5*time.Minute)
+	f.Clock.Step(10 * time.Minute)
+	f.WantRequeue(f.MustSync(), 5*time.Minute)
 	f.wantFetches(1)
 
 	// The period elapsed.
-	f.clock.Step(5 * time.Minute)
-	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.Clock.Step(5 * time.Minute)
+	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantFetches(2)
 
 	// A spec change (a new generation) fetches at once.
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
 		b.Spec.RelistDuration = &metav1.Duration{Duration: 5 * time.Minute}
 	})
-	wantRequeue(t, f.mustSync(), 5*time.Minute)
+	f.WantRequeue(f.MustSync(), 5*time.Minute)
 	f.wantFetches(3)
 
 	// So does a relistRequests bump, which the API server turns into a new generation.
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
-	f.mustSync()
+	f.MustSync()
 	f.wantFetches(4)
 	if b := f.broker(); b.Status.ObservedRelistRequests != 1 || b.Status.ObservedGeneration != 3 {
 		t.Errorf("status %+v", b.Status)
@@ -66,11 +66,11 @@ func TestRelistDecision(t *testing.T) {
 	// A broker that is not Ready is fetched even within the period.
 	b = f.broker()
 	b.Status.Conditions[0].Status = metav1.ConditionFalse
-	if _, err := f.catalog.ServicecatalogV1beta1().ClusterServiceBrokers().UpdateStatus(context.Background(), b, metav1.UpdateOptions{}); err != nil {
+	if _, err := f.Catalog.ServicecatalogV1beta1().ClusterServiceBrokers().UpdateStatus(context.Background(), b, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.refresh()
-	f.mustSync()
+	f.Refresh()
+	f.MustSync()
 	f.wantFetches(5)
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 }
@@ -80,25 +80,18 @@ func TestAManualBrokerIsNeverFetchedByTime(t *testing.T) {
 		b.Spec.RelistBehavior = v1beta1.ServiceBrokerRelistBehaviorManual
 	}))
 	f.answer = kvCatalog()
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("a manual broker asks to come back: %+v", result)
 	}
 	f.wantFetches(1)
-	f.clock.Step(1000 * time.Hour)
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	f.Clock.Step(1000 * time.Hour)
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("a manual broker asks to come back: %+v", result)
 	}
 	f.wantFetches(1)
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
-	f.mustSync()
+	f.MustSync()
 	f.wantFetches(2)
-}
-
-func wantRequeue(t *testing.T, result controller.Result, d time.Duration) {
-	t.Helper()
-	if result.RequeueAfter != d {
-		t.Fatalf("RequeueAfter %s, want %s", result.RequeueAfter, d)
-	}
 }
 
 func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
@@ -130,7 +123,7 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		},
 	}
 	f.answer = catalog(svc)
-	f.mustSync()
+	f.MustSync()
 
 	f.wantNames([]string{"db"}, []string{"db-large", "db-small"})
 	broker := f.broker()
@@ -188,8 +181,8 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		b.Status.Attempts != (v1beta1.OperationAttempts{}) || readyMessage(b) != "Published 1 classes and 2 plans from the catalog." {
 		t.Errorf("status %+v", b.Status)
 	}
-	f.wantEvents(conditions.FetchedCatalog)
-	f.wantWrites(
+	f.WantEvents(conditions.FetchedCatalog)
+	f.WantWrites(
 		"create clusterserviceclasses db", "update clusterserviceclasses/status db",
 		"create clusterserviceplans db-small", "update clusterserviceplans/status db-small",
 		"create clusterserviceplans db-large", "update clusterserviceplans/status db-large",
@@ -197,18 +190,18 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 	)
 
 	// The same catalog again writes nothing but the broker's status.
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	f.wantFetches(2)
-	f.wantWrites("update clusterservicebrokers/status the-broker")
-	f.wantEvents()
+	f.WantWrites("update clusterservicebrokers/status the-broker")
+	f.WantEvents()
 
 	// A changed description updates the spec, nothing else.
 	svc.Plans[1].Description = "Larger"
 	f.answer = catalog(svc)
-	f.clock.Step(defaultRelist)
-	f.mustSync()
-	f.wantWrites("update clusterserviceplans db-large", "update clusterserviceplans/status db-large", "update clusterservicebrokers/status the-broker")
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
+	f.WantWrites("update clusterserviceplans db-large", "update clusterserviceplans/status db-large", "update clusterservicebrokers/status the-broker")
 	if p := f.plan("db-large"); p.Spec.Description != "Larger" || p.UID != large.UID {
 		t.Errorf("plan %+v", p)
 	}
@@ -226,7 +219,7 @@ func TestPublishedNames(t *testing.T) {
 		// Another broker's class has the name.
 		service("queue-id", "queue", plan("queue-p-id", "p")),
 	)
-	f.mustSync()
+	f.MustSync()
 	f.wantNames(
 		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
 		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
@@ -246,8 +239,8 @@ func TestPublishedNames(t *testing.T) {
 		service("queue-id", "queue", plan("queue-p-id", "p")),
 		service("db1-id", "my db", plan("db1-p-id", "p")),
 	)
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	f.wantNames(
 		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
 		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
@@ -277,7 +270,7 @@ func TestCatalogRestrictions(t *testing.T) {
 		service("db-id", "db", plan("db-p-id", "p")),
 		service("blocked-id", "blocked", plan("blocked-p-id", "p")),
 	)
-	f.mustSync()
+	f.MustSync()
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	if b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 || len(b.Status.SkippedOfferings) != 0 {
@@ -288,14 +281,14 @@ func TestCatalogRestrictions(t *testing.T) {
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
 		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.clusterServiceClass.name=db"}}
 	})
-	f.mustSync()
+	f.MustSync()
 	// What is no longer allowed is marked removed; unused, it is deleted on the next sync.
 	if c, p := f.class("kv"), f.plan("kv-small"); !c.Status.RemovedFromBrokerCatalog || !p.Status.RemovedFromBrokerCatalog {
 		t.Errorf("kv %+v, kv-small %+v", c.Status, p.Status)
 	}
-	f.wantEvents(conditions.FetchedCatalog, "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
-	f.mustSync()
-	f.mustSync()
+	f.WantEvents(conditions.FetchedCatalog, "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
+	f.MustSync()
+	f.MustSync()
 	f.wantNames([]string{"db"}, []string{"db-p"})
 }
 
@@ -304,7 +297,7 @@ func TestInvalidRestrictionsAreReported(t *testing.T) {
 		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.free in (true"}}
 	}))
 	f.answer = kvCatalog()
-	f.mustSync()
+	f.MustSync()
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
 	if m := readyMessage(b); !strings.Contains(m, "catalogRestrictions.servicePlan") {
 		t.Errorf("message %q", m)
@@ -326,7 +319,7 @@ func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
 		service("dup-plans-id", "dup", plan("dup-p-id", "p"), plan("dup-p-id", "q")),
 		service("queue-id", "queue", plan("queue-p-id", "p")),
 	)
-	f.mustSync()
+	f.MustSync()
 	f.wantNames([]string{"kv", "queue"}, []string{"kv-small", "queue-p"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	skipped := b.Status.SkippedOfferings
@@ -347,7 +340,7 @@ func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
 	if m := readyMessage(b); !strings.Contains(m, "Skipped 5 malformed offerings") {
 		t.Errorf("message %q", m)
 	}
-	events := f.wantEvents("SkippedOfferings", conditions.FetchedCatalog)
+	events := f.WantEvents("SkippedOfferings", conditions.FetchedCatalog)
 	if !strings.HasPrefix(events[0], corev1.EventTypeWarning) || !strings.Contains(events[0], `"bad": offering description is required`) {
 		t.Errorf("event %q", events[0])
 	}
@@ -359,7 +352,7 @@ func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
 		service("kv-id", "kv", plan("shared-id", "small")),
 		service("queue-id", "queue", plan("shared-id", "small")),
 	)
-	f.mustSync()
+	f.MustSync()
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	if len(b.Status.SkippedOfferings) != 1 || b.Status.SkippedOfferings[0].ID != "queue-id" ||
@@ -367,8 +360,8 @@ func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
 		t.Errorf("skipped %+v", b.Status.SkippedOfferings)
 	}
 	// The next relist publishes the same, and does not fail.
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 }
@@ -379,19 +372,19 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 		service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")),
 		service("queue-id", "queue", plan("queue-p-id", "p")),
 	)
-	f.mustSync()
-	f.wantEvents(conditions.FetchedCatalog)
+	f.MustSync()
+	f.WantEvents(conditions.FetchedCatalog)
 	// An instance uses plan large.
-	if _, err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
+	if _, err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.refresh()
-	f.catalog.ClearActions()
+	f.Refresh()
+	f.Catalog.ClearActions()
 
 	// The broker drops plan large and offering queue.
 	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	if p := f.plan("kv-large"); !p.Status.RemovedFromBrokerCatalog {
 		t.Errorf("kv-large %+v", p.Status)
 	}
@@ -404,25 +397,25 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 	if b := f.broker(); b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 {
 		t.Errorf("status %+v", b.Status)
 	}
-	f.wantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
-	f.writes()
+	f.WantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
+	f.ForgetWrites()
 
 	// The next syncs delete what no instance uses: the plan first, then its class.
-	wantRequeue(t, f.mustSync(), defaultRelist)
+	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantFetches(2)
-	f.wantWrites("delete clusterserviceplans queue-p")
-	f.mustSync()
-	f.wantWrites("delete clusterserviceclasses queue")
+	f.WantWrites("delete clusterserviceplans queue-p")
+	f.MustSync()
+	f.WantWrites("delete clusterserviceclasses queue")
 	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
 
 	// Once its instance is gone, the removed plan goes too.
-	if err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Delete(context.Background(), "db", metav1.DeleteOptions{}); err != nil {
+	if err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Delete(context.Background(), "db", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.refresh()
-	f.catalog.ClearActions()
-	f.mustSync()
-	f.wantWrites("delete clusterserviceplans kv-large")
+	f.Refresh()
+	f.Catalog.ClearActions()
+	f.MustSync()
+	f.WantWrites("delete clusterserviceplans kv-large")
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 	f.wantFetches(2)
 }
@@ -430,24 +423,24 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 func TestARemovedPlanThatComesBackIsRestored(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
-	f.mustSync()
-	if _, err := f.catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
+	f.MustSync()
+	if _, err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.refresh()
+	f.Refresh()
 	uid := f.plan("kv-large").UID
 
 	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	if !f.plan("kv-large").Status.RemovedFromBrokerCatalog {
 		t.Fatal("kv-large is not marked removed")
 	}
 	f.answer = kvCatalog()
-	f.clock.Step(defaultRelist)
-	f.writes()
-	f.mustSync()
-	f.wantWrites("update clusterserviceplans/status kv-large", "update clusterservicebrokers/status the-broker")
+	f.Clock.Step(defaultRelist)
+	f.ForgetWrites()
+	f.MustSync()
+	f.WantWrites("update clusterserviceplans/status kv-large", "update clusterservicebrokers/status the-broker")
 	if p := f.plan("kv-large"); p.Status.RemovedFromBrokerCatalog || p.UID != uid {
 		t.Errorf("kv-large %+v", p)
 	}
@@ -483,7 +476,7 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			}
 			f := newFixture(t, broker)
 			f.answer = tc.answer
-			wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase))
+			f.WantRequeue(f.MustSync(), looptest.BackoffWait(looptest.Start, backoffBase))
 			b := f.wantReady(metav1.ConditionFalse, tc.reason)
 			if m := readyMessage(b); !strings.Contains(m, tc.message) || !strings.Contains(m, "attempt 1") {
 				t.Errorf("message %q, want %q", m, tc.message)
@@ -491,7 +484,7 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			if b.Status.Attempts.Count != 1 || b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime != nil {
 				t.Errorf("status %+v", b.Status)
 			}
-			f.wantEvents(tc.reason)
+			f.WantEvents(tc.reason)
 			fetches := 0
 			if tc.fetches {
 				fetches = 1
@@ -499,15 +492,15 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			f.wantFetches(fetches)
 
 			// No tight loop: a sync before the next attempt makes no request.
-			f.clock.Step(5 * time.Second)
-			wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase)-5*time.Second)
+			f.Clock.Step(5 * time.Second)
+			f.WantRequeue(f.MustSync(), looptest.BackoffWait(looptest.Start, backoffBase)-5*time.Second)
 			f.wantFetches(fetches)
-			f.writes()
+			f.ForgetWrites()
 
 			// The next attempt waits twice as long.
-			f.clock.Step(backoffWait(start, backoffBase) - 5*time.Second)
-			now := f.clock.Now()
-			wantRequeue(t, f.mustSync(), backoffWait(now, 2*backoffBase))
+			f.Clock.Step(looptest.BackoffWait(looptest.Start, backoffBase) - 5*time.Second)
+			now := f.Clock.Now()
+			f.WantRequeue(f.MustSync(), looptest.BackoffWait(now, 2*backoffBase))
 			if b := f.broker(); b.Status.Attempts.Count != 2 {
 				t.Errorf("status %+v", b.Status)
 			}
@@ -522,17 +515,17 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			if !tc.fetches {
 				builds = 0
 			}
-			if n := len(f.osb.Configs()); n != builds {
+			if n := len(f.OSB.Configs()); n != builds {
 				t.Errorf("the broker client was built %d times, want %d", n, builds)
 			}
 
 			// Once the broker answers, the attempts are forgotten.
 			f.answer = kvCatalog()
-			f.clock.Step(time.Hour)
+			f.Clock.Step(time.Hour)
 			if tc.broker != nil {
 				f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.AuthInfo, b.Spec.OSBAPIVersion = nil, "" })
 			}
-			f.mustSync()
+			f.MustSync()
 			if b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog); b.Status.Attempts != (v1beta1.OperationAttempts{}) {
 				t.Errorf("status %+v", b.Status)
 			}
@@ -543,13 +536,13 @@ func TestFetchFailuresBackOff(t *testing.T) {
 func TestAFailedFetchKeepsThePublishedCatalog(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
-	f.mustSync()
-	f.writes()
+	f.MustSync()
+	f.ForgetWrites()
 	f.answer = &osb.HTTPStatusCodeError{StatusCode: 503}
-	f.clock.Step(defaultRelist)
-	f.mustSync()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorFetchingCatalog)
-	f.wantWrites("update clusterservicebrokers/status the-broker")
+	f.WantWrites("update clusterservicebrokers/status the-broker")
 	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
 	if c := f.class("kv"); c.Status.RemovedFromBrokerCatalog {
 		t.Errorf("class %+v", c.Status)
@@ -559,9 +552,9 @@ func TestAFailedFetchKeepsThePublishedCatalog(t *testing.T) {
 func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
-	f.mustSync()
-	f.wantEvents(conditions.FetchedCatalog)
-	sc := f.catalog.ServicecatalogV1beta1()
+	f.MustSync()
+	f.WantEvents(conditions.FetchedCatalog)
+	sc := f.Catalog.ServicecatalogV1beta1()
 	var names []string
 	for n := range 7 {
 		name := fmt.Sprintf("db-%d", n)
@@ -576,38 +569,38 @@ func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := f.broker()
-	now := metav1.NewTime(start)
+	now := metav1.NewTime(looptest.Start)
 	b.DeletionTimestamp = &now
 	if _, err := sc.ClusterServiceBrokers().Update(context.Background(), b, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.refresh()
-	f.writes()
+	f.Refresh()
+	f.ForgetWrites()
 
-	f.mustSync()
+	f.MustSync()
 	b = f.wantReady(metav1.ConditionFalse, conditions.DeletionBlockedByInstances)
 	want := "7 instances of its plans still exist (ns/db-0, ns/db-1, ns/db-2, ns/db-3, ns/db-4, ...)"
 	if m := readyMessage(b); !strings.Contains(m, want) {
 		t.Errorf("message %q, want %q", m, want)
 	}
-	f.wantEvents(conditions.DeletionBlockedByInstances)
-	f.wantWrites("update clusterservicebrokers/status the-broker")
+	f.WantEvents(conditions.DeletionBlockedByInstances)
+	f.WantWrites("update clusterservicebrokers/status the-broker")
 	f.wantFetches(1)
 
 	// Nothing changed: nothing is written.
-	f.mustSync()
-	f.wantWrites()
-	f.wantEvents()
+	f.MustSync()
+	f.WantWrites()
+	f.WantEvents()
 
 	for _, name := range names {
 		if err := sc.ServiceInstances("ns").Delete(context.Background(), name, metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.refresh()
-	f.writes()
-	f.mustSync()
-	f.wantWrites(
+	f.Refresh()
+	f.ForgetWrites()
+	f.MustSync()
+	f.WantWrites(
 		"delete clusterserviceplans kv-small", "delete clusterserviceplans kv-large", "delete clusterserviceclasses kv",
 		"patch clusterservicebrokers the-broker",
 	)
@@ -620,28 +613,28 @@ func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
 	if _, err := f.c.cfg.BrokerClients.ClientFor(context.Background(), f.broker()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.osb.Configs()); n != 2 {
+	if n := len(f.OSB.Configs()); n != 2 {
 		t.Errorf("the broker client was built %d times, want 2", n)
 	}
 }
 
 func TestDeletionOfAnUnusedBroker(t *testing.T) {
-	now := metav1.NewTime(start)
+	now := metav1.NewTime(looptest.Start)
 	f := newFixture(t, testBroker(func(b *v1beta1.ClusterServiceBroker) { b.DeletionTimestamp = &now }))
-	f.mustSync()
-	f.wantWrites("patch clusterservicebrokers the-broker")
+	f.MustSync()
+	f.WantWrites("patch clusterservicebrokers the-broker")
 	f.wantFetches(0)
 
 	// Without the finalizer, nothing is left to do.
-	f.mustSync()
-	f.wantWrites()
+	f.MustSync()
+	f.WantWrites()
 }
 
 func TestABrokerThatIsGoneIsForgotten(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
-	f.mustSync()
-	if err := f.brokers.Delete(f.broker()); err != nil {
+	f.MustSync()
+	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(f.broker()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.c.sync(context.Background(), cache.ObjectName{Name: "the-broker"}); err != nil {
@@ -650,7 +643,7 @@ func TestABrokerThatIsGoneIsForgotten(t *testing.T) {
 	if _, err := f.c.cfg.BrokerClients.ClientFor(context.Background(), f.broker()); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(f.osb.Configs()); n != 2 {
+	if n := len(f.OSB.Configs()); n != 2 {
 		t.Errorf("the broker client was built %d times, want 2", n)
 	}
 }
@@ -662,7 +655,7 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 	if _, err := f.c.sync(context.Background(), key); err != nil {
 		t.Fatal(err)
 	}
-	f.writes()
+	f.ForgetWrites()
 	// The cached broker still has the status before the failure: no backoff recorded.
 	for range 3 {
 		if result, err := f.c.sync(context.Background(), key); err != nil || result.RequeueAfter != 0 {
@@ -670,9 +663,9 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 		}
 	}
 	f.wantFetches(1)
-	f.wantWrites()
-	f.refresh()
-	if result := f.mustSync(); result.RequeueAfter <= 0 {
+	f.WantWrites()
+	f.Refresh()
+	if result := f.MustSync(); result.RequeueAfter <= 0 {
 		t.Errorf("result %+v", result)
 	}
 	f.wantFetches(1)
@@ -682,22 +675,22 @@ func TestAFailedPublishIsReportedAndRetried(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
 	failures := 1
-	f.catalog.PrependReactor("create", "clusterserviceplans", func(clienttesting.Action) (bool, runtime.Object, error) {
+	f.Catalog.PrependReactor("create", "clusterserviceplans", func(clienttesting.Action) (bool, runtime.Object, error) {
 		if failures > 0 {
 			failures--
 			return true, nil, apierrors.NewServiceUnavailable("etcd is unwell")
 		}
 		return false, nil, nil
 	})
-	wantRequeue(t, f.mustSync(), backoffWait(start, backoffBase))
+	f.WantRequeue(f.MustSync(), looptest.BackoffWait(looptest.Start, backoffBase))
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
 	if m := readyMessage(b); !strings.Contains(m, "creating plan kv-small") || b.Status.LastCatalogRetrievalTime != nil {
 		t.Errorf("status %+v", b.Status)
 	}
-	f.wantEvents(conditions.ErrorSyncingCatalog)
+	f.WantEvents(conditions.ErrorSyncingCatalog)
 
-	f.clock.Step(backoffWait(start, backoffBase))
-	f.mustSync()
+	f.Clock.Step(looptest.BackoffWait(looptest.Start, backoffBase))
+	f.MustSync()
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
 }

@@ -12,36 +12,21 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	kubeinformers "k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/record"
-	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
-	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
-	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
-	catalogfake "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
-	catalogfactory "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
-	osbfake "github.com/kube-service-catalog/catalog/pkg/osb/fake"
 )
 
-// fixture is a binding loop on fake clientsets, informer indexers seeded by hand and a
-// fake OSB client. Each sync is called directly; refresh copies what the loop wrote back
-// into the indexer, as an informer would.
+// fixture is a binding loop on a looptest.Env that syncs the binding ns/db-creds.
 type fixture struct {
-	t       *testing.T
-	catalog *catalogfake.Clientset
-	kube    *fake.Clientset
-	osb     *osbfake.Client
-	c       *Controller
-	key     cache.ObjectName
-	clock   *clocktesting.FakeClock
-	indexer cache.Indexer
+	*looptest.Env
+	c *Controller
 }
 
 // fixtureObjects are the catalog objects of a fixture, to tweak before it starts.
@@ -90,123 +75,38 @@ func newFixture(t *testing.T, tweak func(*fixtureObjects)) *fixture {
 		tweak(objs)
 	}
 	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns", UID: "ns-uid"}}
-
-	f := &fixture{
-		t:       t,
-		catalog: catalogfake.NewClientset(broker, objs.class, plan, objs.instance, objs.binding),
-		kube:    fake.NewClientset(append([]runtime.Object{namespace}, objs.kube...)...),
-		osb:     osbfake.NewClient(),
-		key:     cache.MetaObjectToName(binding),
-		clock:   clocktesting.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
-	}
-	factory := catalogfactory.NewSharedInformerFactory(f.catalog, 0)
-	kubeFactory := kubeinformers.NewSharedInformerFactory(f.kube, 0)
-	sc := factory.Servicecatalog().V1beta1()
-	if err := indexes.AddBindingIndexes(sc.ServiceBindings().Informer()); err != nil {
-		t.Fatal(err)
-	}
-	for informer, obj := range map[cache.SharedIndexInformer]runtime.Object{
-		sc.ClusterServiceBrokers().Informer(): broker, sc.ClusterServiceClasses().Informer(): objs.class,
-		sc.ClusterServicePlans().Informer(): plan, sc.ServiceInstances().Informer(): objs.instance,
-		sc.ServiceBindings().Informer(): objs.binding, kubeFactory.Core().V1().Namespaces().Informer(): namespace,
-	} {
-		if err := informer.GetIndexer().Add(obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f.indexer = sc.ServiceBindings().Informer().GetIndexer()
-	f.c = New(Config{
-		Client:     f.catalog,
-		KubeClient: f.kube,
-		Bindings:   sc.ServiceBindings(),
-		Instances:  sc.ServiceInstances(),
-		Classes:    sc.ClusterServiceClasses(),
-		Plans:      sc.ClusterServicePlans(),
-		Brokers:    sc.ClusterServiceBrokers(),
-		Namespaces: kubeFactory.Core().V1().Namespaces(),
-		BrokerClients: brokerclient.NewManager(brokerclient.Options{
-			Create: f.osb.CreateFunc(), Secrets: f.kube.CoreV1(), APIVersion: osb.APIVersion2_17,
-		}),
-		ClusterID: "cluster-id",
-		Recorder:  record.NewFakeRecorder(100),
-		Backoff:   controller.Backoff{Base: time.Minute, Max: time.Hour},
-		Polling:   controller.Polling{MinInterval: time.Second, MaxInterval: time.Minute, MaxDuration: time.Hour},
-		Clock:     f.clock,
-	}, controller.Options{})
+	f := &fixture{Env: looptest.NewEnv(t,
+		[]runtime.Object{broker, objs.class, plan, objs.instance, objs.binding},
+		append([]runtime.Object{namespace}, objs.kube...))}
+	f.c = New(f.OperationConfig(), controller.Options{})
+	f.Loop, f.Key = f.c.sync, cache.MetaObjectToName(binding)
 	return f
 }
 
-// sync syncs the binding and copies the stored binding into the indexer.
-func (f *fixture) sync() (controller.Result, error) {
-	f.t.Helper()
-	result, err := f.c.sync(context.Background(), f.key)
-	f.refresh()
-	return result, err
-}
-
-func (f *fixture) refresh() {
-	f.t.Helper()
-	b, err := f.catalog.ServicecatalogV1beta1().ServiceBindings(f.key.Namespace).Get(context.Background(), f.key.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.indexer.Update(b); err != nil {
-		f.t.Fatal(err)
-	}
-}
-
 func (f *fixture) binding() *v1beta1.ServiceBinding {
-	f.t.Helper()
-	b, err := f.catalog.ServicecatalogV1beta1().ServiceBindings(f.key.Namespace).Get(context.Background(), f.key.Name, metav1.GetOptions{})
+	f.T.Helper()
+	b, err := f.Catalog.ServicecatalogV1beta1().ServiceBindings(f.Key.Namespace).Get(context.Background(), f.Key.Name, metav1.GetOptions{})
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return b
 }
 
 func (f *fixture) secret() *corev1.Secret {
-	s, err := f.kube.CoreV1().Secrets("ns").Get(context.Background(), "db-creds", metav1.GetOptions{})
+	s, err := f.Kube.CoreV1().Secrets("ns").Get(context.Background(), "db-creds", metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
-		f.t.Fatal(err)
+		f.T.Fatal(err)
 	}
 	return s
 }
 
-// calls returns the OSB operations called so far.
-func (f *fixture) calls() []osb.Operation {
-	var out []osb.Operation
-	for _, a := range f.osb.Actions() {
-		out = append(out, a.Type)
-	}
-	return out
-}
-
-func (f *fixture) wantCalls(want ...osb.Operation) {
-	f.t.Helper()
-	got := f.calls()
-	if len(got) != len(want) {
-		f.t.Fatalf("OSB calls %v, want %v", got, want)
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			f.t.Fatalf("OSB calls %v, want %v", got, want)
-		}
-	}
-}
-
 func (f *fixture) wantReady(status metav1.ConditionStatus, reason string) *v1beta1.ServiceBinding {
-	f.t.Helper()
+	f.T.Helper()
 	b := f.binding()
-	c := apimeta.FindStatusCondition(b.Status.Conditions, v1beta1.ConditionReady)
-	if c == nil || c.Status != status || c.Reason != reason {
-		f.t.Fatalf("Ready %+v, want %s %s; status %+v", c, status, reason, b.Status)
-	}
+	looptest.WantReady(f.T, b.Status.Conditions, b.Generation, status, reason)
 	return b
 }
 
@@ -226,18 +126,18 @@ func pending(o *fixtureObjects) {
 func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 	f := newFixture(t, nil)
 	before := f.binding().Status
-	f.osb.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
 		// A first attempt is written down with its answer: nothing before it is sent.
 		if b := f.binding(); !reflect.DeepEqual(b.Status, before) {
 			t.Errorf("status when the bind was sent: %+v", b.Status)
 		}
 		return credentialsAnswer(), nil
 	})
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationBind)
-	r := f.osb.ActionsOf(osb.OperationBind)[0].Request.(*osb.BindRequest)
+	f.WantCalls(osb.OperationBind)
+	r := looptest.Request[osb.BindRequest](f.Env, osb.OperationBind, 0)
 	if r.BindingID != "binding-id" || r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-id" || !r.AcceptsIncomplete ||
 		r.Context == nil || r.Context.Namespace != "ns" || r.Context.ClusterID != "cluster-id" || r.BindResource == nil || r.BindResource.AppGUID != "ns-uid" ||
 		r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "alice" {
@@ -253,34 +153,34 @@ func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 		t.Errorf("Secret %+v", s)
 	}
 	// Done: nothing more happens.
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationBind)
+	f.WantCalls(osb.OperationBind)
 }
 
 func TestAFailedSecretWriteIsRetriedFromMemory(t *testing.T) {
 	f := newFixture(t, nil)
-	f.osb.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) { return credentialsAnswer(), nil })
+	f.OSB.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) { return credentialsAnswer(), nil })
 	failures := 1
-	f.kube.PrependReactor("create", "secrets", func(clienttesting.Action) (bool, runtime.Object, error) {
+	f.Kube.PrependReactor("create", "secrets", func(clienttesting.Action) (bool, runtime.Object, error) {
 		if failures > 0 {
 			failures--
 			return true, nil, apierrors.NewInternalError(errors.New("etcd is unwell"))
 		}
 		return false, nil, nil
 	})
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("a failed Secret write must be retried")
 	}
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorInjectingBindResult)
 	if b.Status.CurrentOperation != v1beta1.ServiceBindingOperationBind || b.Status.ExternalProperties == nil {
 		t.Errorf("status does not say the broker holds the binding: %+v", b.Status)
 	}
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationBind) // no second bind
+	f.WantCalls(osb.OperationBind) // no second bind
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
 	if s := f.secret(); s == nil || string(s.Data["password"]) != testPassword {
 		t.Errorf("Secret %+v", s)
@@ -289,16 +189,16 @@ func TestAFailedSecretWriteIsRetriedFromMemory(t *testing.T) {
 
 func TestLostCredentialsAreFetchedAgain(t *testing.T) {
 	f := newFixture(t, pending)
-	f.osb.SetGetBindingReaction(func(ctx context.Context, r *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
+	f.OSB.SetGetBindingReaction(func(ctx context.Context, r *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
 		if r.BindingID != "binding-id" || r.InstanceID != "instance-id" {
 			t.Errorf("get binding %+v", r)
 		}
 		return &osb.GetBindingResponse{Credentials: map[string]any{"password": testPassword}}, nil
 	})
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationGetBinding)
+	f.WantCalls(osb.OperationGetBinding)
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
 	if s := f.secret(); s == nil || string(s.Data["password"]) != testPassword {
 		t.Errorf("Secret %+v", s)
@@ -310,35 +210,35 @@ func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testin
 		pending(o)
 		o.class.Spec.BindingsRetrievable = false
 	})
-	f.osb.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+	f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 		if r.OriginatingIdentity != nil || r.AcceptsIncomplete || r.ServiceID != "svc-id" || r.PlanID != "plan-id" {
 			t.Errorf("unbind request %+v", r)
 		}
 		return &osb.UnbindResponse{}, nil
 	})
-	f.osb.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
 		if r.AcceptsIncomplete {
 			t.Errorf("accepts_incomplete sent for an offering that is not bindings_retrievable")
 		}
 		return credentialsAnswer(), nil
 	})
-	if _, err := f.sync(); err != nil { // starts orphan mitigation
+	if _, err := f.Sync(); err != nil { // starts orphan mitigation
 		t.Fatal(err)
 	}
 	if b := f.binding(); !b.Status.OrphanMitigationInProgress {
 		t.Fatalf("status %+v", b.Status)
 	}
-	if _, err := f.sync(); err != nil { // unbinds
+	if _, err := f.Sync(); err != nil { // unbinds
 		t.Fatal(err)
 	}
 	b := f.wantReady(metav1.ConditionFalse, conditions.BindResultLost)
 	if b.Status.OrphanMitigationInProgress || b.Status.UnbindStatus != v1beta1.ServiceBindingUnbindStatusNotRequired || b.Status.Attempts.NextAttemptTime != nil {
 		t.Errorf("status after the unbind %+v", b.Status)
 	}
-	if _, err := f.sync(); err != nil { // binds again
+	if _, err := f.Sync(); err != nil { // binds again
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationUnbind, osb.OperationBind)
+	f.WantCalls(osb.OperationUnbind, osb.OperationBind)
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
 }
 
@@ -353,19 +253,19 @@ func TestAnOwnedSecretFinishesAnInterruptedBind(t *testing.T) {
 		}
 		o.kube = append(o.kube, s)
 	})
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls() // the broker answered before; its credentials are in the Secret
+	f.WantCalls() // the broker answered before; its credentials are in the Secret
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
 }
 
 func TestANotBindablePlanFails(t *testing.T) {
 	f := newFixture(t, func(o *fixtureObjects) { o.class.Spec.Bindable = false })
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls()
+	f.WantCalls()
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorNonbindableServiceClass)
 	if !apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed) || b.Status.UnbindStatus != v1beta1.ServiceBindingUnbindStatusNotRequired {
 		t.Errorf("status %+v", b.Status)
@@ -376,11 +276,11 @@ func TestABindingWaitsForItsInstance(t *testing.T) {
 	f := newFixture(t, func(o *fixtureObjects) {
 		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationUpdate
 	})
-	result, err := f.sync()
+	result, err := f.Sync()
 	if err != nil || result.RequeueAfter != 0 {
 		t.Fatalf("sync: %+v, %v; instance events wake the binding up", result, err)
 	}
-	f.wantCalls()
+	f.WantCalls()
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorInstanceNotReady)
 }
 
@@ -406,8 +306,8 @@ func TestBindFailuresFollowTheTable(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, nil)
-			f.osb.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) { return nil, tc.err })
-			if _, err := f.sync(); err != nil {
+			f.OSB.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) { return nil, tc.err })
+			if _, err := f.Sync(); err != nil {
 				t.Fatal(err)
 			}
 			b := f.wantReady(metav1.ConditionFalse, tc.reason)
@@ -420,7 +320,7 @@ func TestBindFailuresFollowTheTable(t *testing.T) {
 }
 
 func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
-	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	now := metav1.NewTime(looptest.Start)
 	f := newFixture(t, func(o *fixtureObjects) {
 		o.binding.DeletionTimestamp = &now
 		o.binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
@@ -433,7 +333,7 @@ func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
 		}
 		o.kube = append(o.kube, s)
 	})
-	f.osb.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+	f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 		if f.secret() == nil {
 			t.Errorf("the Secret was deleted before the unbind")
 		}
@@ -442,10 +342,10 @@ func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
 		}
 		return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
 	})
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationUnbind)
+	f.WantCalls(osb.OperationUnbind)
 	if f.secret() != nil {
 		t.Errorf("the Secret outlived the binding")
 	}
@@ -455,35 +355,28 @@ func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
 }
 
 func TestDeletionRetriesAFailedUnbindLater(t *testing.T) {
-	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	now := metav1.NewTime(looptest.Start)
 	f := newFixture(t, func(o *fixtureObjects) {
 		o.binding.DeletionTimestamp = &now
 		o.binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
 	})
-	answers := []error{&osb.HTTPStatusCodeError{StatusCode: 503}, nil}
-	f.osb.SetUnbindReaction(func(context.Context, *osb.UnbindRequest) (*osb.UnbindResponse, error) {
-		err := answers[0]
-		answers = answers[1:]
-		if err != nil {
-			return nil, err
-		}
-		return &osb.UnbindResponse{}, nil
-	})
-	result, err := f.sync()
+	next := looptest.Answers[osb.UnbindResponse](t, osb.OperationUnbind, &osb.HTTPStatusCodeError{StatusCode: 503}, &osb.UnbindResponse{})
+	f.OSB.SetUnbindReaction(func(context.Context, *osb.UnbindRequest) (*osb.UnbindResponse, error) { return next() })
+	result, err := f.Sync()
 	if err != nil || result.RequeueAfter < 30*time.Second {
 		t.Fatalf("sync: %+v, %v", result, err)
 	}
 	f.wantReady(metav1.ConditionFalse, conditions.UnbindCallFailed)
 	// Not before the time kept in status.
-	if result, err := f.sync(); err != nil || result.RequeueAfter <= 0 {
+	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
 		t.Fatalf("sync before the next attempt: %+v, %v", result, err)
 	}
-	f.wantCalls(osb.OperationUnbind)
-	f.clock.Step(2 * time.Minute)
-	if _, err := f.sync(); err != nil {
+	f.WantCalls(osb.OperationUnbind)
+	f.Clock.Step(2 * time.Minute)
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationUnbind, osb.OperationUnbind)
+	f.WantCalls(osb.OperationUnbind, osb.OperationUnbind)
 	if b := f.binding(); len(b.Finalizers) != 0 {
 		t.Errorf("finalizers %v", b.Finalizers)
 	}
@@ -491,61 +384,55 @@ func TestDeletionRetriesAFailedUnbindLater(t *testing.T) {
 
 func TestPollingAnAsyncBind(t *testing.T) {
 	f := newFixture(t, nil)
-	f.osb.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) {
 		key := "bind/1"
 		return &osb.BindResponse{Async: true, OperationKey: &key}, nil
 	})
-	answers := []func() (*osb.LastOperationResponse, error){
-		func() (*osb.LastOperationResponse, error) {
-			return &osb.LastOperationResponse{State: osb.StateInProgress, RetryAfter: 7 * time.Second}, nil
-		},
+	next := looptest.Answers[osb.LastOperationResponse](t, osb.OperationBindingLastOperation,
+		&osb.LastOperationResponse{State: osb.StateInProgress, RetryAfter: 7 * time.Second},
 		// A 410 while binding is not an answer: polling goes on.
-		func() (*osb.LastOperationResponse, error) { return nil, &osb.HTTPStatusCodeError{StatusCode: 410} },
-		func() (*osb.LastOperationResponse, error) {
-			return &osb.LastOperationResponse{State: osb.StateSucceeded}, nil
-		},
-	}
-	f.osb.SetPollBindingLastOperationReaction(func(ctx context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
+		&osb.HTTPStatusCodeError{StatusCode: 410},
+		&osb.LastOperationResponse{State: osb.StateSucceeded},
+	)
+	f.OSB.SetPollBindingLastOperationReaction(func(ctx context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
 		if r.OperationKey == nil || *r.OperationKey != "bind/1" {
 			t.Errorf("poll without the operation key: %+v", r)
 		}
-		answer := answers[0]
-		answers = answers[1:]
-		return answer()
+		return next()
 	})
-	f.osb.SetGetBindingReaction(func(context.Context, *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
+	f.OSB.SetGetBindingReaction(func(context.Context, *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
 		return &osb.GetBindingResponse{Credentials: map[string]any{"password": testPassword}}, nil
 	})
-	if result, err := f.sync(); err != nil || result.RequeueAfter <= 0 {
+	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
 		t.Fatalf("bind: %+v, %v", result, err)
 	}
 	if b := f.wantReady(metav1.ConditionFalse, conditions.Binding); !b.Status.AsyncOpInProgress || b.Status.OperationKey != "bind/1" {
 		t.Fatalf("status %+v", b.Status)
 	}
-	if result, err := f.sync(); err != nil || result.RequeueAfter != 7*time.Second {
+	if result, err := f.Sync(); err != nil || result.RequeueAfter != 7*time.Second {
 		t.Fatalf("in progress: %+v, %v; want the broker's Retry-After", result, err)
 	}
-	if result, err := f.sync(); err != nil || result.RequeueAfter <= 0 {
+	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
 		t.Fatalf("410: %+v, %v; want polling to go on", result, err)
 	}
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.wantCalls(osb.OperationBind, osb.OperationBindingLastOperation, osb.OperationBindingLastOperation, osb.OperationBindingLastOperation, osb.OperationGetBinding)
+	f.WantCalls(osb.OperationBind, osb.OperationBindingLastOperation, osb.OperationBindingLastOperation, osb.OperationBindingLastOperation, osb.OperationGetBinding)
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
 }
 
 func TestAnAsyncBindPastTheMaximumPollingDurationIsCleanedUp(t *testing.T) {
 	f := newFixture(t, nil)
-	f.osb.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) {
 		return &osb.BindResponse{Async: true}, nil
 	})
-	if _, err := f.sync(); err != nil {
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.Step(2 * time.Hour) // the fixture's MaxPollingDuration is an hour
-	if _, err := f.sync(); err != nil {
+	f.Clock.Step(2 * time.Hour) // the fixture's MaxPollingDuration is an hour
+	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	b := f.binding()
@@ -555,11 +442,11 @@ func TestAnAsyncBindPastTheMaximumPollingDurationIsCleanedUp(t *testing.T) {
 	if c := apimeta.FindStatusCondition(b.Status.Conditions, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
 		t.Errorf("orphan mitigation condition %+v", c)
 	}
-	f.wantCalls(osb.OperationBind) // no poll after the deadline
+	f.WantCalls(osb.OperationBind) // no poll after the deadline
 }
 
 func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
-	now := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	now := metav1.NewTime(looptest.Start)
 	unrecorded := func(o *fixtureObjects) {
 		o.binding.DeletionTimestamp = &now
 		o.binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired // as the API server creates it
@@ -567,16 +454,16 @@ func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
 	t.Run("instance provisioned: the broker is asked", func(t *testing.T) {
 		// The controller may have bound and stopped before writing it down.
 		f := newFixture(t, unrecorded)
-		f.osb.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+		f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 			if r.BindingID != "binding-id" || r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-id" {
 				t.Errorf("unbind request %+v", r)
 			}
 			return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
 		})
-		if _, err := f.sync(); err != nil {
+		if _, err := f.Sync(); err != nil {
 			t.Fatal(err)
 		}
-		f.wantCalls(osb.OperationUnbind)
+		f.WantCalls(osb.OperationUnbind)
 		if b := f.binding(); len(b.Finalizers) != 0 {
 			t.Errorf("finalizers %v", b.Finalizers)
 		}
@@ -586,10 +473,10 @@ func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
 			unrecorded(o)
 			o.binding.Spec.InstanceRef.Name = "no-such-instance"
 		})
-		if _, err := f.sync(); err != nil {
+		if _, err := f.Sync(); err != nil {
 			t.Fatal(err)
 		}
-		f.wantCalls()
+		f.WantCalls()
 		if b := f.binding(); len(b.Finalizers) != 0 {
 			t.Errorf("finalizers %v", b.Finalizers)
 		}

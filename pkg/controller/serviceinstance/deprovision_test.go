@@ -6,11 +6,13 @@ import (
 	"testing"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -22,9 +24,9 @@ func binding(name string) *v1beta1.ServiceBinding {
 }
 
 func (f *fixture) wantReleased() {
-	f.t.Helper()
+	f.T.Helper()
 	if i := f.instance(); len(i.Finalizers) != 0 {
-		f.t.Fatalf("finalizers %v, want none", i.Finalizers)
+		f.T.Fatalf("finalizers %v, want none", i.Finalizers)
 	}
 }
 
@@ -33,29 +35,29 @@ func TestDeletionWaitsForTheBindings(t *testing.T) {
 		o.catalog = append(o.catalog, binding("app-1"), binding("app-2"))
 	})
 	f.onDeprovision(deprovisioned200())
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v; binding deletions wake the instance up", result)
 	}
-	f.wantCalls()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionBlockedByExistingBindings)
 	if m := readyMessage(i); !strings.Contains(m, "2 bindings") {
 		t.Errorf("message %q", m)
 	}
-	f.wantEvents(conditions.DeprovisionBlockedByExistingBindings)
+	f.WantEvents(conditions.DeprovisionBlockedByExistingBindings)
 	f.wantWrites("status")
 
-	f.mustSync()
-	f.wantCalls()
-	f.wantEvents()
+	f.MustSync()
+	f.WantCalls()
+	f.WantEvents()
 	f.wantWrites()
 
 	for _, name := range []string{"app-1", "app-2"} {
-		if err := f.bindings.Delete(binding(name)); err != nil {
+		if err := f.Informers.ServiceBindings().Informer().GetIndexer().Delete(binding(name)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision)
 	f.wantReleased()
 }
 
@@ -66,8 +68,8 @@ func TestABindingOfAnotherInstanceDoesNotBlock(t *testing.T) {
 		o.catalog = append(o.catalog, other)
 	})
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision)
 	f.wantReleased()
 }
 
@@ -87,8 +89,8 @@ func TestDeletionWithoutAnInstanceAtTheBroker(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, tweak, deleting)
-			f.mustSync()
-			f.wantCalls()
+			f.MustSync()
+			f.WantCalls()
 			f.wantWrites("patch")
 			f.wantReleased()
 		})
@@ -105,7 +107,7 @@ func TestDeprovision(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, provisioned, deleting)
-			f.osb.SetDeprovisionReaction(func(ctx context.Context, r *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
+			f.OSB.SetDeprovisionReaction(func(ctx context.Context, r *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
 				// The request is in status before it is sent.
 				if i := f.instance(); i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision || len(i.Finalizers) != 1 {
 					t.Errorf("status when the deprovision was sent: %+v", i.Status)
@@ -115,26 +117,26 @@ func TestDeprovision(t *testing.T) {
 				}
 				return tc.answer.(*osb.DeprovisionResponse), nil
 			})
-			if result := f.mustSync(); result.RequeueAfter != 0 {
+			if result := f.MustSync(); result.RequeueAfter != 0 {
 				t.Errorf("result %+v", result)
 			}
-			f.wantCalls(osb.OperationDeprovision)
-			r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0)
+			f.WantCalls(osb.OperationDeprovision)
+			r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 			// The identity is the deleter's, which the API server stored in spec.userInfo.
 			if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" || !r.AcceptsIncomplete ||
 				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" || r.OriginatingIdentity.UID != "bob-uid" {
 				t.Errorf("deprovision request %+v", r)
 			}
 			f.wantReleased()
-			f.wantEvents("DeprovisionedSuccessfully")
+			f.WantEvents("DeprovisionedSuccessfully")
 			f.wantWrites("status", "patch")
 
 			// The cache still shows the instance with its finalizer until the deletion
 			// reaches it: that copy must not deprovision again.
-			if _, err := f.c.sync(context.Background(), f.key); err != nil {
+			if _, err := f.c.sync(context.Background(), f.Key); err != nil {
 				t.Fatal(err)
 			}
-			f.wantCalls(osb.OperationDeprovision)
+			f.WantCalls(osb.OperationDeprovision)
 		})
 	}
 }
@@ -147,8 +149,8 @@ func TestDeprovisionUsesTheIDsTheBrokerKnows(t *testing.T) {
 		o.instance.Status.InProgressProperties = o.props(o.large, alice())
 	}, deleting)
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
-	if r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
+	f.MustSync()
+	if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
 		t.Errorf("deprovision request %+v", r)
 	}
 	f.wantReleased()
@@ -158,19 +160,19 @@ func TestAnAsyncDeprovision(t *testing.T) {
 	f := newFixture(t, provisioned, deleting)
 	f.onDeprovision(deprovisioning202("delete-1"))
 	f.onPoll(state(osb.StateInProgress, "draining"), status(410, ""))
-	wantRequeue(t, f.mustSync(), time.Second)
+	f.WantRequeue(f.MustSync(), time.Second)
 	i := f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
 	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "delete-1" || len(i.Finalizers) != 1 {
 		t.Fatalf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.Deprovisioning)
+	f.WantEvents(conditions.Deprovisioning)
 
-	wantRequeue(t, f.mustSync(), time.Second)
+	f.WantRequeue(f.MustSync(), time.Second)
 	f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
 	// A 410 while deprovisioning means done.
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationLastOperation)
-	p := request[osb.LastOperationRequest](f, osb.OperationLastOperation, 0)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationLastOperation)
+	p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0)
 	if p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" || p.OriginatingIdentity == nil || p.OriginatingIdentity.Username != "bob" {
 		t.Errorf("poll request %+v", p)
 	}
@@ -184,17 +186,17 @@ func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
 	f := newFixture(t, provisioned, deleting)
 	f.onDeprovision(deprovisioning202("delete-1"), deprovisioned200())
 	f.onPoll(state(osb.StateFailed, "busy"))
-	f.mustSync()
-	wantRequeue(t, f.mustSync(), backoffWait(start))
+	f.MustSync()
+	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
 	if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), "busy") {
 		t.Fatalf("status %+v", i.Status)
 	}
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation)
-	f.clock.Step(backoffWait(start))
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationDeprovision)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation)
+	f.Clock.Step(backoffWait(looptest.Start))
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationDeprovision)
 	f.wantReleased()
 }
 
@@ -214,24 +216,24 @@ func TestDeprovisionFailuresAreRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, provisioned, deleting)
 			f.onDeprovision(tc.err, deprovisioned200())
-			wantRequeue(t, f.mustSync(), backoffWait(start))
+			f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			if len(i.Finalizers) != 1 || i.Status.Attempts.Count != 1 || i.Status.OrphanMitigationInProgress {
 				t.Fatalf("status %+v", i.Status)
 			}
-			f.wantEvents(tc.reason)
+			f.WantEvents(tc.reason)
 
-			f.mustSync()
-			f.wantCalls(osb.OperationDeprovision)
-			f.clock.Step(backoffWait(start))
-			f.mustSync()
-			f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+			f.MustSync()
+			f.WantCalls(osb.OperationDeprovision)
+			f.Clock.Step(backoffWait(looptest.Start))
+			f.MustSync()
+			f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
 			f.wantReleased()
 			builds := 1
 			if tc.forgets {
 				builds = 2
 			}
-			if n := len(f.osb.Configs()); n != builds {
+			if n := len(f.OSB.Configs()); n != builds {
 				t.Errorf("the broker client was built %d times, want %d", n, builds)
 			}
 		})
@@ -242,12 +244,12 @@ func TestDeletionDuringAnAsyncProvisionDeletesAtOnce(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(provisioning202("op-1"))
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
+	f.MustSync()
 	f.delete()
-	f.mustSync()
+	f.MustSync()
 	// The broker stops provisioning when it gets the DELETE; no poll first.
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
-	if r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
 		t.Errorf("deprovision request %+v", r)
 	}
 	f.wantReleased()
@@ -255,13 +257,13 @@ func TestDeletionDuringAnAsyncProvisionDeletesAtOnce(t *testing.T) {
 
 func TestDeletionWithTheBrokerGoneWaits(t *testing.T) {
 	f := newFixture(t, provisioned, deleting)
-	if err := f.brokers.Delete(&v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "the-broker"}}); err != nil {
+	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(&v1beta1.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "the-broker"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("a deletion whose broker is gone must be retried")
 	}
-	f.wantCalls()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ReferencesNonexistentBroker)
 	if len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), v1beta1.FinalizerServiceCatalog) {
 		t.Errorf("status %+v", i.Status)
@@ -270,8 +272,8 @@ func TestDeletionWithTheBrokerGoneWaits(t *testing.T) {
 
 func TestADeletedInstanceWithoutTheFinalizerIsLeftAlone(t *testing.T) {
 	f := newFixture(t, provisioned, deleting, func(o *fixtureObjects) { o.instance.Finalizers = []string{"someone.else/finalizer"} })
-	f.mustSync()
-	f.wantCalls()
+	f.MustSync()
+	f.WantCalls()
 	f.wantWrites()
 }
 
@@ -282,19 +284,19 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		})
 		f.onProvision(provisioning202("op-1"))
 		f.onPoll(state(osb.StateInProgress, ""))
-		f.mustSync()
-		f.clock.Step(9 * time.Minute) // within the plan's limit
-		f.mustSync()
-		f.clock.Step(2 * time.Minute) // past the plan's limit, within the controller's
-		if result := f.mustSync(); !requeued(result) {
+		f.MustSync()
+		f.Clock.Step(9 * time.Minute) // within the plan's limit
+		f.MustSync()
+		f.Clock.Step(2 * time.Minute) // past the plan's limit, within the controller's
+		if result := f.MustSync(); !looptest.Requeued(result) {
 			t.Fatalf("result %+v", result)
 		}
-		f.wantCalls(osb.OperationProvision, osb.OperationLastOperation)
+		f.WantCalls(osb.OperationProvision, osb.OperationLastOperation)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
 		if !i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.OperationKey != "" {
 			t.Fatalf("status %+v", i.Status)
 		}
-		if c := conditionOf(i, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
+		if c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
 			t.Errorf("orphan mitigation condition %+v", c)
 		}
 	})
@@ -302,10 +304,10 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 	t.Run("update: failed", func(t *testing.T) {
 		f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
 		f.onUpdate(updating202("update-1"))
-		f.mustSync()
-		f.clock.Step(maxPolling + time.Second)
-		f.mustSync()
-		f.wantCalls(osb.OperationUpdate)
+		f.MustSync()
+		f.Clock.Step(looptest.Polling.MaxDuration + time.Second)
+		f.MustSync()
+		f.WantCalls(osb.OperationUpdate)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
 		f.wantFailed(conditions.OperationTimedOut)
 		if i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
@@ -317,10 +319,10 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f := newFixture(t, provisioned, deleting)
 		f.onDeprovision(deprovisioning202("delete-1"), deprovisioning202("delete-2"))
 		f.onPoll(state(osb.StateInProgress, ""), state(osb.StateSucceeded, ""))
-		f.mustSync()
-		f.clock.Step(maxPolling + time.Second)
-		wantRequeue(t, f.mustSync(), backoffWait(f.clock.Now()))
-		f.wantCalls(osb.OperationDeprovision)
+		f.MustSync()
+		f.Clock.Step(looptest.Polling.MaxDuration + time.Second)
+		f.WantRequeue(f.MustSync(), backoffWait(f.Clock.Now()))
+		f.WantCalls(osb.OperationDeprovision)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
 		f.wantFailed("")
 		if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 {
@@ -328,13 +330,13 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		}
 
 		// The DELETE is sent again, and the broker's new operation is polled.
-		f.clock.Step(backoffWait(f.clock.Now()))
-		wantRequeue(t, f.mustSync(), time.Second)
-		f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
-		wantRequeue(t, f.mustSync(), time.Second)
-		f.wantCalls(osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
+		f.Clock.Step(backoffWait(f.Clock.Now()))
+		f.WantRequeue(f.MustSync(), time.Second)
+		f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+		f.WantRequeue(f.MustSync(), time.Second)
+		f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
 		f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
-		f.mustSync()
+		f.MustSync()
 		f.wantReleased()
 		if keys := f.pollKeys; len(keys) != 2 || keys[0] != "delete-2" {
 			t.Errorf("polled operations %q", keys)
@@ -342,23 +344,14 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 	})
 }
 
-func conditionOf(i *v1beta1.ServiceInstance, conditionType string) *metav1.Condition {
-	for n := range i.Status.Conditions {
-		if i.Status.Conditions[n].Type == conditionType {
-			return &i.Status.Conditions[n]
-		}
-	}
-	return nil
-}
-
 func TestDeletingBeforeAnyProvisionWasRecordedAsksTheBroker(t *testing.T) {
 	// The controller may have sent a first provision and stopped before writing it down:
 	// the DELETE names the ids the spec resolves to.
 	f := newFixture(t, deleting)
 	f.onDeprovision(status(410, ""))
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision)
-	r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision)
+	r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 	if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" {
 		t.Errorf("deprovision request %+v", r)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -25,23 +26,23 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 	f := newFixture(t, func(o *fixtureObjects) {
 		wantProps = o.props(o.small, alice())
 		// What an earlier failed attempt left: it must be cleared by the success.
-		past := metav1.NewTime(start.Add(-time.Minute))
+		past := metav1.NewTime(looptest.Start.Add(-time.Minute))
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 2, NextAttemptTime: &past}
 	})
 	dashboard := "https://dashboard.example.com/db"
-	f.osb.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
+	f.OSB.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
 		// A first attempt is written down with its answer, in one write.
-		if writes := f.writes(); len(writes) != 0 {
+		if writes := f.Writes(); len(writes) != 0 {
 			t.Errorf("writes before the first provision was sent: %v", writes)
 		}
 		return &osb.ProvisionResponse{DashboardURL: &dashboard, RequestIdentity: "req-1"}, nil
 	})
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v", result)
 	}
 
-	f.wantCalls(osb.OperationProvision)
-	r := request[osb.ProvisionRequest](f, osb.OperationProvision, 0)
+	f.WantCalls(osb.OperationProvision)
+	r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 0)
 	wantContext := &osb.Context{Platform: osb.PlatformKubernetes, Namespace: "ns", ClusterID: "cluster-id", InstanceName: "db"}
 	wantIdentity := &osb.OriginatingIdentity{Username: "alice", UID: "alice-uid", Groups: []string{"dev"}, Extra: map[string][]string{"team": {"db"}}}
 	wantParams := map[string]any{"size": json.Number("3"), "password": testPassword}
@@ -66,15 +67,15 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 		t.Errorf("status holds a parameter from a Secret: %s", s.ExternalProperties.Parameters.Raw)
 	}
 	f.wantFailed("")
-	f.wantEvents(conditions.ProvisionedSuccessfully)
+	f.WantEvents(conditions.ProvisionedSuccessfully)
 	f.wantWrites("status")
 
 	// Done: nothing more happens.
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v", result)
 	}
-	f.wantCalls(osb.OperationProvision)
-	f.wantEvents()
+	f.WantCalls(osb.OperationProvision)
+	f.WantEvents()
 	f.wantWrites()
 }
 
@@ -84,8 +85,8 @@ func TestProvisionSendsThePlansMaintenanceInfo(t *testing.T) {
 		o.instance.Spec.UserInfo = nil
 	})
 	f.onProvision(provisioned200())
-	f.mustSync()
-	r := request[osb.ProvisionRequest](f, osb.OperationProvision, 0)
+	f.MustSync()
+	r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 0)
 	if r.MaintenanceInfo == nil || r.MaintenanceInfo.Version != "1.2.3" || r.OriginatingIdentity != nil {
 		t.Errorf("provision request %+v", r)
 	}
@@ -104,47 +105,47 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 		status(500, ""),
 		state(osb.StateSucceeded, ""),
 	)
-	wantRequeue(t, f.mustSync(), time.Second) // the fixture's minimum poll interval
+	f.WantRequeue(f.MustSync(), time.Second) // the fixture's minimum poll interval
 	i := f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
 	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "op-1" || i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision ||
 		i.Status.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned {
 		t.Fatalf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.Provisioning)
+	f.WantEvents(conditions.Provisioning)
 	f.wantWrites("status")
 
-	wantRequeue(t, f.mustSync(), 7*time.Second) // the broker's Retry-After
+	f.WantRequeue(f.MustSync(), 7*time.Second) // the broker's Retry-After
 	i = f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
 	if m := readyMessage(i); !strings.Contains(m, "50% done") {
 		t.Errorf("message %q does not show the broker's description", m)
 	}
-	p := request[osb.LastOperationRequest](f, osb.OperationLastOperation, 0)
+	p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0)
 	if p.InstanceID != "instance-id" || p.ServiceID != "svc-id" || p.PlanID != "plan-small-id" || f.pollKeys[0] != "op-1" ||
 		p.OriginatingIdentity == nil || p.OriginatingIdentity.Username != "alice" {
 		t.Errorf("poll request %+v", p)
 	}
 
 	// Without a Retry-After, the wait grows with the operation's age: a tenth of it.
-	f.clock.Step(100 * time.Second)
-	wantRequeue(t, f.mustSync(), 10*time.Second)
+	f.Clock.Step(100 * time.Second)
+	f.WantRequeue(f.MustSync(), 10*time.Second)
 	i = f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
 	if !i.Status.AsyncOpInProgress || i.Status.OrphanMitigationInProgress {
 		t.Fatalf("a 410 ended the provision: %+v", i.Status)
 	}
-	wantRequeue(t, f.mustSync(), 10*time.Second)
+	f.WantRequeue(f.MustSync(), 10*time.Second)
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
-	f.wantEvents()
+	f.WantEvents()
 
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v", result)
 	}
-	f.wantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation)
+	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation)
 	i = f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	if i.Status.AsyncOpInProgress || i.Status.OperationKey != "" || i.Status.CurrentOperation != "" || i.Status.ExternalProperties == nil ||
 		i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned {
 		t.Errorf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.ProvisionedSuccessfully)
+	f.WantEvents(conditions.ProvisionedSuccessfully)
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -154,8 +155,8 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 	f.onProvision(provisioning202("op-1"), provisioned200())
 	f.onPoll(state(osb.StateFailed, "out of capacity"))
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
-	if result := f.mustSync(); !requeued(result) {
+	f.MustSync()
+	if result := f.MustSync(); !looptest.Requeued(result) {
 		t.Fatalf("orphan mitigation is not started at once: %+v", result)
 	}
 	i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
@@ -165,14 +166,14 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 		t.Fatalf("status %+v", i.Status)
 	}
 	f.wantFailed("")
-	f.wantEvents(conditions.Provisioning, conditions.OrphanMitigationInProgress)
+	f.WantEvents(conditions.Provisioning, conditions.OrphanMitigationInProgress)
 
 	// Orphan mitigation deletes the instance with the ids of the provision, without an identity.
-	if result := f.mustSync(); result.RequeueAfter != 0 {
+	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v", result)
 	}
-	f.wantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
-	d := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0)
+	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
+	d := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 	if d.InstanceID != "instance-id" || d.ServiceID != "svc-id" || d.PlanID != "plan-small-id" || !d.AcceptsIncomplete || d.OriginatingIdentity != nil {
 		t.Errorf("orphan mitigation request %+v", d)
 	}
@@ -186,17 +187,17 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 		om == nil || om.Status != metav1.ConditionFalse || om.Reason != conditions.OrphanMitigationSuccessful {
 		t.Errorf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionFailed)
+	f.WantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionFailed)
 
 	// Stopped for good, however long it waits.
-	f.clock.Step(24 * time.Hour)
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
+	f.Clock.Step(24 * time.Hour)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
 
 	// Until the spec changes.
 	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.UpdateRequests = 1 })
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision, osb.OperationProvision)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision, osb.OperationProvision)
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	f.wantFailed("")
 }
@@ -243,8 +244,8 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 			f := newFixture(t)
 			f.onProvision(tc.err, tc.err)
 			f.onDeprovision(deprovisioned200())
-			result := f.mustSync()
-			f.wantCalls(osb.OperationProvision)
+			result := f.MustSync()
+			f.WantCalls(osb.OperationProvision)
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			s := i.Status
 			if s.OrphanMitigationInProgress != (tc.outcome == mitigate) || s.DeprovisionStatus != tc.deprovision ||
@@ -254,7 +255,7 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 			if tc.keepsIDs && s.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
 				t.Errorf("external properties %+v", s.ExternalProperties)
 			}
-			f.wantEvents(tc.reason)
+			f.WantEvents(tc.reason)
 			switch tc.outcome {
 			case mitigate:
 				f.wantFailed("")
@@ -262,7 +263,7 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 					om.Status != metav1.ConditionTrue || om.Reason != conditions.ProvisionCallFailed {
 					t.Errorf("orphan mitigation condition %+v", om)
 				}
-				if !requeued(result) {
+				if !looptest.Requeued(result) {
 					t.Errorf("result %+v", result)
 				}
 			case fail:
@@ -276,25 +277,25 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 					!strings.Contains(readyMessage(i), "Attempt 1 failed") {
 					t.Errorf("status %+v", s)
 				}
-				wantRequeue(t, result, backoffWait(start))
+				f.WantRequeue(result, backoffWait(looptest.Start))
 			}
 
 			// Later: orphan mitigation deletes, a failure stays, a retry provisions again.
-			f.clock.Step(2 * time.Hour)
-			f.mustSync()
+			f.Clock.Step(2 * time.Hour)
+			f.MustSync()
 			switch tc.outcome {
 			case mitigate:
-				f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
+				f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 			case fail:
-				f.wantCalls(osb.OperationProvision)
+				f.WantCalls(osb.OperationProvision)
 			case retry:
-				f.wantCalls(osb.OperationProvision, osb.OperationProvision)
+				f.WantCalls(osb.OperationProvision, osb.OperationProvision)
 			}
 			builds := 1
 			if tc.forgets {
 				builds = 2
 			}
-			if n := len(f.osb.Configs()); n != builds {
+			if n := len(f.OSB.Configs()); n != builds {
 				t.Errorf("the broker client was built %d times, want %d", n, builds)
 			}
 		})
@@ -305,13 +306,13 @@ func TestOrphanMitigationThenProvisionAgainAtTheBackoffTime(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(status(500, ""), provisioned200())
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
-	f.wantEvents(conditions.OrphanMitigationInProgress)
+	f.MustSync()
+	f.WantEvents(conditions.OrphanMitigationInProgress)
 	f.wantWrites("status")
 
-	result := f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
-	wantRequeue(t, result, backoffWait(start))
+	result := f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	f.WantRequeue(result, backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.ProvisionCallFailed)
 	om := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation)
 	if i.Status.OrphanMitigationInProgress || i.Status.Attempts.Count != 1 || i.Status.CurrentOperation != "" ||
@@ -320,18 +321,18 @@ func TestOrphanMitigationThenProvisionAgainAtTheBackoffTime(t *testing.T) {
 		t.Fatalf("status %+v", i.Status)
 	}
 	f.wantFailed("")
-	f.wantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionCallFailed)
+	f.WantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionCallFailed)
 	f.wantWrites("status", "status")
 
 	// Not before the time kept in status.
-	f.clock.Step(30 * time.Second)
-	wantRequeue(t, f.mustSync(), backoffWait(start)-30*time.Second)
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	f.Clock.Step(30 * time.Second)
+	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start)-30*time.Second)
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 	f.wantWrites()
 
-	f.clock.Step(time.Minute)
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationProvision)
+	f.Clock.Step(time.Minute)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationProvision)
 	i = f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	if i.Status.Attempts.Count != 0 || i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusRequired {
 		t.Errorf("status %+v", i.Status)
@@ -343,23 +344,23 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	f.onProvision(&osb.TransportError{Timeout: true, MaybeReceived: true})
 	f.onDeprovision(status(503, ""), deprovisioning202("delete-1"))
 	f.onPoll(state(osb.StateSucceeded, ""))
-	f.mustSync()
+	f.MustSync()
 
-	wantRequeue(t, f.mustSync(), backoffWait(start))
+	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
 	if !i.Status.OrphanMitigationInProgress || i.Status.Attempts.Count != 1 || i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision {
 		t.Fatalf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.OrphanMitigationInProgress, conditions.DeprovisionCallFailed)
+	f.WantEvents(conditions.OrphanMitigationInProgress, conditions.DeprovisionCallFailed)
 
 	// Not before the time kept in status.
-	if result := f.mustSync(); !requeued(result) {
+	if result := f.MustSync(); !looptest.Requeued(result) {
 		t.Fatalf("result %+v", result)
 	}
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 
-	f.clock.Step(2 * time.Minute)
-	if result := f.mustSync(); !requeued(result) {
+	f.Clock.Step(2 * time.Minute)
+	if result := f.MustSync(); !looptest.Requeued(result) {
 		t.Fatalf("result %+v", result)
 	}
 	i = f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
@@ -367,15 +368,15 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 		t.Fatalf("status %+v", i.Status)
 	}
 	for _, n := range []int{0, 1} {
-		if d := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, n); d.PlanID != "plan-small-id" || d.OriginatingIdentity != nil {
+		if d := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, n); d.PlanID != "plan-small-id" || d.OriginatingIdentity != nil {
 			t.Errorf("orphan mitigation request %d: %+v", n, d)
 		}
 	}
 
 	// The DELETE finished: provisioning is tried again after a longer wait.
-	result := f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
-	if p := request[osb.LastOperationRequest](f, osb.OperationLastOperation, 0); p.PlanID != "plan-small-id" {
+	result := f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
+	if p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0); p.PlanID != "plan-small-id" {
 		t.Errorf("poll request %+v", p)
 	}
 	if keys := f.pollKeys; len(keys) != 1 || keys[0] != "delete-1" {
@@ -391,8 +392,8 @@ func TestABackoffKeptInStatusIsHonouredAfterARestart(t *testing.T) {
 	var next metav1.Time
 	f := newFixture(t, func(o *fixtureObjects) {
 		// A controller that failed to provision, then stopped.
-		startTime := metav1.NewTime(start.Add(-time.Minute))
-		next = metav1.NewTime(start.Add(90 * time.Second))
+		startTime := metav1.NewTime(looptest.Start.Add(-time.Minute))
+		next = metav1.NewTime(looptest.Start.Add(90 * time.Second))
 		o.instance.Status.ObservedGeneration = 1
 		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
 		o.instance.Status.OperationStartTime = &startTime
@@ -401,17 +402,17 @@ func TestABackoffKeptInStatusIsHonouredAfterARestart(t *testing.T) {
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 3, NextAttemptTime: &next}
 	})
 	f.onProvision(provisioned200())
-	wantRequeue(t, f.mustSync(), 90*time.Second)
-	f.wantCalls()
+	f.WantRequeue(f.MustSync(), 90*time.Second)
+	f.WantCalls()
 	f.wantWrites()
 
-	f.clock.Step(89 * time.Second)
-	wantRequeue(t, f.mustSync(), time.Second)
-	f.wantCalls()
+	f.Clock.Step(89 * time.Second)
+	f.WantRequeue(f.MustSync(), time.Second)
+	f.WantCalls()
 
-	f.clock.Step(time.Second)
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision)
+	f.Clock.Step(time.Second)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision)
 	// The same request goes on: it is not recorded again before it is sent.
 	f.wantWrites("status")
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
@@ -420,17 +421,17 @@ func TestABackoffKeptInStatusIsHonouredAfterARestart(t *testing.T) {
 func TestASpecChangeDuringRetriesIsSentAtTheNextAttempt(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(status(408, ""), provisioned200())
-	f.mustSync()
+	f.MustSync()
 	f.wantWrites("status")
 	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "large" })
 	// The broker may still be busy with the first request: the backoff holds.
-	wantRequeue(t, f.mustSync(), backoffWait(start))
-	f.wantCalls(osb.OperationProvision)
+	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
+	f.WantCalls(osb.OperationProvision)
 
-	f.clock.Step(backoffWait(start))
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationProvision)
-	if r := request[osb.ProvisionRequest](f, osb.OperationProvision, 1); r.PlanID != "plan-large-id" {
+	f.Clock.Step(backoffWait(looptest.Start))
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationProvision)
+	if r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 1); r.PlanID != "plan-large-id" {
 		t.Errorf("provision request %+v", r)
 	}
 	// The new request is recorded before it is sent.
@@ -447,36 +448,36 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 	f.onProvision(status(500, ""))
 	f.onDeprovision(deprovisioned200())
 	// The loop starts orphan mitigation, but the informer has not delivered its write.
-	if _, err := f.c.sync(context.Background(), f.key); err != nil {
+	if _, err := f.c.sync(context.Background(), f.Key); err != nil {
 		t.Fatal(err)
 	}
 	f.wantWrites("status")
-	f.wantEvents(conditions.OrphanMitigationInProgress)
+	f.WantEvents(conditions.OrphanMitigationInProgress)
 	for range 3 {
-		if result, err := f.c.sync(context.Background(), f.key); err != nil || result.RequeueAfter != 0 {
+		if result, err := f.c.sync(context.Background(), f.Key); err != nil || result.RequeueAfter != 0 {
 			t.Fatalf("sync on a stale cache: %+v, %v", result, err)
 		}
 	}
 	// The cached copy still says the provision is in flight: acting on it would provision again.
-	f.wantCalls(osb.OperationProvision)
+	f.WantCalls(osb.OperationProvision)
 	f.wantWrites()
-	f.wantEvents()
+	f.WantEvents()
 
 	// Once the cache caught up, the loop goes on.
-	f.refresh()
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
+	f.Refresh()
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 }
 
 func TestAnInstanceThatIsGoneIsForgotten(t *testing.T) {
 	f := newFixture(t)
-	if err := f.instances.Delete(f.instance()); err != nil {
+	if err := f.Informers.ServiceInstances().Informer().GetIndexer().Delete(f.instance()); err != nil {
 		t.Fatal(err)
 	}
-	if result, err := f.c.sync(context.Background(), f.key); err != nil || result.RequeueAfter != 0 {
+	if result, err := f.c.sync(context.Background(), f.Key); err != nil || result.RequeueAfter != 0 {
 		t.Fatalf("sync: %+v, %v", result, err)
 	}
-	f.wantCalls()
+	f.WantCalls()
 	f.wantWrites()
 }
 
@@ -486,10 +487,10 @@ func TestMissingBrokerCredentials(t *testing.T) {
 			SecretRef: &v1beta1.ObjectReference{Namespace: "catalog", Name: "broker-auth"},
 		}}
 	})
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("missing credentials must be retried")
 	}
-	f.wantCalls()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ProvisionCallFailed)
 	if m := readyMessage(i); !strings.Contains(m, "catalog/broker-auth") {
 		t.Errorf("message %q does not name the Secret", m)
@@ -512,17 +513,17 @@ func TestAFailedProvisionIsDeletedAsTheBrokerHasIt(t *testing.T) {
 			f := newFixture(t)
 			f.onProvision(tc.err)
 			f.onDeprovision(deprovisioned200())
-			f.mustSync()
+			f.MustSync()
 			f.wantFailed(conditions.ProvisionFailed)
 			f.delete()
-			f.mustSync()
+			f.MustSync()
 			f.wantReleased()
 			if !tc.delete {
-				f.wantCalls(osb.OperationProvision)
+				f.WantCalls(osb.OperationProvision)
 				return
 			}
-			f.wantCalls(osb.OperationProvision, osb.OperationDeprovision)
-			if r := request[osb.DeprovisionRequest](f, osb.OperationDeprovision, 0); r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" ||
+			f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
+			if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" ||
 				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" {
 				t.Errorf("deprovision request %+v", r)
 			}
@@ -533,21 +534,21 @@ func TestAFailedProvisionIsDeletedAsTheBrokerHasIt(t *testing.T) {
 func TestNothingIsSentWhenAChangedRequestCannotBeRecorded(t *testing.T) {
 	f := newFixture(t, func(o *fixtureObjects) {
 		// An earlier attempt, on the large plan, failed; the spec now asks for small.
-		past := metav1.NewTime(start.Add(-time.Minute))
+		past := metav1.NewTime(looptest.Start.Add(-time.Minute))
 		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
 		o.instance.Status.OperationStartTime = &past
 		o.instance.Status.InProgressProperties = o.props(o.large, alice())
 	})
 	f.onProvision(provisioned200())
-	f.catalog.PrependReactor("update", "serviceinstances", func(clienttesting.Action) (bool, runtime.Object, error) {
-		return true, nil, apierrors.NewConflict(instancesResource.GroupResource(), "db", errors.New("changed meanwhile"))
+	f.Catalog.PrependReactor("update", "serviceinstances", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewConflict(v1beta1.Resource("serviceinstances"), "db", errors.New("changed meanwhile"))
 	})
-	if _, err := f.sync(); !apierrors.IsConflict(err) {
+	if _, err := f.Sync(); !apierrors.IsConflict(err) {
 		t.Fatalf("sync: %v; want the conflict, to retry", err)
 	}
 	// Had it been sent, the record would name a request the broker never saw.
-	f.wantCalls()
-	f.wantEvents()
+	f.WantCalls()
+	f.WantEvents()
 }
 
 func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
@@ -556,13 +557,13 @@ func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
 		// An earlier attempt, on the large plan, failed; the spec now asks for small.
 		earlier := o.props(o.large, alice())
 		wantProps = o.props(o.small, alice())
-		past := metav1.NewTime(start.Add(-time.Minute))
+		past := metav1.NewTime(looptest.Start.Add(-time.Minute))
 		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
 		o.instance.Status.OperationStartTime = &past
 		o.instance.Status.InProgressProperties = earlier
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 1, NextAttemptTime: &past}
 	})
-	f.osb.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
+	f.OSB.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
 		i := f.instance()
 		c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionReady)
 		if !reflect.DeepEqual(i.Status.InProgressProperties, wantProps) || c == nil || c.Reason != conditions.ProvisionRequestInFlight {
@@ -570,8 +571,8 @@ func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
 		}
 		return provisioned200(), nil
 	})
-	f.mustSync()
-	f.wantCalls(osb.OperationProvision)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision)
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	f.wantWrites("status", "status")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -55,10 +56,10 @@ func TestResolutionFailuresSendNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.tweak)
-			if _, err := f.sync(); err == nil {
+			if _, err := f.Sync(); err == nil {
 				t.Fatal("a spec that cannot be resolved must be retried")
 			}
-			f.wantCalls()
+			f.WantCalls()
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			if c := readyMessage(i); !strings.Contains(c, tc.message) {
 				t.Errorf("message %q, want it to contain %q", c, tc.message)
@@ -67,27 +68,18 @@ func TestResolutionFailuresSendNothing(t *testing.T) {
 				t.Errorf("status %+v", i.Status)
 			}
 			f.wantFailed("")
-			f.wantEvents(tc.reason)
+			f.WantEvents(tc.reason)
 			f.wantWrites("status")
 
 			// Retried by the runner: nothing changed, nothing is written again.
-			if _, err := f.sync(); err == nil {
+			if _, err := f.Sync(); err == nil {
 				t.Fatal("no error on the retry")
 			}
-			f.wantCalls()
-			f.wantEvents()
+			f.WantCalls()
+			f.WantEvents()
 			f.wantWrites()
 		})
 	}
-}
-
-func readyMessage(i *v1beta1.ServiceInstance) string {
-	for _, c := range i.Status.Conditions {
-		if c.Type == v1beta1.ConditionReady {
-			return c.Message
-		}
-	}
-	return ""
 }
 
 func TestAClassCanBeNamedByNameOrExternalID(t *testing.T) {
@@ -98,8 +90,8 @@ func TestAClassCanBeNamedByNameOrExternalID(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFixture(t, func(o *fixtureObjects) { o.instance.Spec.PlanReference = ref })
 			f.onProvision(provisioned200())
-			f.mustSync()
-			r := request[osb.ProvisionRequest](f, osb.OperationProvision, 0)
+			f.MustSync()
+			r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 0)
 			if r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" {
 				t.Errorf("provision request %+v", r)
 			}
@@ -118,15 +110,15 @@ func TestARemovedPlanStillServesItsInstances(t *testing.T) {
 		changeSpec(o, func(s *v1beta1.ServiceInstanceSpec) { s.Parameters = &runtime.RawExtension{Raw: []byte(`{"size":5}`)} })
 	})
 	f.onUpdate(updated200())
-	f.mustSync()
-	f.wantCalls(osb.OperationUpdate)
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate)
 	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 
 	// It can be deprovisioned.
 	f = newFixture(t, provisioned, removed, deleting)
 	f.onDeprovision(deprovisioned200())
-	f.mustSync()
-	f.wantCalls(osb.OperationDeprovision)
+	f.MustSync()
+	f.WantCalls(osb.OperationDeprovision)
 	if i := f.instance(); len(i.Finalizers) != 0 {
 		t.Errorf("finalizers %v", i.Finalizers)
 	}
@@ -136,10 +128,10 @@ func TestARemovedPlanStillServesItsInstances(t *testing.T) {
 		o.large.Status.RemovedFromBrokerCatalog = true
 		changeSpec(o, func(s *v1beta1.ServiceInstanceSpec) { s.ClusterServicePlanExternalName = "large" })
 	})
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("a plan change to a removed plan must not succeed")
 	}
-	f.wantCalls()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ReferencesRemovedServicePlan)
 	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
 		t.Errorf("external properties %+v", i.Status.ExternalProperties)
@@ -164,10 +156,10 @@ func TestParameterErrorsSendNothing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, tc.tweak)
-			if _, err := f.sync(); err == nil {
+			if _, err := f.Sync(); err == nil {
 				t.Fatal("bad parameters must be retried")
 			}
-			f.wantCalls()
+			f.WantCalls()
 			i := f.wantReady(metav1.ConditionFalse, conditions.ErrorWithParameters)
 			if m := readyMessage(i); !strings.Contains(m, tc.message) || strings.Contains(m, testPassword) {
 				t.Errorf("message %q, want %q and no parameter value", m, tc.message)
@@ -175,7 +167,7 @@ func TestParameterErrorsSendNothing(t *testing.T) {
 			if i.Status.ObservedGeneration != 1 || i.Status.CurrentOperation != "" || i.Status.InProgressProperties != nil {
 				t.Errorf("status %+v", i.Status)
 			}
-			f.wantEvents(conditions.ErrorWithParameters)
+			f.WantEvents(conditions.ErrorWithParameters)
 			f.wantWrites("status")
 		})
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -50,7 +51,7 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 				}
 				wantProps = o.props(plan, bob())
 			})
-			f.osb.SetUpdateReaction(func(ctx context.Context, r *osb.UpdateRequest) (*osb.UpdateResponse, error) {
+			f.OSB.SetUpdateReaction(func(ctx context.Context, r *osb.UpdateRequest) (*osb.UpdateResponse, error) {
 				i := f.instance()
 				if i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationUpdate || !reflect.DeepEqual(i.Status.InProgressProperties, wantProps) ||
 					i.Status.ObservedGeneration != 2 || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
@@ -58,9 +59,9 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 				}
 				return updated200(), nil
 			})
-			f.mustSync()
-			f.wantCalls(osb.OperationUpdate)
-			r := request[osb.UpdateRequest](f, osb.OperationUpdate, 0)
+			f.MustSync()
+			f.WantCalls(osb.OperationUpdate)
+			r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
 			if tc.wantPlan == "" && r.PlanID != nil || tc.wantPlan != "" && (r.PlanID == nil || *r.PlanID != tc.wantPlan) {
 				t.Errorf("plan_id %v, want %q", r.PlanID, tc.wantPlan)
 			}
@@ -78,12 +79,12 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 				i.Status.InProgressProperties != nil || i.Status.ClusterServicePlanRef.Name != map[string]string{"plan-small-id": "kv-small", "plan-large-id": "kv-large"}[tc.nowPlan] {
 				t.Errorf("status %+v", i.Status)
 			}
-			f.wantEvents(conditions.UpdatedSuccessfully)
+			f.WantEvents(conditions.UpdatedSuccessfully)
 			f.wantWrites("status", "status")
 
 			// Done: nothing more happens.
-			f.mustSync()
-			f.wantCalls(osb.OperationUpdate)
+			f.MustSync()
+			f.WantCalls(osb.OperationUpdate)
 			f.wantWrites()
 		})
 	}
@@ -95,8 +96,8 @@ func TestAnUpdateWithNothingToSendCallsNoBroker(t *testing.T) {
 		provisioned(o)
 		changeSpec(o, func(s *v1beta1.ServiceInstanceSpec) { s.UpdateRequests++ })
 	})
-	f.mustSync()
-	f.wantCalls()
+	f.MustSync()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 	if i.Status.ObservedGeneration != 2 || i.Status.CurrentOperation != "" {
 		t.Errorf("status %+v", i.Status)
@@ -113,8 +114,8 @@ func TestUpdateSendsMaintenanceInfo(t *testing.T) {
 		changeSpec(o, newPlan)
 	})
 	f.onUpdate(updated200())
-	f.mustSync()
-	r := request[osb.UpdateRequest](f, osb.OperationUpdate, 0)
+	f.MustSync()
+	r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
 	if r.MaintenanceInfo == nil || r.MaintenanceInfo.Version != "2.0.0" || r.PreviousValues.MaintenanceInfo == nil || r.PreviousValues.MaintenanceInfo.Version != "1.0.0" {
 		t.Errorf("update request %+v", r)
 	}
@@ -139,22 +140,22 @@ func TestAPlanChangeNeedsAnUpdatablePlan(t *testing.T) {
 				changeSpec(o, newPlan)
 			})
 			f.onUpdate(updated200())
-			f.mustSync()
+			f.MustSync()
 			if tc.allowed {
-				f.wantCalls(osb.OperationUpdate)
+				f.WantCalls(osb.OperationUpdate)
 				f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 				return
 			}
-			f.wantCalls()
+			f.WantCalls()
 			i := f.wantReady(metav1.ConditionFalse, conditions.PlanChangeNotAllowed)
 			f.wantFailed(conditions.PlanChangeNotAllowed)
 			if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.ObservedGeneration != 2 || i.Status.CurrentOperation != "" {
 				t.Errorf("status %+v", i.Status)
 			}
-			f.wantEvents(conditions.PlanChangeNotAllowed)
+			f.WantEvents(conditions.PlanChangeNotAllowed)
 			// Stopped until the spec changes.
-			f.mustSync()
-			f.wantCalls()
+			f.MustSync()
+			f.WantCalls()
 		})
 	}
 }
@@ -184,36 +185,36 @@ func TestUpdateFailures(t *testing.T) {
 				changeSpec(o, func(s *v1beta1.ServiceInstanceSpec) { newPlan(s); newParameters(s) })
 			})
 			f.onUpdate(tc.err, updated200())
-			result := f.mustSync()
-			f.wantCalls(osb.OperationUpdate) // never orphan mitigation
+			result := f.MustSync()
+			f.WantCalls(osb.OperationUpdate) // never orphan mitigation
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			if !reflect.DeepEqual(i.Status.ExternalProperties, before) || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned ||
 				i.Status.OrphanMitigationInProgress || i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusRequired {
 				t.Errorf("status %+v", i.Status)
 			}
-			f.wantEvents(tc.reason)
+			f.WantEvents(tc.reason)
 			if tc.failed {
 				f.wantFailed(tc.reason)
 				if m := readyMessage(i); !strings.Contains(m, "keeps its previous plan and parameters") {
 					t.Errorf("message %q", m)
 				}
-				f.clock.Step(2 * time.Hour)
-				f.mustSync()
-				f.wantCalls(osb.OperationUpdate)
+				f.Clock.Step(2 * time.Hour)
+				f.MustSync()
+				f.WantCalls(osb.OperationUpdate)
 				return
 			}
 			f.wantFailed("")
-			wantRequeue(t, result, backoffWait(start))
+			f.WantRequeue(result, backoffWait(looptest.Start))
 			if i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationUpdate || i.Status.Attempts.Count != 1 {
 				t.Errorf("status %+v", i.Status)
 			}
 			// Not before the time kept in status, then the same update again.
-			f.mustSync()
-			f.wantCalls(osb.OperationUpdate)
-			f.clock.Step(backoffWait(start))
-			f.mustSync()
-			f.wantCalls(osb.OperationUpdate, osb.OperationUpdate)
-			r := request[osb.UpdateRequest](f, osb.OperationUpdate, 1)
+			f.MustSync()
+			f.WantCalls(osb.OperationUpdate)
+			f.Clock.Step(backoffWait(looptest.Start))
+			f.MustSync()
+			f.WantCalls(osb.OperationUpdate, osb.OperationUpdate)
+			r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 1)
 			if r.PlanID == nil || *r.PlanID != "plan-large-id" || r.Parameters["size"] != json.Number("5") {
 				t.Errorf("second update request %+v", r)
 			}
@@ -229,17 +230,17 @@ func TestAnAsyncUpdateIsPolledWithThePlanBeforeTheChange(t *testing.T) {
 	f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
 	f.onUpdate(updating202("update-1"))
 	f.onPoll(state(osb.StateInProgress, ""), state(osb.StateSucceeded, ""))
-	wantRequeue(t, f.mustSync(), time.Second)
+	f.WantRequeue(f.MustSync(), time.Second)
 	i := f.wantReady(metav1.ConditionFalse, conditions.Updating)
 	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "update-1" || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
 		t.Fatalf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.Updating)
-	wantRequeue(t, f.mustSync(), time.Second)
-	f.mustSync()
-	f.wantCalls(osb.OperationUpdate, osb.OperationLastOperation, osb.OperationLastOperation)
+	f.WantEvents(conditions.Updating)
+	f.WantRequeue(f.MustSync(), time.Second)
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation, osb.OperationLastOperation)
 	for n := range 2 {
-		if p := request[osb.LastOperationRequest](f, osb.OperationLastOperation, n); p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" {
+		if p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, n); p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" {
 			t.Errorf("poll %d sent %+v; want the plan before the change", n, p)
 		}
 	}
@@ -250,7 +251,7 @@ func TestAnAsyncUpdateIsPolledWithThePlanBeforeTheChange(t *testing.T) {
 	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-large-id" || i.Status.AsyncOpInProgress || i.Status.CurrentOperation != "" {
 		t.Errorf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.UpdatedSuccessfully)
+	f.WantEvents(conditions.UpdatedSuccessfully)
 }
 
 func TestAFailedAsyncUpdateFailsWithoutOrphanMitigation(t *testing.T) {
@@ -261,9 +262,9 @@ func TestAFailedAsyncUpdateFailsWithoutOrphanMitigation(t *testing.T) {
 	})
 	f.onUpdate(updating202("update-1"))
 	f.onPoll(state(osb.StateFailed, "disk full"))
-	f.mustSync()
-	f.mustSync()
-	f.wantCalls(osb.OperationUpdate, osb.OperationLastOperation)
+	f.MustSync()
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation)
 	i := f.wantReady(metav1.ConditionFalse, conditions.UpdateFailed)
 	f.wantFailed(conditions.UpdateFailed)
 	if i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned ||
@@ -279,27 +280,27 @@ func TestAnUpdateWaitsForItsParameters(t *testing.T) {
 		})
 	})
 	f.onUpdate(updated200())
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("an update with a missing Secret must be retried")
 	}
-	f.wantCalls()
+	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ErrorWithParameters)
 	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.CurrentOperation != "" ||
 		i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned {
 		t.Errorf("status %+v", i.Status)
 	}
-	f.wantEvents(conditions.ErrorWithParameters)
+	f.WantEvents(conditions.ErrorWithParameters)
 
 	// The user creates the Secret; the runner's retry sends the update.
-	if _, err := f.kube.CoreV1().Secrets("ns").Create(context.Background(), &corev1.Secret{
+	if _, err := f.Kube.CoreV1().Secrets("ns").Create(context.Background(), &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "tls"},
 		Data:       map[string][]byte{"params": []byte(`{"cert":"pem"}`)},
 	}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	f.mustSync()
-	f.wantCalls(osb.OperationUpdate)
-	if r := request[osb.UpdateRequest](f, osb.OperationUpdate, 0); r.Parameters["cert"] != "pem" {
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate)
+	if r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0); r.Parameters["cert"] != "pem" {
 		t.Errorf("update request %+v", r)
 	}
 	i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
@@ -313,19 +314,19 @@ func TestAnUpdateWaitsForItsPlan(t *testing.T) {
 		changeSpec(o, func(s *v1beta1.ServiceInstanceSpec) { s.ClusterServicePlanExternalName = "huge" })
 	})
 	f.onUpdate(updated200())
-	if _, err := f.sync(); err == nil {
+	if _, err := f.Sync(); err == nil {
 		t.Fatal("an update to a plan that does not exist must be retried")
 	}
-	f.wantCalls()
+	f.WantCalls()
 	f.wantReady(metav1.ConditionFalse, conditions.ReferencesNonexistentServicePlan)
 
 	// The broker's catalog gains the plan.
-	if err := f.plans.Add(testPlan("kv-huge", "plan-huge-id", "huge")); err != nil {
+	if err := f.Informers.ClusterServicePlans().Informer().GetIndexer().Add(testPlan("kv-huge", "plan-huge-id", "huge")); err != nil {
 		t.Fatal(err)
 	}
-	f.mustSync()
-	f.wantCalls(osb.OperationUpdate)
-	if r := request[osb.UpdateRequest](f, osb.OperationUpdate, 0); r.PlanID == nil || *r.PlanID != "plan-huge-id" {
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate)
+	if r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0); r.PlanID == nil || *r.PlanID != "plan-huge-id" {
 		t.Errorf("update request %+v", r)
 	}
 	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
