@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 )
@@ -30,11 +31,12 @@ func (e *resolveError) Error() string { return e.message }
 // plan the broker no longer offers is refused; an existing instance keeps using them.
 func (c *Controller) resolve(instance *v1beta1.ServiceInstance, provisioning bool) (*resolved, error) {
 	spec := &instance.Spec
-	class, err := c.findClass(&spec.PlanReference)
+	ref := catalog.PlanReference(spec.PlanReference)
+	class, err := c.findClass(ref)
 	if err != nil {
 		return nil, err
 	}
-	plan, err := c.findPlan(class, &spec.PlanReference)
+	plan, err := c.findPlan(class, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -58,18 +60,20 @@ func (c *Controller) resolve(instance *v1beta1.ServiceInstance, provisioning boo
 	return &resolved{class: class, plan: plan, broker: broker}, nil
 }
 
-func (c *Controller) findClass(ref *v1beta1.PlanReference) (*v1beta1.ClusterServiceClass, error) {
-	if ref.ClusterServiceClassName != "" {
-		class, err := c.cfg.Classes.Lister().Get(ref.ClusterServiceClassName)
+// findClass finds the class ref names, in whichever of the three namings it uses.
+func (c *Controller) findClass(ref catalog.PlanReference) (*v1beta1.ClusterServiceClass, error) {
+	n := catalog.NamingOf(ref)
+	value := n.Class(ref)
+	if n == catalog.ByName {
+		class, err := c.cfg.Classes.Lister().Get(value)
 		if apierrors.IsNotFound(err) {
-			return nil, &resolveError{conditions.ReferencesNonexistentServiceClass,
-				fmt.Sprintf("No ClusterServiceClass is named %q.", ref.ClusterServiceClassName)}
+			return nil, &resolveError{conditions.ReferencesNonexistentServiceClass, fmt.Sprintf("No ClusterServiceClass is named %q.", value)}
 		}
 		return class, err
 	}
-	index, value, what := indexes.ByExternalName, ref.ClusterServiceClassExternalName, "external name"
-	if ref.ClusterServiceClassExternalID != "" {
-		index, value, what = indexes.ByExternalID, ref.ClusterServiceClassExternalID, "external ID"
+	index := indexes.ByExternalName
+	if n == catalog.ByExternalID {
+		index = indexes.ByExternalID
 	}
 	objs, err := c.cfg.Classes.Informer().GetIndexer().ByIndex(index, value)
 	if err != nil {
@@ -78,7 +82,7 @@ func (c *Controller) findClass(ref *v1beta1.PlanReference) (*v1beta1.ClusterServ
 	switch len(objs) {
 	case 0:
 		return nil, &resolveError{conditions.ReferencesNonexistentServiceClass,
-			fmt.Sprintf("No broker offers a class with %s %q; check `kubectl get clusterserviceclasses`.", what, value)}
+			fmt.Sprintf("No broker offers a class with %s %q; check `kubectl get clusterserviceclasses`.", n, value)}
 	case 1:
 		return objs[0].(*v1beta1.ClusterServiceClass), nil
 	}
@@ -89,11 +93,13 @@ func (c *Controller) findClass(ref *v1beta1.PlanReference) (*v1beta1.ClusterServ
 	}
 	sort.Strings(names)
 	return nil, &resolveError{conditions.ReferencesNonexistentServiceClass,
-		fmt.Sprintf("Several classes have %s %q: %s; name one by clusterServiceClassName.", what, value, strings.Join(names, ", "))}
+		fmt.Sprintf("Several classes have %s %q: %s; name one by clusterServiceClassName.", n, value, strings.Join(names, ", "))}
 }
 
-func (c *Controller) findPlan(class *v1beta1.ClusterServiceClass, ref *v1beta1.PlanReference) (*v1beta1.ClusterServicePlan, error) {
-	if ref.ClusterServicePlanName != "" {
+// findPlan finds the plan of class that ref names.
+func (c *Controller) findPlan(class *v1beta1.ClusterServiceClass, ref catalog.PlanReference) (*v1beta1.ClusterServicePlan, error) {
+	n := catalog.NamingOf(ref)
+	if n == catalog.ByName {
 		plan, err := c.cfg.Plans.Lister().Get(ref.ClusterServicePlanName)
 		if apierrors.IsNotFound(err) || (err == nil && plan.Spec.ClusterServiceClassRef.Name != class.Name) {
 			return nil, &resolveError{conditions.ReferencesNonexistentServicePlan,
@@ -108,17 +114,12 @@ func (c *Controller) findPlan(class *v1beta1.ClusterServiceClass, ref *v1beta1.P
 	var available []string
 	for _, obj := range objs {
 		plan := obj.(*v1beta1.ClusterServicePlan)
-		if (ref.ClusterServicePlanExternalName != "" && plan.Spec.ExternalName == ref.ClusterServicePlanExternalName) ||
-			(ref.ClusterServicePlanExternalID != "" && plan.Spec.ExternalID == ref.ClusterServicePlanExternalID) {
+		if n.NamesPlan(ref, catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}) {
 			return plan, nil
 		}
 		available = append(available, plan.Spec.ExternalName)
 	}
 	sort.Strings(available)
-	wanted := ref.ClusterServicePlanExternalName
-	if wanted == "" {
-		wanted = ref.ClusterServicePlanExternalID
-	}
 	return nil, &resolveError{conditions.ReferencesNonexistentServicePlan,
-		fmt.Sprintf("Class %q (%s) has no plan %q; its plans are: %s.", class.Name, class.Spec.ExternalName, wanted, strings.Join(available, ", "))}
+		fmt.Sprintf("Class %q (%s) has no plan %q; its plans are: %s.", class.Name, class.Spec.ExternalName, n.Plan(ref), strings.Join(available, ", "))}
 }
