@@ -2,6 +2,7 @@ package osb
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 )
@@ -81,14 +82,14 @@ type bindBody struct {
 
 // bindingResponseBody is the body of bind and get-binding answers.
 type bindingResponseBody struct {
-	Operation       *string          `json:"operation"`
-	Credentials     map[string]any   `json:"credentials"`
-	SyslogDrainURL  *string          `json:"syslog_drain_url"`
-	RouteServiceURL *string          `json:"route_service_url"`
-	VolumeMounts    []VolumeMount    `json:"volume_mounts"`
-	Endpoints       []Endpoint       `json:"endpoints"`
-	Metadata        *BindingMetadata `json:"metadata"`
-	Parameters      map[string]any   `json:"parameters"`
+	Operation       *string         `json:"operation"`
+	Credentials     map[string]any  `json:"credentials"`
+	SyslogDrainURL  *string         `json:"syslog_drain_url"`
+	RouteServiceURL *string         `json:"route_service_url"`
+	VolumeMounts    json.RawMessage `json:"volume_mounts"`
+	Endpoints       json.RawMessage `json:"endpoints"`
+	Metadata        json.RawMessage `json:"metadata"`
+	Parameters      map[string]any  `json:"parameters"`
 }
 
 // Bind creates a service binding:
@@ -158,15 +159,19 @@ func (c *client) parseBind(r *response) (*BindResponse, error) {
 		return nil, err
 	}
 	if r.status == http.StatusAccepted {
-		return &BindResponse{Async: true, OperationKey: nonEmpty(body.Operation), RequestIdentity: r.requestID}, nil
+		key, err := operationKey(op, r, body.Operation)
+		if err != nil {
+			return nil, err
+		}
+		return &BindResponse{Async: true, OperationKey: key, RequestIdentity: r.requestID}, nil
 	}
 	return &BindResponse{
 		Credentials:     body.Credentials,
 		SyslogDrainURL:  nonEmpty(body.SyslogDrainURL),
 		RouteServiceURL: nonEmpty(body.RouteServiceURL),
-		VolumeMounts:    body.VolumeMounts,
-		Endpoints:       body.Endpoints,
-		Metadata:        body.Metadata,
+		VolumeMounts:    lenient[[]VolumeMount](body.VolumeMounts),
+		Endpoints:       lenient[[]Endpoint](body.Endpoints),
+		Metadata:        lenient[*BindingMetadata](body.Metadata),
 		RequestIdentity: r.requestID,
 	}, nil
 }

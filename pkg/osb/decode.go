@@ -96,6 +96,9 @@ func jsonText(raw json.RawMessage) string {
 
 // jsonBool decodes a boolean, tolerating "true"/"false" strings.
 func jsonBool(raw json.RawMessage) *bool {
+	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil // not said
+	}
 	var b bool
 	if json.Unmarshal(raw, &b) == nil {
 		return &b
@@ -115,4 +118,31 @@ func nonEmpty(s *string) *string {
 		return nil
 	}
 	return s
+}
+
+// maxOperationKeyLength is the longest operation value the specification allows.
+const maxOperationKeyLength = 10000
+
+// operationKey returns a response's operation value, or nil when it has none; a value
+// over the specification's limit makes the answer malformed.
+func operationKey(op Operation, r *response, key *string) (*string, error) {
+	if key != nil && len(*key) > maxOperationKeyLength {
+		return nil, &MalformedResponseError{Operation: op, StatusCode: r.status, RequestIdentity: r.requestID,
+			Reason: fmt.Sprintf("the operation value is %d characters long, over the limit of %d", len(*key), maxOperationKeyLength)}
+	}
+	return nonEmpty(key), nil
+}
+
+// lenient decodes an optional part of an answer into v, leaving v as it was when the part
+// cannot be read: a broker's mistake in a field the platform may ignore must not fail the
+// whole answer.
+func lenient[T any](raw json.RawMessage) T {
+	var v T
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			var zero T
+			return zero
+		}
+	}
+	return v
 }

@@ -90,5 +90,5 @@ func decodeOperation(op Operation, r *response) (*string, error) {
 	if err := decodeObject(op, r, &body); err != nil {
 		return nil, err
 	}
-	return nonEmpty(body.Operation), nil
+	return operationKey(op, r, body.Operation)
 }

@@ -97,10 +97,10 @@ func (c *client) parseGetBinding(r *response) (*GetBindingResponse, error) {
 		Credentials:     body.Credentials,
 		SyslogDrainURL:  nonEmpty(body.SyslogDrainURL),
 		RouteServiceURL: nonEmpty(body.RouteServiceURL),
-		VolumeMounts:    body.VolumeMounts,
-		Endpoints:       body.Endpoints,
+		VolumeMounts:    lenient[[]VolumeMount](body.VolumeMounts),
+		Endpoints:       lenient[[]Endpoint](body.Endpoints),
 		Parameters:      body.Parameters,
-		Metadata:        body.Metadata,
+		Metadata:        lenient[*BindingMetadata](body.Metadata),
 		RequestIdentity: r.requestID,
 	}, nil
 }

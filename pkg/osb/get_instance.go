@@ -2,6 +2,7 @@ package osb
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 )
 
@@ -39,12 +40,12 @@ type GetInstanceResponse struct {
 }
 
 type getInstanceBody struct {
-	ServiceID       string            `json:"service_id"`
-	PlanID          string            `json:"plan_id"`
-	DashboardURL    *string           `json:"dashboard_url"`
-	Parameters      map[string]any    `json:"parameters"`
-	MaintenanceInfo *MaintenanceInfo  `json:"maintenance_info"`
-	Metadata        *InstanceMetadata `json:"metadata"`
+	ServiceID       string           `json:"service_id"`
+	PlanID          string           `json:"plan_id"`
+	DashboardURL    *string          `json:"dashboard_url"`
+	Parameters      map[string]any   `json:"parameters"`
+	MaintenanceInfo *MaintenanceInfo `json:"maintenance_info"`
+	Metadata        json.RawMessage  `json:"metadata"`
 }
 
 // GetInstance fetches a service instance:
@@ -91,7 +92,7 @@ func (c *client) parseGetInstance(r *response) (*GetInstanceResponse, error) {
 		DashboardURL:    nonEmpty(body.DashboardURL),
 		Parameters:      body.Parameters,
 		MaintenanceInfo: body.MaintenanceInfo,
-		Metadata:        body.Metadata,
+		Metadata:        lenient[*InstanceMetadata](body.Metadata),
 		RequestIdentity: r.requestID,
 	}, nil
 }

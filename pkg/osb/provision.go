@@ -2,6 +2,7 @@ package osb
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 )
 
@@ -60,9 +61,9 @@ type provisionBody struct {
 
 // instanceResponseBody is the body of provision, update and deprovision answers.
 type instanceResponseBody struct {
-	DashboardURL *string           `json:"dashboard_url"`
-	Operation    *string           `json:"operation"`
-	Metadata     *InstanceMetadata `json:"metadata"`
+	DashboardURL *string         `json:"dashboard_url"`
+	Operation    *string         `json:"operation"`
+	Metadata     json.RawMessage `json:"metadata"`
 }
 
 // Provision creates a service instance:
@@ -131,11 +132,15 @@ func (c *client) parseProvision(r *response) (*ProvisionResponse, error) {
 	out := &ProvisionResponse{
 		Async:           r.status == http.StatusAccepted,
 		DashboardURL:    nonEmpty(body.DashboardURL),
-		Metadata:        body.Metadata,
+		Metadata:        lenient[*InstanceMetadata](body.Metadata),
 		RequestIdentity: r.requestID,
 	}
 	if out.Async {
-		out.OperationKey = nonEmpty(body.Operation)
+		key, err := operationKey(op, r, body.Operation)
+		if err != nil {
+			return nil, err
+		}
+		out.OperationKey = key
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,6 +150,10 @@ func statusCases() map[Operation][]statusCase {
 			{name: "422 AsyncRequired", status: 422, body: errAsyncRequired, want: asyncRequired},
 			{name: "422 MaintenanceInfoConflict", status: 422, body: errMaintenance, want: maintenance},
 			{name: "422 ConcurrencyError", status: 422, body: errConcurrency, want: concurrency},
+			{name: "422 null flags", status: 422, body: `{"description":"no","instance_usable":null,"update_repeatable":null}`, want: fails("422 with no flags", func(err error) bool {
+				var h *HTTPStatusCodeError
+				return errors.As(err, &h) && h.UpdateRepeatable == nil && h.InstanceUsable == nil
+			})},
 			{name: "422 plan change", status: 422, body: `{"description":"plan change not supported","instance_usable":true,"update_repeatable":false}`, want: fails("422 with flags", func(err error) bool {
 				var h *HTTPStatusCodeError
 				return errors.As(err, &h) && h.UpdateRepeatable != nil && !*h.UpdateRepeatable && h.InstanceUsable != nil && *h.InstanceUsable
@@ -180,6 +185,9 @@ func statusCases() map[Operation][]statusCase {
 			{name: "200 lenient state", status: 200, body: `{"state":"IN_PROGRESS","description":null,"instance_usable":"false"}`, want: returns(&LastOperationResponse{
 				State: StateInProgress, InstanceUsable: ptr(false),
 			})},
+			{name: "200 null flags mean not said", status: 200, body: `{"state":"failed","instance_usable":null,"update_repeatable":null}`, want: returns(&LastOperationResponse{
+				State: StateFailed,
+			})},
 			{name: "200 no state", status: 200, body: `{"description":"x"}`, want: malformedBody},
 			{name: "200 unknown state", status: 200, body: `{"state":"done"}`, want: malformedBody},
 			{name: "200 empty", status: 200, want: malformedBody},
@@ -207,6 +215,16 @@ func statusCases() map[Operation][]statusCase {
 			{name: "200 malformed", status: 200, body: `{"parameters":[]}`, want: malformedBody},
 		},
 		OperationBind: {
+			{name: "201 numeric ports", status: 201, body: `{"credentials":{},"endpoints":[{"host":"db","ports":[5432,"6000-6010"]}]}`, want: returns(&BindResponse{
+				Credentials: map[string]any{}, Endpoints: []Endpoint{{Host: "db", Ports: []string{"5432", "6000-6010"}}},
+			})},
+			{name: "201 unreadable extras", status: 201, body: `{"credentials":{"a":"b"},"endpoints":"db:5432","volume_mounts":{"x":1},"metadata":[]}`, want: returns(&BindResponse{
+				Credentials: map[string]any{"a": "b"},
+			})},
+			{name: "202 operation too long", status: 202, body: `{"operation":"` + strings.Repeat("x", 10001) + `"}`, want: malformedBody},
+			{name: "202 operation at the limit", status: 202, body: `{"operation":"` + strings.Repeat("x", 10000) + `"}`, want: returns(&BindResponse{
+				Async: true, OperationKey: ptr(strings.Repeat("x", 10000)),
+			})},
 			{name: "200", status: 200, body: `{"credentials":{"password":"pw"}}`, want: ok(func(t *testing.T, r any) {
 				if b := r.(*BindResponse); b.Async || b.Credentials["password"] != "pw" {
 					t.Errorf("response = %#v", b.Credentials)

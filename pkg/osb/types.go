@@ -437,6 +437,32 @@ type Endpoint struct {
 	Protocol string `json:"protocol,omitempty"`
 }
 
+// UnmarshalJSON decodes an endpoint leniently: ports given as numbers (5432), as the
+// specification's strings do not say, are taken as their decimal strings.
+func (e *Endpoint) UnmarshalJSON(data []byte) error {
+	var wire struct {
+		Host     string            `json:"host"`
+		Ports    []json.RawMessage `json:"ports"`
+		Protocol string            `json:"protocol"`
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	*e = Endpoint{Host: wire.Host, Protocol: wire.Protocol}
+	for _, raw := range wire.Ports {
+		var port string
+		if err := json.Unmarshal(raw, &port); err != nil {
+			var n json.Number
+			if err := json.Unmarshal(raw, &n); err != nil {
+				return fmt.Errorf("port %s is neither a string nor a number", raw)
+			}
+			port = n.String()
+		}
+		e.Ports = append(e.Ports, port)
+	}
+	return nil
+}
+
 // LastOperationState is the state of an asynchronous operation.
 type LastOperationState string
 

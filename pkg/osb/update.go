@@ -115,11 +115,15 @@ func (c *client) parseUpdate(r *response) (*UpdateResponse, error) {
 	out := &UpdateResponse{
 		Async:           r.status == http.StatusAccepted,
 		DashboardURL:    nonEmpty(body.DashboardURL),
-		Metadata:        body.Metadata,
+		Metadata:        lenient[*InstanceMetadata](body.Metadata),
 		RequestIdentity: r.requestID,
 	}
 	if out.Async {
-		out.OperationKey = nonEmpty(body.Operation)
+		key, err := operationKey(op, r, body.Operation)
+		if err != nil {
+			return nil, err
+		}
+		out.OperationKey = key
 	}
 	return out, nil
 }
