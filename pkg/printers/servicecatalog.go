@@ -2,6 +2,7 @@ package printers
 
 import (
 	"strconv"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -103,6 +104,7 @@ func NewClusterServicePlanTableConvertor() *TableConvertor {
 		column("Class", "The ClusterServiceClass it belongs to."),
 		wideColumn("Free", "boolean", "Whether the plan costs nothing."),
 		wideColumn("Removed", "boolean", "Whether the broker no longer offers it."),
+		wideColumn("Schemas", "string", "Which parameter schemas the plan has: instance create and update, binding create."),
 		wideColumn("Description", "string", "The broker's description."),
 	}, func(obj runtime.Object) ([]interface{}, error) {
 		p, ok := obj.(*sc.ClusterServicePlan)
@@ -115,9 +117,31 @@ func NewClusterServicePlanTableConvertor() *TableConvertor {
 			p.Spec.ClusterServiceClassRef.Name,
 			p.Spec.Free,
 			p.Status.RemovedFromBrokerCatalog,
+			schemas(&p.Spec.CommonServicePlanSpec),
 			p.Spec.Description,
 		}, nil
 	})
+}
+
+// schemas lists the parameter schemas of a plan: "create,update,bind", or "<none>".
+func schemas(spec *sc.CommonServicePlanSpec) string {
+	var names []string
+	for _, s := range []struct {
+		name   string
+		schema *runtime.RawExtension
+	}{
+		{"create", spec.InstanceCreateParameterSchema},
+		{"update", spec.InstanceUpdateParameterSchema},
+		{"bind", spec.ServiceBindingCreateParameterSchema},
+	} {
+		if s.schema != nil && len(s.schema.Raw) > 0 {
+			names = append(names, s.name)
+		}
+	}
+	if len(names) == 0 {
+		return "<none>"
+	}
+	return strings.Join(names, ",")
 }
 
 // NewServiceInstanceTableConvertor prints instances: Class, Plan, Status; wide: broker,

@@ -152,9 +152,14 @@ func TestClusterServicePlanTable(t *testing.T) {
 	table, cells := convertOne(t, tc, plan)
 	checkColumns(t, table.ColumnDefinitions, []wantColumn{
 		{"Name", 0}, {"External-Name", 0}, {"Broker", 0}, {"Class", 0}, {"Age", 0},
-		{"Free", 1}, {"Removed", 1}, {"Description", 1},
+		{"Free", 1}, {"Removed", 1}, {"Schemas", 1}, {"Description", 1},
 	})
-	checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "1 GB"})
+	checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "<none>", "1 GB"})
+
+	plan.Spec.InstanceCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
+	plan.Spec.ServiceBindingCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
+	_, cells = convertOne(t, tc, plan)
+	checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "create,bind", "1 GB"})
 }
 
 func TestServiceInstanceTable(t *testing.T) {

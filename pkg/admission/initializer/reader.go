@@ -83,6 +83,26 @@ func (r *CatalogReader) ClusterServicePlansOfClass(_ context.Context, class stri
 	return byIndex[*v1beta1.ClusterServicePlan](r.plans().Informer().GetIndexer(), byClass, class)
 }
 
+// PlanOf returns the plan a spec names, in whichever naming it uses, or nil when the
+// catalog has no such plan, or several classes match.
+func (r *CatalogReader) PlanOf(ctx context.Context, ref catalog.PlanReference) (*v1beta1.ClusterServicePlan, error) {
+	n := catalog.NamingOf(ref)
+	classes, err := r.ClusterServiceClasses(ctx, n, n.Class(ref))
+	if err != nil || len(classes) != 1 {
+		return nil, err
+	}
+	plans, err := r.ClusterServicePlansOfClass(ctx, classes[0].Name)
+	if err != nil {
+		return nil, err
+	}
+	for _, plan := range plans {
+		if n.NamesPlan(ref, catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}) {
+			return plan, nil
+		}
+	}
+	return nil, nil
+}
+
 // ServiceInstance returns the instance, or a NotFound API error.
 func (r *CatalogReader) ServiceInstance(ctx context.Context, namespace, name string) (*sc.ServiceInstance, error) {
 	return r.instances.GetServiceInstance(ctx, namespace, name)

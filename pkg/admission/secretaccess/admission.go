@@ -113,6 +113,11 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 
 // mayGet asks the Kubernetes API whether u may get the Secret.
 func (p *Plugin) mayGet(ctx context.Context, u user.Info, ref secretRef) (bool, error) {
+	return MayGet(ctx, p.client, u, ref.namespace, ref.name)
+}
+
+// MayGet asks the Kubernetes API, with a SubjectAccessReview, whether u may get a Secret.
+func MayGet(ctx context.Context, client kubernetes.Interface, u user.Info, namespace, name string) (bool, error) {
 	var extra map[string]authorizationv1.ExtraValue
 	if len(u.GetExtra()) > 0 {
 		extra = map[string]authorizationv1.ExtraValue{}
@@ -122,11 +127,11 @@ func (p *Plugin) mayGet(ctx context.Context, u user.Info, ref secretRef) (bool, 
 	}
 	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Namespace: ref.namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: ref.name,
+			Namespace: namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: name,
 		},
 		User: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: extra,
 	}}
-	review, err := p.client.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	review, err := client.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
 	if err != nil {
 		return false, err
 	}

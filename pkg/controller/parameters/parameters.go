@@ -47,14 +47,12 @@ func errorf(format string, args ...any) *Error { return &Error{msg: fmt.Sprintf(
 func Build(ctx context.Context, secrets corev1client.SecretsGetter, namespace string, inline *runtime.RawExtension, from []v1beta1.ParametersFromSource) (*Parameters, error) {
 	p := &Parameters{Values: map[string]any{}, Redacted: map[string]any{}}
 	source := map[string]string{}
-	if inline != nil && len(inline.Raw) > 0 {
-		values, err := decodeObject(inline.Raw)
-		if err != nil {
-			return nil, errorf("spec.parameters must be a JSON object")
-		}
-		for k, v := range values {
-			p.Values[k], p.Redacted[k], source[k] = v, v, "spec.parameters"
-		}
+	values, err := Inline(inline)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range values {
+		p.Values[k], p.Redacted[k], source[k] = v, v, "spec.parameters"
 	}
 	for i, f := range from {
 		ref := f.SecretKeyRef
@@ -90,6 +88,19 @@ func Build(ctx context.Context, secrets corev1client.SecretsGetter, namespace st
 	}
 	p.Checksum = sum
 	return p, nil
+}
+
+// Inline decodes the inline parameters alone; nil or empty parameters are an empty
+// object, and anything but a JSON object is an *Error.
+func Inline(inline *runtime.RawExtension) (map[string]any, error) {
+	if inline == nil || len(inline.Raw) == 0 {
+		return map[string]any{}, nil
+	}
+	values, err := decodeObject(inline.Raw)
+	if err != nil {
+		return nil, errorf("spec.parameters must be a JSON object")
+	}
+	return values, nil
 }
 
 // Checksum returns the SHA-256 (hex) of the canonical JSON of values.

@@ -13,6 +13,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
@@ -35,6 +36,7 @@ var admissionPlugins = []admissionPlugin{
 	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
 	{externalid.PluginName, externalid.Register, false},
 	{secretaccess.PluginName, secretaccess.Register, true},
+	{parameterschema.PluginName, parameterschema.Register, false},
 }
 
 // addAdmissionPlugins registers the catalog's plugins (only those that need no Kubernetes

@@ -1,0 +1,197 @@
+// Package parameterschema holds the ParameterSchemaValidator admission plugin: it checks
+// the parameters of instances and bindings against the JSON schemas of their plan before
+// any broker sees them, on create, on update and with --dry-run=server.
+//
+// An instance's parameters are checked against the plan's instance create schema when it
+// is created, and against the instance update schema when its spec changes; a binding's
+// against the service binding create schema of its instance's plan. The parameters are
+// the inline ones merged with the values of the Secrets parametersFrom names, as the
+// controller sends them; Secrets are read only where the requesting user may read them.
+//
+// Errors name the field under spec.parameters, the schema and the rule, never the value
+// (it may come from a Secret). A schema that cannot be compiled (not JSON, an unknown
+// draft, references to other documents) does not refuse anything: the request passes
+// with a warning, as it does when a Secret cannot be read. Schemas are compiled once per
+// version of a plan. Objects whose plan cannot be found are let through: the controller
+// reports those.
+package parameterschema
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/admission"
+	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/apiserver/pkg/warning"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "ParameterSchemaValidator"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the ParameterSchemaValidator admission plugin.
+type Plugin struct {
+	*admission.Handler
+	reader  *initializer.CatalogReader
+	client  kubernetes.Interface
+	schemas *cache
+	initErr error
+}
+
+var (
+	_ admission.ValidationInterface                 = &Plugin{}
+	_ initializer.WantsCatalogReader                = &Plugin{}
+	_ genericinitializer.WantsExternalKubeClientSet = &Plugin{}
+)
+
+// New returns the plugin; it handles creates and updates.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update), schemas: newCache()}
+}
+
+// SetCatalogReader takes the reader plans are read with; the plugin is ready once the
+// classes and plans have synced.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
+	synced, err := reader.WatchClassesAndPlans()
+	if err != nil {
+		p.initErr = err
+		return
+	}
+	p.SetReadyFunc(synced)
+}
+
+// SetExternalKubeClientSet takes the client the Secrets of parametersFrom are read with.
+// Without one (standalone mode) parameters from Secrets are not checked.
+func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) {
+	p.client = client
+}
+
+// ValidateInitialization fails until the plugin has its reader.
+func (p *Plugin) ValidateInitialization() error {
+	if p.reader == nil {
+		return fmt.Errorf("%s: missing the catalog reader", PluginName)
+	}
+	return p.initErr
+}
+
+// Validate checks the parameters of a new instance or binding, or of an instance whose
+// spec changed.
+func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if a.GetSubresource() != "" {
+		return nil
+	}
+	switch obj := a.GetObject().(type) {
+	case *sc.ServiceInstance:
+		return p.validateInstance(ctx, a, obj)
+	case *sc.ServiceBinding:
+		if a.GetOperation() == admission.Create {
+			return p.validateBinding(ctx, a, obj)
+		}
+	}
+	return nil
+}
+
+// validateInstance checks an instance's parameters against its plan's create schema, or
+// its update schema when its spec changed.
+func (p *Plugin) validateInstance(ctx context.Context, a admission.Attributes, instance *sc.ServiceInstance) error {
+	which := InstanceCreate
+	if a.GetOperation() == admission.Update {
+		old, ok := a.GetOldObject().(*sc.ServiceInstance)
+		if !ok || old.Generation == instance.Generation {
+			return nil // the spec did not change
+		}
+		which = InstanceUpdate
+	}
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
+	}
+	plan, err := p.reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))
+	}
+	return p.check(ctx, a, plan, which, instance.Spec.Parameters, instance.Spec.ParametersFrom)
+}
+
+// validateBinding checks a binding's parameters against the binding create schema of its
+// instance's plan: the plan the controller resolved, else the one the instance names.
+func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, binding *sc.ServiceBinding) error {
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
+	}
+	instance, err := p.reader.ServiceInstance(ctx, a.GetNamespace(), binding.Spec.InstanceRef.Name)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("%s: reading the instance: %w", PluginName, err))
+	}
+	var plan *v1beta1.ClusterServicePlan
+	if ref := instance.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
+		plan, err = p.reader.ClusterServicePlan(ctx, ref.Name)
+		if apierrors.IsNotFound(err) {
+			plan, err = nil, nil
+		}
+	} else {
+		plan, err = p.reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
+	}
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))
+	}
+	return p.check(ctx, a, plan, BindingCreate, binding.Spec.Parameters, binding.Spec.ParametersFrom)
+}
+
+// check validates the parameters against one schema of plan; a missing plan or schema
+// checks nothing.
+func (p *Plugin) check(ctx context.Context, a admission.Attributes, plan *v1beta1.ClusterServicePlan, which Which, inline *runtime.RawExtension, from []sc.ParametersFromSource) error {
+	raw := schemaOf(plan, which)
+	if raw == nil || len(raw.Raw) == 0 {
+		return nil
+	}
+	compiled := p.schemas.get(plan.UID, plan.ResourceVersion, which, raw)
+	if compiled.err != nil {
+		warning.AddWarning(ctx, "", fmt.Sprintf("the %s schema of plan %s cannot be used, so the parameters were not checked: %v", which, plan.Name, compiled.err))
+		return nil
+	}
+	params, err := p.parametersOf(ctx, a.GetUserInfo(), a.GetNamespace(), inline, from)
+	if u, ok := err.(*unchecked); ok {
+		warning.AddWarning(ctx, "", fmt.Sprintf("the parameters were not checked against the %s schema of plan %s: %s", which, plan.Name, u.reason))
+		return nil
+	}
+	if err != nil {
+		return apierrors.NewInternalError(fmt.Errorf("%s: %w", PluginName, err))
+	}
+	if err := compiled.schema.Validate(map[string]any(params)); err != nil {
+		return apierrors.NewInvalid(a.GetKind().GroupKind(), a.GetName(), fieldErrors(params, which, err))
+	}
+	return nil
+}
+
+// schemaOf returns one of a plan's schemas, or nil.
+func schemaOf(plan *v1beta1.ClusterServicePlan, which Which) *runtime.RawExtension {
+	if plan == nil {
+		return nil
+	}
+	switch which {
+	case InstanceCreate:
+		return plan.Spec.InstanceCreateParameterSchema
+	case InstanceUpdate:
+		return plan.Spec.InstanceUpdateParameterSchema
+	}
+	return plan.Spec.ServiceBindingCreateParameterSchema
+}
