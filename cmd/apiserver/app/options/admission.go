@@ -14,6 +14,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
+	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
@@ -33,6 +34,7 @@ type admissionPlugin struct {
 // enabled by default.
 var admissionPlugins = []admissionPlugin{
 	{planchange.PluginName, planchange.Register, false},
+	{pendingchange.PluginName, pendingchange.Register, false},
 	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
 	{externalid.PluginName, externalid.Register, false},
 	{secretaccess.PluginName, secretaccess.Register, true},

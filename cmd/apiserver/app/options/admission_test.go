@@ -12,13 +12,15 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
+	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{planchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, secretaccess.PluginName}
+var catalogPlugins = []string{planchange.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -65,7 +67,8 @@ func standaloneOptions(t *testing.T) *Options {
 func TestStandaloneAdmission(t *testing.T) {
 	o := standaloneOptions(t)
 	a := o.RecommendedOptions.Admission
-	want := catalogPlugins[:3] // SecretAccessCheck needs the Kubernetes API
+	// SecretAccessCheck needs the Kubernetes API.
+	want := slices.DeleteFunc(slices.Clone(catalogPlugins), func(name string) bool { return name == secretaccess.PluginName })
 	if !slices.Equal(a.RecommendedPluginOrder, want) {
 		t.Errorf("RecommendedPluginOrder = %v, want %v", a.RecommendedPluginOrder, want)
 	}
@@ -94,7 +97,7 @@ func TestStandaloneAdmission(t *testing.T) {
 func TestStandaloneAdmissionChain(t *testing.T) {
 	o := standaloneOptions(t)
 	o.RecommendedOptions.Admission.DisablePlugins = []string{bindinglifecycle.PluginName}
-	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, externalid.PluginName}; !slices.Equal(got, want) {
+	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, pendingchange.PluginName, externalid.PluginName, parameterschema.PluginName}; !slices.Equal(got, want) {
 		t.Errorf("enabled plugins = %v, want %v", got, want)
 	}
 	client := fake.NewClientset()
