@@ -7,9 +7,11 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -109,10 +111,14 @@ func TestConvertServiceEffectiveValues(t *testing.T) {
 		},
 	}
 	o := convertService("b", svc)
-	c := o.class.Spec
-	if c.PlanUpdatable || c.Bindable || c.ExternalMetadata != nil || c.ClusterServiceBrokerName != "b" || c.ExternalID != "svc" {
-		t.Errorf("class spec %+v", c)
+	type class struct {
+		PlanUpdatable, Bindable bool
+		ExternalMetadata        *runtime.RawExtension
+		Broker, ExternalID      string
 	}
+	c := o.class.Spec
+	looptest.Expect(t, "class spec", class{false, false, nil, "b", "svc"},
+		class{c.PlanUpdatable, c.Bindable, c.ExternalMetadata, c.ClusterServiceBrokerName, c.ExternalID})
 	svc.PlanUpdatable = &yes
 	if !convertService("b", svc).class.Spec.PlanUpdatable {
 		t.Errorf("plan_updateable of the offering is lost")
@@ -120,20 +126,26 @@ func TestConvertServiceEffectiveValues(t *testing.T) {
 	if len(o.plans) != 3 {
 		t.Fatalf("plans %d", len(o.plans))
 	}
-	d := o.plans[0].Spec
+	// The effective values of a plan.
+	type plan struct {
+		Free                          bool
+		Bindable, PlanUpdatable       *bool
+		BindingRotatable              bool
+		MaximumPollingDuration        *metav1.Duration
+		MaintenanceInfo               *v1beta1.MaintenanceInfo
+		InstanceCreateParameterSchema *runtime.RawExtension
+		Broker                        string
+	}
+	planOf := func(p v1beta1.ClusterServicePlanSpec) plan {
+		return plan{p.Free, p.Bindable, p.PlanUpdatable, p.BindingRotatable, p.MaximumPollingDuration, p.MaintenanceInfo,
+			p.InstanceCreateParameterSchema, p.ClusterServiceBrokerName}
+	}
 	// Absent free means free; absent bindable and plan_updateable defer to the class.
-	if !d.Free || d.Bindable != nil || d.PlanUpdatable != nil || d.BindingRotatable || d.MaximumPollingDuration != nil || d.MaintenanceInfo != nil ||
-		d.InstanceCreateParameterSchema != nil || d.ClusterServiceBrokerName != "b" {
-		t.Errorf("plan with defaults %+v", d)
-	}
-	s := o.plans[1].Spec
-	if s.Free || s.Bindable == nil || !*s.Bindable || s.PlanUpdatable == nil || !*s.PlanUpdatable || !s.BindingRotatable ||
-		s.MaximumPollingDuration == nil || s.MaximumPollingDuration.Duration != 10*time.Second {
-		t.Errorf("plan with values %+v", s)
-	}
-	if z := o.plans[2].Spec; !z.Free || z.BindingRotatable || z.MaximumPollingDuration != nil {
-		t.Errorf("plan with a zero polling duration %+v", z)
-	}
+	looptest.Expect(t, "plan with defaults", plan{Free: true, Broker: "b"}, planOf(o.plans[0].Spec))
+	looptest.Expect(t, "plan with values", plan{
+		Bindable: &yes, PlanUpdatable: &yes, BindingRotatable: true, MaximumPollingDuration: &metav1.Duration{Duration: 10 * time.Second}, Broker: "b",
+	}, planOf(o.plans[1].Spec))
+	looptest.Expect(t, "plan with a zero polling duration", plan{Free: true, Broker: "b"}, planOf(o.plans[2].Spec))
 }
 
 func TestRestrictions(t *testing.T) {

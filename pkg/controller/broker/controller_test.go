@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -13,10 +12,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	clienttesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -34,9 +35,12 @@ func TestRelistDecision(t *testing.T) {
 	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantFetches(1)
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	if b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime == nil || !b.Status.LastCatalogRetrievalTime.Time.Equal(looptest.Start) {
-		t.Fatalf("status %+v", b.Status)
+	type fetched struct {
+		ObservedGeneration       int64
+		LastCatalogRetrievalTime *metav1.Time
 	}
+	start := metav1.NewTime(looptest.Start)
+	looptest.Require(t, "status", fetched{1, &start}, fetched{b.Status.ObservedGeneration, b.Status.LastCatalogRetrievalTime})
 
 	// Within the relist period nothing is fetched; the sync asks to come back when it ends.
 	f.Clock.Step(10 * time.Minute)
@@ -59,9 +63,9 @@ func TestRelistDecision(t *testing.T) {
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
 	f.MustSync()
 	f.wantFetches(4)
-	if b := f.broker(); b.Status.ObservedRelistRequests != 1 || b.Status.ObservedGeneration != 3 {
-		t.Errorf("status %+v", b.Status)
-	}
+	type observed struct{ RelistRequests, Generation int64 }
+	b = f.broker()
+	looptest.Expect(t, "observed", observed{1, 3}, observed{b.Status.ObservedRelistRequests, b.Status.ObservedGeneration})
 
 	// A broker that is not Ready is fetched even within the period.
 	b = f.broker()
@@ -137,12 +141,11 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		},
 		ClusterServiceBrokerName: "the-broker",
 	}
-	if !reflect.DeepEqual(class.Spec, wantClass) {
-		t.Errorf("class spec\n%+v, want\n%+v", class.Spec, wantClass)
-	}
-	if !metav1.IsControlledBy(class, broker) || class.Status.LastCatalogRetrievalTime == nil || class.Status.RemovedFromBrokerCatalog {
-		t.Errorf("class %+v", class)
-	}
+	looptest.Expect(t, "class spec", wantClass, class.Spec)
+	// How an entry of the catalog is published: owned by its broker, fetched, not removed.
+	type entry struct{ Controlled, Fetched, Removed bool }
+	looptest.Expect(t, "class", entry{true, true, false},
+		entry{metav1.IsControlledBy(class, broker), class.Status.LastCatalogRetrievalTime != nil, class.Status.RemovedFromBrokerCatalog})
 	small := f.plan("db-small")
 	wantSmall := v1beta1.ClusterServicePlanSpec{
 		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
@@ -154,9 +157,7 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		ClusterServiceBrokerName: "the-broker",
 		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
 	}
-	if !reflect.DeepEqual(small.Spec, wantSmall) {
-		t.Errorf("small plan spec\n%+v, want\n%+v", small.Spec, wantSmall)
-	}
+	looptest.Expect(t, "small plan spec", wantSmall, small.Spec)
 	large := f.plan("db-large")
 	wantLarge := v1beta1.ClusterServicePlanSpec{
 		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
@@ -169,18 +170,19 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		ClusterServiceBrokerName: "the-broker",
 		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
 	}
-	if !reflect.DeepEqual(large.Spec, wantLarge) {
-		t.Errorf("large plan spec\n%+v, want\n%+v", large.Spec, wantLarge)
-	}
-	if !metav1.IsControlledBy(large, broker) || large.Status.LastCatalogRetrievalTime == nil {
-		t.Errorf("plan %+v", large)
-	}
+	looptest.Expect(t, "large plan spec", wantLarge, large.Spec)
+	looptest.Expect(t, "large plan", entry{true, true, false},
+		entry{metav1.IsControlledBy(large, broker), large.Status.LastCatalogRetrievalTime != nil, large.Status.RemovedFromBrokerCatalog})
 
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	if b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 2 || b.Status.SkippedOfferings != nil ||
-		b.Status.Attempts != (v1beta1.OperationAttempts{}) || readyMessage(b) != "Published 1 classes and 2 plans from the catalog." {
-		t.Errorf("status %+v", b.Status)
+	type published struct {
+		Classes, Plans int32
+		Skipped        []v1beta1.SkippedOffering
+		Attempts       v1beta1.OperationAttempts
+		Message        string
 	}
+	looptest.Expect(t, "status", published{1, 2, nil, v1beta1.OperationAttempts{}, "Published 1 classes and 2 plans from the catalog."},
+		published{b.Status.ServiceClassCount, b.Status.ServicePlanCount, b.Status.SkippedOfferings, b.Status.Attempts, readyMessage(b)})
 	f.WantEvents(conditions.FetchedCatalog)
 	f.WantWrites(
 		"create clusterserviceclasses db", "update clusterserviceclasses/status db",
@@ -202,9 +204,12 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 	f.Clock.Step(defaultRelist)
 	f.MustSync()
 	f.WantWrites("update clusterserviceplans db-large", "update clusterserviceplans/status db-large", "update clusterservicebrokers/status the-broker")
-	if p := f.plan("db-large"); p.Spec.Description != "Larger" || p.UID != large.UID {
-		t.Errorf("plan %+v", p)
+	type updated struct {
+		Description string
+		UID         types.UID
 	}
+	p := f.plan("db-large")
+	looptest.Expect(t, "plan db-large", updated{"Larger", large.UID}, updated{p.Spec.Description, p.UID})
 }
 
 func TestPublishedNames(t *testing.T) {
@@ -224,12 +229,10 @@ func TestPublishedNames(t *testing.T) {
 		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
 		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
 	)
-	if c := f.class("queue-" + shortHash("queue-id")); c.Spec.ExternalName != "queue" || c.Spec.ClusterServiceBrokerName != "the-broker" {
-		t.Errorf("class %+v", c.Spec)
-	}
-	if c := f.class("queue"); c.Spec.ExternalID != "other-queue-id" {
-		t.Errorf("another broker's class was changed: %+v", c.Spec)
-	}
+	type offering struct{ ExternalName, Broker string }
+	c := f.class("queue-" + shortHash("queue-id"))
+	looptest.Expect(t, "class queue-"+shortHash("queue-id"), offering{"queue", "the-broker"}, offering{c.Spec.ExternalName, c.Spec.ClusterServiceBrokerName})
+	looptest.Expect(t, "externalID of another broker's class", "other-queue-id", f.class("queue").Spec.ExternalID)
 
 	// Names are stable: a renamed offering keeps its class, and the names of the others
 	// do not move though the name they collided with is free now.
@@ -245,12 +248,10 @@ func TestPublishedNames(t *testing.T) {
 		[]string{"my-db", "my-db-" + shortHash("db2-id"), "my-service-v2", "queue", "queue-" + shortHash("queue-id")},
 		[]string{"my-db-" + shortHash("db2-id") + "-p", "my-db-p", "my-service-v2-gold-plan", "queue-" + shortHash("queue-id") + "-p"},
 	)
-	if c := f.class("my-service-v2"); c.Spec.ExternalName != "Renamed" || c.Spec.ExternalID != "db-id" {
-		t.Errorf("renamed class %+v", c.Spec)
-	}
-	if p := f.plan("my-service-v2-gold-plan"); p.Spec.ClusterServiceClassRef.Name != "my-service-v2" {
-		t.Errorf("plan of the renamed class %+v", p.Spec)
-	}
+	type renamed struct{ ExternalName, ExternalID string }
+	c = f.class("my-service-v2")
+	looptest.Expect(t, "renamed class", renamed{"Renamed", "db-id"}, renamed{c.Spec.ExternalName, c.Spec.ExternalID})
+	looptest.Expect(t, "class of the renamed class's plan", "my-service-v2", f.plan("my-service-v2-gold-plan").Spec.ClusterServiceClassRef.Name)
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 }
 
@@ -273,9 +274,11 @@ func TestCatalogRestrictions(t *testing.T) {
 	f.MustSync()
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	if b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 || len(b.Status.SkippedOfferings) != 0 {
-		t.Errorf("status %+v", b.Status)
+	type published struct {
+		Classes, Plans int32
+		Skipped        int
 	}
+	looptest.Expect(t, "published", published{1, 1, 0}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount, len(b.Status.SkippedOfferings)})
 
 	// Plans can also be picked by their class.
 	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
@@ -283,9 +286,9 @@ func TestCatalogRestrictions(t *testing.T) {
 	})
 	f.MustSync()
 	// What is no longer allowed is marked removed; unused, it is deleted on the next sync.
-	if c, p := f.class("kv"), f.plan("kv-small"); !c.Status.RemovedFromBrokerCatalog || !p.Status.RemovedFromBrokerCatalog {
-		t.Errorf("kv %+v, kv-small %+v", c.Status, p.Status)
-	}
+	type removed struct{ Class, Plan bool }
+	looptest.Expect(t, "removed from the catalog: kv and kv-small", removed{true, true},
+		removed{f.class("kv").Status.RemovedFromBrokerCatalog, f.plan("kv-small").Status.RemovedFromBrokerCatalog})
 	f.WantEvents(conditions.FetchedCatalog, "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
 	f.MustSync()
 	f.MustSync()
@@ -322,21 +325,15 @@ func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
 	f.MustSync()
 	f.wantNames([]string{"kv", "queue"}, []string{"kv-small", "queue-p"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	skipped := b.Status.SkippedOfferings
-	if len(skipped) != 5 || b.Status.ServiceClassCount != 2 || b.Status.ServicePlanCount != 2 {
-		t.Fatalf("status %+v", b.Status)
-	}
-	for i, want := range []v1beta1.SkippedOffering{
+	type published struct{ Classes, Plans int32 }
+	looptest.Expect(t, "published", published{2, 2}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount})
+	looptest.Expect(t, "skipped offerings", []v1beta1.SkippedOffering{
 		{Name: "bad", ID: "bad-id", Message: "offering description is required"},
 		{Name: "empty", ID: "empty-id", Message: "offering must have at least one plan"},
 		{Name: "kv-again", ID: "kv-id", Message: `offering id "kv-id" appears twice in the catalog`},
 		{Name: "kv", ID: "other-id", Message: `offering name "kv" appears twice in the catalog`},
 		{Name: "dup", ID: "dup-plans-id", Message: `plans[1]: duplicate plan id "dup-p-id"`},
-	} {
-		if skipped[i] != want {
-			t.Errorf("skipped[%d] = %+v, want %+v", i, skipped[i], want)
-		}
-	}
+	}, b.Status.SkippedOfferings)
 	if m := readyMessage(b); !strings.Contains(m, "Skipped 5 malformed offerings") {
 		t.Errorf("message %q", m)
 	}
@@ -355,10 +352,15 @@ func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
 	f.MustSync()
 	f.wantNames([]string{"kv"}, []string{"kv-small"})
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
-	if len(b.Status.SkippedOfferings) != 1 || b.Status.SkippedOfferings[0].ID != "queue-id" ||
-		!strings.Contains(b.Status.SkippedOfferings[0].Message, `plan id "shared-id"`) {
-		t.Errorf("skipped %+v", b.Status.SkippedOfferings)
+	type skip struct {
+		ID           string
+		NamesThePlan bool
 	}
+	var skipped []skip
+	for _, s := range b.Status.SkippedOfferings {
+		skipped = append(skipped, skip{s.ID, strings.Contains(s.Message, `plan id "shared-id"`)})
+	}
+	looptest.Expect(t, "skipped offerings", []skip{{"queue-id", true}}, skipped)
 	// The next relist publishes the same, and does not fail.
 	f.Clock.Step(defaultRelist)
 	f.MustSync()
@@ -385,18 +387,15 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
 	f.Clock.Step(defaultRelist)
 	f.MustSync()
-	if p := f.plan("kv-large"); !p.Status.RemovedFromBrokerCatalog {
-		t.Errorf("kv-large %+v", p.Status)
-	}
-	if c, p := f.class("queue"), f.plan("queue-p"); !c.Status.RemovedFromBrokerCatalog || !p.Status.RemovedFromBrokerCatalog {
-		t.Errorf("queue %+v, queue-p %+v", c.Status, p.Status)
-	}
-	if c, p := f.class("kv"), f.plan("kv-small"); c.Status.RemovedFromBrokerCatalog || p.Status.RemovedFromBrokerCatalog {
-		t.Errorf("kv %+v, kv-small %+v", c.Status, p.Status)
-	}
-	if b := f.broker(); b.Status.ServiceClassCount != 1 || b.Status.ServicePlanCount != 1 {
-		t.Errorf("status %+v", b.Status)
-	}
+	type removed struct{ KVLarge, Queue, QueueP, KV, KVSmall bool }
+	looptest.Expect(t, "removed from the catalog", removed{KVLarge: true, Queue: true, QueueP: true}, removed{
+		f.plan("kv-large").Status.RemovedFromBrokerCatalog, f.class("queue").Status.RemovedFromBrokerCatalog,
+		f.plan("queue-p").Status.RemovedFromBrokerCatalog, f.class("kv").Status.RemovedFromBrokerCatalog,
+		f.plan("kv-small").Status.RemovedFromBrokerCatalog,
+	})
+	type published struct{ Classes, Plans int32 }
+	b := f.broker()
+	looptest.Expect(t, "published", published{1, 1}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount})
 	f.WantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
 	f.ForgetWrites()
 
@@ -441,9 +440,12 @@ func TestARemovedPlanThatComesBackIsRestored(t *testing.T) {
 	f.ForgetWrites()
 	f.MustSync()
 	f.WantWrites("update clusterserviceplans/status kv-large", "update clusterservicebrokers/status the-broker")
-	if p := f.plan("kv-large"); p.Status.RemovedFromBrokerCatalog || p.UID != uid {
-		t.Errorf("kv-large %+v", p)
+	type restored struct {
+		Removed bool
+		UID     types.UID
 	}
+	p := f.plan("kv-large")
+	looptest.Expect(t, "kv-large", restored{false, uid}, restored{p.Status.RemovedFromBrokerCatalog, p.UID})
 }
 
 func TestFetchFailuresBackOff(t *testing.T) {
@@ -481,9 +483,13 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			if m := readyMessage(b); !strings.Contains(m, tc.message) || !strings.Contains(m, "attempt 1") {
 				t.Errorf("message %q, want %q", m, tc.message)
 			}
-			if b.Status.Attempts.Count != 1 || b.Status.ObservedGeneration != 1 || b.Status.LastCatalogRetrievalTime != nil {
-				t.Errorf("status %+v", b.Status)
+			type failed struct {
+				Attempts           int32
+				ObservedGeneration int64
+				Fetched            bool
 			}
+			looptest.Expect(t, "status", failed{1, 1, false},
+				failed{b.Status.Attempts.Count, b.Status.ObservedGeneration, b.Status.LastCatalogRetrievalTime != nil})
 			f.WantEvents(tc.reason)
 			fetches := 0
 			if tc.fetches {
@@ -501,9 +507,7 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			f.Clock.Step(looptest.BackoffWait(looptest.Start, backoffBase) - 5*time.Second)
 			now := f.Clock.Now()
 			f.WantRequeue(f.MustSync(), looptest.BackoffWait(now, 2*backoffBase))
-			if b := f.broker(); b.Status.Attempts.Count != 2 {
-				t.Errorf("status %+v", b.Status)
-			}
+			looptest.Expect(t, "attempts", int32(2), f.broker().Status.Attempts.Count)
 			if tc.fetches {
 				fetches = 2
 			}
@@ -526,9 +530,8 @@ func TestFetchFailuresBackOff(t *testing.T) {
 				f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.AuthInfo, b.Spec.OSBAPIVersion = nil, "" })
 			}
 			f.MustSync()
-			if b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog); b.Status.Attempts != (v1beta1.OperationAttempts{}) {
-				t.Errorf("status %+v", b.Status)
-			}
+			b = f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+			looptest.Expect(t, "attempts", v1beta1.OperationAttempts{}, b.Status.Attempts)
 		})
 	}
 }
@@ -544,9 +547,7 @@ func TestAFailedFetchKeepsThePublishedCatalog(t *testing.T) {
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorFetchingCatalog)
 	f.WantWrites("update clusterservicebrokers/status the-broker")
 	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
-	if c := f.class("kv"); c.Status.RemovedFromBrokerCatalog {
-		t.Errorf("class %+v", c.Status)
-	}
+	looptest.Expect(t, "class kv removed from the catalog", false, f.class("kv").Status.RemovedFromBrokerCatalog)
 }
 
 func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
@@ -658,9 +659,11 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 	f.ForgetWrites()
 	// The cached broker still has the status before the failure: no backoff recorded.
 	for range 3 {
-		if result, err := f.c.sync(context.Background(), key); err != nil || result.RequeueAfter != 0 {
-			t.Fatalf("sync on a stale cache: %+v, %v", result, err)
+		result, err := f.c.sync(context.Background(), key)
+		if err != nil {
+			t.Fatalf("sync on a stale cache: %v", err)
 		}
+		looptest.Require(t, "result of a sync on a stale cache", controller.Result{}, result)
 	}
 	f.wantFetches(1)
 	f.WantWrites()
@@ -684,9 +687,10 @@ func TestAFailedPublishIsReportedAndRetried(t *testing.T) {
 	})
 	f.WantRequeue(f.MustSync(), looptest.BackoffWait(looptest.Start, backoffBase))
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
-	if m := readyMessage(b); !strings.Contains(m, "creating plan kv-small") || b.Status.LastCatalogRetrievalTime != nil {
-		t.Errorf("status %+v", b.Status)
+	if m := readyMessage(b); !strings.Contains(m, "creating plan kv-small") {
+		t.Errorf("message %q, want it to name the plan", m)
 	}
+	looptest.Expect(t, "lastCatalogRetrievalTime", (*metav1.Time)(nil), b.Status.LastCatalogRetrievalTime)
 	f.WantEvents(conditions.ErrorSyncingCatalog)
 
 	f.Clock.Step(looptest.BackoffWait(looptest.Start, backoffBase))

@@ -11,6 +11,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
@@ -128,10 +130,9 @@ func (f *fixture) names() (classes, plans []string) {
 
 func (f *fixture) wantNames(classes, plans []string) {
 	f.T.Helper()
+	type names struct{ Classes, Plans []string }
 	gotClasses, gotPlans := f.names()
-	if !slices.Equal(gotClasses, classes) || !slices.Equal(gotPlans, plans) {
-		f.T.Fatalf("classes %v and plans %v, want %v and %v", gotClasses, gotPlans, classes, plans)
-	}
+	looptest.Require(f.T, "published names", names{classes, plans}, names{gotClasses, gotPlans}, cmpopts.EquateEmpty())
 }
 
 func (f *fixture) wantReady(status metav1.ConditionStatus, reason string) *v1beta1.ClusterServiceBroker {

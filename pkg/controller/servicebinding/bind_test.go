@@ -2,13 +2,14 @@ package servicebinding
 
 import (
 	"context"
-	"reflect"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -19,9 +20,7 @@ func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 	before := f.binding().Status
 	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
 		// A first attempt is written down with its answer: nothing before it is sent.
-		if b := f.binding(); !reflect.DeepEqual(b.Status, before) {
-			t.Errorf("status when the bind was sent: %+v", b.Status)
-		}
+		looptest.Expect(t, "status when the bind was sent", before, f.binding().Status)
 		return credentialsAnswer(), nil
 	})
 	if _, err := f.Sync(); err != nil {
@@ -29,20 +28,37 @@ func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 	}
 	f.WantCalls(osb.OperationBind)
 	r := looptest.Request[osb.BindRequest](f.Env, osb.OperationBind, 0)
-	if r.BindingID != "binding-id" || r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-id" || !r.AcceptsIncomplete ||
-		r.Context == nil || r.Context.Namespace != "ns" || r.Context.ClusterID != "cluster-id" || r.BindResource == nil || r.BindResource.AppGUID != "ns-uid" ||
-		r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "alice" {
-		t.Errorf("bind request %+v", r)
+	type sent struct {
+		BindingID, InstanceID, ServiceID, PlanID string
+		AcceptsIncomplete                        bool
+		Namespace, ClusterID, AppGUID, User      string
 	}
+	got := sent{r.BindingID, r.InstanceID, r.ServiceID, r.PlanID, r.AcceptsIncomplete, "", "", "", looptest.Username(r.OriginatingIdentity)}
+	if r.Context != nil {
+		got.Namespace, got.ClusterID = r.Context.Namespace, r.Context.ClusterID
+	}
+	if r.BindResource != nil {
+		got.AppGUID = r.BindResource.AppGUID
+	}
+	looptest.Expect(t, "bind request", sent{"binding-id", "instance-id", "svc-id", "plan-id", true, "ns", "cluster-id", "ns-uid", "alice"}, got)
 	b := f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
-	if b.Status.Binding == nil || b.Status.Binding.Name != "db-creds" || b.Status.CurrentOperation != "" || b.Status.ExternalProperties == nil {
-		t.Errorf("status %+v", b.Status)
+	type bound struct {
+		Binding *v1beta1.LocalObjectReference
+		Current v1beta1.ServiceBindingOperation
+		Known   bool
 	}
+	looptest.Expect(t, "status", bound{&v1beta1.LocalObjectReference{Name: "db-creds"}, "", true},
+		bound{b.Status.Binding, b.Status.CurrentOperation, b.Status.ExternalProperties != nil})
 	s := f.secret()
-	if s == nil || string(s.Data["password"]) != testPassword || string(s.Data["port"]) != "6379" || string(s.Data["type"]) != "redis" ||
-		string(s.Data["provider"]) != "the-broker" || s.Type != "servicebinding.io/redis" {
-		t.Errorf("Secret %+v", s)
+	if s == nil {
+		t.Fatal("no Secret")
 	}
+	type secret struct {
+		Password, Port, Type, Provider string
+		SecretType                     corev1.SecretType
+	}
+	looptest.Expect(t, "Secret", secret{testPassword, "6379", "redis", "the-broker", "servicebinding.io/redis"},
+		secret{string(s.Data["password"]), string(s.Data["port"]), string(s.Data["type"]), string(s.Data["provider"]), s.Type})
 	// Done: nothing more happens.
 	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
@@ -57,19 +73,20 @@ func TestANotBindablePlanFails(t *testing.T) {
 	}
 	f.WantCalls()
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorNonbindableServiceClass)
-	if !apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed) || b.Status.UnbindStatus != v1beta1.ServiceBindingUnbindStatusNotRequired {
-		t.Errorf("status %+v", b.Status)
+	type failed struct {
+		Failed       bool
+		UnbindStatus v1beta1.ServiceBindingUnbindStatus
 	}
+	looptest.Expect(t, "status", failed{true, v1beta1.ServiceBindingUnbindStatusNotRequired},
+		failed{apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed), b.Status.UnbindStatus})
 }
 
 func TestABindingWaitsForItsInstance(t *testing.T) {
 	f := newFixture(t, func(o *fixtureObjects) {
 		o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationUpdate
 	})
-	result, err := f.Sync()
-	if err != nil || result.RequeueAfter != 0 {
-		t.Fatalf("sync: %+v, %v; instance events wake the binding up", result, err)
-	}
+	// Instance events wake the binding up.
+	looptest.Require(t, "result", controller.Result{}, f.MustSync())
 	f.WantCalls()
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorInstanceNotReady)
 }
@@ -101,10 +118,12 @@ func TestBindFailuresFollowTheTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			b := f.wantReady(metav1.ConditionFalse, tc.reason)
-			if b.Status.OrphanMitigationInProgress != tc.mitigated || apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed) != tc.failed ||
-				b.Status.UnbindStatus != tc.unbind {
-				t.Errorf("status %+v", b.Status)
+			type failed struct {
+				Mitigating, Failed bool
+				UnbindStatus       v1beta1.ServiceBindingUnbindStatus
 			}
+			looptest.Expect(t, "status", failed{tc.mitigated, tc.failed, tc.unbind},
+				failed{b.Status.OrphanMitigationInProgress, apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed), b.Status.UnbindStatus})
 		})
 	}
 }

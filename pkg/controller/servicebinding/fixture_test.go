@@ -97,6 +97,16 @@ func (f *fixture) secret() *corev1.Secret {
 	return s
 }
 
+// secretData returns the data of the binding's Secret as strings, or nil when there is no
+// Secret.
+func (f *fixture) secretData() map[string]string {
+	f.T.Helper()
+	if s := f.secret(); s != nil {
+		return stringData(s)
+	}
+	return nil
+}
+
 func (f *fixture) wantReady(status metav1.ConditionStatus, reason string) *v1beta1.ServiceBinding {
 	f.T.Helper()
 	b := f.binding()

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -31,25 +32,25 @@ func TestAFailedSecretWriteIsRetriedFromMemory(t *testing.T) {
 		t.Fatal("a failed Secret write must be retried")
 	}
 	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorInjectingBindResult)
-	if b.Status.CurrentOperation != v1beta1.ServiceBindingOperationBind || b.Status.ExternalProperties == nil {
-		t.Errorf("status does not say the broker holds the binding: %+v", b.Status)
+	type held struct {
+		Current v1beta1.ServiceBindingOperation
+		Known   bool
 	}
+	looptest.Expect(t, "status, which says that the broker holds the binding", held{v1beta1.ServiceBindingOperationBind, true},
+		held{b.Status.CurrentOperation, b.Status.ExternalProperties != nil})
 	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
 	f.WantCalls(osb.OperationBind) // no second bind
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
-	if s := f.secret(); s == nil || string(s.Data["password"]) != testPassword {
-		t.Errorf("Secret %+v", s)
-	}
+	looptest.Expect(t, "password in the Secret", testPassword, f.secretData()["password"])
 }
 
 func TestLostCredentialsAreFetchedAgain(t *testing.T) {
 	f := newFixture(t, pending)
 	f.OSB.SetGetBindingReaction(func(ctx context.Context, r *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
-		if r.BindingID != "binding-id" || r.InstanceID != "instance-id" {
-			t.Errorf("get binding %+v", r)
-		}
+		type sent struct{ BindingID, InstanceID string }
+		looptest.Expect(t, "get binding request", sent{"binding-id", "instance-id"}, sent{r.BindingID, r.InstanceID})
 		return &osb.GetBindingResponse{Credentials: map[string]any{"password": testPassword}}, nil
 	})
 	if _, err := f.Sync(); err != nil {
@@ -57,9 +58,7 @@ func TestLostCredentialsAreFetchedAgain(t *testing.T) {
 	}
 	f.WantCalls(osb.OperationGetBinding)
 	f.wantReady(metav1.ConditionTrue, conditions.InjectedBindResult)
-	if s := f.secret(); s == nil || string(s.Data["password"]) != testPassword {
-		t.Errorf("Secret %+v", s)
-	}
+	looptest.Expect(t, "password in the Secret", testPassword, f.secretData()["password"])
 }
 
 func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testing.T) {
@@ -68,9 +67,12 @@ func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testin
 		o.class.Spec.BindingsRetrievable = false
 	})
 	f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
-		if r.OriginatingIdentity != nil || r.AcceptsIncomplete || r.ServiceID != "svc-id" || r.PlanID != "plan-id" {
-			t.Errorf("unbind request %+v", r)
+		type sent struct {
+			OriginatingIdentity *osb.OriginatingIdentity
+			AcceptsIncomplete   bool
+			ServiceID, PlanID   string
 		}
+		looptest.Expect(t, "unbind request", sent{nil, false, "svc-id", "plan-id"}, sent{r.OriginatingIdentity, r.AcceptsIncomplete, r.ServiceID, r.PlanID})
 		return &osb.UnbindResponse{}, nil
 	})
 	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
@@ -82,16 +84,18 @@ func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testin
 	if _, err := f.Sync(); err != nil { // starts orphan mitigation
 		t.Fatal(err)
 	}
-	if b := f.binding(); !b.Status.OrphanMitigationInProgress {
-		t.Fatalf("status %+v", b.Status)
-	}
+	looptest.Require(t, "orphanMitigationInProgress", true, f.binding().Status.OrphanMitigationInProgress)
 	if _, err := f.Sync(); err != nil { // unbinds
 		t.Fatal(err)
 	}
 	b := f.wantReady(metav1.ConditionFalse, conditions.BindResultLost)
-	if b.Status.OrphanMitigationInProgress || b.Status.UnbindStatus != v1beta1.ServiceBindingUnbindStatusNotRequired || b.Status.Attempts.NextAttemptTime != nil {
-		t.Errorf("status after the unbind %+v", b.Status)
+	type unbound struct {
+		Mitigating      bool
+		UnbindStatus    v1beta1.ServiceBindingUnbindStatus
+		NextAttemptTime *metav1.Time
 	}
+	looptest.Expect(t, "status after the unbind", unbound{false, v1beta1.ServiceBindingUnbindStatusNotRequired, nil},
+		unbound{b.Status.OrphanMitigationInProgress, b.Status.UnbindStatus, b.Status.Attempts.NextAttemptTime})
 	if _, err := f.Sync(); err != nil { // binds again
 		t.Fatal(err)
 	}

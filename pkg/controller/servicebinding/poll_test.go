@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -27,25 +26,25 @@ func TestPollingAnAsyncBind(t *testing.T) {
 		&osb.LastOperationResponse{State: osb.StateSucceeded},
 	)
 	f.OSB.SetPollBindingLastOperationReaction(func(ctx context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
-		if r.OperationKey == nil || *r.OperationKey != "bind/1" {
-			t.Errorf("poll without the operation key: %+v", r)
-		}
+		key := "bind/1"
+		looptest.Expect(t, "operation key polled", &key, r.OperationKey)
 		return next()
 	})
 	f.OSB.SetGetBindingReaction(func(context.Context, *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
 		return &osb.GetBindingResponse{Credentials: map[string]any{"password": testPassword}}, nil
 	})
-	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
-		t.Fatalf("bind: %+v, %v", result, err)
+	if result := f.MustSync(); result.RequeueAfter <= 0 {
+		t.Fatalf("bind: RequeueAfter %s, want a poll later", result.RequeueAfter)
 	}
-	if b := f.wantReady(metav1.ConditionFalse, conditions.Binding); !b.Status.AsyncOpInProgress || b.Status.OperationKey != "bind/1" {
-		t.Fatalf("status %+v", b.Status)
+	type polled struct {
+		Async        bool
+		OperationKey string
 	}
-	if result, err := f.Sync(); err != nil || result.RequeueAfter != 7*time.Second {
-		t.Fatalf("in progress: %+v, %v; want the broker's Retry-After", result, err)
-	}
-	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
-		t.Fatalf("410: %+v, %v; want polling to go on", result, err)
+	b := f.wantReady(metav1.ConditionFalse, conditions.Binding)
+	looptest.Require(t, "status", polled{true, "bind/1"}, polled{b.Status.AsyncOpInProgress, b.Status.OperationKey})
+	f.WantRequeue(f.MustSync(), 7*time.Second) // in progress: the broker's Retry-After
+	if result := f.MustSync(); result.RequeueAfter <= 0 {
+		t.Fatalf("410: RequeueAfter %s, want polling to go on", result.RequeueAfter)
 	}
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
 	if _, err := f.Sync(); err != nil {
@@ -68,11 +67,9 @@ func TestAnAsyncBindPastTheMaximumPollingDurationIsCleanedUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := f.binding()
-	if !b.Status.OrphanMitigationInProgress || b.Status.AsyncOpInProgress {
-		t.Fatalf("status %+v", b.Status)
-	}
-	if c := apimeta.FindStatusCondition(b.Status.Conditions, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
-		t.Errorf("orphan mitigation condition %+v", c)
-	}
+	type mitigating struct{ Mitigating, Async bool }
+	looptest.Require(t, "status", mitigating{true, false}, mitigating{b.Status.OrphanMitigationInProgress, b.Status.AsyncOpInProgress})
+	looptest.Expect(t, "orphan mitigation reason", conditions.OperationTimedOut,
+		looptest.StateOf(b.Status.Conditions, v1beta1.ConditionOrphanMitigation).Reason)
 	f.WantCalls(osb.OperationBind) // no poll after the deadline
 }

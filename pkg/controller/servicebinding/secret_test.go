@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 )
 
 const testPassword = "s3cr3t-credential-value"
@@ -144,22 +144,21 @@ func TestBuildSecret(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := stringData(s); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("data:\n got %v\nwant %v", got, tc.want)
-			}
+			looptest.Expect(t, "data", tc.want, stringData(s))
 			if s.Type != tc.wantType {
 				t.Errorf("type %q, want %q", s.Type, tc.wantType)
 			}
-			if s.Namespace != "ns" || s.Name != "db-creds" {
-				t.Errorf("Secret %s/%s", s.Namespace, s.Name)
-			}
+			looptest.Expect(t, "Secret", "ns/db-creds", s.Namespace+"/"+s.Name)
 			if !metav1.IsControlledBy(s, binding) {
 				t.Errorf("owners %+v", s.OwnerReferences)
 			}
-			ref := s.OwnerReferences[0]
-			if ref.APIVersion != "servicecatalog.k8s.io/v1beta1" || ref.Kind != "ServiceBinding" || ref.Name != "db-creds" || ref.BlockOwnerDeletion != nil {
-				t.Errorf("owner reference %+v", ref)
+			type owner struct {
+				APIVersion, Kind, Name string
+				BlockOwnerDeletion     *bool
 			}
+			ref := s.OwnerReferences[0]
+			looptest.Expect(t, "owner reference", owner{"servicecatalog.k8s.io/v1beta1", "ServiceBinding", "db-creds", nil},
+				owner{ref.APIVersion, ref.Kind, ref.Name, ref.BlockOwnerDeletion})
 		})
 	}
 }
@@ -275,9 +274,14 @@ func TestWriteSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, err := kube.CoreV1().Secrets("ns").Get(ctx, "db-creds", metav1.GetOptions{})
-		if err != nil || string(s.Data["password"]) != testPassword || !metav1.IsControlledBy(s, binding) {
-			t.Fatalf("created %+v, %v", s, err)
+		if err != nil {
+			t.Fatal(err)
 		}
+		type created struct {
+			Password   string
+			Controlled bool
+		}
+		looptest.Require(t, "created Secret", created{testPassword, true}, created{string(s.Data["password"]), metav1.IsControlledBy(s, binding)})
 	})
 
 	t.Run("updates its own", func(t *testing.T) {
@@ -289,9 +293,8 @@ func TestWriteSecret(t *testing.T) {
 			t.Fatal(err)
 		}
 		s, _ := kube.CoreV1().Secrets("ns").Get(ctx, "db-creds", metav1.GetOptions{})
-		if string(s.Data["password"]) != testPassword || s.Labels["kept"] != "yes" {
-			t.Errorf("updated %+v", s)
-		}
+		type updated struct{ Password, KeptLabel string }
+		looptest.Expect(t, "updated Secret", updated{testPassword, "yes"}, updated{string(s.Data["password"]), s.Labels["kept"]})
 		// Writing the same data again changes nothing.
 		kube.ClearActions()
 		if err := writeSecret(ctx, kube.CoreV1(), binding, want()); err != nil {
@@ -342,9 +345,7 @@ func TestWriteSecret(t *testing.T) {
 				}
 			}
 			s, _ := kube.CoreV1().Secrets("ns").Get(ctx, "db-creds", metav1.GetOptions{})
-			if !reflect.DeepEqual(s, foreign) {
-				t.Errorf("the foreign Secret changed:\n was %+v\n now %+v", foreign, s)
-			}
+			looptest.Expect(t, "the foreign Secret, which must not change", foreign, s)
 			if _, err := checkSecret(ctx, kube.CoreV1(), binding); !errors.As(err, &exists) {
 				t.Errorf("checkSecret: %v", err)
 			}

@@ -32,9 +32,11 @@ func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
 		if f.secret() == nil {
 			t.Errorf("the Secret was deleted before the unbind")
 		}
-		if r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" || !r.AcceptsIncomplete {
-			t.Errorf("unbind request %+v", r)
+		type sent struct {
+			User              string
+			AcceptsIncomplete bool
 		}
+		looptest.Expect(t, "unbind request", sent{"bob", true}, sent{looptest.Username(r.OriginatingIdentity), r.AcceptsIncomplete})
 		return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
 	})
 	if _, err := f.Sync(); err != nil {
@@ -57,14 +59,13 @@ func TestDeletionRetriesAFailedUnbindLater(t *testing.T) {
 	})
 	next := looptest.Answers[osb.UnbindResponse](t, osb.OperationUnbind, &osb.HTTPStatusCodeError{StatusCode: 503}, &osb.UnbindResponse{})
 	f.OSB.SetUnbindReaction(func(context.Context, *osb.UnbindRequest) (*osb.UnbindResponse, error) { return next() })
-	result, err := f.Sync()
-	if err != nil || result.RequeueAfter < 30*time.Second {
-		t.Fatalf("sync: %+v, %v", result, err)
+	if result := f.MustSync(); result.RequeueAfter < 30*time.Second {
+		t.Fatalf("RequeueAfter %s, want at least 30s", result.RequeueAfter)
 	}
 	f.wantReady(metav1.ConditionFalse, conditions.UnbindCallFailed)
 	// Not before the time kept in status.
-	if result, err := f.Sync(); err != nil || result.RequeueAfter <= 0 {
-		t.Fatalf("sync before the next attempt: %+v, %v", result, err)
+	if result := f.MustSync(); result.RequeueAfter <= 0 {
+		t.Fatalf("sync before the next attempt: RequeueAfter %s, want a wait", result.RequeueAfter)
 	}
 	f.WantCalls(osb.OperationUnbind)
 	f.Clock.Step(2 * time.Minute)
@@ -87,9 +88,8 @@ func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
 		// The controller may have bound and stopped before writing it down.
 		f := newFixture(t, unrecorded)
 		f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
-			if r.BindingID != "binding-id" || r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-id" {
-				t.Errorf("unbind request %+v", r)
-			}
+			type sent struct{ BindingID, InstanceID, ServiceID, PlanID string }
+			looptest.Expect(t, "unbind request", sent{"binding-id", "instance-id", "svc-id", "plan-id"}, sent{r.BindingID, r.InstanceID, r.ServiceID, r.PlanID})
 			return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
 		})
 		if _, err := f.Sync(); err != nil {

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -28,6 +27,20 @@ func (f *fixture) wantReleased() {
 	if i := f.instance(); len(i.Finalizers) != 0 {
 		f.T.Fatalf("finalizers %v, want none", i.Finalizers)
 	}
+}
+
+// polls counts the polls of operations and names the first operation polled.
+type polls struct {
+	Count int
+	First string
+}
+
+func pollsOf(keys []string) polls {
+	p := polls{Count: len(keys)}
+	if len(keys) > 0 {
+		p.First = keys[0]
+	}
+	return p
 }
 
 func TestDeletionWaitsForTheBindings(t *testing.T) {
@@ -109,9 +122,13 @@ func TestDeprovision(t *testing.T) {
 			f := newFixture(t, provisioned, deleting)
 			f.OSB.SetDeprovisionReaction(func(ctx context.Context, r *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
 				// The request is in status before it is sent.
-				if i := f.instance(); i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision || len(i.Finalizers) != 1 {
-					t.Errorf("status when the deprovision was sent: %+v", i.Status)
+				type recorded struct {
+					Current    v1beta1.ServiceInstanceOperation
+					Finalizers int
 				}
+				i := f.instance()
+				looptest.Expect(t, "instance when the deprovision was sent", recorded{v1beta1.ServiceInstanceOperationDeprovision, 1},
+					recorded{i.Status.CurrentOperation, len(i.Finalizers)})
 				if err, ok := tc.answer.(error); ok {
 					return nil, err
 				}
@@ -123,10 +140,17 @@ func TestDeprovision(t *testing.T) {
 			f.WantCalls(osb.OperationDeprovision)
 			r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 			// The identity is the deleter's, which the API server stored in spec.userInfo.
-			if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" || !r.AcceptsIncomplete ||
-				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" || r.OriginatingIdentity.UID != "bob-uid" {
-				t.Errorf("deprovision request %+v", r)
+			type sent struct {
+				InstanceID, ServiceID, PlanID string
+				AcceptsIncomplete             bool
+				User, UID                     string
 			}
+			uid := ""
+			if r.OriginatingIdentity != nil {
+				uid = r.OriginatingIdentity.UID
+			}
+			looptest.Expect(t, "deprovision request", sent{"instance-id", "svc-id", "plan-small-id", true, "bob", "bob-uid"},
+				sent{r.InstanceID, r.ServiceID, r.PlanID, r.AcceptsIncomplete, looptest.Username(r.OriginatingIdentity), uid})
 			f.wantReleased()
 			f.WantEvents("DeprovisionedSuccessfully")
 			f.wantWrites("status", "patch")
@@ -150,9 +174,7 @@ func TestDeprovisionUsesTheIDsTheBrokerKnows(t *testing.T) {
 	}, deleting)
 	f.onDeprovision(deprovisioned200())
 	f.MustSync()
-	if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
-		t.Errorf("deprovision request %+v", r)
-	}
+	looptest.Expect(t, "plan_id of the deprovision", "plan-small-id", looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0).PlanID)
 	f.wantReleased()
 }
 
@@ -162,9 +184,12 @@ func TestAnAsyncDeprovision(t *testing.T) {
 	f.onPoll(state(osb.StateInProgress, "draining"), status(410, ""))
 	f.WantRequeue(f.MustSync(), time.Second)
 	i := f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
-	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "delete-1" || len(i.Finalizers) != 1 {
-		t.Fatalf("status %+v", i.Status)
+	type deprovisioning struct {
+		Async        bool
+		OperationKey string
+		Finalizers   int
 	}
+	looptest.Require(t, "instance", deprovisioning{true, "delete-1", 1}, deprovisioning{i.Status.AsyncOpInProgress, i.Status.OperationKey, len(i.Finalizers)})
 	f.WantEvents(conditions.Deprovisioning)
 
 	f.WantRequeue(f.MustSync(), time.Second)
@@ -173,12 +198,9 @@ func TestAnAsyncDeprovision(t *testing.T) {
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationLastOperation)
 	p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0)
-	if p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" || p.OriginatingIdentity == nil || p.OriginatingIdentity.Username != "bob" {
-		t.Errorf("poll request %+v", p)
-	}
-	if keys := f.pollKeys; len(keys) != 2 || keys[0] != "delete-1" {
-		t.Errorf("polled operations %q", keys)
-	}
+	type poll struct{ PlanID, ServiceID, User string }
+	looptest.Expect(t, "poll request", poll{"plan-small-id", "svc-id", "bob"}, poll{p.PlanID, p.ServiceID, looptest.Username(p.OriginatingIdentity)})
+	looptest.Expect(t, "polls, and the first operation polled", polls{2, "delete-1"}, pollsOf(f.pollKeys))
 	f.wantReleased()
 }
 
@@ -189,8 +211,14 @@ func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
 	f.MustSync()
 	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
-	if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), "busy") {
-		t.Fatalf("status %+v", i.Status)
+	type retried struct {
+		Async      bool
+		Attempts   int32
+		Finalizers int
+	}
+	looptest.Require(t, "instance", retried{false, 1, 1}, retried{i.Status.AsyncOpInProgress, i.Status.Attempts.Count, len(i.Finalizers)})
+	if m := readyMessage(i); !strings.Contains(m, "busy") {
+		t.Fatalf("message %q, want the broker's description", m)
 	}
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation)
@@ -218,9 +246,12 @@ func TestDeprovisionFailuresAreRetried(t *testing.T) {
 			f.onDeprovision(tc.err, deprovisioned200())
 			f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
-			if len(i.Finalizers) != 1 || i.Status.Attempts.Count != 1 || i.Status.OrphanMitigationInProgress {
-				t.Fatalf("status %+v", i.Status)
+			type retried struct {
+				Finalizers int
+				Attempts   int32
+				Mitigating bool
 			}
+			looptest.Require(t, "instance", retried{1, 1, false}, retried{len(i.Finalizers), i.Status.Attempts.Count, i.Status.OrphanMitigationInProgress})
 			f.WantEvents(tc.reason)
 
 			f.MustSync()
@@ -249,9 +280,7 @@ func TestDeletionDuringAnAsyncProvisionDeletesAtOnce(t *testing.T) {
 	f.MustSync()
 	// The broker stops provisioning when it gets the DELETE; no poll first.
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
-	if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.PlanID != "plan-small-id" {
-		t.Errorf("deprovision request %+v", r)
-	}
+	looptest.Expect(t, "plan_id of the deprovision", "plan-small-id", looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0).PlanID)
 	f.wantReleased()
 }
 
@@ -265,8 +294,9 @@ func TestDeletionWithTheBrokerGoneWaits(t *testing.T) {
 	}
 	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ReferencesNonexistentBroker)
-	if len(i.Finalizers) != 1 || !strings.Contains(readyMessage(i), v1beta1.FinalizerServiceCatalog) {
-		t.Errorf("status %+v", i.Status)
+	looptest.Expect(t, "finalizers", []string{v1beta1.FinalizerServiceCatalog}, i.Finalizers)
+	if m := readyMessage(i); !strings.Contains(m, v1beta1.FinalizerServiceCatalog) {
+		t.Errorf("message %q, want it to name the finalizer to remove", m)
 	}
 }
 
@@ -293,12 +323,13 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		}
 		f.WantCalls(osb.OperationProvision, osb.OperationLastOperation)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
-		if !i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.OperationKey != "" {
-			t.Fatalf("status %+v", i.Status)
+		type mitigating struct {
+			Mitigating, Async bool
+			OperationKey      string
 		}
-		if c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation); c == nil || c.Reason != conditions.OperationTimedOut {
-			t.Errorf("orphan mitigation condition %+v", c)
-		}
+		looptest.Require(t, "status", mitigating{true, false, ""}, mitigating{i.Status.OrphanMitigationInProgress, i.Status.AsyncOpInProgress, i.Status.OperationKey})
+		looptest.Expect(t, "orphan mitigation reason", conditions.OperationTimedOut,
+			looptest.StateOf(i.Status.Conditions, v1beta1.ConditionOrphanMitigation).Reason)
 	})
 
 	t.Run("update: failed", func(t *testing.T) {
@@ -310,9 +341,11 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f.WantCalls(osb.OperationUpdate)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
 		f.wantFailed(conditions.OperationTimedOut)
-		if i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
-			t.Errorf("status %+v", i.Status)
+		type failed struct {
+			Mitigating, Async bool
+			KnownPlan         string
 		}
+		looptest.Expect(t, "status", failed{false, false, "plan-small-id"}, failed{i.Status.OrphanMitigationInProgress, i.Status.AsyncOpInProgress, knownPlan(i)})
 	})
 
 	t.Run("deprovision: retried", func(t *testing.T) {
@@ -325,9 +358,12 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f.WantCalls(osb.OperationDeprovision)
 		i := f.wantReady(metav1.ConditionFalse, conditions.OperationTimedOut)
 		f.wantFailed("")
-		if i.Status.AsyncOpInProgress || i.Status.Attempts.Count != 1 || len(i.Finalizers) != 1 {
-			t.Fatalf("status %+v", i.Status)
+		type retried struct {
+			Async      bool
+			Attempts   int32
+			Finalizers int
 		}
+		looptest.Require(t, "instance", retried{false, 1, 1}, retried{i.Status.AsyncOpInProgress, i.Status.Attempts.Count, len(i.Finalizers)})
 
 		// The DELETE is sent again, and the broker's new operation is polled.
 		f.Clock.Step(backoffWait(f.Clock.Now()))
@@ -338,9 +374,7 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
 		f.MustSync()
 		f.wantReleased()
-		if keys := f.pollKeys; len(keys) != 2 || keys[0] != "delete-2" {
-			t.Errorf("polled operations %q", keys)
-		}
+		looptest.Expect(t, "polls, and the first operation polled", polls{2, "delete-2"}, pollsOf(f.pollKeys))
 	})
 }
 
@@ -352,8 +386,7 @@ func TestDeletingBeforeAnyProvisionWasRecordedAsksTheBroker(t *testing.T) {
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision)
 	r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
-	if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" {
-		t.Errorf("deprovision request %+v", r)
-	}
+	type sent struct{ InstanceID, ServiceID, PlanID string }
+	looptest.Expect(t, "deprovision request", sent{"instance-id", "svc-id", "plan-small-id"}, sent{r.InstanceID, r.ServiceID, r.PlanID})
 	f.wantReleased()
 }

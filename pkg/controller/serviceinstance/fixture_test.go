@@ -7,7 +7,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -200,6 +199,15 @@ func (f *fixture) wantReady(status metav1.ConditionStatus, reason string) *v1bet
 	return i
 }
 
+// knownPlan is the id of the plan the broker last acknowledged, or "" when it acknowledged
+// none.
+func knownPlan(i *v1beta1.ServiceInstance) string {
+	if i.Status.ExternalProperties == nil {
+		return ""
+	}
+	return i.Status.ExternalProperties.ClusterServicePlanExternalID
+}
+
 func readyMessage(i *v1beta1.ServiceInstance) string {
 	return looptest.ReadyMessage(i.Status.Conditions)
 }
@@ -208,13 +216,11 @@ func readyMessage(i *v1beta1.ServiceInstance) string {
 func (f *fixture) wantFailed(reason string) {
 	f.T.Helper()
 	i := f.instance()
-	c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionFailed)
-	switch {
-	case reason == "" && c != nil:
-		f.T.Fatalf("Failed %+v, want none", c)
-	case reason != "" && (c == nil || c.Status != metav1.ConditionTrue || c.Reason != reason):
-		f.T.Fatalf("Failed %+v, want True %s", c, reason)
+	want := looptest.ConditionState{}
+	if reason != "" {
+		want = looptest.ConditionState{Status: metav1.ConditionTrue, Reason: reason}
 	}
+	looptest.Require(f.T, "Failed condition", want, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionFailed))
 }
 
 // wantWrites checks the writes of the instance since the last check: "status" for a

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"reflect"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clienttesting "k8s.io/client-go/testing"
 
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -46,23 +49,25 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 	wantContext := &osb.Context{Platform: osb.PlatformKubernetes, Namespace: "ns", ClusterID: "cluster-id", InstanceName: "db"}
 	wantIdentity := &osb.OriginatingIdentity{Username: "alice", UID: "alice-uid", Groups: []string{"dev"}, Extra: map[string][]string{"team": {"db"}}}
 	wantParams := map[string]any{"size": json.Number("3"), "password": testPassword}
-	if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" || !r.AcceptsIncomplete ||
-		r.OrganizationGUID != "cluster-id" || r.SpaceGUID != "ns-uid" || r.MaintenanceInfo != nil ||
-		!reflect.DeepEqual(r.Context, wantContext) || !reflect.DeepEqual(r.OriginatingIdentity, wantIdentity) ||
-		!reflect.DeepEqual(r.Parameters, wantParams) {
-		t.Errorf("provision request %+v", r)
-	}
+	looptest.Expect(t, "provision request", &osb.ProvisionRequest{
+		InstanceID: "instance-id", AcceptsIncomplete: true, ServiceID: "svc-id", PlanID: "plan-small-id",
+		OrganizationGUID: "cluster-id", SpaceGUID: "ns-uid", Context: wantContext, Parameters: wantParams, OriginatingIdentity: wantIdentity,
+	}, r)
 
 	i := f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	s := i.Status
-	if !reflect.DeepEqual(s.ExternalProperties, wantProps) || s.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned ||
-		s.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusRequired || s.ObservedGeneration != 1 ||
-		s.Attempts != (v1beta1.OperationAttempts{}) || s.CurrentOperation != "" || s.InProgressProperties != nil || s.OperationStartTime != nil ||
-		s.AsyncOpInProgress || s.OperationKey != "" || s.OrphanMitigationInProgress || s.DashboardURL != dashboard || s.LastRequestIdentity != "req-1" ||
-		s.ClusterServiceClassRef == nil || s.ClusterServiceClassRef.Name != "kv" || s.ClusterServicePlanRef == nil ||
-		s.ClusterServicePlanRef.Name != "kv-small" || s.ClusterServiceBrokerName != "the-broker" {
-		t.Errorf("status %+v", s)
-	}
+	// All but the conditions: no operation is in progress, and the attempts are forgotten.
+	looptest.Expect(t, "status", v1beta1.ServiceInstanceStatus{
+		ObservedGeneration:       1,
+		ClusterServiceClassRef:   &v1beta1.ClusterObjectReference{Name: "kv"},
+		ClusterServicePlanRef:    &v1beta1.ClusterObjectReference{Name: "kv-small"},
+		ClusterServiceBrokerName: "the-broker",
+		OperationStatus:          v1beta1.OperationStatus{LastRequestIdentity: "req-1"},
+		ExternalProperties:       wantProps,
+		ProvisionStatus:          v1beta1.ServiceInstanceProvisionStatusProvisioned,
+		DeprovisionStatus:        v1beta1.ServiceInstanceDeprovisionStatusRequired,
+		DashboardURL:             dashboard,
+	}, s, cmpopts.IgnoreFields(v1beta1.ServiceInstanceStatus{}, "Conditions"))
 	if strings.Contains(string(s.ExternalProperties.Parameters.Raw), testPassword) {
 		t.Errorf("status holds a parameter from a Secret: %s", s.ExternalProperties.Parameters.Raw)
 	}
@@ -87,12 +92,13 @@ func TestProvisionSendsThePlansMaintenanceInfo(t *testing.T) {
 	f.onProvision(provisioned200())
 	f.MustSync()
 	r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 0)
-	if r.MaintenanceInfo == nil || r.MaintenanceInfo.Version != "1.2.3" || r.OriginatingIdentity != nil {
-		t.Errorf("provision request %+v", r)
+	type sent struct {
+		MaintenanceInfo     *osb.MaintenanceInfo
+		OriginatingIdentity *osb.OriginatingIdentity
 	}
-	if i := f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully); i.Status.ExternalProperties.MaintenanceInfoVersion != "1.2.3" {
-		t.Errorf("external properties %+v", i.Status.ExternalProperties)
-	}
+	looptest.Expect(t, "provision request", sent{MaintenanceInfo: &osb.MaintenanceInfo{Version: "1.2.3"}}, sent{r.MaintenanceInfo, r.OriginatingIdentity})
+	i := f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
+	looptest.Expect(t, "maintenance info version the broker acknowledged", "1.2.3", i.Status.ExternalProperties.MaintenanceInfoVersion)
 }
 
 func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
@@ -107,10 +113,16 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 	)
 	f.WantRequeue(f.MustSync(), time.Second) // the fixture's minimum poll interval
 	i := f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
-	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "op-1" || i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision ||
-		i.Status.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned {
-		t.Fatalf("status %+v", i.Status)
+	type polled struct {
+		Async        bool
+		OperationKey string
+		Current      v1beta1.ServiceInstanceOperation
+		Provisioned  bool
 	}
+	looptest.Require(t, "status", polled{true, "op-1", v1beta1.ServiceInstanceOperationProvision, false}, polled{
+		i.Status.AsyncOpInProgress, i.Status.OperationKey, i.Status.CurrentOperation,
+		i.Status.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned,
+	})
 	f.WantEvents(conditions.Provisioning)
 	f.wantWrites("status")
 
@@ -120,18 +132,17 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 		t.Errorf("message %q does not show the broker's description", m)
 	}
 	p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0)
-	if p.InstanceID != "instance-id" || p.ServiceID != "svc-id" || p.PlanID != "plan-small-id" || f.pollKeys[0] != "op-1" ||
-		p.OriginatingIdentity == nil || p.OriginatingIdentity.Username != "alice" {
-		t.Errorf("poll request %+v", p)
-	}
+	type poll struct{ InstanceID, ServiceID, PlanID, OperationKey, User string }
+	looptest.Expect(t, "poll request", poll{"instance-id", "svc-id", "plan-small-id", "op-1", "alice"},
+		poll{p.InstanceID, p.ServiceID, p.PlanID, f.pollKeys[0], looptest.Username(p.OriginatingIdentity)})
 
 	// Without a Retry-After, the wait grows with the operation's age: a tenth of it.
 	f.Clock.Step(100 * time.Second)
 	f.WantRequeue(f.MustSync(), 10*time.Second)
 	i = f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
-	if !i.Status.AsyncOpInProgress || i.Status.OrphanMitigationInProgress {
-		t.Fatalf("a 410 ended the provision: %+v", i.Status)
-	}
+	type going struct{ Async, Mitigating bool }
+	looptest.Require(t, "status after a 410, which ends no provision", going{true, false},
+		going{i.Status.AsyncOpInProgress, i.Status.OrphanMitigationInProgress})
 	f.WantRequeue(f.MustSync(), 10*time.Second)
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
 	f.WantEvents()
@@ -141,10 +152,15 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 	}
 	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationLastOperation)
 	i = f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
-	if i.Status.AsyncOpInProgress || i.Status.OperationKey != "" || i.Status.CurrentOperation != "" || i.Status.ExternalProperties == nil ||
-		i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned {
-		t.Errorf("status %+v", i.Status)
+	type done struct {
+		Async           bool
+		OperationKey    string
+		Current         v1beta1.ServiceInstanceOperation
+		KnownPlan       string
+		ProvisionStatus v1beta1.ServiceInstanceProvisionStatus
 	}
+	looptest.Expect(t, "status", done{KnownPlan: "plan-small-id", ProvisionStatus: v1beta1.ServiceInstanceProvisionStatusProvisioned},
+		done{i.Status.AsyncOpInProgress, i.Status.OperationKey, i.Status.CurrentOperation, knownPlan(i), i.Status.ProvisionStatus})
 	f.WantEvents(conditions.ProvisionedSuccessfully)
 }
 
@@ -160,10 +176,16 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 		t.Fatalf("orphan mitigation is not started at once: %+v", result)
 	}
 	i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
-	om := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation)
-	if !i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.OperationKey != "" ||
-		om == nil || om.Status != metav1.ConditionTrue || om.Reason != conditions.ProvisionFailed || !strings.Contains(om.Message, "out of capacity") {
-		t.Fatalf("status %+v", i.Status)
+	type mitigating struct {
+		Mitigating, Async bool
+		OperationKey      string
+		OrphanMitigation  looptest.ConditionState
+	}
+	looptest.Require(t, "status", mitigating{true, false, "", looptest.ConditionState{Status: metav1.ConditionTrue, Reason: conditions.ProvisionFailed}},
+		mitigating{i.Status.OrphanMitigationInProgress, i.Status.AsyncOpInProgress, i.Status.OperationKey,
+			looptest.StateOf(i.Status.Conditions, v1beta1.ConditionOrphanMitigation)})
+	if om := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation); !strings.Contains(om.Message, "out of capacity") {
+		t.Fatalf("orphan mitigation message %q, want the broker's description", om.Message)
 	}
 	f.wantFailed("")
 	f.WantEvents(conditions.Provisioning, conditions.OrphanMitigationInProgress)
@@ -174,18 +196,29 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 	}
 	f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
 	d := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
-	if d.InstanceID != "instance-id" || d.ServiceID != "svc-id" || d.PlanID != "plan-small-id" || !d.AcceptsIncomplete || d.OriginatingIdentity != nil {
-		t.Errorf("orphan mitigation request %+v", d)
-	}
+	looptest.Expect(t, "orphan mitigation request",
+		&osb.DeprovisionRequest{InstanceID: "instance-id", AcceptsIncomplete: true, ServiceID: "svc-id", PlanID: "plan-small-id"}, d)
 	// The broker said the provision failed: trying again would fail again.
 	i = f.wantReady(metav1.ConditionFalse, conditions.ProvisionFailed)
 	f.wantFailed(conditions.ProvisionFailed)
-	om = apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation)
-	if i.Status.OrphanMitigationInProgress || i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusNotRequired ||
-		i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusNotProvisioned || i.Status.ExternalProperties != nil ||
-		i.Status.CurrentOperation != "" || i.Status.InProgressProperties != nil || !strings.Contains(readyMessage(i), "out of capacity") ||
-		om == nil || om.Status != metav1.ConditionFalse || om.Reason != conditions.OrphanMitigationSuccessful {
-		t.Errorf("status %+v", i.Status)
+	type failed struct {
+		Mitigating                               bool
+		DeprovisionStatus                        v1beta1.ServiceInstanceDeprovisionStatus
+		ProvisionStatus                          v1beta1.ServiceInstanceProvisionStatus
+		ExternalProperties, InProgressProperties *v1beta1.ServiceInstancePropertiesState
+		Current                                  v1beta1.ServiceInstanceOperation
+		OrphanMitigation                         looptest.ConditionState
+	}
+	looptest.Expect(t, "status", failed{
+		DeprovisionStatus: v1beta1.ServiceInstanceDeprovisionStatusNotRequired,
+		ProvisionStatus:   v1beta1.ServiceInstanceProvisionStatusNotProvisioned,
+		OrphanMitigation:  looptest.ConditionState{Status: metav1.ConditionFalse, Reason: conditions.OrphanMitigationSuccessful},
+	}, failed{
+		i.Status.OrphanMitigationInProgress, i.Status.DeprovisionStatus, i.Status.ProvisionStatus, i.Status.ExternalProperties,
+		i.Status.InProgressProperties, i.Status.CurrentOperation, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionOrphanMitigation),
+	})
+	if m := readyMessage(i); !strings.Contains(m, "out of capacity") {
+		t.Errorf("message %q, want the broker's description", m)
 	}
 	f.WantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionFailed)
 
@@ -248,34 +281,48 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 			f.WantCalls(osb.OperationProvision)
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			s := i.Status
-			if s.OrphanMitigationInProgress != (tc.outcome == mitigate) || s.DeprovisionStatus != tc.deprovision ||
-				(s.ExternalProperties != nil) != tc.keepsIDs || s.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned {
-				t.Errorf("status %+v", s)
+			type failed struct {
+				Mitigating        bool
+				DeprovisionStatus v1beta1.ServiceInstanceDeprovisionStatus
+				KeepsIDs          bool
+				Provisioned       bool
 			}
-			if tc.keepsIDs && s.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
-				t.Errorf("external properties %+v", s.ExternalProperties)
+			looptest.Expect(t, "status", failed{tc.outcome == mitigate, tc.deprovision, tc.keepsIDs, false}, failed{
+				s.OrphanMitigationInProgress, s.DeprovisionStatus, s.ExternalProperties != nil,
+				s.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned,
+			})
+			if tc.keepsIDs {
+				looptest.Expect(t, "plan the broker may hold", "plan-small-id", knownPlan(i))
 			}
 			f.WantEvents(tc.reason)
 			switch tc.outcome {
 			case mitigate:
 				f.wantFailed("")
-				if om := apimeta.FindStatusCondition(s.Conditions, v1beta1.ConditionOrphanMitigation); om == nil ||
-					om.Status != metav1.ConditionTrue || om.Reason != conditions.ProvisionCallFailed {
-					t.Errorf("orphan mitigation condition %+v", om)
-				}
+				looptest.Expect(t, "orphan mitigation condition", looptest.ConditionState{Status: metav1.ConditionTrue, Reason: conditions.ProvisionCallFailed},
+					looptest.StateOf(s.Conditions, v1beta1.ConditionOrphanMitigation))
 				if !looptest.Requeued(result) {
 					t.Errorf("result %+v", result)
 				}
 			case fail:
 				f.wantFailed(tc.reason)
-				if s.CurrentOperation != "" || s.InProgressProperties != nil || s.Attempts.Count != 0 || result.RequeueAfter != 0 {
-					t.Errorf("status %+v, result %+v", s, result)
+				type stopped struct {
+					Current      v1beta1.ServiceInstanceOperation
+					InProgress   *v1beta1.ServiceInstancePropertiesState
+					Attempts     int32
+					RequeueAfter time.Duration
 				}
+				looptest.Expect(t, "status and result", stopped{}, stopped{s.CurrentOperation, s.InProgressProperties, s.Attempts.Count, result.RequeueAfter})
 			case retry:
 				f.wantFailed("")
-				if s.CurrentOperation != v1beta1.ServiceInstanceOperationProvision || s.Attempts.Count != 1 || s.Attempts.NextAttemptTime == nil ||
-					!strings.Contains(readyMessage(i), "Attempt 1 failed") {
-					t.Errorf("status %+v", s)
+				type retried struct {
+					Current         v1beta1.ServiceInstanceOperation
+					Attempts        int32
+					NextAttemptTime bool
+				}
+				looptest.Expect(t, "status", retried{v1beta1.ServiceInstanceOperationProvision, 1, true},
+					retried{s.CurrentOperation, s.Attempts.Count, s.Attempts.NextAttemptTime != nil})
+				if m := readyMessage(i); !strings.Contains(m, "Attempt 1 failed") {
+					t.Errorf("message %q, want it to count the attempt", m)
 				}
 				f.WantRequeue(result, backoffWait(looptest.Start))
 			}
@@ -314,12 +361,20 @@ func TestOrphanMitigationThenProvisionAgainAtTheBackoffTime(t *testing.T) {
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 	f.WantRequeue(result, backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.ProvisionCallFailed)
-	om := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionOrphanMitigation)
-	if i.Status.OrphanMitigationInProgress || i.Status.Attempts.Count != 1 || i.Status.CurrentOperation != "" ||
-		i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusNotRequired ||
-		om == nil || om.Status != metav1.ConditionFalse || om.Reason != conditions.OrphanMitigationSuccessful {
-		t.Fatalf("status %+v", i.Status)
+	type mitigated struct {
+		Mitigating        bool
+		Attempts          int32
+		Current           v1beta1.ServiceInstanceOperation
+		DeprovisionStatus v1beta1.ServiceInstanceDeprovisionStatus
+		OrphanMitigation  looptest.ConditionState
 	}
+	looptest.Require(t, "status", mitigated{
+		Attempts: 1, DeprovisionStatus: v1beta1.ServiceInstanceDeprovisionStatusNotRequired,
+		OrphanMitigation: looptest.ConditionState{Status: metav1.ConditionFalse, Reason: conditions.OrphanMitigationSuccessful},
+	}, mitigated{
+		i.Status.OrphanMitigationInProgress, i.Status.Attempts.Count, i.Status.CurrentOperation, i.Status.DeprovisionStatus,
+		looptest.StateOf(i.Status.Conditions, v1beta1.ConditionOrphanMitigation),
+	})
 	f.wantFailed("")
 	f.WantEvents(conditions.OrphanMitigationSuccessful, conditions.ProvisionCallFailed)
 	f.wantWrites("status", "status")
@@ -334,9 +389,12 @@ func TestOrphanMitigationThenProvisionAgainAtTheBackoffTime(t *testing.T) {
 	f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationProvision)
 	i = f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
-	if i.Status.Attempts.Count != 0 || i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusRequired {
-		t.Errorf("status %+v", i.Status)
+	type provisioned struct {
+		Attempts          int32
+		DeprovisionStatus v1beta1.ServiceInstanceDeprovisionStatus
 	}
+	looptest.Expect(t, "status", provisioned{0, v1beta1.ServiceInstanceDeprovisionStatusRequired},
+		provisioned{i.Status.Attempts.Count, i.Status.DeprovisionStatus})
 }
 
 func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
@@ -348,9 +406,13 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 
 	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
-	if !i.Status.OrphanMitigationInProgress || i.Status.Attempts.Count != 1 || i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationDeprovision {
-		t.Fatalf("status %+v", i.Status)
+	type mitigating struct {
+		Mitigating bool
+		Attempts   int32
+		Current    v1beta1.ServiceInstanceOperation
 	}
+	looptest.Require(t, "status", mitigating{true, 1, v1beta1.ServiceInstanceOperationDeprovision},
+		mitigating{i.Status.OrphanMitigationInProgress, i.Status.Attempts.Count, i.Status.CurrentOperation})
 	f.WantEvents(conditions.OrphanMitigationInProgress, conditions.DeprovisionCallFailed)
 
 	// Not before the time kept in status.
@@ -364,27 +426,34 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 		t.Fatalf("result %+v", result)
 	}
 	i = f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
-	if !i.Status.OrphanMitigationInProgress || !i.Status.AsyncOpInProgress || i.Status.OperationKey != "delete-1" {
-		t.Fatalf("status %+v", i.Status)
+	type deleting struct {
+		Mitigating, Async bool
+		OperationKey      string
+	}
+	looptest.Require(t, "status", deleting{true, true, "delete-1"},
+		deleting{i.Status.OrphanMitigationInProgress, i.Status.AsyncOpInProgress, i.Status.OperationKey})
+	type sent struct {
+		PlanID              string
+		OriginatingIdentity *osb.OriginatingIdentity
 	}
 	for _, n := range []int{0, 1} {
-		if d := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, n); d.PlanID != "plan-small-id" || d.OriginatingIdentity != nil {
-			t.Errorf("orphan mitigation request %d: %+v", n, d)
-		}
+		d := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, n)
+		looptest.Expect(t, fmt.Sprintf("orphan mitigation request %d", n), sent{PlanID: "plan-small-id"}, sent{d.PlanID, d.OriginatingIdentity})
 	}
 
 	// The DELETE finished: provisioning is tried again after a longer wait.
 	result := f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
-	if p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0); p.PlanID != "plan-small-id" {
-		t.Errorf("poll request %+v", p)
-	}
-	if keys := f.pollKeys; len(keys) != 1 || keys[0] != "delete-1" {
-		t.Errorf("polled operations %q", keys)
-	}
+	looptest.Expect(t, "plan_id polled", "plan-small-id", looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0).PlanID)
+	looptest.Expect(t, "polled operations", []string{"delete-1"}, f.pollKeys)
 	i = f.wantReady(metav1.ConditionFalse, conditions.ProvisionCallFailed)
-	if i.Status.OrphanMitigationInProgress || i.Status.Attempts.Count != 2 || result.RequeueAfter < 2*backoffBase {
-		t.Errorf("status %+v, result %+v", i.Status, result)
+	type backingOff struct {
+		Mitigating bool
+		Attempts   int32
+	}
+	looptest.Expect(t, "status", backingOff{false, 2}, backingOff{i.Status.OrphanMitigationInProgress, i.Status.Attempts.Count})
+	if result.RequeueAfter < 2*backoffBase {
+		t.Errorf("RequeueAfter %s, want at least %s", result.RequeueAfter, 2*backoffBase)
 	}
 }
 
@@ -431,16 +500,16 @@ func TestASpecChangeDuringRetriesIsSentAtTheNextAttempt(t *testing.T) {
 	f.Clock.Step(backoffWait(looptest.Start))
 	f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationProvision)
-	if r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 1); r.PlanID != "plan-large-id" {
-		t.Errorf("provision request %+v", r)
-	}
+	looptest.Expect(t, "plan_id of the second provision", "plan-large-id", looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 1).PlanID)
 	// The new request is recorded before it is sent.
 	f.wantWrites("status", "status")
 	i := f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
-	if i.Status.ObservedGeneration != 2 || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-large-id" ||
-		i.Status.ClusterServicePlanRef.Name != "kv-large" {
-		t.Errorf("status %+v", i.Status)
+	type provisioned struct {
+		ObservedGeneration int64
+		KnownPlan, PlanRef string
 	}
+	looptest.Expect(t, "status", provisioned{2, "plan-large-id", "kv-large"},
+		provisioned{i.Status.ObservedGeneration, knownPlan(i), statusPlanName(&i.Status)})
 }
 
 func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
@@ -454,9 +523,11 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 	f.wantWrites("status")
 	f.WantEvents(conditions.OrphanMitigationInProgress)
 	for range 3 {
-		if result, err := f.c.sync(context.Background(), f.Key); err != nil || result.RequeueAfter != 0 {
-			t.Fatalf("sync on a stale cache: %+v, %v", result, err)
+		result, err := f.c.sync(context.Background(), f.Key)
+		if err != nil {
+			t.Fatalf("sync on a stale cache: %v", err)
 		}
+		looptest.Require(t, "result of a sync on a stale cache", controller.Result{}, result)
 	}
 	// The cached copy still says the provision is in flight: acting on it would provision again.
 	f.WantCalls(osb.OperationProvision)
@@ -474,9 +545,11 @@ func TestAnInstanceThatIsGoneIsForgotten(t *testing.T) {
 	if err := f.Informers.ServiceInstances().Informer().GetIndexer().Delete(f.instance()); err != nil {
 		t.Fatal(err)
 	}
-	if result, err := f.c.sync(context.Background(), f.Key); err != nil || result.RequeueAfter != 0 {
-		t.Fatalf("sync: %+v, %v", result, err)
+	result, err := f.c.sync(context.Background(), f.Key)
+	if err != nil {
+		t.Fatal(err)
 	}
+	looptest.Require(t, "result", controller.Result{}, result)
 	f.WantCalls()
 	f.wantWrites()
 }
@@ -523,10 +596,9 @@ func TestAFailedProvisionIsDeletedAsTheBrokerHasIt(t *testing.T) {
 				return
 			}
 			f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
-			if r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0); r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" ||
-				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" {
-				t.Errorf("deprovision request %+v", r)
-			}
+			type sent struct{ ServiceID, PlanID, User string }
+			r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
+			looptest.Expect(t, "deprovision request", sent{"svc-id", "plan-small-id", "bob"}, sent{r.ServiceID, r.PlanID, looptest.Username(r.OriginatingIdentity)})
 		})
 	}
 }
@@ -564,11 +636,13 @@ func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 1, NextAttemptTime: &past}
 	})
 	f.OSB.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
-		i := f.instance()
-		c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionReady)
-		if !reflect.DeepEqual(i.Status.InProgressProperties, wantProps) || c == nil || c.Reason != conditions.ProvisionRequestInFlight {
-			t.Errorf("status when the changed provision was sent: %+v", i.Status)
+		type recorded struct {
+			InProgress *v1beta1.ServiceInstancePropertiesState
+			Ready      string
 		}
+		i := f.instance()
+		looptest.Expect(t, "status when the changed provision was sent", recorded{wantProps, conditions.ProvisionRequestInFlight},
+			recorded{i.Status.InProgressProperties, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionReady).Reason})
 		return provisioned200(), nil
 	})
 	f.MustSync()

@@ -64,9 +64,13 @@ func TestResolutionFailuresSendNothing(t *testing.T) {
 			if c := readyMessage(i); !strings.Contains(c, tc.message) {
 				t.Errorf("message %q, want it to contain %q", c, tc.message)
 			}
-			if i.Status.ObservedGeneration != 1 || i.Status.CurrentOperation != "" || i.Status.DeprovisionStatus != "" {
-				t.Errorf("status %+v", i.Status)
+			type unsent struct {
+				ObservedGeneration int64
+				Current            v1beta1.ServiceInstanceOperation
+				DeprovisionStatus  v1beta1.ServiceInstanceDeprovisionStatus
 			}
+			looptest.Expect(t, "status", unsent{ObservedGeneration: 1},
+				unsent{i.Status.ObservedGeneration, i.Status.CurrentOperation, i.Status.DeprovisionStatus})
 			f.wantFailed("")
 			f.WantEvents(tc.reason)
 			f.wantWrites("status")
@@ -92,9 +96,8 @@ func TestAClassCanBeNamedByNameOrExternalID(t *testing.T) {
 			f.onProvision(provisioned200())
 			f.MustSync()
 			r := looptest.Request[osb.ProvisionRequest](f.Env, osb.OperationProvision, 0)
-			if r.ServiceID != "svc-id" || r.PlanID != "plan-small-id" {
-				t.Errorf("provision request %+v", r)
-			}
+			type sent struct{ ServiceID, PlanID string }
+			looptest.Expect(t, "provision request", sent{"svc-id", "plan-small-id"}, sent{r.ServiceID, r.PlanID})
 		})
 	}
 }
@@ -133,9 +136,7 @@ func TestARemovedPlanStillServesItsInstances(t *testing.T) {
 	}
 	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ReferencesRemovedServicePlan)
-	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
-		t.Errorf("external properties %+v", i.Status.ExternalProperties)
-	}
+	looptest.Expect(t, "plan the broker acknowledged", "plan-small-id", knownPlan(i))
 }
 
 func TestParameterErrorsSendNothing(t *testing.T) {
@@ -164,9 +165,13 @@ func TestParameterErrorsSendNothing(t *testing.T) {
 			if m := readyMessage(i); !strings.Contains(m, tc.message) || strings.Contains(m, testPassword) {
 				t.Errorf("message %q, want %q and no parameter value", m, tc.message)
 			}
-			if i.Status.ObservedGeneration != 1 || i.Status.CurrentOperation != "" || i.Status.InProgressProperties != nil {
-				t.Errorf("status %+v", i.Status)
+			type unsent struct {
+				ObservedGeneration int64
+				Current            v1beta1.ServiceInstanceOperation
+				InProgress         *v1beta1.ServiceInstancePropertiesState
 			}
+			looptest.Expect(t, "status", unsent{ObservedGeneration: 1},
+				unsent{i.Status.ObservedGeneration, i.Status.CurrentOperation, i.Status.InProgressProperties})
 			f.WantEvents(conditions.ErrorWithParameters)
 			f.wantWrites("status")
 		})

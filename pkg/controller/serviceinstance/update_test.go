@@ -3,7 +3,7 @@ package serviceinstance
 import (
 	"context"
 	"encoding/json"
-	"reflect"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +23,15 @@ func newParameters(s *v1beta1.ServiceInstanceSpec) {
 }
 
 func newPlan(s *v1beta1.ServiceInstanceSpec) { s.ClusterServicePlanExternalName = "large" }
+
+// updating is what an instance's status says of an update: the operation in progress, what
+// it sends, the generation, and the plan the broker acknowledged.
+type updating struct {
+	Current            v1beta1.ServiceInstanceOperation
+	InProgress         *v1beta1.ServiceInstancePropertiesState
+	ObservedGeneration int64
+	KnownPlan          string
+}
 
 func TestUpdateSendsWhatChanged(t *testing.T) {
 	allParams := map[string]any{"size": json.Number("5"), "password": testPassword}
@@ -53,32 +62,52 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 			})
 			f.OSB.SetUpdateReaction(func(ctx context.Context, r *osb.UpdateRequest) (*osb.UpdateResponse, error) {
 				i := f.instance()
-				if i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationUpdate || !reflect.DeepEqual(i.Status.InProgressProperties, wantProps) ||
-					i.Status.ObservedGeneration != 2 || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
-					t.Errorf("status when the update was sent: %+v", i.Status)
-				}
+				looptest.Expect(t, "status when the update was sent", updating{v1beta1.ServiceInstanceOperationUpdate, wantProps, 2, "plan-small-id"},
+					updating{i.Status.CurrentOperation, i.Status.InProgressProperties, i.Status.ObservedGeneration, knownPlan(i)})
 				return updated200(), nil
 			})
 			f.MustSync()
 			f.WantCalls(osb.OperationUpdate)
 			r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
-			if tc.wantPlan == "" && r.PlanID != nil || tc.wantPlan != "" && (r.PlanID == nil || *r.PlanID != tc.wantPlan) {
-				t.Errorf("plan_id %v, want %q", r.PlanID, tc.wantPlan)
+			var wantPlanID *string
+			if tc.wantPlan != "" {
+				wantPlanID = &tc.wantPlan
 			}
-			if !reflect.DeepEqual(r.Parameters, tc.wantParams) {
-				t.Errorf("parameters %#v, want %#v", r.Parameters, tc.wantParams)
+			previous := osb.PreviousValues{}
+			if r.PreviousValues != nil {
+				previous = *r.PreviousValues
 			}
-			wantContext := &osb.Context{Platform: osb.PlatformKubernetes, Namespace: "ns", ClusterID: "cluster-id", InstanceName: "db"}
-			if r.InstanceID != "instance-id" || r.ServiceID != "svc-id" || !r.AcceptsIncomplete || !reflect.DeepEqual(r.Context, wantContext) ||
-				r.PreviousValues == nil || r.PreviousValues.PlanID != "plan-small-id" || r.PreviousValues.ServiceID != "svc-id" ||
-				r.OriginatingIdentity == nil || r.OriginatingIdentity.Username != "bob" {
-				t.Errorf("update request %+v", r)
+			type sent struct {
+				InstanceID, ServiceID             string
+				AcceptsIncomplete                 bool
+				PlanID                            *string
+				Parameters                        map[string]any
+				Context                           *osb.Context
+				PreviousPlanID, PreviousServiceID string
+				User                              string
 			}
+			looptest.Expect(t, "update request", sent{
+				"instance-id", "svc-id", true, wantPlanID, tc.wantParams,
+				&osb.Context{Platform: osb.PlatformKubernetes, Namespace: "ns", ClusterID: "cluster-id", InstanceName: "db"},
+				"plan-small-id", "svc-id", "bob",
+			}, sent{
+				r.InstanceID, r.ServiceID, r.AcceptsIncomplete, r.PlanID, r.Parameters, r.Context,
+				previous.PlanID, previous.ServiceID, looptest.Username(r.OriginatingIdentity),
+			})
 			i := f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
-			if !reflect.DeepEqual(i.Status.ExternalProperties, wantProps) || i.Status.ObservedGeneration != 2 || i.Status.CurrentOperation != "" ||
-				i.Status.InProgressProperties != nil || i.Status.ClusterServicePlanRef.Name != map[string]string{"plan-small-id": "kv-small", "plan-large-id": "kv-large"}[tc.nowPlan] {
-				t.Errorf("status %+v", i.Status)
+			type updated struct {
+				External, InProgress *v1beta1.ServiceInstancePropertiesState
+				ObservedGeneration   int64
+				Current              v1beta1.ServiceInstanceOperation
+				PlanRef              string
 			}
+			looptest.Expect(t, "status", updated{
+				External: wantProps, ObservedGeneration: 2,
+				PlanRef: map[string]string{"plan-small-id": "kv-small", "plan-large-id": "kv-large"}[tc.nowPlan],
+			}, updated{
+				i.Status.ExternalProperties, i.Status.InProgressProperties, i.Status.ObservedGeneration, i.Status.CurrentOperation,
+				statusPlanName(&i.Status),
+			})
 			f.WantEvents(conditions.UpdatedSuccessfully)
 			f.wantWrites("status", "status")
 
@@ -99,9 +128,11 @@ func TestAnUpdateWithNothingToSendCallsNoBroker(t *testing.T) {
 	f.MustSync()
 	f.WantCalls()
 	i := f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
-	if i.Status.ObservedGeneration != 2 || i.Status.CurrentOperation != "" {
-		t.Errorf("status %+v", i.Status)
+	type observed struct {
+		ObservedGeneration int64
+		Current            v1beta1.ServiceInstanceOperation
 	}
+	looptest.Expect(t, "status", observed{2, ""}, observed{i.Status.ObservedGeneration, i.Status.CurrentOperation})
 	f.wantWrites("status")
 }
 
@@ -116,9 +147,9 @@ func TestUpdateSendsMaintenanceInfo(t *testing.T) {
 	f.onUpdate(updated200())
 	f.MustSync()
 	r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
-	if r.MaintenanceInfo == nil || r.MaintenanceInfo.Version != "2.0.0" || r.PreviousValues.MaintenanceInfo == nil || r.PreviousValues.MaintenanceInfo.Version != "1.0.0" {
-		t.Errorf("update request %+v", r)
-	}
+	type versions struct{ MaintenanceInfo, Previous *osb.MaintenanceInfo }
+	looptest.Expect(t, "maintenance info sent", versions{&osb.MaintenanceInfo{Version: "2.0.0"}, &osb.MaintenanceInfo{Version: "1.0.0"}},
+		versions{r.MaintenanceInfo, r.PreviousValues.MaintenanceInfo})
 }
 
 func TestAPlanChangeNeedsAnUpdatablePlan(t *testing.T) {
@@ -149,9 +180,12 @@ func TestAPlanChangeNeedsAnUpdatablePlan(t *testing.T) {
 			f.WantCalls()
 			i := f.wantReady(metav1.ConditionFalse, conditions.PlanChangeNotAllowed)
 			f.wantFailed(conditions.PlanChangeNotAllowed)
-			if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.ObservedGeneration != 2 || i.Status.CurrentOperation != "" {
-				t.Errorf("status %+v", i.Status)
+			type refused struct {
+				KnownPlan          string
+				ObservedGeneration int64
+				Current            v1beta1.ServiceInstanceOperation
 			}
+			looptest.Expect(t, "status", refused{"plan-small-id", 2, ""}, refused{knownPlan(i), i.Status.ObservedGeneration, i.Status.CurrentOperation})
 			f.WantEvents(conditions.PlanChangeNotAllowed)
 			// Stopped until the spec changes.
 			f.MustSync()
@@ -188,10 +222,14 @@ func TestUpdateFailures(t *testing.T) {
 			result := f.MustSync()
 			f.WantCalls(osb.OperationUpdate) // never orphan mitigation
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
-			if !reflect.DeepEqual(i.Status.ExternalProperties, before) || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned ||
-				i.Status.OrphanMitigationInProgress || i.Status.DeprovisionStatus != v1beta1.ServiceInstanceDeprovisionStatusRequired {
-				t.Errorf("status %+v", i.Status)
+			type kept struct {
+				External          *v1beta1.ServiceInstancePropertiesState
+				ProvisionStatus   v1beta1.ServiceInstanceProvisionStatus
+				Mitigating        bool
+				DeprovisionStatus v1beta1.ServiceInstanceDeprovisionStatus
 			}
+			looptest.Expect(t, "status", kept{before, v1beta1.ServiceInstanceProvisionStatusProvisioned, false, v1beta1.ServiceInstanceDeprovisionStatusRequired},
+				kept{i.Status.ExternalProperties, i.Status.ProvisionStatus, i.Status.OrphanMitigationInProgress, i.Status.DeprovisionStatus})
 			f.WantEvents(tc.reason)
 			if tc.failed {
 				f.wantFailed(tc.reason)
@@ -205,9 +243,11 @@ func TestUpdateFailures(t *testing.T) {
 			}
 			f.wantFailed("")
 			f.WantRequeue(result, backoffWait(looptest.Start))
-			if i.Status.CurrentOperation != v1beta1.ServiceInstanceOperationUpdate || i.Status.Attempts.Count != 1 {
-				t.Errorf("status %+v", i.Status)
+			type retried struct {
+				Current  v1beta1.ServiceInstanceOperation
+				Attempts int32
 			}
+			looptest.Expect(t, "status", retried{v1beta1.ServiceInstanceOperationUpdate, 1}, retried{i.Status.CurrentOperation, i.Status.Attempts.Count})
 			// Not before the time kept in status, then the same update again.
 			f.MustSync()
 			f.WantCalls(osb.OperationUpdate)
@@ -215,13 +255,18 @@ func TestUpdateFailures(t *testing.T) {
 			f.MustSync()
 			f.WantCalls(osb.OperationUpdate, osb.OperationUpdate)
 			r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 1)
-			if r.PlanID == nil || *r.PlanID != "plan-large-id" || r.Parameters["size"] != json.Number("5") {
-				t.Errorf("second update request %+v", r)
+			type sent struct {
+				PlanID *string
+				Size   any
 			}
+			large := "plan-large-id"
+			looptest.Expect(t, "second update request", sent{&large, json.Number("5")}, sent{r.PlanID, r.Parameters["size"]})
 			i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
-			if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-large-id" || i.Status.Attempts.Count != 0 {
-				t.Errorf("status %+v", i.Status)
+			type updated struct {
+				KnownPlan string
+				Attempts  int32
 			}
+			looptest.Expect(t, "status", updated{"plan-large-id", 0}, updated{knownPlan(i), i.Status.Attempts.Count})
 		})
 	}
 }
@@ -232,25 +277,28 @@ func TestAnAsyncUpdateIsPolledWithThePlanBeforeTheChange(t *testing.T) {
 	f.onPoll(state(osb.StateInProgress, ""), state(osb.StateSucceeded, ""))
 	f.WantRequeue(f.MustSync(), time.Second)
 	i := f.wantReady(metav1.ConditionFalse, conditions.Updating)
-	if !i.Status.AsyncOpInProgress || i.Status.OperationKey != "update-1" || i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" {
-		t.Fatalf("status %+v", i.Status)
+	type polled struct {
+		Async                   bool
+		OperationKey, KnownPlan string
 	}
+	looptest.Require(t, "status", polled{true, "update-1", "plan-small-id"}, polled{i.Status.AsyncOpInProgress, i.Status.OperationKey, knownPlan(i)})
 	f.WantEvents(conditions.Updating)
 	f.WantRequeue(f.MustSync(), time.Second)
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation, osb.OperationLastOperation)
+	type poll struct{ PlanID, ServiceID string }
 	for n := range 2 {
-		if p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, n); p.PlanID != "plan-small-id" || p.ServiceID != "svc-id" {
-			t.Errorf("poll %d sent %+v; want the plan before the change", n, p)
-		}
+		p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, n)
+		looptest.Expect(t, fmt.Sprintf("poll %d, with the plan before the change", n), poll{"plan-small-id", "svc-id"}, poll{p.PlanID, p.ServiceID})
 	}
-	if keys := f.pollKeys; len(keys) != 2 || keys[0] != "update-1" || keys[1] != "update-1" {
-		t.Errorf("polled operations %q", keys)
-	}
+	looptest.Expect(t, "polled operations", []string{"update-1", "update-1"}, f.pollKeys)
 	i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
-	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-large-id" || i.Status.AsyncOpInProgress || i.Status.CurrentOperation != "" {
-		t.Errorf("status %+v", i.Status)
+	type updated struct {
+		KnownPlan string
+		Async     bool
+		Current   v1beta1.ServiceInstanceOperation
 	}
+	looptest.Expect(t, "status", updated{KnownPlan: "plan-large-id"}, updated{knownPlan(i), i.Status.AsyncOpInProgress, i.Status.CurrentOperation})
 	f.WantEvents(conditions.UpdatedSuccessfully)
 }
 
@@ -267,9 +315,15 @@ func TestAFailedAsyncUpdateFailsWithoutOrphanMitigation(t *testing.T) {
 	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation)
 	i := f.wantReady(metav1.ConditionFalse, conditions.UpdateFailed)
 	f.wantFailed(conditions.UpdateFailed)
-	if i.Status.OrphanMitigationInProgress || i.Status.AsyncOpInProgress || i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned ||
-		!reflect.DeepEqual(i.Status.ExternalProperties, before) || !strings.Contains(readyMessage(i), "disk full") {
-		t.Errorf("status %+v", i.Status)
+	type kept struct {
+		Mitigating, Async bool
+		ProvisionStatus   v1beta1.ServiceInstanceProvisionStatus
+		External          *v1beta1.ServiceInstancePropertiesState
+	}
+	looptest.Expect(t, "status", kept{false, false, v1beta1.ServiceInstanceProvisionStatusProvisioned, before},
+		kept{i.Status.OrphanMitigationInProgress, i.Status.AsyncOpInProgress, i.Status.ProvisionStatus, i.Status.ExternalProperties})
+	if m := readyMessage(i); !strings.Contains(m, "disk full") {
+		t.Errorf("message %q, want the broker's description", m)
 	}
 }
 
@@ -285,10 +339,13 @@ func TestAnUpdateWaitsForItsParameters(t *testing.T) {
 	}
 	f.WantCalls()
 	i := f.wantReady(metav1.ConditionFalse, conditions.ErrorWithParameters)
-	if i.Status.ExternalProperties.ClusterServicePlanExternalID != "plan-small-id" || i.Status.CurrentOperation != "" ||
-		i.Status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned {
-		t.Errorf("status %+v", i.Status)
+	type waiting struct {
+		KnownPlan       string
+		Current         v1beta1.ServiceInstanceOperation
+		ProvisionStatus v1beta1.ServiceInstanceProvisionStatus
 	}
+	looptest.Expect(t, "status", waiting{"plan-small-id", "", v1beta1.ServiceInstanceProvisionStatusProvisioned},
+		waiting{knownPlan(i), i.Status.CurrentOperation, i.Status.ProvisionStatus})
 	f.WantEvents(conditions.ErrorWithParameters)
 
 	// The user creates the Secret; the runner's retry sends the update.
@@ -300,13 +357,9 @@ func TestAnUpdateWaitsForItsParameters(t *testing.T) {
 	}
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate)
-	if r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0); r.Parameters["cert"] != "pem" {
-		t.Errorf("update request %+v", r)
-	}
+	looptest.Expect(t, "parameter cert sent", any("pem"), looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0).Parameters["cert"])
 	i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
-	if i.Status.ObservedGeneration != 2 {
-		t.Errorf("status %+v", i.Status)
-	}
+	looptest.Expect(t, "observedGeneration", int64(2), i.Status.ObservedGeneration)
 }
 
 func TestAnUpdateWaitsForItsPlan(t *testing.T) {
@@ -326,8 +379,7 @@ func TestAnUpdateWaitsForItsPlan(t *testing.T) {
 	}
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate)
-	if r := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0); r.PlanID == nil || *r.PlanID != "plan-huge-id" {
-		t.Errorf("update request %+v", r)
-	}
+	huge := "plan-huge-id"
+	looptest.Expect(t, "plan_id sent", &huge, looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0).PlanID)
 	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 }

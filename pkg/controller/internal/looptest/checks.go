@@ -50,6 +50,21 @@ func WantReady(t testing.TB, conditions []metav1.Condition, generation int64, st
 	}
 }
 
+// ConditionState is a condition's status and reason, as tests compare them.
+type ConditionState struct {
+	Status metav1.ConditionStatus
+	Reason string
+}
+
+// StateOf returns the status and reason of the condition of type conditionType; a missing
+// condition has neither.
+func StateOf(conditions []metav1.Condition, conditionType string) ConditionState {
+	if c := apimeta.FindStatusCondition(conditions, conditionType); c != nil {
+		return ConditionState{c.Status, c.Reason}
+	}
+	return ConditionState{}
+}
+
 // ReadyMessage returns the message of the Ready condition, or "".
 func ReadyMessage(conditions []metav1.Condition) string {
 	if c := apimeta.FindStatusCondition(conditions, v1beta1.ConditionReady); c != nil {

@@ -24,6 +24,15 @@ func (e *Env) WantCalls(want ...osb.Operation) {
 	}
 }
 
+// Username is the name of the user an OSB request says it is made by, or "" when it
+// names none.
+func Username(id *osb.OriginatingIdentity) string {
+	if id == nil {
+		return ""
+	}
+	return id.Username
+}
+
 // Answers returns the scripted answers of a fake OSB operation one by one, for its
 // reaction to return: each a *R or an error. A call past the script fails the test.
 func Answers[R any](t testing.TB, op osb.Operation, list ...any) func() (*R, error) {
