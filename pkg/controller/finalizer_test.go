@@ -13,6 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -79,8 +81,14 @@ func TestReleaseFinalizerRemovesOnlyTheCatalogFinalizer(t *testing.T) {
 	if err := ReleaseFinalizer(context.Background(), writes, instance, "the-manager", p.patch); err != nil {
 		t.Fatal(err)
 	}
-	if p.calls != 1 || p.name != "db" || p.pt != types.MergePatchType || p.opts.FieldManager != "the-manager" {
-		t.Fatalf("patch calls %d: %s %s %+v", p.calls, p.name, p.pt, p.opts)
+	type call struct {
+		Calls        int
+		Name         string
+		PatchType    types.PatchType
+		FieldManager string
+	}
+	if diff := cmp.Diff(call{1, "db", types.MergePatchType, "the-manager"}, call{p.calls, p.name, p.pt, p.opts.FieldManager}); diff != "" {
+		t.Fatalf("patch (-want +got):\n%s", diff)
 	}
 	meta := p.data["metadata"].(map[string]any)
 	if !reflect.DeepEqual(meta["finalizers"], []any{"other/finalizer"}) || meta["resourceVersion"] != "10" {

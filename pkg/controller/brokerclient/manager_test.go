@@ -15,6 +15,8 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 	osbfake "github.com/kube-service-catalog/catalog/pkg/osb/fake"
@@ -94,19 +96,34 @@ func TestConfigFromTheBrokerSpec(t *testing.T) {
 	if len(cfgs) != 1 {
 		t.Fatalf("configs %v", cfgs)
 	}
+	type config struct {
+		Name, URL          string
+		APIVersion         osb.APIVersion
+		CABundle           string
+		InsecureSkipVerify bool
+		Timeout            time.Duration
+		Auth               *osb.AuthConfig
+		UserAgent          bool
+	}
 	cfg := cfgs[0]
-	if cfg.Name != "the-broker" || cfg.URL != "https://broker.example.com" || cfg.APIVersion != osb.APIVersion2_16 ||
-		string(cfg.CABundle) != "-----BEGIN CERTIFICATE-----" || !cfg.InsecureSkipVerify || cfg.Timeout != 42*time.Second ||
-		cfg.Auth != nil || cfg.UserAgent == "" {
-		t.Errorf("config %+v", cfg)
+	want := config{"the-broker", "https://broker.example.com", osb.APIVersion2_16, "-----BEGIN CERTIFICATE-----", true, 42 * time.Second, nil, true}
+	got := config{cfg.Name, cfg.URL, cfg.APIVersion, string(cfg.CABundle), cfg.InsecureSkipVerify, cfg.Timeout, cfg.Auth, cfg.UserAgent != ""}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
 	}
 
 	// The broker's spec overrides the API version.
 	f = newManagerFixture()
 	broker := testBroker(func(b *v1beta1.ClusterServiceBroker) { b.Spec.OSBAPIVersion = "2.14" })
 	f.client(t, broker)
-	if cfg := f.osb.Configs()[0]; cfg.APIVersion != osb.APIVersion2_14 || cfg.InsecureSkipVerify || cfg.CABundle != nil {
-		t.Errorf("config %+v", cfg)
+	type overridden struct {
+		APIVersion         osb.APIVersion
+		InsecureSkipVerify bool
+		CABundle           []byte
+	}
+	cfg = f.osb.Configs()[0]
+	if diff := cmp.Diff(overridden{APIVersion: osb.APIVersion2_14}, overridden{cfg.APIVersion, cfg.InsecureSkipVerify, cfg.CABundle}); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
 	}
 	if v := f.m.APIVersion(broker); v != osb.APIVersion2_14 {
 		t.Errorf("APIVersion = %s", v)
@@ -131,8 +148,15 @@ func TestAnUnsupportedAPIVersionIsRefused(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	m := NewManager(Options{Secrets: fake.NewClientset().CoreV1()})
-	if m.opts.Create == nil || m.opts.APIVersion != osb.DefaultAPIVersion || m.opts.CredentialsTTL != time.Minute || m.opts.Clock == nil {
-		t.Errorf("options %+v", m.opts)
+	type defaults struct {
+		Create         bool
+		APIVersion     osb.APIVersion
+		CredentialsTTL time.Duration
+		Clock          bool
+	}
+	got := defaults{m.opts.Create != nil, m.opts.APIVersion, m.opts.CredentialsTTL, m.opts.Clock != nil}
+	if diff := cmp.Diff(defaults{true, osb.DefaultAPIVersion, time.Minute, true}, got); diff != "" {
+		t.Errorf("options (-want +got):\n%s", diff)
 	}
 	// The real client is built; no request is sent.
 	if _, err := m.ClientFor(context.Background(), testBroker()); err != nil {
@@ -151,11 +175,11 @@ func TestAuthFromSecrets(t *testing.T) {
 	if len(cfgs) != 2 {
 		t.Fatalf("configs %v", cfgs)
 	}
-	if a := cfgs[0].Auth; a == nil || a.Basic == nil || a.Bearer != nil || a.Basic.Username != "catalog" || a.Basic.Password != testPassword {
-		t.Errorf("basic auth %+v", a)
+	if diff := cmp.Diff(&osb.AuthConfig{Basic: &osb.BasicAuthConfig{Username: "catalog", Password: testPassword}}, cfgs[0].Auth); diff != "" {
+		t.Errorf("basic auth (-want +got):\n%s", diff)
 	}
-	if a := cfgs[1].Auth; a == nil || a.Bearer == nil || a.Basic != nil || a.Bearer.Token != testToken {
-		t.Errorf("bearer auth %+v", a)
+	if diff := cmp.Diff(&osb.AuthConfig{Bearer: &osb.BearerConfig{Token: testToken}}, cfgs[1].Auth); diff != "" {
+		t.Errorf("bearer auth (-want +got):\n%s", diff)
 	}
 }
 
