@@ -17,13 +17,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := serve(); err != nil {
 		fmt.Fprintln(os.Stderr, "test-broker:", err)
-		stop()
 		os.Exit(1)
 	}
+}
+
+// serve runs the broker until SIGINT or SIGTERM.
+func serve() error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // run parses args and serves until ctx is done.

@@ -120,7 +120,7 @@ func decodeBody(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("the request body is not a valid JSON object: %v", err)
+		return fmt.Errorf("the request body is not a valid JSON object: %w", err)
 	}
 	return nil
 }

@@ -119,6 +119,20 @@ func (c *Controller) EventHandler() cache.ResourceEventHandler {
 	}
 }
 
+// Watch syncs the objects of informer's kind: their keys are queued when they are added,
+// changed or deleted.
+func (c *Controller) Watch(informer cache.SharedInformer) {
+	c.Handle(informer, c.EventHandler())
+}
+
+// Handle adds handler to informer. An informer that has stopped already takes no
+// handler; that is reported, and the loop stops with its informers anyway.
+func (c *Controller) Handle(informer cache.SharedInformer, handler cache.ResourceEventHandler) {
+	if _, err := informer.AddEventHandler(handler); err != nil {
+		utilruntime.HandleError(fmt.Errorf("%s: watching %T: %w", c.name, informer, err))
+	}
+}
+
 // Run waits for the informer caches, then syncs keys with the configured number of
 // workers until ctx ends; it returns once every worker has stopped.
 func (c *Controller) Run(ctx context.Context) error {

@@ -10,7 +10,7 @@ import (
 )
 
 // hang answers nothing until the client gives up.
-func hang(w http.ResponseWriter, r *http.Request) {
+func hang(_ http.ResponseWriter, r *http.Request) {
 	<-r.Context().Done()
 }
 
@@ -178,7 +178,7 @@ func TestTransportErrors(t *testing.T) {
 		}
 	})
 	t.Run("connection reset after request", func(t *testing.T) {
-		ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := http.NewResponseController(w).Hijack()
 			if err == nil {
 				_ = conn.Close()
@@ -194,7 +194,7 @@ func TestTransportErrors(t *testing.T) {
 		}
 	})
 	t.Run("truncated success body", func(t *testing.T) {
-		ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {
+		ts := newTestServer(t, func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Length", "100")
 			w.WriteHeader(201)
 			_, _ = w.Write([]byte(`{"credentials":{"password":"sec`))

@@ -90,7 +90,7 @@ type statusCase struct {
 // statusCases lists, per operation, every status code the OSB specification
 // names for it, plus the failure classes the client must tell apart.
 func statusCases() map[Operation][]statusCase {
-	common := func(op Operation) []statusCase {
+	common := func() []statusCase {
 		return []statusCase{
 			{name: "401", status: 401, body: "Not Authorized", want: unauthorized},
 			{name: "412", status: 412, body: `{"description":"The broker only supports API version 2.14"}`, want: precondition},
@@ -298,7 +298,7 @@ func statusCases() map[Operation][]statusCase {
 		},
 	}
 	for op := range cases {
-		cases[op] = append(cases[op], common(op)...)
+		cases[op] = append(cases[op], common()...)
 	}
 	return cases
 }

@@ -18,6 +18,7 @@ package parameterschema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -169,7 +170,8 @@ func (p *Plugin) check(ctx context.Context, a admission.Attributes, plan *v1beta
 		return nil
 	}
 	params, err := p.parametersOf(ctx, a.GetUserInfo(), a.GetNamespace(), inline, from)
-	if u, ok := err.(*unchecked); ok {
+	var u *unchecked
+	if errors.As(err, &u) {
 		warning.AddWarning(ctx, "", fmt.Sprintf("the parameters were not checked against the %s schema of plan %s: %s", which, plan.Name, u.reason))
 		return nil
 	}

@@ -79,9 +79,9 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop = controller.New("broker", c.sync, opts,
 		cfg.Brokers.Informer().HasSynced, cfg.Classes.Informer().HasSynced,
 		cfg.Plans.Informer().HasSynced, cfg.Instances.Informer().HasSynced)
-	cfg.Brokers.Informer().AddEventHandler(c.loop.EventHandler())
+	c.loop.Watch(cfg.Brokers.Informer())
 	// A deleted instance may unblock the deletion of its broker or of a removed plan.
-	cfg.Instances.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueBrokerOf})
+	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueBrokerOf})
 	return c
 }
 

@@ -18,18 +18,18 @@ import (
 type Verdict int
 
 const (
-	// Retry: the call may succeed later; it is tried again with a backoff.
+	// Retry means the call may succeed later; it is tried again with a backoff.
 	Retry Verdict = iota
-	// Busy: the broker is busy with another operation on the resource (422
+	// Busy means the broker is busy with another operation on the resource (422
 	// ConcurrencyError); the call is tried again later.
 	Busy
-	// MitigateOrphan: the broker may hold a half-made resource, which must be deleted
+	// MitigateOrphan means the broker may hold a half-made resource, which must be deleted
 	// there before anything else.
 	MitigateOrphan
-	// RefusedHeld: the broker refused the call but may hold the resource: it answered 409
+	// RefusedHeld means the broker refused the call but may hold the resource: it answered 409
 	// (it holds one with this id), or 200 with a body that cannot be read.
 	RefusedHeld
-	// Refused: the broker refused the call and holds nothing; trying again cannot help.
+	// Refused means the broker refused the call and holds nothing; trying again cannot help.
 	Refused
 )
 

@@ -113,9 +113,9 @@ func New(cfg Config, opts controller.Options) *Controller {
 	})
 	c.ops = operation.New(c.kind(), writer, c.cfg)
 	c.loop = controller.New("servicebinding", c.sync, opts, cfg.Synced()...)
-	cfg.Bindings.Informer().AddEventHandler(c.loop.EventHandler())
+	c.loop.Watch(cfg.Bindings.Informer())
 	// A binding waits for its instance to become Ready.
-	cfg.Instances.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{
 		AddFunc:    c.enqueueBindingsOf,
 		UpdateFunc: func(_, obj interface{}) { c.enqueueBindingsOf(obj) },
 		DeleteFunc: c.enqueueBindingsOf,

@@ -42,9 +42,9 @@ func New(cfg Config, opts controller.Options) *Controller {
 	})
 	c.ops = operation.New(c.kind(), writer, c.cfg)
 	c.loop = controller.New("serviceinstance", c.sync, opts, cfg.Synced()...)
-	cfg.Instances.Informer().AddEventHandler(c.loop.EventHandler())
+	c.loop.Watch(cfg.Instances.Informer())
 	// The deletion of an instance waits for its bindings to go.
-	cfg.Bindings.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueInstanceOf})
+	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueInstanceOf})
 	return c
 }
 

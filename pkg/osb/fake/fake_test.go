@@ -136,11 +136,11 @@ func TestReactorsRunBeforeTypedReactionsInOrder(t *testing.T) {
 		order = append(order, "added")
 		return a.Request.(*osb.BindRequest).BindingID == "handled-by-added", &osb.BindResponse{Async: true}, nil
 	})
-	f.PrependReactor(osb.OperationBind, func(_ context.Context, a Action) (bool, any, error) {
+	f.PrependReactor(osb.OperationBind, func(context.Context, Action) (bool, any, error) {
 		order = append(order, "prepended")
 		return false, nil, nil
 	})
-	f.AddReactor(AllOperations, func(_ context.Context, a Action) (bool, any, error) {
+	f.AddReactor(AllOperations, func(context.Context, Action) (bool, any, error) {
 		order = append(order, "all")
 		return false, nil, nil
 	})
