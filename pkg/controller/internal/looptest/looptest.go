@@ -3,7 +3,8 @@
 // informers (never started: tests fill their indexers with Refresh, as informers would),
 // a recording fake OSB client with scripted answers, a fake event recorder and a fake
 // clock, and the checks the tests make of what a sync did: its writes, events, broker
-// calls, Ready condition and requeue.
+// calls, Ready condition and requeue. Expect and Require compare what a test checks with
+// cmp.Diff, so that a failure says what differs.
 //
 // Each loop's tests keep only their own builders: the objects they seed, and the wiring
 // of their loop's New on an Env.
@@ -54,6 +55,7 @@ const CredentialsTTL = 365 * 24 * time.Hour
 // Env is the world a loop runs in during a unit test. The loop's sync is called directly;
 // Refresh then delivers what it wrote to the indexers, as informers would.
 type Env struct {
+	// T is the test the Env fails.
 	T testing.TB
 	// Catalog is the catalog API. Its reactors act as the API server does: a create stamps
 	// a UID and a resourceVersion; an update or a patch based on an older resourceVersion
@@ -68,9 +70,11 @@ type Env struct {
 	// Kube holds the namespaces and Secrets.
 	Kube *fake.Clientset
 	// OSB is the broker: every client the loops build is this fake.
-	OSB      *osbfake.Client
+	OSB *osbfake.Client
+	// Recorder holds the events the loops record, a hundred at most: WantEvents takes them.
 	Recorder *record.FakeRecorder
-	Clock    *clocktesting.FakeClock
+	// Clock is the loops' clock; it starts at Start and moves only when a test steps it.
+	Clock *clocktesting.FakeClock
 	// Informers are the catalog informers, with the indexes of package indexes.
 	Informers catalogv1beta1.Interface
 	// Namespaces is the namespace informer.
