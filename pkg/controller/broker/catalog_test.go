@@ -71,9 +71,12 @@ func TestNamer(t *testing.T) {
 	if got := n.name(long, "long-id"); len(got) > utilvalidation.DNS1123SubdomainMaxLength || !strings.HasSuffix(got, "-"+shortHash("long-id")) {
 		t.Errorf("name of a long taken name = %q", got)
 	}
-	if shortHash("a") == shortHash("b") || len(shortHash("a")) != 8 || shortHash("a") != shortHash("a") {
-		t.Errorf("shortHash is not a short stable hash")
+	a := shortHash("a")
+	type hash struct {
+		Length            int
+		Stable, TellsBtoA bool
 	}
+	looptest.Expect(t, "shortHash", hash{8, true, true}, hash{len(a), shortHash("a") == a, shortHash("b") != a})
 }
 
 func TestRawObject(t *testing.T) {

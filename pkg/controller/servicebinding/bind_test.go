@@ -18,7 +18,7 @@ import (
 func TestAFirstBindWritesTheSecretThenTheStatus(t *testing.T) {
 	f := newFixture(t, nil)
 	before := f.binding().Status
-	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(context.Context, *osb.BindRequest) (*osb.BindResponse, error) {
 		// A first attempt is written down with its answer: nothing before it is sent.
 		looptest.Expect(t, "status when the bind was sent", before, f.binding().Status)
 		return credentialsAnswer(), nil

@@ -48,7 +48,7 @@ func TestAFailedSecretWriteIsRetriedFromMemory(t *testing.T) {
 
 func TestLostCredentialsAreFetchedAgain(t *testing.T) {
 	f := newFixture(t, pending)
-	f.OSB.SetGetBindingReaction(func(ctx context.Context, r *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
+	f.OSB.SetGetBindingReaction(func(_ context.Context, r *osb.GetBindingRequest) (*osb.GetBindingResponse, error) {
 		type sent struct{ BindingID, InstanceID string }
 		looptest.Expect(t, "get binding request", sent{"binding-id", "instance-id"}, sent{r.BindingID, r.InstanceID})
 		return &osb.GetBindingResponse{Credentials: map[string]any{"password": testPassword}}, nil
@@ -66,7 +66,7 @@ func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testin
 		pending(o)
 		o.class.Spec.BindingsRetrievable = false
 	})
-	f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+	f.OSB.SetUnbindReaction(func(_ context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 		type sent struct {
 			OriginatingIdentity *osb.OriginatingIdentity
 			AcceptsIncomplete   bool
@@ -75,7 +75,7 @@ func TestLostCredentialsOfAnUnretrievableBindingMeanUnbindAndBindAgain(t *testin
 		looptest.Expect(t, "unbind request", sent{nil, false, "svc-id", "plan-id"}, sent{r.OriginatingIdentity, r.AcceptsIncomplete, r.ServiceID, r.PlanID})
 		return &osb.UnbindResponse{}, nil
 	})
-	f.OSB.SetBindReaction(func(ctx context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
+	f.OSB.SetBindReaction(func(_ context.Context, r *osb.BindRequest) (*osb.BindResponse, error) {
 		if r.AcceptsIncomplete {
 			t.Errorf("accepts_incomplete sent for an offering that is not bindings_retrievable")
 		}

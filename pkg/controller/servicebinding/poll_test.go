@@ -25,7 +25,7 @@ func TestPollingAnAsyncBind(t *testing.T) {
 		&osb.HTTPStatusCodeError{StatusCode: 410},
 		&osb.LastOperationResponse{State: osb.StateSucceeded},
 	)
-	f.OSB.SetPollBindingLastOperationReaction(func(ctx context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
+	f.OSB.SetPollBindingLastOperationReaction(func(_ context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
 		key := "bind/1"
 		looptest.Expect(t, "operation key polled", &key, r.OperationKey)
 		return next()

@@ -28,7 +28,7 @@ func TestDeletionUnbindsThenDeletesTheSecretThenReleases(t *testing.T) {
 		}
 		o.kube = append(o.kube, s)
 	})
-	f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+	f.OSB.SetUnbindReaction(func(_ context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 		if f.secret() == nil {
 			t.Errorf("the Secret was deleted before the unbind")
 		}
@@ -87,7 +87,7 @@ func TestDeletingBeforeAnyBindWasRecorded(t *testing.T) {
 	t.Run("instance provisioned: the broker is asked", func(t *testing.T) {
 		// The controller may have bound and stopped before writing it down.
 		f := newFixture(t, unrecorded)
-		f.OSB.SetUnbindReaction(func(ctx context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+		f.OSB.SetUnbindReaction(func(_ context.Context, r *osb.UnbindRequest) (*osb.UnbindResponse, error) {
 			type sent struct{ BindingID, InstanceID, ServiceID, PlanID string }
 			looptest.Expect(t, "unbind request", sent{"binding-id", "instance-id", "svc-id", "plan-id"}, sent{r.BindingID, r.InstanceID, r.ServiceID, r.PlanID})
 			return nil, &osb.HTTPStatusCodeError{StatusCode: 410}

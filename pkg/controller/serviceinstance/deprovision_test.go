@@ -120,7 +120,7 @@ func TestDeprovision(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, provisioned, deleting)
-			f.OSB.SetDeprovisionReaction(func(ctx context.Context, r *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
+			f.OSB.SetDeprovisionReaction(func(context.Context, *osb.DeprovisionRequest) (*osb.DeprovisionResponse, error) {
 				// The request is in status before it is sent.
 				type recorded struct {
 					Current    v1beta1.ServiceInstanceOperation

@@ -33,7 +33,7 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 2, NextAttemptTime: &past}
 	})
 	dashboard := "https://dashboard.example.com/db"
-	f.OSB.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
+	f.OSB.SetProvisionReaction(func(context.Context, *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
 		// A first attempt is written down with its answer, in one write.
 		if writes := f.Writes(); len(writes) != 0 {
 			t.Errorf("writes before the first provision was sent: %v", writes)
@@ -635,7 +635,7 @@ func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
 		o.instance.Status.InProgressProperties = earlier
 		o.instance.Status.Attempts = v1beta1.OperationAttempts{Count: 1, NextAttemptTime: &past}
 	})
-	f.OSB.SetProvisionReaction(func(ctx context.Context, r *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
+	f.OSB.SetProvisionReaction(func(context.Context, *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
 		type recorded struct {
 			InProgress *v1beta1.ServiceInstancePropertiesState
 			Ready      string

@@ -60,7 +60,7 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 				}
 				wantProps = o.props(plan, bob())
 			})
-			f.OSB.SetUpdateReaction(func(ctx context.Context, r *osb.UpdateRequest) (*osb.UpdateResponse, error) {
+			f.OSB.SetUpdateReaction(func(context.Context, *osb.UpdateRequest) (*osb.UpdateResponse, error) {
 				i := f.instance()
 				looptest.Expect(t, "status when the update was sent", updating{v1beta1.ServiceInstanceOperationUpdate, wantProps, 2, "plan-small-id"},
 					updating{i.Status.CurrentOperation, i.Status.InProgressProperties, i.Status.ObservedGeneration, knownPlan(i)})

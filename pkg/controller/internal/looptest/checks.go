@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -162,17 +163,11 @@ func (e *Env) writes() []clienttesting.Action {
 // name returns the name of the object an action writes.
 func name(a clienttesting.Action) string {
 	switch a := a.(type) {
-	case clienttesting.CreateAction:
+	case interface{ GetObject() runtime.Object }: // a create or an update
 		if m, err := apimeta.Accessor(a.GetObject()); err == nil {
 			return m.GetName()
 		}
-	case clienttesting.UpdateAction:
-		if m, err := apimeta.Accessor(a.GetObject()); err == nil {
-			return m.GetName()
-		}
-	case clienttesting.DeleteAction:
-		return a.GetName()
-	case clienttesting.PatchAction:
+	case interface{ GetName() string }: // a delete or a patch
 		return a.GetName()
 	}
 	return "?"
