@@ -126,7 +126,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Error("shutdown was slow")
 	}
 	select {
-	case <-hung:
+	case err := <-hung:
+		t.Logf("the hanging request ended with the shutdown (error: %v)", err)
 	case <-time.After(5 * time.Second):
 		t.Error("the hanging request did not end with the shutdown")
 	}

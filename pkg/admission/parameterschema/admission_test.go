@@ -86,14 +86,15 @@ type recorder struct{ warnings []string }
 func (r *recorder) AddWarning(_, text string) { r.warnings = append(r.warnings, text) }
 
 // validate runs the plugin on a request and returns its error and warnings.
-func validate(p *Plugin, obj, old runtime.Object) (error, []string) {
+func validate(p *Plugin, obj, old runtime.Object) ([]string, error) {
 	r := &recorder{}
 	ctx := warning.WithWarningRecorder(context.Background(), r)
 	a := admissiontest.Attributes(obj, old)
 	if !p.Handles(a.GetOperation()) {
 		return nil, nil
 	}
-	return p.Validate(ctx, a, nil), r.warnings
+	err := p.Validate(ctx, a, nil)
+	return r.warnings, err
 }
 
 func newInstance(params string, from ...sc.ParametersFromSource) *sc.ServiceInstance {
@@ -165,7 +166,7 @@ func TestInstanceParameters(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err, warnings := validate(p, tc.obj, nil)
+			warnings, err := validate(p, tc.obj, nil)
 			if diff := cmp.Diff(tc.causes, causes(t, err)); diff != "" {
 				t.Errorf("causes (-want +got):\n%s", diff)
 			}
@@ -196,7 +197,7 @@ func TestUnusableSchemasAndSecretsWarn(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			p := newPlugin(t, func(plan *v1beta1.ClusterServicePlan) { plan.Spec.InstanceCreateParameterSchema = raw(tc.schema) })
-			err, warnings := validate(p, tc.obj, nil)
+			warnings, err := validate(p, tc.obj, nil)
 			if err != nil {
 				t.Fatalf("refused: %v", err)
 			}
@@ -209,7 +210,7 @@ func TestUnusableSchemasAndSecretsWarn(t *testing.T) {
 
 func TestNoSchemaChecksNothing(t *testing.T) {
 	p := newPlugin(t, func(plan *v1beta1.ClusterServicePlan) { plan.Spec.InstanceCreateParameterSchema = nil })
-	if err, warnings := validate(p, newInstance(`{"anything":[1,2,3]}`), nil); err != nil || len(warnings) != 0 {
+	if warnings, err := validate(p, newInstance(`{"anything":[1,2,3]}`), nil); err != nil || len(warnings) != 0 {
 		t.Errorf("error %v, warnings %q", err, warnings)
 	}
 }
@@ -221,19 +222,19 @@ func TestUpdatesUseTheUpdateSchema(t *testing.T) {
 	changed.Generation = 2
 	// The create schema requires name and allows size 4; the update schema wants 8 or more.
 	changed.Spec.Parameters = raw(`{"size":4}`)
-	err, _ := validate(p, changed, old)
+	_, err := validate(p, changed, old)
 	want := []string{"spec.parameters.size: Invalid value: must be at least 8 (the plan's instance update schema, minimum)"}
 	if diff := cmp.Diff(want, causes(t, err)); diff != "" {
 		t.Errorf("causes (-want +got):\n%s", diff)
 	}
 	changed.Spec.Parameters = raw(`{"size":16}`)
-	if err, _ := validate(p, changed, old); err != nil {
+	if _, err := validate(p, changed, old); err != nil {
 		t.Errorf("a valid update was refused: %v", err)
 	}
 	// An update that leaves the spec alone (a finalizer, a label) checks nothing.
 	same := old.DeepCopy()
 	same.Spec.Parameters = raw(`{"size":4}`)
-	if err, _ := validate(p, same, old); err != nil {
+	if _, err := validate(p, same, old); err != nil {
 		t.Errorf("an update without a spec change was checked: %v", err)
 	}
 }
@@ -246,10 +247,10 @@ func TestBindingParameters(t *testing.T) {
 		b.Spec.Parameters = raw(params)
 		return b
 	}
-	if err, _ := validate(p, binding(`{"role":"reader"}`), nil); err != nil {
+	if _, err := validate(p, binding(`{"role":"reader"}`), nil); err != nil {
 		t.Errorf("a valid binding was refused: %v", err)
 	}
-	err, _ := validate(p, binding(`{"role":"admin"}`), nil)
+	_, err := validate(p, binding(`{"role":"admin"}`), nil)
 	want := []string{"spec.parameters.role: Invalid value: must be one of [\"reader\",\"writer\"] (the plan's binding create schema, enum)"}
 	if diff := cmp.Diff(want, causes(t, err)); diff != "" {
 		t.Errorf("causes (-want +got):\n%s", diff)
