@@ -102,6 +102,21 @@ func (c *Controller) EnqueueAfter(key cache.ObjectName, delay time.Duration) {
 	c.queue.AddAfter(key, delay)
 }
 
+// EnqueueRelated returns an event handler function that queues, for an object of type T
+// (or the tombstone of one), the keys of the loop's objects it concerns.
+func EnqueueRelated[T any](c *Controller, keys func(T) []cache.ObjectName) func(obj interface{}) {
+	return func(obj interface{}) {
+		if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+			obj = tombstone.Obj
+		}
+		if o, ok := obj.(T); ok {
+			for _, key := range keys(o) {
+				c.queue.Add(key)
+			}
+		}
+	}
+}
+
 // EventHandler enqueues objects when they are added, changed (a new resourceVersion) or
 // deleted.
 func (c *Controller) EventHandler() cache.ResourceEventHandler {

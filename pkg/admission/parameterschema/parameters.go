@@ -11,7 +11,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // unchecked says why parameters could not be checked; the request is let through with a

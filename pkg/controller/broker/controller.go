@@ -72,7 +72,7 @@ func New(cfg Config, opts controller.Options) *Controller {
 		cfg.Clock = clock.RealClock{}
 	}
 	c := &Controller{cfg: cfg}
-	c.classes, c.plans = newEntries(cfg.Client, cfg.Recorder)
+	c.classes, c.plans = newEntries(cfg)
 	c.writer = controller.NewWriter(FieldManager, func(string) controller.Client[*v1beta1.ClusterServiceBroker] {
 		return cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers()
 	})
@@ -81,21 +81,18 @@ func New(cfg Config, opts controller.Options) *Controller {
 		cfg.Plans.Informer().HasSynced, cfg.Instances.Informer().HasSynced)
 	c.loop.Watch(cfg.Brokers.Informer())
 	// A deleted instance may unblock the deletion of its broker or of a removed plan.
-	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueBrokerOf})
+	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
+		func(i *v1beta1.ServiceInstance) []cache.ObjectName {
+			if i.Status.ClusterServiceBrokerName == "" {
+				return nil
+			}
+			return []cache.ObjectName{{Name: i.Status.ClusterServiceBrokerName}}
+		})})
 	return c
 }
 
 // Run runs the loop until ctx ends.
 func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
-
-func (c *Controller) enqueueBrokerOf(obj interface{}) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	if i, ok := obj.(*v1beta1.ServiceInstance); ok && i.Status.ClusterServiceBrokerName != "" {
-		c.loop.EnqueueKey(cache.ObjectName{Name: i.Status.ClusterServiceBrokerName})
-	}
-}
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
 	broker, ok, err := c.writer.Fetch(key, func() (*v1beta1.ClusterServiceBroker, error) {

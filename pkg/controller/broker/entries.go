@@ -9,12 +9,14 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
-	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 )
 
 // entryClient is the part of the typed client of classes or plans that publishing uses.
@@ -31,6 +33,12 @@ type entries[T controller.Object[T], S any] struct {
 	noun     string
 	client   entryClient[T]
 	recorder record.EventRecorder
+	// indexer is the kind's informer cache, with the ByBroker index; usedBy is the index
+	// of instances by entries of the kind.
+	indexer cache.Indexer
+	usedBy  string
+	// externalID returns the entry's OSB id.
+	externalID func(T) string
 	// status and spec return the entry's status and spec.
 	status func(T) *v1beta1.CommonServiceClassStatus
 	spec   func(T) *S
@@ -40,10 +48,12 @@ type entries[T controller.Object[T], S any] struct {
 }
 
 // newEntries returns the publishing of classes and of plans.
-func newEntries(client clientset.Interface, recorder record.EventRecorder) (entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec], entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]) {
-	sc := client.ServicecatalogV1beta1()
+func newEntries(cfg Config) (entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec], entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]) {
+	sc := cfg.Client.ServicecatalogV1beta1()
 	return entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec]{
-			noun: "class", client: sc.ClusterServiceClasses(), recorder: recorder,
+			noun: "class", client: sc.ClusterServiceClasses(), recorder: cfg.Recorder,
+			indexer: cfg.Classes.Informer().GetIndexer(), usedBy: indexes.ByClass,
+			externalID: func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ExternalID },
 			status: func(c *v1beta1.ClusterServiceClass) *v1beta1.CommonServiceClassStatus {
 				return &c.Status.CommonServiceClassStatus
 			},
@@ -52,7 +62,9 @@ func newEntries(client clientset.Interface, recorder record.EventRecorder) (entr
 				return "ClassRemovedFromCatalog", fmt.Sprintf("Class %s (%s) is no longer in the catalog; it is deleted once no instance uses it", c.Name, c.Spec.ExternalName)
 			},
 		}, entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]{
-			noun: "plan", client: sc.ClusterServicePlans(), recorder: recorder,
+			noun: "plan", client: sc.ClusterServicePlans(), recorder: cfg.Recorder,
+			indexer: cfg.Plans.Informer().GetIndexer(), usedBy: indexes.ByPlan,
+			externalID: func(p *v1beta1.ClusterServicePlan) string { return p.Spec.ExternalID },
 			status: func(p *v1beta1.ClusterServicePlan) *v1beta1.CommonServiceClassStatus {
 				return &p.Status.CommonServiceClassStatus
 			},
@@ -62,6 +74,39 @@ func newEntries(client clientset.Interface, recorder record.EventRecorder) (entr
 					p.Name, p.Spec.ExternalName)
 			},
 		}
+}
+
+// of returns the broker's published entries by external ID.
+func (e entries[T, S]) of(broker string) (map[string]T, error) {
+	objs, err := e.indexer.ByIndex(indexes.ByBroker, broker)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]T, len(objs))
+	for _, obj := range objs {
+		out[e.externalID(obj.(T))] = obj.(T)
+	}
+	return out, nil
+}
+
+// deleteUnused deletes the broker's entries that the catalog no longer offers and that
+// no instance uses, nor anything else needs (needed, when set), and returns the names of
+// those it deleted.
+func (e entries[T, S]) deleteUnused(ctx context.Context, broker string, instances cache.Indexer, needed func(T) bool) (sets.Set[string], error) {
+	published, err := e.of(broker)
+	deleted := sets.New[string]()
+	for _, entry := range published {
+		if err != nil || !e.status(entry).RemovedFromBrokerCatalog || (needed != nil && needed(entry)) {
+			continue
+		}
+		var users []any
+		if users, err = instances.ByIndex(e.usedBy, entry.GetName()); err == nil && len(users) == 0 {
+			if err = e.delete(ctx, entry); err == nil {
+				deleted.Insert(entry.GetName())
+			}
+		}
+	}
+	return deleted, err
 }
 
 // upsert publishes want, fetched at now: it creates it, owned by the broker, or updates
@@ -115,9 +160,11 @@ func (e entries[T, S]) markRemoved(ctx context.Context, broker *v1beta1.ClusterS
 func (e entries[T, S]) delete(ctx context.Context, entry T) error {
 	uid := entry.GetUID()
 	err := e.client.Delete(ctx, entry.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+	switch {
+	case err == nil:
+		klog.FromContext(ctx).V(2).Info("Deleted "+e.noun, e.noun, entry.GetName())
+	case !apierrors.IsNotFound(err) && !apierrors.IsConflict(err):
 		return fmt.Errorf("deleting %s %s: %w", e.noun, entry.GetName(), err)
 	}
-	klog.FromContext(ctx).V(2).Info("Deleted "+e.noun, e.noun, entry.GetName())
 	return nil
 }

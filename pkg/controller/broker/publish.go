@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,7 +47,11 @@ func (c *Controller) publish(ctx context.Context, broker *v1beta1.ClusterService
 	if err != nil {
 		return nil, err
 	}
-	existingClasses, existingPlans, err := c.existing(broker.Name)
+	existingClasses, err := c.classes.of(broker.Name)
+	if err != nil {
+		return nil, err
+	}
+	existingPlans, err := c.plans.of(broker.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -181,38 +186,12 @@ func nameOf[T interface{ GetName() string }](obj T) string {
 	return obj.GetName()
 }
 
-// existing returns the broker's published classes and plans by external ID.
-func (c *Controller) existing(broker string) (map[string]*v1beta1.ClusterServiceClass, map[string]*v1beta1.ClusterServicePlan, error) {
-	classes := map[string]*v1beta1.ClusterServiceClass{}
-	objs, err := c.cfg.Classes.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, obj := range objs {
-		class := obj.(*v1beta1.ClusterServiceClass)
-		classes[class.Spec.ExternalID] = class
-	}
-	plans := map[string]*v1beta1.ClusterServicePlan{}
-	objs, err = c.cfg.Plans.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker)
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, obj := range objs {
-		plan := obj.(*v1beta1.ClusterServicePlan)
-		plans[plan.Spec.ExternalID] = plan
-	}
-	return classes, plans, nil
-}
-
+// ownerReference makes the broker the controller of its classes and plans, so that they
+// go with it; the broker's deletion does not wait for them.
 func ownerReference(broker *v1beta1.ClusterServiceBroker) metav1.OwnerReference {
-	return metav1.OwnerReference{
-		APIVersion:         v1beta1.SchemeGroupVersion.String(),
-		Kind:               "ClusterServiceBroker",
-		Name:               broker.Name,
-		UID:                broker.UID,
-		Controller:         ptr.To(true),
-		BlockOwnerDeletion: ptr.To(false),
-	}
+	ref := metav1.NewControllerRef(broker, v1beta1.SchemeGroupVersion.WithKind("ClusterServiceBroker"))
+	ref.BlockOwnerDeletion = ptr.To(false)
+	return *ref
 }
 
 // upsertPlan publishes a plan. A plan moved to another class keeps its id; the class
@@ -227,49 +206,18 @@ func (c *Controller) upsertPlan(ctx context.Context, broker *v1beta1.ClusterServ
 }
 
 // deleteUnusedRemoved deletes the broker's removed plans that no instance uses, then its
-// removed classes that no instance and no plan uses.
+// removed classes that no instance and no remaining plan uses.
 func (c *Controller) deleteUnusedRemoved(ctx context.Context, broker *v1beta1.ClusterServiceBroker) error {
-	_, plans, err := c.existing(broker.Name)
+	instances := c.cfg.Instances.Informer().GetIndexer()
+	deletedPlans, err := c.plans.deleteUnused(ctx, broker.Name, instances, nil)
 	if err != nil {
 		return err
 	}
-	for _, plan := range plans {
-		if !plan.Status.RemovedFromBrokerCatalog {
-			continue
-		}
-		users, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByPlan, plan.Name)
-		if err != nil {
-			return err
-		}
-		if len(users) == 0 {
-			if err := c.plans.delete(ctx, plan); err != nil {
-				return err
-			}
-		}
-	}
-	classes, _, err := c.existing(broker.Name)
-	if err != nil {
-		return err
-	}
-	for _, class := range classes {
-		if !class.Status.RemovedFromBrokerCatalog {
-			continue
-		}
-		users, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByClass, class.Name)
-		if err != nil {
-			return err
-		}
+	_, err = c.classes.deleteUnused(ctx, broker.Name, instances, func(class *v1beta1.ClusterServiceClass) bool {
 		plans, err := c.cfg.Plans.Informer().GetIndexer().ByIndex(indexes.ByClass, class.Name)
-		if err != nil {
-			return err
-		}
-		if len(users) == 0 && len(plans) == 0 {
-			if err := c.classes.delete(ctx, class); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+		return err != nil || slices.ContainsFunc(plans, func(p any) bool { return !deletedPlans.Has(p.(*v1beta1.ClusterServicePlan).Name) })
+	})
+	return err
 }
 
 // skippedSummary names the skipped offerings for an event.

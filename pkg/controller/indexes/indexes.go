@@ -29,101 +29,57 @@ const (
 
 // AddClassIndexes indexes classes by broker, external name and external ID.
 func AddClassIndexes(informer cache.SharedIndexInformer) error {
-	class := func(obj interface{}) (*v1beta1.ClusterServiceClass, error) {
-		c, ok := obj.(*v1beta1.ClusterServiceClass)
-		if !ok {
-			return nil, fmt.Errorf("not a ClusterServiceClass: %T", obj)
-		}
-		return c, nil
-	}
 	return informer.AddIndexers(cache.Indexers{
-		ByBroker: func(obj interface{}) ([]string, error) {
-			c, err := class(obj)
-			if err != nil {
-				return nil, err
-			}
-			return []string{c.Spec.ClusterServiceBrokerName}, nil
-		},
-		ByExternalName: func(obj interface{}) ([]string, error) {
-			c, err := class(obj)
-			if err != nil {
-				return nil, err
-			}
-			return []string{c.Spec.ExternalName}, nil
-		},
-		ByExternalID: func(obj interface{}) ([]string, error) {
-			c, err := class(obj)
-			if err != nil {
-				return nil, err
-			}
-			return []string{c.Spec.ExternalID}, nil
-		},
+		ByBroker:       by(func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ClusterServiceBrokerName }),
+		ByExternalName: by(func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ExternalName }),
+		ByExternalID:   by(func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ExternalID }),
 	})
 }
 
 // AddPlanIndexes indexes plans by broker and by class.
 func AddPlanIndexes(informer cache.SharedIndexInformer) error {
 	return informer.AddIndexers(cache.Indexers{
-		ByBroker: func(obj interface{}) ([]string, error) {
-			plan, ok := obj.(*v1beta1.ClusterServicePlan)
-			if !ok {
-				return nil, fmt.Errorf("not a ClusterServicePlan: %T", obj)
-			}
-			return []string{plan.Spec.ClusterServiceBrokerName}, nil
-		},
-		ByClass: func(obj interface{}) ([]string, error) {
-			plan, ok := obj.(*v1beta1.ClusterServicePlan)
-			if !ok {
-				return nil, fmt.Errorf("not a ClusterServicePlan: %T", obj)
-			}
-			return []string{plan.Spec.ClusterServiceClassRef.Name}, nil
-		},
+		ByBroker: by(func(p *v1beta1.ClusterServicePlan) string { return p.Spec.ClusterServiceBrokerName }),
+		ByClass:  by(func(p *v1beta1.ClusterServicePlan) string { return p.Spec.ClusterServiceClassRef.Name }),
 	})
 }
 
 // AddInstanceIndexes indexes instances by their resolved broker, class and plan.
 func AddInstanceIndexes(informer cache.SharedIndexInformer) error {
-	instance := func(obj interface{}) (*v1beta1.ServiceInstance, error) {
-		i, ok := obj.(*v1beta1.ServiceInstance)
-		if !ok {
-			return nil, fmt.Errorf("not a ServiceInstance: %T", obj)
-		}
-		return i, nil
-	}
 	return informer.AddIndexers(cache.Indexers{
-		ByBroker: func(obj interface{}) ([]string, error) {
-			i, err := instance(obj)
-			if err != nil || i.Status.ClusterServiceBrokerName == "" {
-				return nil, err
-			}
-			return []string{i.Status.ClusterServiceBrokerName}, nil
-		},
-		ByClass: func(obj interface{}) ([]string, error) {
-			i, err := instance(obj)
-			if err != nil || i.Status.ClusterServiceClassRef == nil {
-				return nil, err
-			}
-			return []string{i.Status.ClusterServiceClassRef.Name}, nil
-		},
-		ByPlan: func(obj interface{}) ([]string, error) {
-			i, err := instance(obj)
-			if err != nil || i.Status.ClusterServicePlanRef == nil {
-				return nil, err
-			}
-			return []string{i.Status.ClusterServicePlanRef.Name}, nil
-		},
+		ByBroker: by(func(i *v1beta1.ServiceInstance) string { return i.Status.ClusterServiceBrokerName }),
+		ByClass:  by(func(i *v1beta1.ServiceInstance) string { return refName(i.Status.ClusterServiceClassRef) }),
+		ByPlan:   by(func(i *v1beta1.ServiceInstance) string { return refName(i.Status.ClusterServicePlanRef) }),
 	})
 }
 
 // AddBindingIndexes indexes bindings by the namespace and name of their instance.
 func AddBindingIndexes(informer cache.SharedIndexInformer) error {
-	return informer.AddIndexers(cache.Indexers{ByInstance: func(obj interface{}) ([]string, error) {
-		b, ok := obj.(*v1beta1.ServiceBinding)
+	return informer.AddIndexers(cache.Indexers{
+		ByInstance: by(func(b *v1beta1.ServiceBinding) string { return InstanceKey(b.Namespace, b.Spec.InstanceRef.Name) }),
+	})
+}
+
+// by indexes objects of type T by value; an empty value indexes nothing.
+func by[T any](value func(T) string) cache.IndexFunc {
+	return func(obj interface{}) ([]string, error) {
+		o, ok := obj.(T)
 		if !ok {
-			return nil, fmt.Errorf("not a ServiceBinding: %T", obj)
+			var want T
+			return nil, fmt.Errorf("not a %T: %T", want, obj)
 		}
-		return []string{InstanceKey(b.Namespace, b.Spec.InstanceRef.Name)}, nil
-	}})
+		if v := value(o); v != "" {
+			return []string{v}, nil
+		}
+		return nil, nil
+	}
+}
+
+func refName(ref *v1beta1.ClusterObjectReference) string {
+	if ref == nil {
+		return ""
+	}
+	return ref.Name
 }
 
 // InstanceKey is the ByInstance index value of an instance.

@@ -12,8 +12,8 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
-	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // bind asks the broker for the binding and writes its credentials into the Secret.

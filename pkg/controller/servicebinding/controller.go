@@ -115,10 +115,9 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop = controller.New("servicebinding", c.sync, opts, cfg.Synced()...)
 	c.loop.Watch(cfg.Bindings.Informer())
 	// A binding waits for its instance to become Ready.
+	enqueue := controller.EnqueueRelated(c.loop, c.bindingsOf)
 	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{
-		AddFunc:    c.enqueueBindingsOf,
-		UpdateFunc: func(_, obj interface{}) { c.enqueueBindingsOf(obj) },
-		DeleteFunc: c.enqueueBindingsOf,
+		AddFunc: enqueue, UpdateFunc: func(_, obj interface{}) { enqueue(obj) }, DeleteFunc: enqueue,
 	})
 	return c
 }
@@ -135,22 +134,14 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 // Run runs the loop until ctx ends.
 func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
 
-// enqueueBindingsOf queues the bindings of an instance.
-func (c *Controller) enqueueBindingsOf(obj interface{}) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	i, ok := obj.(*v1beta1.ServiceInstance)
-	if !ok {
-		return
-	}
-	bindings, err := c.cfg.Bindings.Informer().GetIndexer().ByIndex(indexes.ByInstance, indexes.InstanceKey(i.Namespace, i.Name))
-	if err != nil {
-		return
-	}
+// bindingsOf returns the keys of an instance's bindings.
+func (c *Controller) bindingsOf(i *v1beta1.ServiceInstance) []cache.ObjectName {
+	bindings, _ := c.cfg.Bindings.Informer().GetIndexer().ByIndex(indexes.ByInstance, indexes.InstanceKey(i.Namespace, i.Name))
+	keys := make([]cache.ObjectName, 0, len(bindings))
 	for _, b := range bindings {
-		c.loop.Enqueue(b)
+		keys = append(keys, cache.MetaObjectToName(b.(*v1beta1.ServiceBinding)))
 	}
+	return keys
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {

@@ -138,14 +138,9 @@ func buildSecret(ctx context.Context, secrets corev1client.SecretsGetter, bindin
 // permission to update servicebindings/finalizers where OwnerReferencesPermissionEnforcement
 // is on.
 func ownerReference(binding *v1beta1.ServiceBinding) metav1.OwnerReference {
-	controller := true
-	return metav1.OwnerReference{
-		APIVersion: v1beta1.SchemeGroupVersion.String(),
-		Kind:       "ServiceBinding",
-		Name:       binding.Name,
-		UID:        binding.UID,
-		Controller: &controller,
-	}
+	ref := metav1.NewControllerRef(binding, v1beta1.SchemeGroupVersion.WithKind("ServiceBinding"))
+	ref.BlockOwnerDeletion = nil
+	return *ref
 }
 
 // applyTransform applies the i-th secretTransform to data. A JSONPath is evaluated

@@ -16,8 +16,8 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
-	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // FieldManager is the field manager of the instance loop's writes.
@@ -44,7 +44,10 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop = controller.New("serviceinstance", c.sync, opts, cfg.Synced()...)
 	c.loop.Watch(cfg.Instances.Informer())
 	// The deletion of an instance waits for its bindings to go.
-	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: c.enqueueInstanceOf})
+	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
+		func(b *v1beta1.ServiceBinding) []cache.ObjectName {
+			return []cache.ObjectName{{Namespace: b.Namespace, Name: b.Spec.InstanceRef.Name}}
+		})})
 	return c
 }
 
@@ -58,15 +61,6 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 
 // Run runs the loop until ctx ends.
 func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
-
-func (c *Controller) enqueueInstanceOf(obj interface{}) {
-	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tombstone.Obj
-	}
-	if b, ok := obj.(*v1beta1.ServiceBinding); ok {
-		c.loop.EnqueueKey(cache.ObjectName{Namespace: b.Namespace, Name: b.Spec.InstanceRef.Name})
-	}
-}
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
 	instance, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceInstance, error) {

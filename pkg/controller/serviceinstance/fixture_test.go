@@ -17,8 +17,8 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
-	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // testPassword is the value of the instance's parametersFrom Secret: it is sent to the

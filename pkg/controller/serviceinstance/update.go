@@ -11,8 +11,8 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
-	"github.com/kube-service-catalog/catalog/pkg/controller/parameters"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // delta is what an update tells the broker: what changed since the broker last
