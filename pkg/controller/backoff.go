@@ -34,6 +34,20 @@ func (b Backoff) Failed(attempts *v1beta1.OperationAttempts, now time.Time) time
 	return next.Sub(now)
 }
 
+// Elapsed returns how long attempts failed attempts take: the sum of the waits after
+// each of them.
+func (b Backoff) Elapsed(attempts int32) time.Duration {
+	var sum time.Duration
+	wait := b.Base
+	for range attempts {
+		sum += min(wait, b.Max)
+		if wait < b.Max {
+			wait *= 2
+		}
+	}
+	return sum
+}
+
 // Remaining returns how long to wait before the next attempt, or zero if it is due.
 func Remaining(attempts v1beta1.OperationAttempts, now time.Time) time.Duration {
 	if attempts.NextAttemptTime == nil {

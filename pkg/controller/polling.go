@@ -43,3 +43,17 @@ func (p Polling) Expired(start *metav1.Time, now time.Time, planLimit *metav1.Du
 	}
 	return limit > 0 && now.Sub(start.Time) > limit
 }
+
+// Left returns how much of the polling duration (planLimit, when set, else the
+// controller's) is left for an operation that started at start; ok is false when there
+// is no limit.
+func (p Polling) Left(start *metav1.Time, now time.Time, planLimit *metav1.Duration) (left time.Duration, ok bool) {
+	limit := p.MaxDuration
+	if planLimit != nil {
+		limit = planLimit.Duration
+	}
+	if start == nil || limit <= 0 {
+		return 0, false
+	}
+	return max(start.Add(limit).Sub(now), 0), true
+}

@@ -318,6 +318,32 @@ func StatusCode(err error) (int, bool) {
 	return 0, false
 }
 
+// RetryAfterOf returns the Retry-After the broker sent with an error answer, or zero.
+func RetryAfterOf(err error) time.Duration {
+	var h *HTTPStatusCodeError
+	if errors.As(err, &h) {
+		return h.RetryAfter
+	}
+	return 0
+}
+
+// UpdateRepeatableOf tells whether the broker said, with a failed update's error answer,
+// that the same update must not be sent again (update_repeatable false).
+func UpdateRepeatableOf(err error) bool {
+	var h *HTTPStatusCodeError
+	return !errors.As(err, &h) || h.UpdateRepeatable == nil || *h.UpdateRepeatable
+}
+
+// InstanceUsableOf returns the instance_usable the broker sent with an error answer, or
+// nil when it said nothing.
+func InstanceUsableOf(err error) *bool {
+	var h *HTTPStatusCodeError
+	if errors.As(err, &h) {
+		return h.InstanceUsable
+	}
+	return nil
+}
+
 // RequestIdentityOf returns the X-Broker-API-Request-Identity of the request
 // that produced err, or "" when err does not come from a request.
 func RequestIdentityOf(err error) string {

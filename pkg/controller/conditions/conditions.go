@@ -86,6 +86,10 @@ const (
 	// OperationTimedOut: an asynchronous operation outlasted the plan's maximum polling
 	// duration and counts as failed.
 	OperationTimedOut = "OperationTimedOut"
+	// DeleteFailed: the broker refused to deprovision the instance (or unbind the binding)
+	// for longer than the retry window; the controller stopped trying, and the message says
+	// how to ask for a new attempt.
+	DeleteFailed = "DeleteFailed"
 	// BrokerBusy: the broker answered ConcurrencyError; the request is retried once the
 	// broker's other operation on the instance finished.
 	BrokerBusy = "BrokerBusy"

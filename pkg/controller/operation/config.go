@@ -1,6 +1,8 @@
 package operation
 
 import (
+	"time"
+
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
@@ -41,7 +43,13 @@ type Config struct {
 	Polling controller.Polling
 	// Clock tells the time; the real clock when nil.
 	Clock clock.PassiveClock
+	// DeleteRetryWindow is how long a delete the broker refuses is tried again before the
+	// controller gives up and says what to do; zero tries for ever.
+	DeleteRetryWindow time.Duration
 }
+
+// DefaultDeleteRetryWindow is the retry window of deletes the broker refuses.
+const DefaultDeleteRetryWindow = 24 * time.Hour
 
 // Complete returns the config with its defaults filled in.
 func (c Config) Complete() Config {

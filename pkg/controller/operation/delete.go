@@ -28,6 +28,10 @@ type Deleter[T Object[T]] interface {
 	Prepare(ctx context.Context, obj T) (*Removal, controller.Result, error)
 	// Gone finishes: the broker no longer holds the resource.
 	Gone(ctx context.Context, obj T, requestIdentity string) (controller.Result, error)
+	// GiveUp records that deleting the resource failed for good: the broker kept refusing
+	// it for longer than the retry window. GaveUp tells whether it did.
+	GiveUp(obj T)
+	GaveUp(obj T) bool
 }
 
 // Removal is one delete of a resource at a broker.
@@ -49,18 +53,23 @@ type Removal struct {
 	AcceptedMessage func(requestIdentity string) string
 }
 
-// Resume does what a sync does before it looks at the spec: it deletes at the broker (for
-// a deleted object, or for orphan mitigation), polls an asynchronous operation, waits for
-// the next attempt of a failed one, or stops where the broker refused the spec for good.
-// done is false when the loop goes on with the spec.
+// Resume does what a sync does before it looks at the spec: it finishes the asynchronous
+// operation in progress first, whatever it is (one operation at a time per object: a
+// deletion waits for the provision or update the broker is working on), then deletes at
+// the broker (for a deleted object, or for orphan mitigation), waits for the next attempt
+// of a failed operation, or stops where the broker refused the spec for good. done is
+// false when the loop goes on with the spec.
 func (e *Engine[T]) Resume(ctx context.Context, obj T, d Deleter[T]) (result controller.Result, done bool, err error) {
 	status := e.kind.Record(obj)
 	switch {
+	case status.Operation.AsyncOpInProgress:
+		if wait := e.polls.wait(obj, e.Now()); wait > 0 {
+			return controller.Result{RequeueAfter: wait}, true, nil // an event never brings a poll forward
+		}
+		result, err = d.Poll(ctx, obj)
+		return result, true, err
 	case obj.GetDeletionTimestamp() != nil || status.Operation.OrphanMitigationInProgress:
 		result, err = e.Delete(ctx, obj, d)
-		return result, true, err
-	case status.Operation.AsyncOpInProgress:
-		result, err = d.Poll(ctx, obj)
 		return result, true, err
 	}
 	pending := *status.ObservedGeneration == obj.GetGeneration() || status.Current != ""
@@ -88,8 +97,11 @@ func (e *Engine[T]) Delete(ctx context.Context, obj T, d Deleter[T]) (controller
 	if !d.Held(obj) && !op.OrphanMitigationInProgress {
 		return controller.Result{}, e.Release(ctx, obj)
 	}
-	if d.InFlight(obj) && op.AsyncOpInProgress {
-		return d.Poll(ctx, obj)
+	if d.GaveUp(obj) {
+		if e.stopped(obj, d) {
+			return controller.Result{}, nil
+		}
+		conditions.ClearFailed(e.kind.Record(obj).Conditions) // a new attempt was asked for
 	}
 	if wait := e.Due(obj); wait > 0 && d.InFlight(obj) {
 		return controller.Result{RequeueAfter: wait}, nil
@@ -116,7 +128,12 @@ func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Remo
 	case osb.IsGone(err):
 		return d.Gone(ctx, obj, osb.RequestIdentityOf(err))
 	case err != nil:
-		return e.Failed(ctx, obj, Call{Op: removal.Op, Broker: removal.Broker, Retried: removal.Failed}, err)
+		verdict, message := e.callFailed(ctx, obj, Call{Op: removal.Op, Broker: removal.Broker}, err)
+		reason := removal.Failed
+		if verdict == Busy {
+			reason = conditions.BrokerBusy
+		}
+		return e.retryDelete(ctx, obj, d, reason, message, osb.RetryAfterOf(err))
 	case answer.Async:
 		return e.Accepted(ctx, obj, answer, removal.Accepted, removal.AcceptedMessage(answer.RequestIdentity))
 	}

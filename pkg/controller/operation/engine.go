@@ -59,13 +59,14 @@ type Kind[T Object[T]] struct {
 // kind's Writer, whose methods it has.
 type Engine[T Object[T]] struct {
 	*controller.Writer[T]
-	kind Kind[T]
-	cfg  Config
+	kind  Kind[T]
+	cfg   Config
+	polls *polls
 }
 
 // New returns the engine of a kind, which writes with writer.
 func New[T Object[T]](kind Kind[T], writer *controller.Writer[T], cfg Config) *Engine[T] {
-	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete()}
+	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete(), polls: newPolls()}
 }
 
 // Now tells the time.

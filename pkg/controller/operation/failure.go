@@ -60,7 +60,7 @@ func (e *Engine[T]) Failed(ctx context.Context, obj T, call Call, err error) (co
 	case MitigateOrphan:
 		return call.MitigateOrphan(ctx, call.Retried, message)
 	case Busy:
-		return e.RetryLater(ctx, obj, conditions.BrokerBusy, message)
+		return e.retryAfter(ctx, obj, conditions.BrokerBusy, message, osb.RetryAfterOf(err))
 	case RefusedHeld, Refused:
 		if call.Refusal != nil {
 			call.Refusal(verdict == RefusedHeld)
@@ -70,7 +70,7 @@ func (e *Engine[T]) Failed(ctx context.Context, obj T, call Call, err error) (co
 		}
 		return e.Fail(ctx, obj, call.Refused, message)
 	}
-	return e.RetryLater(ctx, obj, call.Retried, message)
+	return e.retryAfter(ctx, obj, call.Retried, message, osb.RetryAfterOf(err))
 }
 
 // callFailed records and logs a failed call, forgets the broker's client when the broker

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -57,12 +58,7 @@ func (e *Engine[T]) Poll(ctx context.Context, obj T, p Poll) (controller.Result,
 		e.stopPolling(obj)
 		return p.Succeeded(ctx, osb.RequestIdentityOf(err))
 	case err != nil:
-		op.LastRequestIdentity = osb.RequestIdentityOf(err)
-		message := fmt.Sprintf("Polling the broker's %s failed: %v. Polling goes on.", p.Verb, err)
-		if err := e.Wait(ctx, obj, "", conditions.ErrorPollingLastOperation, message); err != nil {
-			return controller.Result{}, err
-		}
-		return controller.Result{RequeueAfter: e.PollDelay(obj, 0)}, nil
+		return e.pollFailed(ctx, obj, p, err)
 	}
 	op.LastRequestIdentity = resp.RequestIdentity
 	switch resp.State {
@@ -76,6 +72,26 @@ func (e *Engine[T]) Poll(ctx context.Context, obj T, p Poll) (controller.Result,
 	return e.inProgress(ctx, obj, p, resp)
 }
 
+// pollFailed records a poll that got no answer (an error, or a 410 for an operation that
+// creates) and polls again later, when the broker's Retry-After says if it sent one.
+func (e *Engine[T]) pollFailed(ctx context.Context, obj T, p Poll, err error) (controller.Result, error) {
+	op := e.kind.Record(obj).Operation
+	identity := osb.RequestIdentityOf(err)
+	changed := op.LastRequestIdentity != identity
+	op.LastRequestIdentity = identity
+	message := fmt.Sprintf("Polling the broker's %s failed: %v. Polling goes on.", p.Verb, err)
+	if e.setReady(obj, metav1.ConditionFalse, conditions.ErrorPollingLastOperation, message) {
+		e.event(obj, corev1.EventTypeWarning, conditions.ErrorPollingLastOperation, message)
+		changed = true
+	}
+	if changed {
+		if _, err := e.UpdateStatus(ctx, obj); err != nil {
+			return controller.Result{}, err
+		}
+	}
+	return e.pollAfter(obj, p.Limit, osb.RetryAfterOf(err)), nil
+}
+
 // inProgress shows the broker's description of an operation still in progress, if it
 // changed, and polls again later.
 func (e *Engine[T]) inProgress(ctx context.Context, obj T, p Poll, resp *osb.LastOperationResponse) (controller.Result, error) {
@@ -86,7 +102,21 @@ func (e *Engine[T]) inProgress(ctx context.Context, obj T, p Poll, resp *osb.Las
 	if err := e.Wait(ctx, obj, "", p.InProgress, message); err != nil {
 		return controller.Result{}, err
 	}
-	return controller.Result{RequeueAfter: e.PollDelay(obj, resp.RetryAfter)}, nil
+	return e.pollAfter(obj, p.Limit, resp.RetryAfter), nil
+}
+
+// pollAfter schedules the next poll of obj's operation: after the broker's Retry-After
+// when it sent one, but never past the end of the polling duration (limit, the plan's,
+// or the controller's), so that an operation that outlasts it is failed on time.
+func (e *Engine[T]) pollAfter(obj T, limit *metav1.Duration, retryAfter time.Duration) controller.Result {
+	now := e.Now()
+	start := e.kind.Record(obj).Operation.OperationStartTime
+	delay := e.cfg.Polling.Delay(start, now, retryAfter)
+	if left, ok := e.cfg.Polling.Left(start, now, limit); ok {
+		delay = min(delay, left+time.Second)
+	}
+	e.polls.next(obj, now.Add(delay))
+	return controller.Result{RequeueAfter: delay}
 }
 
 // stopPolling records that the asynchronous operation is no longer polled.
@@ -94,12 +124,7 @@ func (e *Engine[T]) stopPolling(obj T) {
 	op := e.kind.Record(obj).Operation
 	op.AsyncOpInProgress = false
 	op.OperationKey = ""
-}
-
-// PollDelay is the wait before the next poll of the object's operation: the broker's
-// Retry-After when it sent one.
-func (e *Engine[T]) PollDelay(obj T, retryAfter time.Duration) time.Duration {
-	return e.cfg.Polling.Delay(e.kind.Record(obj).Operation.OperationStartTime, e.Now(), retryAfter)
+	e.polls.done(obj)
 }
 
 // saying returns prefix and the broker's description, or "" when it gave none.

@@ -53,10 +53,24 @@ func (e *Engine[T]) Due(obj T) time.Duration {
 // RetryLater records a failed broker call and when the next attempt is due, in status, so
 // that a restarted controller waits as long.
 func (e *Engine[T]) RetryLater(ctx context.Context, obj T, reason, message string) (controller.Result, error) {
+	return e.retryAfter(ctx, obj, reason, message, 0)
+}
+
+// retryAfter is RetryLater that waits at least as long as the broker's Retry-After. The
+// event says what failed; the condition also says which attempt it was and when the next
+// is, which would keep events from aggregating.
+func (e *Engine[T]) retryAfter(ctx context.Context, obj T, reason, message string, brokerWait time.Duration) (controller.Result, error) {
 	attempts := &e.kind.Record(obj).Operation.Attempts
-	wait := e.cfg.Backoff.Failed(attempts, e.Now())
-	message = fmt.Sprintf("%s Attempt %d failed; the next is at %s.", message, attempts.Count, attempts.NextAttemptTime.UTC().Format(time.RFC3339))
-	if _, err := e.Report(ctx, obj, false, reason, message); err != nil {
+	now := e.Now()
+	wait := e.cfg.Backoff.Failed(attempts, now)
+	if brokerWait > wait {
+		next := metav1.NewTime(now.Add(brokerWait).Truncate(time.Second).Add(time.Second))
+		attempts.NextAttemptTime, wait = &next, next.Sub(now)
+	}
+	e.setReady(obj, metav1.ConditionFalse, reason, fmt.Sprintf("%s Attempt %d failed; the next is at %s.",
+		message, attempts.Count, attempts.NextAttemptTime.UTC().Format(time.RFC3339)))
+	e.event(obj, corev1.EventTypeWarning, reason, message)
+	if _, err := e.UpdateStatus(ctx, obj); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{RequeueAfter: wait}, nil
@@ -65,7 +79,11 @@ func (e *Engine[T]) RetryLater(ctx context.Context, obj T, reason, message strin
 // Fail stops trying until the spec changes: the broker refused the request in a way that
 // trying again cannot fix. The operation ends; the kind's advice says what to do.
 func (e *Engine[T]) Fail(ctx context.Context, obj T, reason, message string) (controller.Result, error) {
-	message += " " + e.kind.FailAdvice
+	return e.failWith(ctx, obj, reason, message+" "+e.kind.FailAdvice)
+}
+
+// failWith is Fail with message saying what to do.
+func (e *Engine[T]) failWith(ctx context.Context, obj T, reason, message string) (controller.Result, error) {
 	e.setReady(obj, metav1.ConditionFalse, reason, message)
 	conditions.Failed(e.kind.Record(obj).Conditions, reason, message, obj.GetGeneration())
 	e.End(obj)
@@ -90,11 +108,10 @@ func (e *Engine[T]) Accepted(ctx context.Context, obj T, answer Answer, reason, 
 	}
 	e.setReady(obj, metav1.ConditionFalse, reason, message)
 	e.event(obj, corev1.EventTypeNormal, reason, message)
-	updated, err := e.UpdateStatus(ctx, obj)
-	if err != nil {
+	if _, err := e.UpdateStatus(ctx, obj); err != nil {
 		return controller.Result{}, err
 	}
-	return controller.Result{RequeueAfter: e.PollDelay(updated, 0)}, nil
+	return e.pollAfter(obj, nil, 0), nil
 }
 
 // StartOrphanMitigation records a creation that may have left a half-made resource at the

@@ -53,15 +53,16 @@ func (c *Controller) pollOf(binding *v1beta1.ServiceBinding, r *resolved) operat
 		p.Limit = r.plan.Spec.MaximumPollingDuration
 	}
 	if unbinding {
-		p.Verb, p.InProgress = "unbind", conditions.Unbinding
+		mitigating := binding.DeletionTimestamp == nil
+		p.Verb, p.InProgress = "unbind", unbindReason(mitigating, conditions.Unbinding)
 		p.Succeeded = func(ctx context.Context, requestIdentity string) (controller.Result, error) {
 			return c.unbound(ctx, binding, requestIdentity)
 		}
 		p.Failed = func(ctx context.Context, message string) (controller.Result, error) {
-			return c.ops.RetryLater(ctx, binding, conditions.UnbindCallFailed, message)
+			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.UnbindCallFailed), message)
 		}
 		p.Expired = func(ctx context.Context, message string) (controller.Result, error) {
-			return c.ops.RetryLater(ctx, binding, conditions.OperationTimedOut, message)
+			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.OperationTimedOut), message)
 		}
 	}
 	return p

@@ -42,11 +42,15 @@ func TestPollingAnAsyncBind(t *testing.T) {
 	}
 	b := f.wantReady(metav1.ConditionFalse, conditions.Binding)
 	looptest.Require(t, "status", polled{true, "bind/1"}, polled{b.Status.AsyncOpInProgress, b.Status.OperationKey})
+	f.Clock.Step(time.Second)
 	f.WantRequeue(f.MustSync(), 7*time.Second) // in progress: the broker's Retry-After
+	f.WantRequeue(f.MustSync(), 7*time.Second) // an event does not bring the poll forward
+	f.Clock.Step(7 * time.Second)
 	if result := f.MustSync(); result.RequeueAfter <= 0 {
 		t.Fatalf("410: RequeueAfter %s, want polling to go on", result.RequeueAfter)
 	}
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
+	f.Clock.Step(time.Minute)
 	if _, err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}

@@ -44,6 +44,16 @@ func (u unbinder) Poll(ctx context.Context, binding *v1beta1.ServiceBinding) (co
 	return u.c.poll(ctx, binding)
 }
 
+// GiveUp records that unbinding failed for good.
+func (unbinder) GiveUp(binding *v1beta1.ServiceBinding) {
+	binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusFailed
+}
+
+// GaveUp tells whether unbinding failed for good.
+func (unbinder) GaveUp(binding *v1beta1.ServiceBinding) bool {
+	return binding.Status.UnbindStatus == v1beta1.ServiceBindingUnbindStatusFailed
+}
+
 // Gone records that the broker no longer holds the binding.
 func (u unbinder) Gone(ctx context.Context, binding *v1beta1.ServiceBinding, requestIdentity string) (controller.Result, error) {
 	return u.c.unbound(ctx, binding, requestIdentity)
@@ -100,8 +110,8 @@ func (u unbinder) removal(binding *v1beta1.ServiceBinding, r *resolved, client o
 			}
 			return operation.Answer{Async: resp.Async, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity}, nil
 		},
-		Failed:   conditions.UnbindCallFailed,
-		Accepted: conditions.Unbinding,
+		Failed:   unbindReason(!deleted, conditions.UnbindCallFailed),
+		Accepted: unbindReason(!deleted, conditions.Unbinding),
 		AcceptedMessage: func(requestIdentity string) string {
 			return fmt.Sprintf("Broker %s is unbinding (request %s).", r.broker.Name, requestIdentity)
 		},
@@ -120,6 +130,7 @@ func (u unbinder) begin(binding *v1beta1.ServiceBinding, broker string) (reason,
 		props = &v1beta1.PropertiesState{}
 	}
 	props = props.DeepCopy()
+	props.UserInfo = nil // orphan mitigation, and its polls, carry no identity
 	if binding.DeletionTimestamp != nil {
 		props.UserInfo = binding.Spec.UserInfo.DeepCopy()
 		if !status.OrphanMitigationInProgress {
@@ -127,8 +138,8 @@ func (u unbinder) begin(binding *v1beta1.ServiceBinding, broker string) (reason,
 		}
 	}
 	u.c.begin(binding, v1beta1.ServiceBindingOperationUnbind, props)
-	if status.OrphanMitigationInProgress {
-		return conditions.UnbindRequestInFlight, fmt.Sprintf("Asking broker %s to delete what the failed bind may have left.", broker)
+	if status.OrphanMitigationInProgress && binding.DeletionTimestamp == nil {
+		return conditions.OrphanMitigationInProgress, fmt.Sprintf("Asking broker %s to delete what the failed bind may have left.", broker)
 	}
 	return conditions.UnbindRequestInFlight, fmt.Sprintf("Asking broker %s to unbind.", broker)
 }
@@ -176,4 +187,14 @@ func recorded(status *v1beta1.ServiceBindingStatus) bool {
 
 func bindingRef(binding *v1beta1.ServiceBinding) string {
 	return binding.Namespace + "/" + binding.Name
+}
+
+// unbindReason is the Ready reason of an unbind: reason for a deletion, and
+// OrphanMitigationInProgress while cleaning up after a failed bind, which nobody asked to
+// delete.
+func unbindReason(mitigating bool, reason string) string {
+	if mitigating {
+		return conditions.OrphanMitigationInProgress
+	}
+	return reason
 }

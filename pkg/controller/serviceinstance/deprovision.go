@@ -120,10 +120,13 @@ func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1
 		Op: osb.OperationDeprovision, Broker: broker,
 		Begin: func() (string, string) {
 			props := known.DeepCopy()
-			props.UserInfo = instance.Spec.UserInfo.DeepCopy()
+			props.UserInfo = nil // orphan mitigation, and its polls, carry no identity
+			if !mitigating {
+				props.UserInfo = instance.Spec.UserInfo.DeepCopy()
+			}
 			d.c.begin(instance, v1beta1.ServiceInstanceOperationDeprovision, props)
 			if mitigating {
-				return conditions.DeprovisionRequestInFlight, fmt.Sprintf("Asking broker %s to delete what the failed provision may have left.", broker)
+				return conditions.OrphanMitigationInProgress, fmt.Sprintf("Asking broker %s to delete what the failed provision may have left.", broker)
 			}
 			return conditions.DeprovisionRequestInFlight, fmt.Sprintf("Asking broker %s to deprovision the instance.", broker)
 		},
@@ -134,12 +137,25 @@ func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1
 			}
 			return operation.Answer{Async: resp.Async, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity}, nil
 		},
-		Failed:   conditions.DeprovisionCallFailed,
-		Accepted: conditions.Deprovisioning,
+		Failed:   deleteReason(mitigating, conditions.DeprovisionCallFailed),
+		Accepted: deleteReason(mitigating, conditions.Deprovisioning),
 		AcceptedMessage: func(requestIdentity string) string {
+			if mitigating {
+				return fmt.Sprintf("Broker %s is deleting what the failed provision may have left (request %s).", broker, requestIdentity)
+			}
 			return fmt.Sprintf("Broker %s is deprovisioning the instance (request %s).", broker, requestIdentity)
 		},
 	}
+}
+
+// GiveUp records that deprovisioning failed for good.
+func (deprovisioner) GiveUp(instance *v1beta1.ServiceInstance) {
+	instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusFailed
+}
+
+// GaveUp tells whether deprovisioning failed for good.
+func (deprovisioner) GaveUp(instance *v1beta1.ServiceInstance) bool {
+	return instance.Status.DeprovisionStatus == v1beta1.ServiceInstanceDeprovisionStatusFailed
 }
 
 // Gone records that the broker no longer holds the instance.
@@ -168,4 +184,14 @@ func (c *Controller) deprovisioned(ctx context.Context, instance *v1beta1.Servic
 		return c.ops.Fail(ctx, instance, conditions.ProvisionFailed, cause.Message)
 	}
 	return c.ops.RetryLater(ctx, instance, cause.Reason, cause.Message)
+}
+
+// deleteReason is the Ready reason of a deprovision: reason for a deletion, and
+// OrphanMitigationInProgress while cleaning up after a failed provision, which nobody
+// asked to delete.
+func deleteReason(mitigating bool, reason string) string {
+	if mitigating {
+		return conditions.OrphanMitigationInProgress
+	}
+	return reason
 }

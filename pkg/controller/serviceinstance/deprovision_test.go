@@ -192,9 +192,11 @@ func TestAnAsyncDeprovision(t *testing.T) {
 	looptest.Require(t, "instance", deprovisioning{true, "delete-1", 1}, deprovisioning{i.Status.AsyncOpInProgress, i.Status.OperationKey, len(i.Finalizers)})
 	f.WantEvents(conditions.Deprovisioning)
 
+	f.Clock.Step(time.Second)
 	f.WantRequeue(f.MustSync(), time.Second)
 	f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
 	// A 410 while deprovisioning means done.
+	f.Clock.Step(time.Second)
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationLastOperation)
 	p := looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0)
@@ -209,7 +211,8 @@ func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
 	f.onDeprovision(deprovisioning202("delete-1"), deprovisioned200())
 	f.onPoll(state(osb.StateFailed, "busy"))
 	f.MustSync()
-	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
+	f.Clock.Step(time.Second)
+	f.WantRequeue(f.MustSync(), backoffWait(f.Clock.Now()))
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
 	type retried struct {
 		Async      bool
@@ -222,7 +225,7 @@ func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
 	}
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation)
-	f.Clock.Step(backoffWait(looptest.Start))
+	f.Clock.Step(backoffWait(f.Clock.Now()))
 	f.MustSync()
 	f.WantCalls(osb.OperationDeprovision, osb.OperationLastOperation, osb.OperationDeprovision)
 	f.wantReleased()
@@ -271,17 +274,41 @@ func TestDeprovisionFailuresAreRetried(t *testing.T) {
 	}
 }
 
-func TestDeletionDuringAnAsyncProvisionDeletesAtOnce(t *testing.T) {
-	f := newFixture(t)
-	f.onProvision(provisioning202("op-1"))
-	f.onDeprovision(deprovisioned200())
-	f.MustSync()
-	f.delete()
-	f.MustSync()
-	// The broker stops provisioning when it gets the DELETE; no poll first.
-	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
-	looptest.Expect(t, "plan_id of the deprovision", "plan-small-id", looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0).PlanID)
-	f.wantReleased()
+// One operation at a time per instance: a deletion polls the provision or update the
+// broker is working on to its end, then deprovisions. A DELETE in the middle of it would
+// get 422 ConcurrencyError from many brokers, and the instance would stay Terminating.
+func TestDeletionDuringAnAsyncOperationFinishesItFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		tweaks []func(*fixtureObjects)
+		start  func(f *fixture)
+		op     osb.Operation
+	}{
+		{"provision", nil, func(f *fixture) { f.onProvision(provisioning202("op-1")) }, osb.OperationProvision},
+		{"update", []func(*fixtureObjects){provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) }},
+			func(f *fixture) { f.onUpdate(updating202("op-1")) }, osb.OperationUpdate},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.tweaks...)
+			tc.start(f)
+			f.onPoll(state(osb.StateInProgress, ""), state(osb.StateSucceeded, ""))
+			f.onDeprovision(deprovisioned200())
+			f.MustSync()
+			f.delete()
+			f.WantRequeue(f.MustSync(), time.Second) // not before the poll is due
+			f.WantCalls(tc.op)
+			f.Clock.Step(time.Second)
+			f.MustSync()
+			f.WantCalls(tc.op, osb.OperationLastOperation)
+			f.Clock.Step(time.Second)
+			f.MustSync()
+			f.MustSync()
+			f.WantCalls(tc.op, osb.OperationLastOperation, osb.OperationLastOperation, osb.OperationDeprovision)
+			looptest.Expect(t, "plan_id of the deprovision", "plan-"+map[osb.Operation]string{osb.OperationProvision: "small", osb.OperationUpdate: "large"}[tc.op]+"-id",
+				looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0).PlanID)
+			f.wantReleased()
+		})
+	}
 }
 
 func TestDeletionWithTheBrokerGoneWaits(t *testing.T) {
@@ -369,9 +396,11 @@ func TestPollingPastTheMaximumDuration(t *testing.T) {
 		f.Clock.Step(backoffWait(f.Clock.Now()))
 		f.WantRequeue(f.MustSync(), time.Second)
 		f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+		f.Clock.Step(time.Second)
 		f.WantRequeue(f.MustSync(), time.Second)
 		f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
 		f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
+		f.Clock.Step(time.Second)
 		f.MustSync()
 		f.wantReleased()
 		looptest.Expect(t, "polls, and the first operation polled", polls{2, "delete-2"}, pollsOf(f.pollKeys))

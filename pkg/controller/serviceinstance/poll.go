@@ -22,9 +22,10 @@ func (c *Controller) poll(ctx context.Context, instance *v1beta1.ServiceInstance
 func (c *Controller) pollOf(instance *v1beta1.ServiceInstance) operation.Poll {
 	status := &instance.Status
 	op := status.CurrentOperation
+	mitigating := status.OrphanMitigationInProgress && instance.DeletionTimestamp == nil
 	return operation.Poll{
 		Verb:       lower(op),
-		InProgress: inProgressReasons[op],
+		InProgress: deleteReason(mitigating, inProgressReasons[op]),
 		Deletes:    op == v1beta1.ServiceInstanceOperationDeprovision,
 		Limit:      c.pollingLimit(instance),
 		Client: func(ctx context.Context) (osb.Client, error) {
@@ -47,10 +48,10 @@ func (c *Controller) pollOf(instance *v1beta1.ServiceInstance) operation.Poll {
 			return c.deprovisioned(ctx, instance, requestIdentity)
 		},
 		Failed: func(ctx context.Context, message string) (controller.Result, error) {
-			return c.operationFailed(ctx, instance, failedReasons[op], message)
+			return c.operationFailed(ctx, instance, deleteReason(mitigating, failedReasons[op]), message)
 		},
 		Expired: func(ctx context.Context, message string) (controller.Result, error) {
-			return c.operationFailed(ctx, instance, conditions.OperationTimedOut, message)
+			return c.operationFailed(ctx, instance, deleteReason(mitigating, conditions.OperationTimedOut), message)
 		},
 	}
 }
@@ -90,7 +91,7 @@ func (c *Controller) operationFailed(ctx context.Context, instance *v1beta1.Serv
 		}
 		return c.ops.Fail(ctx, instance, reason, message)
 	}
-	return c.ops.RetryLater(ctx, instance, reason, message)
+	return c.ops.RetryDelete(ctx, instance, deprovisioner{c}, reason, message)
 }
 
 // Ready reasons of operations in progress and of failed operations.

@@ -126,6 +126,10 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 	f.WantEvents(conditions.Provisioning)
 	f.wantWrites("status")
 
+	// An event about the instance (its own status write) does not bring the poll forward.
+	f.WantRequeue(f.MustSync(), time.Second)
+	f.WantCalls(osb.OperationProvision)
+	f.Clock.Step(time.Second)
 	f.WantRequeue(f.MustSync(), 7*time.Second) // the broker's Retry-After
 	i = f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
 	if m := readyMessage(i); !strings.Contains(m, "50% done") {
@@ -138,15 +142,18 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 
 	// Without a Retry-After, the wait grows with the operation's age: a tenth of it.
 	f.Clock.Step(100 * time.Second)
-	f.WantRequeue(f.MustSync(), 10*time.Second)
+	f.WantRequeue(f.MustSync(), 10100*time.Millisecond) // the operation is 101 s old
 	i = f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
 	type going struct{ Async, Mitigating bool }
 	looptest.Require(t, "status after a 410, which ends no provision", going{true, false},
 		going{i.Status.AsyncOpInProgress, i.Status.OrphanMitigationInProgress})
-	f.WantRequeue(f.MustSync(), 10*time.Second)
+	f.Clock.Step(10100 * time.Millisecond)
+	f.WantRequeue(f.MustSync(), 11110*time.Millisecond)
 	f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
-	f.WantEvents()
+	// Each failed poll is an event: a user sees what goes wrong while polling goes on.
+	f.WantEvents(conditions.ErrorPollingLastOperation, conditions.ErrorPollingLastOperation)
 
+	f.Clock.Step(11110 * time.Millisecond)
 	if result := f.MustSync(); result.RequeueAfter != 0 {
 		t.Errorf("result %+v", result)
 	}
@@ -172,6 +179,7 @@ func TestAFailedAsyncProvisionIsCleanedUpThenFails(t *testing.T) {
 	f.onPoll(state(osb.StateFailed, "out of capacity"))
 	f.onDeprovision(deprovisioned200())
 	f.MustSync()
+	f.Clock.Step(time.Second)
 	if result := f.MustSync(); !looptest.Requeued(result) {
 		t.Fatalf("orphan mitigation is not started at once: %+v", result)
 	}
@@ -405,7 +413,8 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	f.MustSync()
 
 	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
-	i := f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
+	// Nobody deleted the instance: the status says orphan mitigation goes on.
+	i := f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
 	type mitigating struct {
 		Mitigating bool
 		Attempts   int32
@@ -413,7 +422,7 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	}
 	looptest.Require(t, "status", mitigating{true, 1, v1beta1.ServiceInstanceOperationDeprovision},
 		mitigating{i.Status.OrphanMitigationInProgress, i.Status.Attempts.Count, i.Status.CurrentOperation})
-	f.WantEvents(conditions.OrphanMitigationInProgress, conditions.DeprovisionCallFailed)
+	f.WantEvents(conditions.OrphanMitigationInProgress, conditions.OrphanMitigationInProgress)
 
 	// Not before the time kept in status.
 	if result := f.MustSync(); !looptest.Requeued(result) {
@@ -425,7 +434,7 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	if result := f.MustSync(); !looptest.Requeued(result) {
 		t.Fatalf("result %+v", result)
 	}
-	i = f.wantReady(metav1.ConditionFalse, conditions.Deprovisioning)
+	i = f.wantReady(metav1.ConditionFalse, conditions.OrphanMitigationInProgress)
 	type deleting struct {
 		Mitigating, Async bool
 		OperationKey      string
@@ -442,6 +451,7 @@ func TestAFailedOrphanMitigationIsRetriedWithBackoff(t *testing.T) {
 	}
 
 	// The DELETE finished: provisioning is tried again after a longer wait.
+	f.Clock.Step(time.Second)
 	result := f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision, osb.OperationDeprovision, osb.OperationLastOperation)
 	looptest.Expect(t, "plan_id polled", "plan-small-id", looptest.Request[osb.LastOperationRequest](f.Env, osb.OperationLastOperation, 0).PlanID)

@@ -283,7 +283,9 @@ func TestAnAsyncUpdateIsPolledWithThePlanBeforeTheChange(t *testing.T) {
 	}
 	looptest.Require(t, "status", polled{true, "update-1", "plan-small-id"}, polled{i.Status.AsyncOpInProgress, i.Status.OperationKey, knownPlan(i)})
 	f.WantEvents(conditions.Updating)
+	f.Clock.Step(time.Second)
 	f.WantRequeue(f.MustSync(), time.Second)
+	f.Clock.Step(time.Second)
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation, osb.OperationLastOperation)
 	type poll struct{ PlanID, ServiceID string }
@@ -311,6 +313,7 @@ func TestAFailedAsyncUpdateFailsWithoutOrphanMitigation(t *testing.T) {
 	f.onUpdate(updating202("update-1"))
 	f.onPoll(state(osb.StateFailed, "disk full"))
 	f.MustSync()
+	f.Clock.Step(time.Second)
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation)
 	i := f.wantReady(metav1.ConditionFalse, conditions.UpdateFailed)

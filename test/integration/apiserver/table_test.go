@@ -46,7 +46,7 @@ func TestTableOutput(t *testing.T) {
 			[]string{"Name", "External-Name", "Broker", "Age"}, []string{"Bindable", "Plan-Updatable", "Removed", "Description"},
 			[]interface{}{"pg", "pg-offering", "demo"}},
 		{"/apis/servicecatalog.k8s.io/v1beta1/clusterserviceplans",
-			[]string{"Name", "External-Name", "Broker", "Class", "Age"}, []string{"Free", "Removed", "Description"},
+			[]string{"Name", "External-Name", "Broker", "Class", "Age"}, []string{"Free", "Removed", "Schemas", "Description"},
 			[]interface{}{"pg-small", "pg-small-plan", "demo", "pg"}},
 		{"/apis/servicecatalog.k8s.io/v1beta1/namespaces/team-a/serviceinstances",
 			[]string{"Name", "Class", "Plan", "Status", "Age"}, []string{"Broker", "External-ID", "Dashboard"},

@@ -3,8 +3,10 @@ package apiserver
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 
@@ -42,6 +44,18 @@ func TestUserInfoIsTheAuthenticatedCaller(t *testing.T) {
 		}
 		checkUser(t, "create by alice", created.Spec.UserInfo, "alice")
 
+		// Each broker request carries one user's changes: while alice's has not been sent,
+		// bob's is refused, and he is told when to try again.
+		created.Spec.ClusterServicePlanExternalName = "large"
+		_, err = bob.ServiceInstances(ns).Update(ctx, created, metav1.UpdateOptions{})
+		if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), `the change of user "alice" (generation 1) has not been sent to the broker yet`) {
+			t.Fatalf("bob's change while alice's is pending: %v, want a conflict that says why", err)
+		}
+		// The controller picks alice's change up.
+		created.Status.ObservedGeneration = created.Generation
+		if created, err = s.AdminClient(t).ServicecatalogV1beta1().ServiceInstances(ns).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
 		created.Spec.ClusterServicePlanExternalName = "large"
 		updated, err := bob.ServiceInstances(ns).Update(ctx, created, metav1.UpdateOptions{})
 		if err != nil {
