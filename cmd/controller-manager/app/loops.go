@@ -11,6 +11,7 @@ import (
 	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/broker"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/controller/servicebinding"
 	"github.com/kube-service-catalog/catalog/pkg/controller/serviceinstance"
 )
@@ -58,42 +59,33 @@ func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controlle
 
 // newInstanceLoop builds the loop that provisions, updates and deprovisions instances.
 func newInstanceLoop(s shared, opts controller.Options) loop {
-	sc := s.informers.catalog.Servicecatalog().V1beta1()
-	return serviceinstance.New(serviceinstance.Config{
-		Client:        s.catalogClient,
-		KubeClient:    s.kubeClient,
-		Instances:     sc.ServiceInstances(),
-		Bindings:      sc.ServiceBindings(),
-		Classes:       sc.ClusterServiceClasses(),
-		Plans:         sc.ClusterServicePlans(),
-		Brokers:       sc.ClusterServiceBrokers(),
-		Namespaces:    s.informers.kube.Core().V1().Namespaces(),
-		BrokerClients: s.brokerClients,
-		ClusterID:     s.clusterID,
-		Recorder:      s.recorder,
-		Backoff:       s.backoff,
-		Polling:       s.polling,
-	}, opts)
+	return serviceinstance.New(s.operationConfig(), opts)
 }
 
 // newBindingLoop builds the loop that binds and unbinds, and writes credentials Secrets.
 func newBindingLoop(s shared, opts controller.Options) loop {
+	return servicebinding.New(s.operationConfig(), opts)
+}
+
+// operationConfig is what the loops built on the operation engine share.
+func (s shared) operationConfig() operation.Config {
 	sc := s.informers.catalog.Servicecatalog().V1beta1()
-	return servicebinding.New(servicebinding.Config{
-		Client:        s.catalogClient,
-		KubeClient:    s.kubeClient,
-		Bindings:      sc.ServiceBindings(),
-		Instances:     sc.ServiceInstances(),
-		Classes:       sc.ClusterServiceClasses(),
-		Plans:         sc.ClusterServicePlans(),
-		Brokers:       sc.ClusterServiceBrokers(),
-		Namespaces:    s.informers.kube.Core().V1().Namespaces(),
-		BrokerClients: s.brokerClients,
-		ClusterID:     s.clusterID,
-		Recorder:      s.recorder,
-		Backoff:       s.backoff,
-		Polling:       s.polling,
-	}, opts)
+	return operation.Config{
+		Client:            s.catalogClient,
+		KubeClient:        s.kubeClient,
+		Instances:         sc.ServiceInstances(),
+		Bindings:          sc.ServiceBindings(),
+		Classes:           sc.ClusterServiceClasses(),
+		Plans:             sc.ClusterServicePlans(),
+		Brokers:           sc.ClusterServiceBrokers(),
+		Namespaces:        s.informers.kube.Core().V1().Namespaces(),
+		BrokerClients:     s.brokerClients,
+		ClusterID:         s.clusterID,
+		Recorder:          s.recorder,
+		Backoff:           s.backoff,
+		Polling:           s.polling,
+		DeleteRetryWindow: s.deleteRetryWindow,
+	}
 }
 
 // runLoops starts the informers the loops asked for, runs the loops until ctx ends, and

@@ -63,14 +63,15 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 		return err
 	}
 	loops, err := newLoops(cfg, shared{
-		catalogClient: catalogClient,
-		kubeClient:    kubeClient,
-		informers:     informers,
-		brokerClients: newBrokerClients(cfg.OSB, kubeClient),
-		recorder:      recorder,
-		clusterID:     clusterID,
-		backoff:       newBackoff(cfg),
-		polling:       newPolling(cfg),
+		catalogClient:     catalogClient,
+		kubeClient:        kubeClient,
+		informers:         informers,
+		brokerClients:     newBrokerClients(cfg.OSB, kubeClient),
+		recorder:          recorder,
+		clusterID:         clusterID,
+		backoff:           newBackoff(cfg),
+		polling:           newPolling(cfg),
+		deleteRetryWindow: cfg.DeleteRetryWindow,
 	})
 	if err != nil {
 		return err

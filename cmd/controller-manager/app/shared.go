@@ -33,6 +33,8 @@ type shared struct {
 	clusterID     string
 	backoff       controller.Backoff
 	polling       controller.Polling
+	// deleteRetryWindow bounds the retries of refused deletes.
+	deleteRetryWindow time.Duration
 }
 
 // informerFactories are the shared informers of the catalog API and of the Kubernetes API.

@@ -2,6 +2,8 @@ package serviceinstance
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -417,5 +421,60 @@ func TestDeletingBeforeAnyProvisionWasRecordedAsksTheBroker(t *testing.T) {
 	r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 	type sent struct{ InstanceID, ServiceID, PlanID string }
 	looptest.Expect(t, "deprovision request", sent{"instance-id", "svc-id", "plan-small-id"}, sent{r.InstanceID, r.ServiceID, r.PlanID})
+	f.wantReleased()
+}
+
+// A deprovision the broker keeps refusing stops after the retry window, Failed with what to
+// do; the retry annotation asks for a new attempt.
+func TestARefusedDeprovisionStopsAfterTheRetryWindow(t *testing.T) {
+	f := newFixture(t, provisioned, deleting)
+	cfg := f.OperationConfig()
+	cfg.DeleteRetryWindow = 2 * time.Hour // 1+2+4+8+16+32+60 minutes of backoff: the 7th failure ends it
+	f.c = New(cfg, controller.Options{})
+	f.Loop = f.c.sync
+	failures := make([]any, 7)
+	for n := range failures {
+		failures[n] = status(500, "")
+	}
+	f.onDeprovision(append(failures, deprovisioned200())...)
+	for n := range 6 {
+		result := f.MustSync()
+		f.wantReady(metav1.ConditionFalse, conditions.DeprovisionCallFailed)
+		if result.RequeueAfter <= 0 {
+			t.Fatalf("attempt %d: not retried", n+1)
+		}
+		f.Clock.Step(result.RequeueAfter)
+	}
+	if result := f.MustSync(); looptest.Requeued(result) {
+		t.Fatalf("the 7th failure is retried: %+v", result)
+	}
+	i := f.wantReady(metav1.ConditionFalse, conditions.DeleteFailed)
+	f.wantFailed(conditions.DeleteFailed)
+	looptest.Expect(t, "deprovision status", v1beta1.ServiceInstanceDeprovisionStatusFailed, i.Status.DeprovisionStatus)
+	for _, want := range []string{"stopped trying after 7 attempts over 2h0m0s", "kubectl annotate --overwrite serviceinstance/db servicecatalog.k8s.io/retry=$(date +%s)"} {
+		if m := readyMessage(i); !strings.Contains(m, want) {
+			t.Errorf("message %q does not say %q", m, want)
+		}
+	}
+
+	// Nothing more is sent, however long it waits.
+	f.Clock.Step(48 * time.Hour)
+	f.MustSync()
+	if n := len(f.OSB.ActionsOf(osb.OperationDeprovision)); n != 7 {
+		t.Fatalf("%d deprovisions, want 7", n)
+	}
+	// An annotation from before the stop asks for nothing; one from after does.
+	i.Annotations = map[string]string{operation.RetryAnnotation: strconv.FormatInt(looptest.Start.Unix(), 10)}
+	f.Put(i)
+	f.Refresh()
+	f.MustSync()
+	f.WantCalls(slices.Repeat([]osb.Operation{osb.OperationDeprovision}, 7)...)
+	i = f.instance()
+	// Conditions take their transition time from the wall clock, not the fixture's.
+	i.Annotations = map[string]string{operation.RetryAnnotation: time.Now().Add(time.Minute).Format(time.RFC3339)}
+	f.Put(i)
+	f.Refresh()
+	f.MustSync()
+	f.WantCalls(slices.Repeat([]osb.Operation{osb.OperationDeprovision}, 8)...)
 	f.wantReleased()
 }

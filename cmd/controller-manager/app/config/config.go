@@ -43,6 +43,8 @@ type Config struct {
 	PollIntervalMin, PollIntervalMax time.Duration
 	// MaxPollingDuration ends polling for plans that set no maximum_polling_duration.
 	MaxPollingDuration time.Duration
+	// DeleteRetryWindow is how long a refused deprovision or unbind is tried again.
+	DeleteRetryWindow time.Duration
 	// DefaultRelistDuration is the catalog relist period of brokers that set none.
 	DefaultRelistDuration time.Duration
 

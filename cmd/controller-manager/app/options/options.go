@@ -16,6 +16,7 @@ import (
 	configoptions "k8s.io/component-base/config/options"
 
 	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -52,6 +53,10 @@ type Options struct {
 	// MaxPollingDuration ends the polling of plans that set no maximum
 	// (--max-polling-duration).
 	MaxPollingDuration time.Duration
+	// DeleteRetryWindow is how long a deprovision or unbind the broker refuses is tried
+	// again before the controller gives up and says what to do; 0 tries for ever
+	// (--delete-retry-window).
+	DeleteRetryWindow time.Duration
 	// DefaultRelistDuration is the relist period of brokers that set none
 	// (--default-relist-duration).
 	DefaultRelistDuration time.Duration
@@ -83,6 +88,7 @@ func NewOptions() *Options {
 		PollIntervalMin:       time.Second,
 		PollIntervalMax:       time.Minute,
 		MaxPollingDuration:    24 * time.Hour,
+		DeleteRetryWindow:     operation.DefaultDeleteRetryWindow,
 		DefaultRelistDuration: 15 * time.Minute,
 		ClusterIDNamespace:    "service-catalog",
 		ClusterIDConfigMap:    "cluster-info",
@@ -124,6 +130,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.DurationVar(&o.PollIntervalMin, "poll-interval-min", o.PollIntervalMin, "Shortest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.PollIntervalMax, "poll-interval-max", o.PollIntervalMax, "Longest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled when its plan sets no maximum_polling_duration.")
+	fs.DurationVar(&o.DeleteRetryWindow, "delete-retry-window", o.DeleteRetryWindow, "How long a deprovision or unbind the broker refuses is tried again before the controller stops and says what to do; 0 tries for ever.")
 	fs.DurationVar(&o.DefaultRelistDuration, "default-relist-duration", o.DefaultRelistDuration, "Catalog relist period of brokers that set no relistDuration.")
 	fs.StringVar(&o.ClusterIDNamespace, "cluster-id-namespace", o.ClusterIDNamespace, "Namespace of the ConfigMap holding the cluster ID sent to brokers.")
 	fs.StringVar(&o.ClusterIDConfigMap, "cluster-id-configmap", o.ClusterIDConfigMap, "Name of the ConfigMap holding the cluster ID sent to brokers; created when missing.")
@@ -226,6 +233,7 @@ func (o *Options) Config() (*config.Config, error) {
 		PollIntervalMin:       o.PollIntervalMin,
 		PollIntervalMax:       o.PollIntervalMax,
 		MaxPollingDuration:    o.MaxPollingDuration,
+		DeleteRetryWindow:     o.DeleteRetryWindow,
 		DefaultRelistDuration: o.DefaultRelistDuration,
 		ClusterIDNamespace:    o.ClusterIDNamespace,
 		ClusterIDConfigMap:    o.ClusterIDConfigMap,
