@@ -25,8 +25,8 @@ func TestThePollingDeadlineCountsFromTheBrokersAcceptance(t *testing.T) {
 	f.onPoll(state(osb.StateInProgress, ""))
 	f.Clock.Step(f.MustSync().RequeueAfter) // 1 minute
 	f.Clock.Step(f.MustSync().RequeueAfter) // 2 minutes
-	f.MustSync()                             // the 202, 3 minutes after the first attempt
-	f.Clock.Step(9 * time.Minute)            // 12 minutes after the first attempt
+	f.MustSync()                            // the 202, 3 minutes after the first attempt
+	f.Clock.Step(9 * time.Minute)           // 12 minutes after the first attempt
 	f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationProvision, osb.OperationProvision, osb.OperationLastOperation)
 	f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
