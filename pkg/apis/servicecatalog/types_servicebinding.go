@@ -149,4 +149,21 @@ type ServiceBindingStatus struct {
 	// Binding names the Secret holding the credentials, as the servicebinding.io
 	// Provisioned Service duck type expects.
 	Binding *LocalObjectReference
+	// Credentials describes the credentials the broker handed out.
+	Credentials *BindingCredentialsStatus
+}
+
+// BindingCredentialsStatus describes the credentials of a binding as the broker handed
+// them out.
+type BindingCredentialsStatus struct {
+	// ExpiresAt is when the broker said the credentials expire.
+	ExpiresAt *metav1.Time
+	// RenewBefore is when the broker said the credentials should be renewed.
+	RenewBefore *metav1.Time
+	// SyslogDrainURL is where the broker asked for the application's logs to be streamed.
+	SyslogDrainURL string
+	// RouteServiceURL is where the broker asked for requests to be proxied.
+	RouteServiceURL string
+	// VolumeMounts are the volumes the broker asked to mount, as it sent them.
+	VolumeMounts []runtime.RawExtension
 }

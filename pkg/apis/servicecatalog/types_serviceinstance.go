@@ -71,6 +71,9 @@ type ServiceInstanceSpec struct {
 	// UpdateRequests is a counter a user increments to make the controller send an update
 	// to the broker even though nothing else changed. It may never decrease.
 	UpdateRequests int64
+	// MaintenanceInfoVersion asks for a maintenance upgrade to this version of the plan's
+	// maintenance_info; empty keeps the instance on the maintenance it has.
+	MaintenanceInfoVersion string
 	// UserInfo is the user who last created, changed or deleted this instance, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfo
@@ -140,6 +143,11 @@ type ServiceInstanceStatus struct {
 	DeprovisionStatus ServiceInstanceDeprovisionStatus
 	// DashboardURL is the broker's URL of a dashboard for the instance.
 	DashboardURL string
+	// InstanceUsable is false when the broker said the instance cannot be used.
+	InstanceUsable *bool
+	// AvailableMaintenanceInfo is the maintenance the plan offers that the instance does
+	// not have yet.
+	AvailableMaintenanceInfo *MaintenanceInfo
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

@@ -36,6 +36,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.AddKeysFromTransformApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("AddKeyTransform"):
 		return &servicecatalogv1beta1.AddKeyTransformApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("BindingCredentialsStatus"):
+		return &servicecatalogv1beta1.BindingCredentialsStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("CatalogRestrictions"):
 		return &servicecatalogv1beta1.CatalogRestrictionsApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ClusterBasicAuthConfig"):

@@ -35,6 +35,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 	return map[string]common.OpenAPIDefinition{
 		v1beta1.AddKeyTransform{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_AddKeyTransform(ref),
 		v1beta1.AddKeysFromTransform{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref),
+		v1beta1.BindingCredentialsStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref),
 		v1beta1.CatalogRestrictions{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_CatalogRestrictions(ref),
 		v1beta1.ClusterBasicAuthConfig{}.OpenAPIModelName():         schema_pkg_apis_servicecatalog_v1beta1_ClusterBasicAuthConfig(ref),
 		v1beta1.ClusterBearerTokenAuthConfig{}.OpenAPIModelName():   schema_pkg_apis_servicecatalog_v1beta1_ClusterBearerTokenAuthConfig(ref),
@@ -199,6 +200,65 @@ func schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref common.Refe
 		},
 		Dependencies: []string{
 			v1beta1.ObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BindingCredentialsStatus describes the credentials of a binding as the broker handed them out: when they expire, and what the broker asked of the platform besides the credentials themselves (the Secret holds those, and the endpoints).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"expiresAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "expiresAt is when the broker said the credentials expire.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"renewBefore": {
+						SchemaProps: spec.SchemaProps{
+							Description: "renewBefore is when the broker said the credentials should be renewed.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"syslogDrainURL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "syslogDrainURL is where the broker asked for the application's logs to be streamed. The catalog does not stream logs; it records the request.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"routeServiceURL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "routeServiceURL is where the broker asked for requests to the application to be proxied. The catalog does not route requests; it records the request.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"volumeMounts": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "volumeMounts are the volumes the broker asked to mount into the application, as it sent them. The catalog mounts no volumes; it records the request.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(runtime.RawExtension{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
 	}
 }
 
@@ -2223,11 +2283,17 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
 						},
 					},
+					"credentials": {
+						SchemaProps: spec.SchemaProps{
+							Description: "credentials describes the credentials the broker handed out, beyond what the Secret holds.",
+							Ref:         ref(v1beta1.BindingCredentialsStatus{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -2480,6 +2546,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceSpec(ref common.Refer
 							Format:      "int64",
 						},
 					},
+					"maintenanceInfoVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "maintenanceInfoVersion asks for a maintenance upgrade: set it to the version in status.availableMaintenanceInfo (the plan's maintenance_info version in the broker's catalog) and the controller sends the broker an update that applies it. Empty keeps the instance on the maintenance it has.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 					"userInfo": {
 						SchemaProps: spec.SchemaProps{
 							Description: "userInfo is the user who last created, changed or deleted this instance, set by the server; values sent by clients are replaced.",
@@ -2632,11 +2705,24 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 							Format:      "",
 						},
 					},
+					"instanceUsable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "instanceUsable is false when the broker said, after a failed update or deprovision, that the instance cannot be used: new bindings wait until an update succeeds. It is unset when the broker said nothing, which means usable.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"availableMaintenanceInfo": {
+						SchemaProps: spec.SchemaProps{
+							Description: "availableMaintenanceInfo is the maintenance the plan offers that the instance does not have yet. Set spec.maintenanceInfoVersion to its version to apply it.",
+							Ref:         ref(v1beta1.MaintenanceInfo{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -180,4 +180,33 @@ type ServiceBindingStatus struct {
 	// Provisioned Service duck type expects.
 	// +optional
 	Binding *LocalObjectReference `json:"binding,omitempty"`
+	// credentials describes the credentials the broker handed out, beyond what the Secret
+	// holds.
+	// +optional
+	Credentials *BindingCredentialsStatus `json:"credentials,omitempty"`
+}
+
+// BindingCredentialsStatus describes the credentials of a binding as the broker handed
+// them out: when they expire, and what the broker asked of the platform besides the
+// credentials themselves (the Secret holds those, and the endpoints).
+type BindingCredentialsStatus struct {
+	// expiresAt is when the broker said the credentials expire.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// renewBefore is when the broker said the credentials should be renewed.
+	// +optional
+	RenewBefore *metav1.Time `json:"renewBefore,omitempty"`
+	// syslogDrainURL is where the broker asked for the application's logs to be streamed.
+	// The catalog does not stream logs; it records the request.
+	// +optional
+	SyslogDrainURL string `json:"syslogDrainURL,omitempty"`
+	// routeServiceURL is where the broker asked for requests to the application to be
+	// proxied. The catalog does not route requests; it records the request.
+	// +optional
+	RouteServiceURL string `json:"routeServiceURL,omitempty"`
+	// volumeMounts are the volumes the broker asked to mount into the application, as it
+	// sent them. The catalog mounts no volumes; it records the request.
+	// +optional
+	// +listType=atomic
+	VolumeMounts []runtime.RawExtension `json:"volumeMounts,omitempty"`
 }

@@ -87,6 +87,12 @@ type ServiceInstanceSpec struct {
 	// to the broker even though nothing else changed. It may never decrease.
 	// +optional
 	UpdateRequests int64 `json:"updateRequests,omitempty"`
+	// maintenanceInfoVersion asks for a maintenance upgrade: set it to the version in
+	// status.availableMaintenanceInfo (the plan's maintenance_info version in the broker's
+	// catalog) and the controller sends the broker an update that applies it. Empty keeps
+	// the instance on the maintenance it has.
+	// +optional
+	MaintenanceInfoVersion string `json:"maintenanceInfoVersion,omitempty"`
 	// userInfo is the user who last created, changed or deleted this instance, set by the
 	// server; values sent by clients are replaced.
 	// +optional
@@ -172,6 +178,15 @@ type ServiceInstanceStatus struct {
 	// dashboardURL is the broker's URL of a dashboard for the instance.
 	// +optional
 	DashboardURL string `json:"dashboardURL,omitempty"`
+	// instanceUsable is false when the broker said, after a failed update or deprovision,
+	// that the instance cannot be used: new bindings wait until an update succeeds. It is
+	// unset when the broker said nothing, which means usable.
+	// +optional
+	InstanceUsable *bool `json:"instanceUsable,omitempty"`
+	// availableMaintenanceInfo is the maintenance the plan offers that the instance does
+	// not have yet. Set spec.maintenanceInfoVersion to its version to apply it.
+	// +optional
+	AvailableMaintenanceInfo *MaintenanceInfo `json:"availableMaintenanceInfo,omitempty"`
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

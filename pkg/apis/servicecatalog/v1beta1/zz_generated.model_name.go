@@ -32,6 +32,11 @@ func (in AddKeysFromTransform) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in BindingCredentialsStatus) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CatalogRestrictions) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions"
 }

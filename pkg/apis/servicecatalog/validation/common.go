@@ -141,3 +141,25 @@ func ParametersWarnings(raw *runtime.RawExtension, fldPath *field.Path) []string
 	sort.Strings(warnings)
 	return warnings
 }
+
+// Limits of what brokers hand back, which the controller stores in status.
+const (
+	// MaxOperationKeyLength is the longest operation value the OSB specification allows.
+	MaxOperationKeyLength = 10000
+	// MaxDashboardURLLength bounds a dashboard URL; the controller drops longer ones.
+	MaxDashboardURLLength = 4096
+)
+
+// validateMaxLength checks that value has at most limit bytes.
+func validateMaxLength(value string, limit int, fldPath *field.Path) field.ErrorList {
+	if len(value) > limit {
+		return field.ErrorList{field.TooLong(fldPath, "", limit)}
+	}
+	return nil
+}
+
+// validateOperationStatus checks the operation record instances and bindings share.
+func validateOperationStatus(op *sc.OperationStatus, fldPath *field.Path) field.ErrorList {
+	allErrs := validateMaxLength(op.OperationKey, MaxOperationKeyLength, fldPath.Child("operationKey"))
+	return append(allErrs, validateMaxLength(op.LastRequestIdentity, maxExternalIDLength, fldPath.Child("lastRequestIdentity"))...)
+}

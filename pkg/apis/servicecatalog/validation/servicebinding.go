@@ -41,6 +41,7 @@ func ValidateServiceBindingStatusUpdate(newBinding, oldBinding *sc.ServiceBindin
 	statusPath := field.NewPath("status")
 	status := &newBinding.Status
 	allErrs = append(allErrs, validateConditions(status.Conditions, statusPath.Child("conditions"))...)
+	allErrs = append(allErrs, validateOperationStatus(&status.OperationStatus, statusPath)...)
 	allErrs = append(allErrs, validateEnum(status.CurrentOperation, statusPath.Child("currentOperation"),
 		sc.ServiceBindingOperationBind, sc.ServiceBindingOperationUnbind)...)
 	allErrs = append(allErrs, validateEnum(status.UnbindStatus, statusPath.Child("unbindStatus"),

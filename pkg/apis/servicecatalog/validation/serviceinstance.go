@@ -47,6 +47,8 @@ func ValidateServiceInstanceStatusUpdate(newInstance, oldInstance *sc.ServiceIns
 	if status.AsyncOpInProgress && status.CurrentOperation == "" {
 		allErrs = append(allErrs, field.Forbidden(statusPath.Child("asyncOpInProgress"), "requires a currentOperation"))
 	}
+	allErrs = append(allErrs, validateOperationStatus(&status.OperationStatus, statusPath)...)
+	allErrs = append(allErrs, validateMaxLength(status.DashboardURL, MaxDashboardURLLength, statusPath.Child("dashboardURL"))...)
 	return allErrs
 }
 
@@ -57,6 +59,7 @@ func ValidateServiceInstanceSpec(spec *sc.ServiceInstanceSpec, fldPath *field.Pa
 	allErrs = append(allErrs, validateParametersFrom(spec.ParametersFrom, fldPath.Child("parametersFrom"))...)
 	allErrs = append(allErrs, validateExternalID(spec.ExternalID, fldPath.Child("externalID"))...)
 	allErrs = append(allErrs, validateNonNegative(spec.UpdateRequests, fldPath.Child("updateRequests"))...)
+	allErrs = append(allErrs, validateMaxLength(spec.MaintenanceInfoVersion, maxExternalIDLength, fldPath.Child("maintenanceInfoVersion"))...)
 	return allErrs
 }
 

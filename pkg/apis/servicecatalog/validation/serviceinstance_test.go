@@ -380,6 +380,14 @@ func TestValidateServiceInstanceStatusUpdate(t *testing.T) {
 			obj:   withStatus(func(s *sc.ServiceInstanceStatus) { s.AsyncOpInProgress = true }),
 			field: "status.asyncOpInProgress",
 		},
+		"status.operationKey: Too long: may not be more than 10000 bytes": {
+			obj:   withStatus(func(s *sc.ServiceInstanceStatus) { s.OperationKey = strings.Repeat("k", 10001) }),
+			field: "status.operationKey",
+		},
+		"status.dashboardURL: Too long: may not be more than 4096 bytes": {
+			obj:   withStatus(func(s *sc.ServiceInstanceStatus) { s.DashboardURL = "https://d/" + strings.Repeat("x", 4096) }),
+			field: "status.dashboardURL",
+		},
 		`metadata.name: Invalid value: "other": field is immutable`: {
 			obj:   validInstance(func(i *sc.ServiceInstance) { i.Name = "other" }),
 			field: "metadata.name",

@@ -61,6 +61,27 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: secretRef
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus
+  map:
+    fields:
+    - name: expiresAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: renewBefore
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: routeServiceURL
+      type:
+        scalar: string
+    - name: syslogDrainURL
+      type:
+        scalar: string
+    - name: volumeMounts
+      type:
+        list:
+          elementType:
+            namedType: __untyped_atomic_
+          elementRelationship: atomic
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions
   map:
     fields:
@@ -523,6 +544,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementRelationship: associative
           keys:
           - type
+    - name: credentials
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus
     - name: currentOperation
       type:
         scalar: string
@@ -619,6 +643,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: externalID
       type:
         scalar: string
+    - name: maintenanceInfoVersion
+      type:
+        scalar: string
     - name: parameters
       type:
         namedType: __untyped_atomic_
@@ -644,6 +671,9 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
       default: {}
+    - name: availableMaintenanceInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.MaintenanceInfo
     - name: clusterServiceBrokerName
       type:
         scalar: string
@@ -676,6 +706,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: inProgressProperties
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState
+    - name: instanceUsable
+      type:
+        scalar: boolean
     - name: lastRequestIdentity
       type:
         scalar: string

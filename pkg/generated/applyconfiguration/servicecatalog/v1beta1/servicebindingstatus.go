@@ -46,6 +46,9 @@ type ServiceBindingStatusApplyConfiguration struct {
 	// binding names the Secret holding the credentials, as the servicebinding.io
 	// Provisioned Service duck type expects.
 	Binding *LocalObjectReferenceApplyConfiguration `json:"binding,omitempty"`
+	// credentials describes the credentials the broker handed out, beyond what the Secret
+	// holds.
+	Credentials *BindingCredentialsStatusApplyConfiguration `json:"credentials,omitempty"`
 }
 
 // ServiceBindingStatusApplyConfiguration constructs a declarative configuration of the ServiceBindingStatus type for use with
@@ -160,5 +163,13 @@ func (b *ServiceBindingStatusApplyConfiguration) WithUnbindStatus(value servicec
 // If called multiple times, the Binding field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithBinding(value *LocalObjectReferenceApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
 	b.Binding = value
+	return b
+}
+
+// WithCredentials sets the Credentials field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Credentials field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithCredentials(value *BindingCredentialsStatusApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	b.Credentials = value
 	return b
 }

@@ -41,6 +41,11 @@ type ServiceInstanceSpecApplyConfiguration struct {
 	// updateRequests is a counter a user increments to make the controller send an update
 	// to the broker even though nothing else changed. It may never decrease.
 	UpdateRequests *int64 `json:"updateRequests,omitempty"`
+	// maintenanceInfoVersion asks for a maintenance upgrade: set it to the version in
+	// status.availableMaintenanceInfo (the plan's maintenance_info version in the broker's
+	// catalog) and the controller sends the broker an update that applies it. Empty keeps
+	// the instance on the maintenance it has.
+	MaintenanceInfoVersion *string `json:"maintenanceInfoVersion,omitempty"`
 	// userInfo is the user who last created, changed or deleted this instance, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfoApplyConfiguration `json:"userInfo,omitempty"`
@@ -134,6 +139,14 @@ func (b *ServiceInstanceSpecApplyConfiguration) WithExternalID(value string) *Se
 // If called multiple times, the UpdateRequests field is set to the value of the last call.
 func (b *ServiceInstanceSpecApplyConfiguration) WithUpdateRequests(value int64) *ServiceInstanceSpecApplyConfiguration {
 	b.UpdateRequests = &value
+	return b
+}
+
+// WithMaintenanceInfoVersion sets the MaintenanceInfoVersion field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the MaintenanceInfoVersion field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithMaintenanceInfoVersion(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.MaintenanceInfoVersion = &value
 	return b
 }
 

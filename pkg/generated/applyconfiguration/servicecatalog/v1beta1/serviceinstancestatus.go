@@ -53,6 +53,13 @@ type ServiceInstanceStatusApplyConfiguration struct {
 	DeprovisionStatus *servicecatalogv1beta1.ServiceInstanceDeprovisionStatus `json:"deprovisionStatus,omitempty"`
 	// dashboardURL is the broker's URL of a dashboard for the instance.
 	DashboardURL *string `json:"dashboardURL,omitempty"`
+	// instanceUsable is false when the broker said, after a failed update or deprovision,
+	// that the instance cannot be used: new bindings wait until an update succeeds. It is
+	// unset when the broker said nothing, which means usable.
+	InstanceUsable *bool `json:"instanceUsable,omitempty"`
+	// availableMaintenanceInfo is the maintenance the plan offers that the instance does
+	// not have yet. Set spec.maintenanceInfoVersion to its version to apply it.
+	AvailableMaintenanceInfo *MaintenanceInfoApplyConfiguration `json:"availableMaintenanceInfo,omitempty"`
 }
 
 // ServiceInstanceStatusApplyConfiguration constructs a declarative configuration of the ServiceInstanceStatus type for use with
@@ -199,5 +206,21 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithDeprovisionStatus(value se
 // If called multiple times, the DashboardURL field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithDashboardURL(value string) *ServiceInstanceStatusApplyConfiguration {
 	b.DashboardURL = &value
+	return b
+}
+
+// WithInstanceUsable sets the InstanceUsable field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the InstanceUsable field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithInstanceUsable(value bool) *ServiceInstanceStatusApplyConfiguration {
+	b.InstanceUsable = &value
+	return b
+}
+
+// WithAvailableMaintenanceInfo sets the AvailableMaintenanceInfo field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the AvailableMaintenanceInfo field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithAvailableMaintenanceInfo(value *MaintenanceInfoApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	b.AvailableMaintenanceInfo = value
 	return b
 }
