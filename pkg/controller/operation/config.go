@@ -46,6 +46,9 @@ type Config struct {
 	// DeleteRetryWindow is how long a delete the broker refuses is tried again before the
 	// controller gives up and says what to do; zero tries for ever.
 	DeleteRetryWindow time.Duration
+	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
+	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
+	RequestRelist func(broker string)
 }
 
 // DefaultDeleteRetryWindow is the retry window of deletes the broker refuses.
