@@ -43,11 +43,15 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 	if binding, err = c.recordBind(ctx, binding, r, params); err != nil {
 		return controller.Result{}, err
 	}
-	async := c.asyncBindings(r)
-	resp, err := client.Bind(ctx, c.bindRequest(binding, r, params, string(namespace.UID), async))
+	request := c.bindRequest(binding, r, params, string(namespace.UID), c.asyncBindings(r))
+	resp, err := send(c, r, request.AcceptsIncomplete, func(accepts bool) (*osb.BindResponse, error) {
+		request.AcceptsIncomplete = accepts
+		return client.Bind(ctx, request)
+	})
 	if err != nil {
 		return c.bindFailed(ctx, binding, r, err)
 	}
+	async := request.AcceptsIncomplete
 	if resp.Async && !async {
 		// The broker answered 202 although accepts_incomplete was not sent: the credentials
 		// of such a binding cannot be fetched.
@@ -218,4 +222,15 @@ func (c *Controller) unsendable(ctx context.Context, binding *v1beta1.ServiceBin
 		return c.ops.NotReady(ctx, binding, conditions.ErrorInjectingBindResult, err)
 	}
 	return controller.Result{}, err
+}
+
+// send sends a bind or unbind with or without accepts_incomplete, as asked. A broker that
+// answers 422 AsyncRequired to a request without it gets the request again with it, as
+// the OSB specification asks, when its API version has asynchronous bindings.
+func send[R any](c *Controller, r *resolved, async bool, call func(accepts bool) (*R, error)) (*R, error) {
+	resp, err := call(async)
+	if err != nil && !async && osb.IsAsyncRequired(err) && c.cfg.BrokerClients.APIVersion(r.broker).Supports(osb.FeatureAsyncBindings) {
+		return call(true)
+	}
+	return resp, err
 }

@@ -104,7 +104,10 @@ func (u unbinder) removal(binding *v1beta1.ServiceBinding, r *resolved, client o
 		Op: osb.OperationUnbind, Broker: r.broker.Name,
 		Begin: func() (string, string) { return u.begin(binding, r.broker.Name) },
 		Send: func(ctx context.Context) (operation.Answer, error) {
-			resp, err := client.Unbind(ctx, request)
+			resp, err := send(u.c, r, request.AcceptsIncomplete, func(accepts bool) (*osb.UnbindResponse, error) {
+				request.AcceptsIncomplete = accepts
+				return client.Unbind(ctx, request)
+			})
 			if err != nil {
 				return operation.Answer{}, err
 			}
