@@ -5,8 +5,6 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -75,12 +73,11 @@ func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error)
 
 // instanceNotReady says why the instance cannot be bound now, or "" when it can. An
 // instance can be bound when the broker provisioned it, no operation on it is in flight,
-// it is not being deleted and its Ready condition is True. The instance loop does not
-// record instance_usable; a failed update leaves the instance not Ready, which also keeps
-// bindings from an instance the broker marked unusable.
+// it is not being deleted, and the broker did not say, after a failed update or
+// deprovision, that it cannot be used (instance_usable false). A failed update alone
+// does not keep bindings away: the broker keeps the instance as it was.
 func instanceNotReady(r *resolved) string {
 	i := r.instance
-	ready := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionReady)
 	switch {
 	case i.DeletionTimestamp != nil:
 		return fmt.Sprintf("The instance %q is being deleted.", i.Name)
@@ -88,12 +85,8 @@ func instanceNotReady(r *resolved) string {
 		return fmt.Sprintf("The instance %q is not provisioned yet.", i.Name)
 	case i.Status.OrphanMitigationInProgress || i.Status.CurrentOperation != "" || i.Status.AsyncOpInProgress:
 		return fmt.Sprintf("An operation on the instance %q is in progress.", i.Name)
-	case ready == nil || ready.Status != metav1.ConditionTrue:
-		reason := "unknown"
-		if ready != nil {
-			reason = ready.Reason
-		}
-		return fmt.Sprintf("The instance %q is not Ready (%s).", i.Name, reason)
+	case i.Status.InstanceUsable != nil && !*i.Status.InstanceUsable:
+		return fmt.Sprintf("The broker said the instance %q cannot be used after its last failed operation; an update that succeeds makes it usable again.", i.Name)
 	case r.known == nil || r.known.ClusterServicePlanExternalID == "" || r.known.ClusterServiceClassExternalID == "" || r.broker == nil:
 		return fmt.Sprintf("The instance %q has no plan at its broker yet.", i.Name)
 	}
