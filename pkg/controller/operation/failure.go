@@ -95,6 +95,8 @@ func Classify(op osb.Operation, err error) Verdict {
 		return MitigateOrphan
 	case osb.IsConcurrencyError(err):
 		return Busy
+	case op == osb.OperationUpdate && !osb.UpdateRepeatableOf(err):
+		return Refused // the broker said this very update must not be sent again
 	case osb.IsUnauthorized(err), osb.IsPreconditionFailed(err), osb.IsMaintenanceInfoConflict(err):
 		return Retry
 	case !creates(op) && op != osb.OperationUpdate:

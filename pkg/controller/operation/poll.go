@@ -30,9 +30,12 @@ type Poll struct {
 	Send func(ctx context.Context, client osb.Client, key *string) (*osb.LastOperationResponse, error)
 	// Succeeded finishes an operation the broker completed.
 	Succeeded func(ctx context.Context, requestIdentity string) (controller.Result, error)
-	// Failed finishes an operation that failed at the broker (message says so) and
-	// Expired one that outlasted the polling duration, which counts as failed.
-	Failed, Expired func(ctx context.Context, message string) (controller.Result, error)
+	// Failed finishes an operation that failed at the broker: message says so, and usable
+	// is the broker's instance_usable (nil when it said nothing).
+	Failed func(ctx context.Context, message string, usable *bool) (controller.Result, error)
+	// Expired finishes an operation that outlasted the polling duration, which counts as
+	// failed.
+	Expired func(ctx context.Context, message string) (controller.Result, error)
 }
 
 // Poll asks the broker how an asynchronous operation is going. Polling stops when the
@@ -67,7 +70,7 @@ func (e *Engine[T]) Poll(ctx context.Context, obj T, p Poll) (controller.Result,
 		return p.Succeeded(ctx, resp.RequestIdentity)
 	case osb.StateFailed:
 		e.stopPolling(obj)
-		return p.Failed(ctx, fmt.Sprintf("The broker's %s failed%s.", p.Verb, saying(": ", resp.Description)))
+		return p.Failed(ctx, fmt.Sprintf("The broker's %s failed%s.", p.Verb, saying(": ", resp.Description)), resp.InstanceUsable)
 	}
 	return e.inProgress(ctx, obj, p, resp)
 }

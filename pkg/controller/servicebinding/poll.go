@@ -41,7 +41,7 @@ func (c *Controller) pollOf(binding *v1beta1.ServiceBinding, r *resolved) operat
 			})
 		},
 		Succeeded: func(ctx context.Context, _ string) (controller.Result, error) { return c.boundAsync(ctx, binding, r) },
-		Failed: func(ctx context.Context, message string) (controller.Result, error) {
+		Failed: func(ctx context.Context, message string, _ *bool) (controller.Result, error) {
 			// The broker may hold a half-made binding: delete it, then stop.
 			return c.startOrphanMitigation(ctx, binding, conditions.BindFailed, message)
 		},
@@ -58,7 +58,7 @@ func (c *Controller) pollOf(binding *v1beta1.ServiceBinding, r *resolved) operat
 		p.Succeeded = func(ctx context.Context, requestIdentity string) (controller.Result, error) {
 			return c.unbound(ctx, binding, requestIdentity)
 		}
-		p.Failed = func(ctx context.Context, message string) (controller.Result, error) {
+		p.Failed = func(ctx context.Context, message string, _ *bool) (controller.Result, error) {
 			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.UnbindCallFailed), message)
 		}
 		p.Expired = func(ctx context.Context, message string) (controller.Result, error) {

@@ -47,7 +47,10 @@ func (c *Controller) pollOf(instance *v1beta1.ServiceInstance) operation.Poll {
 			}
 			return c.deprovisioned(ctx, instance, requestIdentity)
 		},
-		Failed: func(ctx context.Context, message string) (controller.Result, error) {
+		Failed: func(ctx context.Context, message string, usable *bool) (controller.Result, error) {
+			if op != v1beta1.ServiceInstanceOperationProvision {
+				instance.Status.InstanceUsable = usable
+			}
 			return c.operationFailed(ctx, instance, deleteReason(mitigating, failedReasons[op]), message)
 		},
 		Expired: func(ctx context.Context, message string) (controller.Result, error) {

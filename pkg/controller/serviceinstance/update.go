@@ -41,8 +41,10 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 			fmt.Sprintf("Plan %s of class %s cannot be changed to another plan.", current.Spec.ExternalName, r.class.Spec.ExternalName))
 	}
 	if !d.plan && !d.parameters && len(params.Values) == 0 {
-		// Nothing to tell the broker.
+		// Nothing to tell the broker: the spec asks for what it has (an update that failed
+		// earlier was reverted, say), which ends any update in progress.
 		instance.Status.ObservedGeneration = instance.Generation
+		c.ops.End(instance)
 		conditions.Ready(&instance.Status.Conditions, metav1.ConditionTrue, conditions.UpdatedSuccessfully, "The instance is up to date.", instance.Generation)
 		_, err := c.ops.UpdateStatus(ctx, instance)
 		return controller.Result{}, err
@@ -145,6 +147,7 @@ func (c *Controller) updateRequest(instance *v1beta1.ServiceInstance, d delta) *
 // updated records a finished update.
 func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInstance, requestIdentity string) (controller.Result, error) {
 	instance.Status.ExternalProperties = instance.Status.InProgressProperties
+	instance.Status.InstanceUsable = nil
 	c.ops.End(instance)
 	conditions.ClearFailed(&instance.Status.Conditions)
 	_, err := c.ops.Report(ctx, instance, true, conditions.UpdatedSuccessfully,
@@ -156,6 +159,7 @@ func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInsta
 // stops until the spec changes, anything else is retried later. The broker keeps the
 // instance as it was.
 func (c *Controller) updateFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, err error) (controller.Result, error) {
+	instance.Status.InstanceUsable = osb.InstanceUsableOf(err)
 	return c.ops.Failed(ctx, instance, operation.Call{
 		Op: osb.OperationUpdate, Broker: r.broker.Name,
 		Retried: conditions.UpdateCallFailed, Refused: conditions.UpdateFailed,

@@ -386,3 +386,57 @@ func TestAnUpdateWaitsForItsPlan(t *testing.T) {
 	looptest.Expect(t, "plan_id sent", &huge, looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0).PlanID)
 	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 }
+
+// A broker that says a failed update must not be repeated (update_repeatable false) is not
+// sent it again, even after an answer that is otherwise retried.
+func TestAnUpdateTheBrokerSaysNotToRepeatStops(t *testing.T) {
+	f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
+	f.onUpdate(&osb.HTTPStatusCodeError{StatusCode: 500, Description: "half applied", UpdateRepeatable: ptr(false)})
+	if result := f.MustSync(); looptest.Requeued(result) {
+		t.Fatalf("the update is retried: %+v", result)
+	}
+	f.wantFailed(conditions.UpdateFailed)
+	f.Clock.Step(time.Hour)
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate)
+}
+
+// instance_usable after a failed update is recorded, and cleared by an update that works.
+func TestInstanceUsableIsRecordedAfterAFailedUpdate(t *testing.T) {
+	f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
+	f.onUpdate(updating202("update-1"), updated200())
+	f.onPoll(&osb.LastOperationResponse{State: osb.StateFailed, InstanceUsable: ptr(false)})
+	f.MustSync()
+	f.Clock.Step(time.Second)
+	f.MustSync()
+	i := f.wantReady(metav1.ConditionFalse, conditions.UpdateFailed)
+	looptest.Expect(t, "instanceUsable", ptr(false), i.Status.InstanceUsable)
+
+	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "small" })
+	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "large" })
+	f.MustSync()
+	i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+	looptest.Expect(t, "instanceUsable", (*bool)(nil), i.Status.InstanceUsable)
+}
+
+// An update the user takes back after it failed ends it: nothing is sent, and the status
+// is written once, not on every sync.
+func TestARevertedUpdateEndsTheUpdate(t *testing.T) {
+	f := newFixture(t, provisioned, func(o *fixtureObjects) {
+		o.instance.Spec.Parameters, o.instance.Spec.ParametersFrom = nil, nil
+		o.instance.Status.ExternalProperties = o.props(o.small, alice())
+		changeSpec(o, newPlan)
+	})
+	f.onUpdate(status(503, ""))
+	f.MustSync()
+	f.wantReady(metav1.ConditionFalse, conditions.UpdateCallFailed)
+	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "small" })
+	f.ForgetWrites()
+	f.Clock.Step(time.Hour)
+	f.MustSync()
+	i := f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+	looptest.Expect(t, "operation in progress", v1beta1.ServiceInstanceOperation(""), i.Status.CurrentOperation)
+	f.MustSync()
+	f.wantWrites("status")
+	f.WantCalls(osb.OperationUpdate)
+}
