@@ -47,6 +47,26 @@ type Behavior struct {
 	// Credentials, when set, are returned verbatim by bind instead of
 	// generated ones.
 	Credentials map[string]any `json:"credentials,omitempty"`
+	// BindingFields, when set, are sent verbatim beside the credentials in
+	// bind and GET binding answers, whatever the API version.
+	BindingFields *BindingFields `json:"bindingFields,omitempty"`
+}
+
+// BindingFields are the fields of a binding besides its credentials, with
+// their OSB names. Each is sent as it is given, so that a test can send
+// malformed values too; an unset field is not sent.
+type BindingFields struct {
+	// Endpoints replace the endpoints generated from the credentials' host and
+	// port (API 2.16 and later).
+	Endpoints any `json:"endpoints,omitempty"`
+	// Metadata is the binding's metadata: expires_at, renew_before.
+	Metadata any `json:"metadata,omitempty"`
+	// SyslogDrainURL is where the platform should stream the application's logs.
+	SyslogDrainURL any `json:"syslog_drain_url,omitempty"`
+	// RouteServiceURL is where the platform should proxy requests.
+	RouteServiceURL any `json:"route_service_url,omitempty"`
+	// VolumeMounts are volumes the platform should mount.
+	VolumeMounts any `json:"volume_mounts,omitempty"`
 }
 
 // OpBehavior is how the broker answers one operation of a plan.

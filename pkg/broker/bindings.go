@@ -69,10 +69,14 @@ func (b *binding) failedToBind() bool {
 
 // bindingAnswer is the body of bind and GET binding answers.
 type bindingAnswer struct {
-	Operation   string           `json:"operation,omitempty"`
-	Credentials map[string]any   `json:"credentials,omitempty"`
-	Endpoints   []map[string]any `json:"endpoints,omitempty"`
-	Parameters  map[string]any   `json:"parameters,omitempty"`
+	Operation       string         `json:"operation,omitempty"`
+	Credentials     map[string]any `json:"credentials,omitempty"`
+	Endpoints       any            `json:"endpoints,omitempty"`
+	Parameters      map[string]any `json:"parameters,omitempty"`
+	Metadata        any            `json:"metadata,omitempty"`
+	SyslogDrainURL  any            `json:"syslog_drain_url,omitempty"`
+	RouteServiceURL any            `json:"route_service_url,omitempty"`
+	VolumeMounts    any            `json:"volume_mounts,omitempty"`
 }
 
 // malformedCredentials is a bind answer cut short inside the credentials, so
@@ -95,6 +99,13 @@ func (b *Broker) bindingAnswerLocked(c *call, bd *binding, withParams bool) bind
 		if host, _ := bd.credentials["host"].(string); host != "" {
 			a.Endpoints = []map[string]any{{"host": host, "ports": []string{fmt.Sprint(bd.credentials["port"])}, "protocol": "tcp"}}
 		}
+	}
+	if bh, _ := b.behaviorLocked(bd.planID); bh.BindingFields != nil {
+		f := bh.BindingFields
+		if f.Endpoints != nil {
+			a.Endpoints = f.Endpoints
+		}
+		a.Metadata, a.SyslogDrainURL, a.RouteServiceURL, a.VolumeMounts = f.Metadata, f.SyslogDrainURL, f.RouteServiceURL, f.VolumeMounts
 	}
 	return a
 }

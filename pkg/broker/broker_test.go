@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/kube-service-catalog/catalog/pkg/broker"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -582,6 +584,49 @@ func TestBehaviorKnobs(t *testing.T) {
 		}
 		if bd, err := c.Bind(ctx, &osb.BindRequest{InstanceID: "i", BindingID: "b", ServiceID: pgService, PlanID: pgSmall}); err != nil || bd.Credentials["port"] != json.Number("5432") {
 			t.Errorf("rebind = %+v %v", bd, err)
+		}
+	})
+	t.Run("binding fields are sent verbatim", func(t *testing.T) {
+		b, srv := startBroker(t, broker.Options{})
+		c := newClient(t, srv.URL)
+		var bh broker.Behavior
+		if err := json.Unmarshal([]byte(`{"bindingFields": {"endpoints": [{"host": "h", "ports": [5432]}],
+			"metadata": {"expires_at": "2030-01-02T03:04:05.0Z"}, "syslog_drain_url": "syslog://logs",
+			"route_service_url": "https://route", "volume_mounts": [{"driver": "nfs", "container_dir": "/data",
+			"mode": "rw", "device_type": "shared", "device": {"volume_id": "v1"}}]}}`), &bh); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.SetBehavior(pgSmall, bh); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Provision(ctx, &osb.ProvisionRequest{InstanceID: "i", ServiceID: pgService, PlanID: pgSmall, OrganizationGUID: "o", SpaceGUID: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		bound, err := c.Bind(ctx, &osb.BindRequest{InstanceID: "i", BindingID: "b", ServiceID: pgService, PlanID: pgSmall})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fetched, err := c.GetBinding(ctx, &osb.GetBindingRequest{InstanceID: "i", BindingID: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type fields struct {
+			Endpoints                       []osb.Endpoint
+			Metadata                        *osb.BindingMetadata
+			SyslogDrainURL, RouteServiceURL *string
+			VolumeMounts                    []osb.VolumeMount
+		}
+		want := fields{[]osb.Endpoint{{Host: "h", Ports: []string{"5432"}}}, &osb.BindingMetadata{ExpiresAt: "2030-01-02T03:04:05.0Z"},
+			ptr("syslog://logs"), ptr("https://route"),
+			[]osb.VolumeMount{{Driver: "nfs", ContainerDir: "/data", Mode: "rw", DeviceType: "shared", Device: osb.VolumeDevice{VolumeID: "v1"}}}}
+		if diff := cmp.Diff(want, fields{bound.Endpoints, bound.Metadata, bound.SyslogDrainURL, bound.RouteServiceURL, bound.VolumeMounts}); diff != "" {
+			t.Errorf("bind (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff(want, fields{fetched.Endpoints, fetched.Metadata, fetched.SyslogDrainURL, fetched.RouteServiceURL, fetched.VolumeMounts}); diff != "" {
+			t.Errorf("GET binding (-want +got):\n%s", diff)
+		}
+		if err := json.Unmarshal([]byte(`{"bindingFields": {"endpoint": []}}`), &bh); err == nil {
+			t.Error("an unknown binding field was accepted")
 		}
 	})
 	t.Run("invalid behaviours are refused", func(t *testing.T) {

@@ -76,7 +76,8 @@ func TestParseCatalog(t *testing.T) {
 	}
 	slow := "6a0c2f7e-1111-4c1a-9d55-000000000012"
 	bh := c.Behaviors[slow]
-	if bh.For(osb.OperationProvision).AsyncPolls != 3 || bh.For(osb.OperationLastOperation).FailStatus != 503 || bh.Credentials["port"] == nil {
+	if bh.For(osb.OperationProvision).AsyncPolls != 3 || bh.For(osb.OperationLastOperation).FailStatus != 503 || bh.Credentials["port"] == nil ||
+		bh.BindingFields == nil || bh.BindingFields.Endpoints == nil || bh.BindingFields.Metadata == nil {
 		t.Errorf("behaviour = %+v", bh)
 	}
 	if bh.For(osb.OperationUpdate) != (broker.OpBehavior{}) {
