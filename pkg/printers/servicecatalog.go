@@ -154,6 +154,7 @@ func NewServiceInstanceTableConvertor() *TableConvertor {
 		wideColumn("Broker", "string", "The broker offering the resolved class."),
 		wideColumn("External-ID", "string", "The instance_id at the broker."),
 		wideColumn("Dashboard", "string", "The broker's dashboard URL for the instance."),
+		wideColumn("Maintenance", "string", "The maintenance version the broker has the instance at, and a newer one its plan offers."),
 	}, func(obj runtime.Object) ([]interface{}, error) {
 		i, ok := obj.(*sc.ServiceInstance)
 		if !ok {
@@ -167,6 +168,7 @@ func NewServiceInstanceTableConvertor() *TableConvertor {
 			i.Status.ClusterServiceBrokerName,
 			i.Spec.ExternalID,
 			i.Status.DashboardURL,
+			maintenance(&i.Status),
 		}, nil
 	})
 }
@@ -181,6 +183,19 @@ func specifiedClassAndPlan(r *sc.PlanReference) (string, string) {
 	default:
 		return r.ClusterServiceClassName, r.ClusterServicePlanName
 	}
+}
+
+// maintenance says which maintenance version an instance is at, and which newer one its
+// plan offers: "1.0.0", "1.0.0 (2.0.0 available)", or "" when the plan has none.
+func maintenance(status *sc.ServiceInstanceStatus) string {
+	current := ""
+	if p := status.ExternalProperties; p != nil {
+		current = p.MaintenanceInfoVersion
+	}
+	if a := status.AvailableMaintenanceInfo; a != nil && a.Version != "" {
+		return strings.TrimSpace(current + " (" + a.Version + " available)")
+	}
+	return current
 }
 
 // NewServiceBindingTableConvertor prints bindings: Service-Instance, Secret-Name, Status;

@@ -183,9 +183,16 @@ func TestServiceInstanceTable(t *testing.T) {
 	table, cells := convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalName: "postgresql", ClusterServicePlanExternalName: "small"}))
 	checkColumns(t, table.ColumnDefinitions, []wantColumn{
 		{"Name", 0}, {"Class", 0}, {"Plan", 0}, {"Status", 0}, {"Age", 0},
-		{"Broker", 1}, {"External-ID", 1}, {"Dashboard", 1},
+		{"Broker", 1}, {"External-ID", 1}, {"Dashboard", 1}, {"Maintenance", 1},
 	})
-	checkRow(t, cells, []interface{}{"db", "postgresql", "small", "Provisioning", age10d, "test-broker", "c5a3c0bd", "https://dash.example.com/db"})
+	checkRow(t, cells, []interface{}{"db", "postgresql", "small", "Provisioning", age10d, "test-broker", "c5a3c0bd", "https://dash.example.com/db", ""})
+
+	// The maintenance the broker has the instance at, and a newer one its plan offers.
+	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalName: "pg", ClusterServicePlanExternalName: "small"}, func(i *sc.ServiceInstance) {
+		i.Status.ExternalProperties = &sc.ServiceInstancePropertiesState{MaintenanceInfoVersion: "1.0.0"}
+		i.Status.AvailableMaintenanceInfo = &sc.MaintenanceInfo{Version: "2.0.0"}
+	}))
+	checkRow(t, cells[8:], []interface{}{"1.0.0 (2.0.0 available)"})
 
 	// The class and plan are shown the way the spec names them.
 	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalID: "class-id", ClusterServicePlanExternalID: "plan-id"}))

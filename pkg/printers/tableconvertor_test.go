@@ -61,8 +61,8 @@ func TestConvertList(t *testing.T) {
 		t.Fatalf("%d rows, want 2", len(table.Rows))
 	}
 	want := [][]interface{}{
-		{"a", "pg", "small", "Pending", "<unknown>", "", "", ""},
-		{"b", "c", "p", "Pending", "<unknown>", "", "", ""},
+		{"a", "pg", "small", "Pending", "<unknown>", "", "", "", ""},
+		{"b", "c", "p", "Pending", "<unknown>", "", "", "", ""},
 	}
 	for i, row := range table.Rows {
 		if !reflect.DeepEqual(row.Cells, want[i]) {
@@ -77,7 +77,7 @@ func TestConvertList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(empty.Rows) != 0 || empty.ResourceVersion != "7" || len(empty.ColumnDefinitions) != 8 {
+	if len(empty.Rows) != 0 || empty.ResourceVersion != "7" || len(empty.ColumnDefinitions) != 9 {
 		t.Errorf("empty list: %d rows, resourceVersion %q, %d columns", len(empty.Rows), empty.ResourceVersion, len(empty.ColumnDefinitions))
 	}
 }

@@ -56,7 +56,7 @@ func New() *Plugin {
 var unsendable = []string{
 	conditions.ReferencesNonexistentServiceClass, conditions.ReferencesNonexistentServicePlan,
 	conditions.ReferencesNonexistentBroker, conditions.ReferencesRemovedServiceClass,
-	conditions.ReferencesRemovedServicePlan, conditions.ErrorWithParameters, conditions.PlanChangeNotAllowed,
+	conditions.ReferencesRemovedServicePlan, conditions.ErrorWithParameters, conditions.PlanChangeNotAllowed, conditions.MaintenanceNotOffered,
 }
 
 // Validate refuses a spec change by a user other than the one whose change is pending.

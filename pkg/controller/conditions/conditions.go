@@ -66,6 +66,9 @@ const (
 	// UpdateFailed: the broker refused the update; it is not retried until the spec
 	// changes. The instance keeps its previous plan and parameters.
 	UpdateFailed = "UpdateFailed"
+	// MaintenanceNotOffered: spec.maintenanceInfoVersion asks for a maintenance version the
+	// plan does not offer in the broker's catalog. Nothing is sent to the broker.
+	MaintenanceNotOffered = "MaintenanceNotOffered"
 	// PlanChangeNotAllowed: the current plan cannot be changed to another.
 	PlanChangeNotAllowed = "PlanChangeNotAllowed"
 	// DeprovisionRequestInFlight: the deprovision request is being sent.

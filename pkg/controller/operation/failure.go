@@ -84,6 +84,9 @@ func (e *Engine[T]) callFailed(ctx context.Context, obj T, call Call, err error)
 	if osb.IsUnauthorized(err) {
 		e.cfg.BrokerClients.Forget(call.Broker)
 	}
+	if osb.IsMaintenanceInfoConflict(err) && e.cfg.RequestRelist != nil {
+		e.cfg.RequestRelist(call.Broker) // the broker's catalog changed: fetch it again
+	}
 	return Classify(call.Op, err), e.failureMessage(err)
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 	"github.com/kube-service-catalog/catalog/pkg/parameters"
@@ -43,6 +44,10 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.ops = operation.New(c.kind(), writer, c.cfg)
 	c.loop = controller.New("serviceinstance", c.sync, opts, cfg.Synced()...)
 	c.loop.Watch(cfg.Instances.Informer())
+	// A plan's new maintenance is shown on its instances.
+	c.loop.Handle(cfg.Plans.Informer(), cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj interface{}) {
+		controller.EnqueueRelated(c.loop, c.instancesOf)(obj)
+	}})
 	// The deletion of an instance waits for its bindings to go.
 	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
 		func(b *v1beta1.ServiceBinding) []cache.ObjectName {
@@ -79,7 +84,17 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	case status.ObservedGeneration != instance.Generation || status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate:
 		return c.update(ctx, instance)
 	}
-	return controller.Result{}, nil
+	return controller.Result{}, c.noteMaintenance(ctx, instance)
+}
+
+// noteMaintenance records the maintenance the instance's plan offers that it is not at.
+func (c *Controller) noteMaintenance(ctx context.Context, instance *v1beta1.ServiceInstance) error {
+	plan, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
+	if err != nil || !noteAvailableMaintenance(instance, plan) {
+		return nil
+	}
+	_, err = c.ops.UpdateStatus(ctx, instance)
+	return err
 }
 
 // requestContext is the Kubernetes context object of provision and update requests.
@@ -102,21 +117,18 @@ func (c *Controller) spaceGUID(namespace string) (string, error) {
 }
 
 // properties records what a request sends, without secret values.
-func properties(r *resolved, params *parameters.Parameters, user *v1beta1.UserInfo) *v1beta1.ServiceInstancePropertiesState {
-	p := &v1beta1.ServiceInstancePropertiesState{
+func properties(r *resolved, params *parameters.Parameters, user *v1beta1.UserInfo, maintenance string) *v1beta1.ServiceInstancePropertiesState {
+	return &v1beta1.ServiceInstancePropertiesState{
 		ClusterServiceClassExternalID:  r.class.Spec.ExternalID,
 		ClusterServicePlanExternalName: r.plan.Spec.ExternalName,
 		ClusterServicePlanExternalID:   r.plan.Spec.ExternalID,
+		MaintenanceInfoVersion:         maintenance,
 		PropertiesState: v1beta1.PropertiesState{
 			Parameters:        params.RedactedRaw(),
 			ParameterChecksum: params.Checksum,
 			UserInfo:          user.DeepCopy(),
 		},
 	}
-	if mi := r.plan.Spec.MaintenanceInfo; mi != nil {
-		p.MaintenanceInfoVersion = mi.Version
-	}
-	return p
 }
 
 // sameRequest tells whether two recorded requests send the same thing.
@@ -140,6 +152,16 @@ func (c *Controller) begin(instance *v1beta1.ServiceInstance, op v1beta1.Service
 	c.ops.Begin(instance)
 	instance.Status.CurrentOperation = op
 	instance.Status.InProgressProperties = props
+}
+
+// instancesOf returns the keys of the instances on a plan.
+func (c *Controller) instancesOf(plan *v1beta1.ClusterServicePlan) []cache.ObjectName {
+	instances, _ := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByPlan, plan.Name)
+	keys := make([]cache.ObjectName, 0, len(instances))
+	for _, i := range instances {
+		keys = append(keys, cache.MetaObjectToName(i.(*v1beta1.ServiceInstance)))
+	}
+	return keys
 }
 
 // operationRecord points the operation engine at the instance's status.

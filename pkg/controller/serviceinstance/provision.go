@@ -67,7 +67,7 @@ func (c *Controller) prepare(ctx context.Context, instance *v1beta1.ServiceInsta
 // is written before it is sent, so that the record always names what the broker may hold.
 func (c *Controller) recordProvision(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (*v1beta1.ServiceInstance, error) {
 	status := &instance.Status
-	props := properties(r, params, instance.Spec.UserInfo)
+	props := properties(r, params, instance.Spec.UserInfo, versionOf(c.maintenanceInfo(r)))
 	first := status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision
 	if !first && sameRequest(status.InProgressProperties, props) {
 		return instance, nil
@@ -96,9 +96,7 @@ func (c *Controller) provisionRequest(instance *v1beta1.ServiceInstance, r *reso
 		Context:             c.requestContext(instance),
 		Parameters:          params.Values,
 		OriginatingIdentity: operation.Identity(instance.Spec.UserInfo),
-	}
-	if mi := r.plan.Spec.MaintenanceInfo; mi != nil {
-		request.MaintenanceInfo = &osb.MaintenanceInfo{Version: mi.Version}
+		MaintenanceInfo:     c.maintenanceInfo(r),
 	}
 	return request
 }

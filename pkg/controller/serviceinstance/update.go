@@ -22,8 +22,11 @@ type delta struct {
 	params *parameters.Parameters
 	// external is what the broker last acknowledged.
 	external *v1beta1.ServiceInstancePropertiesState
-	// plan and parameters tell what changed.
-	plan, parameters bool
+	// plan and parameters tell what changed; maintenance that a maintenance upgrade was
+	// asked for.
+	plan, parameters, maintenance bool
+	// maintenanceInfo is what the update sends as maintenance_info, nil for none.
+	maintenanceInfo *osb.MaintenanceInfo
 }
 
 // update sends a changed plan or changed parameters to the broker. Only what changed is
@@ -34,13 +37,16 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 	if r == nil {
 		return result, err
 	}
-	d := c.deltaOf(instance, r, params)
+	d, err := c.deltaOf(instance, r, params)
+	if err != nil {
+		return c.unsendable(ctx, instance, err)
+	}
 	if current := c.fixedPlan(instance, r, d); current != nil {
 		instance.Status.ObservedGeneration = instance.Generation
 		return c.ops.Fail(ctx, instance, conditions.PlanChangeNotAllowed,
 			fmt.Sprintf("Plan %s of class %s cannot be changed to another plan.", current.Spec.ExternalName, r.class.Spec.ExternalName))
 	}
-	if !d.plan && !d.parameters && len(params.Values) == 0 {
+	if !d.plan && !d.parameters && !d.maintenance && len(params.Values) == 0 {
 		// Nothing to tell the broker: the spec asks for what it has (an update that failed
 		// earlier was reverted, say), which ends any update in progress.
 		instance.Status.ObservedGeneration = instance.Generation
@@ -53,7 +59,7 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 	if err != nil {
 		return c.ops.BrokerUnavailable(ctx, instance, conditions.UpdateCallFailed, err)
 	}
-	if instance, err = c.recordUpdate(ctx, instance, r, params); err != nil {
+	if instance, err = c.recordUpdate(ctx, instance, d); err != nil {
 		return controller.Result{}, err
 	}
 	resp, err := client.Update(ctx, c.updateRequest(instance, d))
@@ -72,16 +78,21 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 }
 
 // deltaOf compares the spec with what the broker last acknowledged.
-func (c *Controller) deltaOf(instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) delta {
+func (c *Controller) deltaOf(instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (delta, error) {
 	external := instance.Status.ExternalProperties
 	if external == nil {
 		external = &v1beta1.ServiceInstancePropertiesState{}
 	}
-	return delta{
-		r: r, params: params, external: external,
+	maintenance, err := upgradeAsked(instance, r, external.MaintenanceInfoVersion)
+	d := delta{
+		r: r, params: params, external: external, maintenance: maintenance,
 		plan:       r.plan.Spec.ExternalID != external.ClusterServicePlanExternalID,
 		parameters: params.Checksum != external.ParameterChecksum,
 	}
+	if d.plan || d.maintenance {
+		d.maintenanceInfo = c.maintenanceInfo(r) // the new plan's, or the upgrade
+	}
+	return d, err
 }
 
 // fixedPlan returns the plan the instance was last resolved to when the delta changes the
@@ -100,9 +111,13 @@ func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d
 
 // recordUpdate records the update about to be sent, before it is sent, unless it is the
 // update in flight already.
-func (c *Controller) recordUpdate(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (*v1beta1.ServiceInstance, error) {
-	status := &instance.Status
-	props := properties(r, params, instance.Spec.UserInfo)
+func (c *Controller) recordUpdate(ctx context.Context, instance *v1beta1.ServiceInstance, d delta) (*v1beta1.ServiceInstance, error) {
+	status, r := &instance.Status, d.r
+	maintenance := d.external.MaintenanceInfoVersion // what the broker has unless the update sends another
+	if d.maintenanceInfo != nil {
+		maintenance = d.maintenanceInfo.Version
+	}
+	props := properties(r, d.params, instance.Spec.UserInfo, maintenance)
 	if status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate && sameRequest(status.InProgressProperties, props) && status.ObservedGeneration == instance.Generation {
 		return instance, nil
 	}
@@ -126,16 +141,14 @@ func (c *Controller) updateRequest(instance *v1beta1.ServiceInstance, d delta) *
 		},
 		OriginatingIdentity: operation.Identity(instance.Spec.UserInfo),
 	}
-	if d.external.MaintenanceInfoVersion != "" {
-		request.PreviousValues.MaintenanceInfo = &osb.MaintenanceInfo{Version: d.external.MaintenanceInfoVersion}
-	}
+	request.PreviousValues.MaintenanceInfo = c.previousMaintenanceInfo(d.r, d.external.MaintenanceInfoVersion)
+	request.MaintenanceInfo = d.maintenanceInfo
 	if d.plan {
 		request.PlanID = &d.r.plan.Spec.ExternalID
-		if mi := d.r.plan.Spec.MaintenanceInfo; mi != nil {
-			request.MaintenanceInfo = &osb.MaintenanceInfo{Version: mi.Version}
-		}
 	}
-	if d.parameters || !d.plan {
+	// Parameters go when they changed, or when nothing else would be sent (an
+	// updateRequests bump): a plan change or a maintenance upgrade sends none.
+	if d.parameters || (!d.plan && !d.maintenance) {
 		request.Parameters = d.params.Values
 		if request.Parameters == nil {
 			request.Parameters = map[string]any{}

@@ -49,7 +49,7 @@ func TestTableOutput(t *testing.T) {
 			[]string{"Name", "External-Name", "Broker", "Class", "Age"}, []string{"Free", "Removed", "Schemas", "Description"},
 			[]interface{}{"pg-small", "pg-small-plan", "demo", "pg"}},
 		{"/apis/servicecatalog.k8s.io/v1beta1/namespaces/team-a/serviceinstances",
-			[]string{"Name", "Class", "Plan", "Status", "Age"}, []string{"Broker", "External-ID", "Dashboard"},
+			[]string{"Name", "Class", "Plan", "Status", "Age"}, []string{"Broker", "External-ID", "Dashboard", "Maintenance"},
 			[]interface{}{"db", "postgresql", "small", "Pending"}},
 		{"/apis/servicecatalog.k8s.io/v1beta1/namespaces/team-a/servicebindings",
 			[]string{"Name", "Service-Instance", "Secret-Name", "Status", "Age"}, []string{"External-ID", "Observed"},
