@@ -31,6 +31,11 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		return controller.Result{}, err
 	}
 	resp, err := client.Provision(ctx, c.provisionRequest(instance, r, params, spaceGUID))
+	if osb.IsConflict(err) {
+		if result, done, err := c.conflictIsOurs(ctx, instance, r, client); done {
+			return result, err
+		}
+	}
 	if err != nil {
 		return c.provisionFailed(ctx, instance, r, err)
 	}

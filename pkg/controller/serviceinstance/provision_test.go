@@ -286,7 +286,12 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 			f.onProvision(tc.err, tc.err)
 			f.onDeprovision(deprovisioned200())
 			result := f.MustSync()
-			f.WantCalls(osb.OperationProvision)
+			first := []osb.Operation{osb.OperationProvision}
+			if osb.IsConflict(tc.err) {
+				// A 409 asks the broker's last operation whether the instance it has is ours.
+				first = append(first, osb.OperationLastOperation)
+			}
+			f.WantCalls(first...)
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
 			s := i.Status
 			type failed struct {
@@ -342,7 +347,7 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 			case mitigate:
 				f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
 			case fail:
-				f.WantCalls(osb.OperationProvision)
+				f.WantCalls(first...)
 			case retry:
 				f.WantCalls(osb.OperationProvision, osb.OperationProvision)
 			}
@@ -605,7 +610,11 @@ func TestAFailedProvisionIsDeletedAsTheBrokerHasIt(t *testing.T) {
 				f.WantCalls(osb.OperationProvision)
 				return
 			}
-			f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
+			if osb.IsConflict(tc.err) {
+				f.WantCalls(osb.OperationProvision, osb.OperationLastOperation, osb.OperationDeprovision)
+			} else {
+				f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
+			}
 			type sent struct{ ServiceID, PlanID, User string }
 			r := looptest.Request[osb.DeprovisionRequest](f.Env, osb.OperationDeprovision, 0)
 			looptest.Expect(t, "deprovision request", sent{"svc-id", "plan-small-id", "bob"}, sent{r.ServiceID, r.PlanID, looptest.Username(r.OriginatingIdentity)})
@@ -659,4 +668,43 @@ func TestARetryWithAChangedSpecIsRecordedBeforeItIsSent(t *testing.T) {
 	f.WantCalls(osb.OperationProvision)
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	f.wantWrites("status", "status")
+}
+
+// A 409 to a provision may be about this very instance, from an attempt whose answer was
+// lost: the broker's last operation, or GET instance, says whether it is ours.
+func TestAConflictOnProvisionIsCheckedBeforeFailing(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		retrievable bool
+		lastOp      any
+		get         any
+		calls       []osb.Operation
+		reason      string
+	}{
+		{"last operation succeeded", false, state(osb.StateSucceeded, ""), nil,
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.ProvisionedSuccessfully},
+		{"last operation in progress", false, state(osb.StateInProgress, ""), nil,
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.Provisioning},
+		{"GET instance shows the plan asked for", true, status(404, ""), &osb.GetInstanceResponse{ServiceID: "svc-id", PlanID: "plan-small-id"},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.ProvisionedSuccessfully},
+		{"GET instance shows another plan", true, status(404, ""), &osb.GetInstanceResponse{ServiceID: "svc-id", PlanID: "plan-large-id"},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.ProvisionFailed},
+		{"not retrievable, no last operation", false, status(400, ""), nil,
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.ProvisionFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(o *fixtureObjects) { o.class.Spec.InstancesRetrievable = tc.retrievable })
+			f.onProvision(status(409, ""))
+			f.onPoll(tc.lastOp)
+			if tc.get != nil {
+				f.OSB.SetGetInstanceReaction(func(context.Context, *osb.GetInstanceRequest) (*osb.GetInstanceResponse, error) {
+					return tc.get.(*osb.GetInstanceResponse), nil
+				})
+			}
+			_, _ = f.Sync()
+			f.WantCalls(tc.calls...)
+			i := f.instance()
+			looptest.Expect(t, "Ready reason", tc.reason, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionReady).Reason)
+		})
+	}
 }
