@@ -11,9 +11,12 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
@@ -170,5 +173,19 @@ func operationRecord(i *v1beta1.ServiceInstance) operation.Record {
 	return operation.Record{
 		Conditions: &s.Conditions, ObservedGeneration: &s.ObservedGeneration, Operation: &s.OperationStatus,
 		Current: string(s.CurrentOperation), End: func() { s.CurrentOperation, s.InProgressProperties = "", nil },
+	}
+}
+
+// setDashboard records the dashboard URL the broker sent; none keeps the one it sent
+// before. A URL longer than status holds is left out, and an event says so: writing it
+// would fail the status write that records the broker's answer.
+func (c *Controller) setDashboard(instance *v1beta1.ServiceInstance, url *string) {
+	switch {
+	case url == nil:
+	case len(*url) > validation.MaxDashboardURLLength:
+		c.cfg.Recorder.Eventf(instance, corev1.EventTypeWarning, "DashboardURLTooLong",
+			"The broker's dashboard_url is %d characters long, over the limit of %d; it is not shown.", len(*url), validation.MaxDashboardURLLength)
+	default:
+		instance.Status.DashboardURL = *url
 	}
 }
