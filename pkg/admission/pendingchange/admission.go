@@ -55,7 +55,7 @@ func New() *Plugin {
 // unsendable are the Ready reasons of a spec the controller cannot send to the broker.
 var unsendable = []string{
 	conditions.ReferencesNonexistentServiceClass, conditions.ReferencesNonexistentServicePlan,
-	conditions.ReferencesNonexistentBroker, conditions.ReferencesRemovedServiceClass,
+	conditions.ReferencesNonexistentBroker, conditions.BrokerBeingDeleted, conditions.ReferencesRemovedServiceClass,
 	conditions.ReferencesRemovedServicePlan, conditions.ErrorWithParameters, conditions.PlanChangeNotAllowed, conditions.MaintenanceNotOffered,
 }
 

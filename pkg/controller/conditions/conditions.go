@@ -37,6 +37,9 @@ const (
 	ReferencesNonexistentServicePlan = "ReferencesNonexistentServicePlan"
 	// ReferencesNonexistentBroker: the class's broker does not exist.
 	ReferencesNonexistentBroker = "ReferencesNonexistentBroker"
+	// BrokerBeingDeleted: the class's broker is being deleted; new instances of its plans
+	// are refused, as they would keep the broker from going.
+	BrokerBeingDeleted = "BrokerBeingDeleted"
 	// ReferencesRemovedServiceClass: the broker no longer offers the class.
 	ReferencesRemovedServiceClass = "ReferencesRemovedServiceClass"
 	// ReferencesRemovedServicePlan: the broker no longer offers the plan.

@@ -48,6 +48,10 @@ func (c *Controller) resolve(instance *v1beta1.ServiceInstance, provisioning boo
 	if err != nil {
 		return nil, err
 	}
+	if provisioning && broker.DeletionTimestamp != nil {
+		return nil, &resolveError{conditions.BrokerBeingDeleted, fmt.Sprintf(
+			"The broker %q of class %q is being deleted; new instances of its plans are refused. Delete this instance to let the broker go.", broker.Name, class.Name)}
+	}
 	changingPlan := instance.Status.ExternalProperties != nil && instance.Status.ExternalProperties.ClusterServicePlanExternalID != plan.Spec.ExternalID
 	if provisioning && class.Status.RemovedFromBrokerCatalog {
 		return nil, &resolveError{conditions.ReferencesRemovedServiceClass,

@@ -177,3 +177,17 @@ func TestParameterErrorsSendNothing(t *testing.T) {
 		})
 	}
 }
+
+// A broker being deleted gets no new provisions: they would keep it from going.
+func TestNoNewInstancesOfABrokerBeingDeleted(t *testing.T) {
+	f := newFixture(t, func(o *fixtureObjects) {
+		now := metav1.NewTime(looptest.Start)
+		o.broker.DeletionTimestamp = &now
+		o.broker.Finalizers = []string{v1beta1.FinalizerServiceCatalog}
+	})
+	if _, err := f.Sync(); err == nil {
+		t.Fatal("no error")
+	}
+	f.WantCalls()
+	f.wantReady(metav1.ConditionFalse, conditions.BrokerBeingDeleted)
+}
