@@ -11,6 +11,7 @@ package operation
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -82,6 +83,16 @@ func (e *Engine[T]) event(obj T, eventType, reason, message string) {
 	e.cfg.Recorder.Event(obj, eventType, reason, message)
 }
 
+// Sentence ends a message for a condition with a full stop, which error strings do not
+// have, so that what follows it in a condition reads as another sentence.
+func Sentence(message string) string {
+	message = strings.TrimSpace(message)
+	if message == "" || strings.HasSuffix(message, ".") || strings.HasSuffix(message, "?") || strings.HasSuffix(message, "!") {
+		return message
+	}
+	return message + "."
+}
+
 // Report sets Ready to True or False with reason and message, records an event of the
 // same, and writes the status.
 func (e *Engine[T]) Report(ctx context.Context, obj T, ready bool, reason, message string) (T, error) {
@@ -117,7 +128,7 @@ func (e *Engine[T]) Wait(ctx context.Context, obj T, eventType, reason, message 
 // NotReady records why the object waits, without a broker call, and retries the key with
 // the runner's backoff. The status is written only when it changes.
 func (e *Engine[T]) NotReady(ctx context.Context, obj T, reason string, cause error) (controller.Result, error) {
-	if err := e.Wait(ctx, obj, corev1.EventTypeWarning, reason, cause.Error()); err != nil {
+	if err := e.Wait(ctx, obj, corev1.EventTypeWarning, reason, Sentence(cause.Error())); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{}, fmt.Errorf("%s: %w", reason, cause)

@@ -29,7 +29,7 @@ func (d deprovisioner) Blocked(ctx context.Context, instance *v1beta1.ServiceIns
 	if err != nil || len(bindings) == 0 {
 		return false, err
 	}
-	message := fmt.Sprintf("%d bindings to the instance still exist; it is deprovisioned once they are deleted.", len(bindings))
+	message := fmt.Sprintf("%s to the instance still exist; it is deprovisioned once they are deleted.", count(len(bindings), "binding"))
 	return true, d.c.ops.Wait(ctx, instance, corev1.EventTypeNormal, conditions.DeprovisionBlockedByExistingBindings, message)
 }
 
@@ -194,4 +194,12 @@ func deleteReason(mitigating bool, reason string) string {
 		return conditions.OrphanMitigationInProgress
 	}
 	return reason
+}
+
+// count says how many things there are: "1 binding", "2 bindings".
+func count(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
