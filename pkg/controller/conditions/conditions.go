@@ -72,6 +72,9 @@ const (
 	// MaintenanceNotOffered: spec.maintenanceInfoVersion asks for a maintenance version the
 	// plan does not offer in the broker's catalog. Nothing is sent to the broker.
 	MaintenanceNotOffered = "MaintenanceNotOffered"
+	// BindInProgress: the update waits for the broker to finish an operation on a binding
+	// of the instance; one operation at a time on an instance.
+	BindInProgress = "BindInProgress"
 	// PlanChangeNotAllowed: the current plan cannot be changed to another.
 	PlanChangeNotAllowed = "PlanChangeNotAllowed"
 	// DeprovisionRequestInFlight: the deprovision request is being sent.

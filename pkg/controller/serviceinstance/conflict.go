@@ -44,9 +44,7 @@ func (c *Controller) conflictIsOurs(ctx context.Context, instance *v1beta1.Servi
 	if err != nil || got.ServiceID != r.class.Spec.ExternalID || got.PlanID != r.plan.Spec.ExternalID {
 		return controller.Result{}, false, nil
 	}
-	if got.DashboardURL != nil {
-		instance.Status.DashboardURL = *got.DashboardURL
-	}
+	c.setDashboard(instance, got.DashboardURL)
 	result, err = c.provisioned(ctx, instance, got.RequestIdentity)
 	return result, true, err
 }

@@ -52,10 +52,18 @@ func New(cfg Config, opts controller.Options) *Controller {
 		controller.EnqueueRelated(c.loop, c.instancesOf)(obj)
 	}})
 	// The deletion of an instance waits for its bindings to go.
-	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
-		func(b *v1beta1.ServiceBinding) []cache.ObjectName {
-			return []cache.ObjectName{{Namespace: b.Namespace, Name: b.Spec.InstanceRef.Name}}
-		})})
+	// An update waits for the bindings' operations to end.
+	instanceOf := controller.EnqueueRelated(c.loop, func(b *v1beta1.ServiceBinding) []cache.ObjectName {
+		return []cache.ObjectName{{Namespace: b.Namespace, Name: b.Spec.InstanceRef.Name}}
+	})
+	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(old, obj interface{}) {
+			if o, ok := old.(*v1beta1.ServiceBinding); ok && o.Status.CurrentOperation != "" {
+				instanceOf(obj)
+			}
+		},
+		DeleteFunc: instanceOf,
+	})
 	return c
 }
 

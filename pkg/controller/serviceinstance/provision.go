@@ -39,9 +39,7 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 	if err != nil {
 		return c.provisionFailed(ctx, instance, r, err)
 	}
-	if resp.DashboardURL != nil {
-		instance.Status.DashboardURL = *resp.DashboardURL
-	}
+	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
 		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Provisioning, fmt.Sprintf("Broker %s is provisioning the instance (request %s).", r.broker.Name, resp.RequestIdentity))

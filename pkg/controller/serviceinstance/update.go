@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 	"github.com/kube-service-catalog/catalog/pkg/parameters"
@@ -55,6 +57,11 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 		_, err := c.ops.UpdateStatus(ctx, instance)
 		return controller.Result{}, err
 	}
+	if binding := c.bindingInFlight(instance); binding != "" {
+		// One operation at a time on an instance: the binding's event queues it again.
+		return controller.Result{}, c.ops.Wait(ctx, instance, corev1.EventTypeNormal, conditions.BindInProgress,
+			fmt.Sprintf("The update waits for the broker to finish its operation on binding %q.", binding))
+	}
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
 	if err != nil {
 		return c.ops.BrokerUnavailable(ctx, instance, conditions.UpdateCallFailed, err)
@@ -66,9 +73,7 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 	if err != nil {
 		return c.updateFailed(ctx, instance, r, err)
 	}
-	if resp.DashboardURL != nil {
-		instance.Status.DashboardURL = *resp.DashboardURL
-	}
+	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
 		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Updating, fmt.Sprintf("Broker %s is updating the instance (request %s).", r.broker.Name, resp.RequestIdentity))
@@ -93,6 +98,18 @@ func (c *Controller) deltaOf(instance *v1beta1.ServiceInstance, r *resolved, par
 		d.maintenanceInfo = c.maintenanceInfo(r) // the new plan's, or the upgrade
 	}
 	return d, err
+}
+
+// bindingInFlight returns the name of a binding of the instance with a broker operation in
+// progress, or "".
+func (c *Controller) bindingInFlight(instance *v1beta1.ServiceInstance) string {
+	bindings, _ := c.cfg.Bindings.Informer().GetIndexer().ByIndex(indexes.ByInstance, indexes.InstanceKey(instance.Namespace, instance.Name))
+	for _, obj := range bindings {
+		if b := obj.(*v1beta1.ServiceBinding); b.Status.CurrentOperation != "" {
+			return b.Name
+		}
+	}
+	return ""
 }
 
 // fixedPlan returns the plan the instance was last resolved to when the delta changes the

@@ -440,3 +440,27 @@ func TestARevertedUpdateEndsTheUpdate(t *testing.T) {
 	f.wantWrites("status")
 	f.WantCalls(osb.OperationUpdate)
 }
+
+// One operation at a time on an instance: an update waits for a bind in flight.
+func TestAnUpdateWaitsForABindInFlight(t *testing.T) {
+	binding := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds"}}
+	binding.Spec.InstanceRef.Name = "db"
+	binding.Status.CurrentOperation = v1beta1.ServiceBindingOperationBind
+	binding.Status.AsyncOpInProgress = true
+	f := newFixture(t, provisioned, func(o *fixtureObjects) {
+		changeSpec(o, newPlan)
+		o.catalog = append(o.catalog, binding)
+	})
+	f.onUpdate(updated200())
+	f.MustSync()
+	f.WantCalls()
+	f.wantReady(metav1.ConditionFalse, conditions.BindInProgress)
+
+	done := binding.DeepCopy()
+	done.Status.CurrentOperation, done.Status.AsyncOpInProgress = "", false
+	f.Put(done)
+	f.Refresh()
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate)
+	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+}
