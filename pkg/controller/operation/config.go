@@ -46,10 +46,17 @@ type Config struct {
 	// DeleteRetryWindow is how long a delete the broker refuses is tried again before the
 	// controller gives up and says what to do; zero tries for ever.
 	DeleteRetryWindow time.Duration
+	// AnnounceAfter is how long a broker call may take before the object's status says
+	// that the request was sent and the broker has not answered yet; zero means
+	// DefaultAnnounceAfter. A quick answer is written with no such write.
+	AnnounceAfter time.Duration
 	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
 	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
 	RequestRelist func(broker string)
 }
+
+// DefaultAnnounceAfter is how long a broker call takes before it is announced in status.
+const DefaultAnnounceAfter = 2 * time.Second
 
 // DefaultDeleteRetryWindow is the retry window of deletes the broker refuses.
 const DefaultDeleteRetryWindow = 24 * time.Hour
@@ -58,6 +65,9 @@ const DefaultDeleteRetryWindow = 24 * time.Hour
 func (c Config) Complete() Config {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
+	}
+	if c.AnnounceAfter <= 0 {
+		c.AnnounceAfter = DefaultAnnounceAfter
 	}
 	return c
 }

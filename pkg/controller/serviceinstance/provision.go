@@ -30,7 +30,14 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 	if instance, err = c.recordProvision(ctx, instance, r, params); err != nil {
 		return controller.Result{}, err
 	}
-	resp, err := client.Provision(ctx, c.provisionRequest(instance, r, params, spaceGUID))
+	request := c.provisionRequest(instance, r, params, spaceGUID)
+	var resp *osb.ProvisionResponse
+	err = c.ops.Call(ctx, instance, conditions.ProvisionRequestInFlight,
+		fmt.Sprintf("Asked broker %s to provision plan %s of class %s; waiting for its answer.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName),
+		func() (err error) {
+			resp, err = client.Provision(ctx, request)
+			return err
+		})
 	if osb.IsConflict(err) {
 		if result, done, err := c.conflictIsOurs(ctx, instance, r, client); done {
 			return result, err

@@ -13,6 +13,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -707,4 +708,27 @@ func TestAConflictOnProvisionIsCheckedBeforeFailing(t *testing.T) {
 			looptest.Expect(t, "Ready reason", tc.reason, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionReady).Reason)
 		})
 	}
+}
+
+// While a first provision waits for a slow broker, the instance says so: the request was
+// sent, the broker has not answered. A quick answer is written alone, as before.
+func TestASlowFirstProvisionIsAnnounced(t *testing.T) {
+	f := newFixture(t)
+	cfg := f.OperationConfig()
+	cfg.AnnounceAfter = time.Millisecond
+	f.c = New(cfg, controller.Options{})
+	f.Loop = f.c.sync
+	var seen looptest.ConditionState
+	f.OSB.SetProvisionReaction(func(ctx context.Context, _ *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
+		// The broker answers once the instance shows the request in flight.
+		err := wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
+			seen = looptest.StateOf(f.instance().Status.Conditions, v1beta1.ConditionReady)
+			return seen.Reason == conditions.ProvisionRequestInFlight, nil
+		})
+		return provisioned200(), err
+	})
+	f.MustSync()
+	looptest.Expect(t, "Ready while the broker had not answered", looptest.ConditionState{Status: metav1.ConditionFalse, Reason: conditions.ProvisionRequestInFlight}, seen)
+	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
+	f.wantWrites("status", "status")
 }
