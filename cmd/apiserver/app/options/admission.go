@@ -16,6 +16,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
 	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
+	"github.com/kube-service-catalog/catalog/pkg/admission/platformfeatures"
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
@@ -34,6 +35,7 @@ type admissionPlugin struct {
 // enabled by default.
 var admissionPlugins = []admissionPlugin{
 	{planchange.PluginName, planchange.Register, false},
+	{platformfeatures.PluginName, platformfeatures.Register, false},
 	{pendingchange.PluginName, pendingchange.Register, false},
 	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
 	{externalid.PluginName, externalid.Register, false},

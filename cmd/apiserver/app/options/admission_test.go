@@ -15,12 +15,13 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
 	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
+	"github.com/kube-service-catalog/catalog/pkg/admission/platformfeatures"
 	"github.com/kube-service-catalog/catalog/pkg/admission/secretaccess"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{planchange.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, secretaccess.PluginName, parameterschema.PluginName}
+var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -97,7 +98,7 @@ func TestStandaloneAdmission(t *testing.T) {
 func TestStandaloneAdmissionChain(t *testing.T) {
 	o := standaloneOptions(t)
 	o.RecommendedOptions.Admission.DisablePlugins = []string{bindinglifecycle.PluginName}
-	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, pendingchange.PluginName, externalid.PluginName, parameterschema.PluginName}; !slices.Equal(got, want) {
+	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, externalid.PluginName, parameterschema.PluginName}; !slices.Equal(got, want) {
 		t.Errorf("enabled plugins = %v, want %v", got, want)
 	}
 	client := fake.NewClientset()
