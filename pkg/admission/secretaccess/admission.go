@@ -41,8 +41,11 @@ func Register(plugins *admission.Plugins) {
 
 // Plugin is the SecretAccessCheck admission plugin.
 //
-// On create every named Secret is checked. On update of an instance or binding only the
-// Secrets the old object did not name are checked; on update of a broker its Secret is
+// On create every named Secret is checked. On update of an instance whose spec changed
+// (any change, an updateRequests bump included, makes the controller send the values of
+// its parametersFrom Secrets to the broker under the requesting user's identity) every
+// named Secret is checked again; otherwise, and for bindings, only the Secrets the old
+// object did not name are checked; on update of a broker its Secret is
 // checked again whenever the spec changes, since a new URL or CA would send the same
 // credentials elsewhere.
 type Plugin struct {
@@ -144,7 +147,8 @@ func secretRefsToCheck(obj, old runtime.Object) []secretRef {
 	switch o := obj.(type) {
 	case *sc.ServiceInstance:
 		refs := parametersFrom(o.Namespace, o.Spec.ParametersFrom)
-		if old, ok := old.(*sc.ServiceInstance); ok {
+		if old, ok := old.(*sc.ServiceInstance); ok && old.Generation == o.Generation {
+			// No spec change: nothing makes the controller send the Secrets' values again.
 			refs = added(refs, parametersFrom(old.Namespace, old.Spec.ParametersFrom))
 		}
 		return refs

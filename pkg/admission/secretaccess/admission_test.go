@@ -120,6 +120,11 @@ func TestValidate(t *testing.T) {
 		{name: "instance update adding a readable Secret", obj: instance("theirs", "mine"), old: instance("theirs"), reviewed: []string{"team-a/mine"}},
 		{name: "instance update adding an unreadable Secret", obj: instance("mine", "theirs"), old: instance("mine"), reviewed: []string{"team-a/theirs"},
 			forbidden: `spec.parametersFrom[1].secretKeyRef.name: user "alice" cannot get Secret "theirs"`},
+		// A spec change (an updateRequests bump, say) makes the controller send the values of
+		// every parametersFrom Secret again, under this user's identity: all are checked.
+		{name: "instance spec change keeping an unreadable Secret", obj: bumped(instance("mine", "theirs")), old: instance("mine", "theirs"),
+			reviewed: []string{"team-a/mine", "team-a/theirs"}, forbidden: `spec.parametersFrom[1].secretKeyRef.name: user "alice" cannot get Secret "theirs"`},
+		{name: "instance spec change keeping a readable Secret", obj: bumped(instance("mine")), old: instance("mine"), reviewed: []string{"team-a/mine"}},
 		{name: "binding without Secrets", obj: binding("")},
 		{name: "binding naming readable Secrets", obj: binding("mine", "mine"), reviewed: []string{"team-a/mine"}},
 		{name: "binding parameters from an unreadable Secret", obj: binding("", "theirs"), reviewed: []string{"team-a/theirs"},
@@ -197,4 +202,12 @@ func TestValidateInitialization(t *testing.T) {
 	if err := New().ValidateInitialization(); err == nil {
 		t.Error("no error without a client")
 	}
+}
+
+// bumped is an instance whose spec changed: an updateRequests bump, which the API server
+// counts as a new generation.
+func bumped(i *sc.ServiceInstance) *sc.ServiceInstance {
+	i.Spec.UpdateRequests++
+	i.Generation++
+	return i
 }
