@@ -64,7 +64,7 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 			conditions.Binding, fmt.Sprintf("Broker %s is binding the instance (request %s).", r.broker.Name, resp.RequestIdentity))
 	}
 	binding.Status.LastRequestIdentity = resp.RequestIdentity
-	return c.bound(ctx, binding, r, resp.Credentials, resp.RequestIdentity)
+	return c.bound(ctx, binding, r, bindAnswerOf(resp))
 }
 
 // bindTarget resolves the binding's instance and what it uses, or records why it cannot be

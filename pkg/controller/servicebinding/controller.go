@@ -43,10 +43,20 @@
 //     tags that, lowercased, is a DNS label (e.g. "postgresql"), else the class's external
 //     name lowercased if it is one, else the class's object name;
 //   - a "provider" key is added, unless the credentials have one: the broker's name;
+//   - an "endpoints" key is added when the broker's answer has endpoints, unless the
+//     credentials have one: their JSON list of {"host", "ports", "protocol"} objects,
+//     ports as strings and the protocol "tcp" when the broker gave none;
 //   - spec.secretTransforms are applied in order; a JSONPath of addKey is evaluated
-//     against the broker's credentials object as the broker sent it;
+//     against the broker's credentials object as the broker sent it, with the endpoints
+//     added as above;
 //   - the Secret's type is "servicebinding.io/<type>" when the final "type" key is a DNS
 //     subdomain, as that specification recommends, and Opaque otherwise.
+//
+// What else the broker's answer (to the bind, or to GET binding) says goes to
+// status.credentials: expires_at and renew_before, the syslog drain and route service
+// URLs (with any password hidden) and the volume mounts (without their mount_config).
+// The catalog streams no logs, routes nothing and mounts no volumes; it records what the
+// broker asked. Unbinding clears it. docs/bindings.md describes all of it for users.
 //
 // A Secret that exists and is not controlled by the binding is never changed, adopted or
 // deleted: the binding reports ErrorSecretExists and retries. An owned Secret is updated

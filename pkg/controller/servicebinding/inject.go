@@ -2,10 +2,14 @@ package servicebinding
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -14,14 +18,23 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
-// bound records that the broker holds the binding and writes its credentials.
-func (c *Controller) bound(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, credentials map[string]any, requestIdentity string) (controller.Result, error) {
+// bound records that the broker holds the binding and writes what it answered.
+func (c *Controller) bound(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, answer *bindAnswer) (controller.Result, error) {
 	status := &binding.Status
 	status.ExternalProperties = status.InProgressProperties
 	status.AsyncOpInProgress = false
 	status.OperationKey = ""
+	return c.injectAnswer(ctx, binding, r, answer)
+}
+
+// injectAnswer records a bind or GET binding answer: what the broker asks of the
+// platform goes to status.credentials, the credentials and the endpoints to the Secret.
+// They are kept in memory until the Secret is written.
+func (c *Controller) injectAnswer(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, answer *bindAnswer) (controller.Result, error) {
+	binding.Status.Credentials = answer.credentialsStatus()
+	credentials := withEndpoints(answer.credentials, answer.endpoints)
 	c.pending.put(binding, credentials)
-	return c.inject(ctx, binding, r, credentials, requestIdentity)
+	return c.inject(ctx, binding, r, credentials, answer.requestIdentity)
 }
 
 // inject writes the credentials into the Secret. A failed write keeps the credentials in
@@ -121,8 +134,7 @@ func (c *Controller) fetchCredentials(ctx context.Context, binding *v1beta1.Serv
 		return c.ops.Failed(ctx, binding, operation.Call{Op: osb.OperationGetBinding, Broker: r.broker.Name, Retried: conditions.FetchingBindingFailed}, err)
 	}
 	status.LastRequestIdentity = resp.RequestIdentity
-	c.pending.put(binding, resp.Credentials)
-	return c.inject(ctx, binding, r, resp.Credentials, resp.RequestIdentity)
+	return c.injectAnswer(ctx, binding, r, getBindingAnswerOf(resp))
 }
 
 // requester is the user whose change caused the operation in progress.
@@ -131,4 +143,75 @@ func requester(status *v1beta1.ServiceBindingStatus) *v1beta1.UserInfo {
 		return props.UserInfo
 	}
 	return nil
+}
+
+// bindAnswer is what a bind or GET binding answered, as far as the binding keeps it.
+type bindAnswer struct {
+	credentials                     map[string]any
+	endpoints                       []osb.Endpoint
+	metadata                        *osb.BindingMetadata
+	syslogDrainURL, routeServiceURL *string
+	volumeMounts                    []osb.VolumeMount
+	requestIdentity                 string
+}
+
+// bindAnswerOf returns what a synchronous bind answered.
+func bindAnswerOf(resp *osb.BindResponse) *bindAnswer {
+	return &bindAnswer{
+		credentials: resp.Credentials, endpoints: resp.Endpoints, metadata: resp.Metadata,
+		syslogDrainURL: resp.SyslogDrainURL, routeServiceURL: resp.RouteServiceURL, volumeMounts: resp.VolumeMounts,
+		requestIdentity: resp.RequestIdentity,
+	}
+}
+
+// getBindingAnswerOf returns what a GET binding answered.
+func getBindingAnswerOf(resp *osb.GetBindingResponse) *bindAnswer {
+	return &bindAnswer{
+		credentials: resp.Credentials, endpoints: resp.Endpoints, metadata: resp.Metadata,
+		syslogDrainURL: resp.SyslogDrainURL, routeServiceURL: resp.RouteServiceURL, volumeMounts: resp.VolumeMounts,
+		requestIdentity: resp.RequestIdentity,
+	}
+}
+
+// credentialsStatus is what status.credentials records of the answer, or nil when the
+// answer has none of it: the expiry times it could parse, the syslog drain and route
+// service URLs with any password hidden, and the volume mounts without their
+// mount_config, which may hold credentials (an SMB share's password, for one). No
+// credential value goes to status.
+func (a *bindAnswer) credentialsStatus() *v1beta1.BindingCredentialsStatus {
+	s := &v1beta1.BindingCredentialsStatus{
+		SyslogDrainURL:  redactedURL(a.syslogDrainURL),
+		RouteServiceURL: redactedURL(a.routeServiceURL),
+	}
+	if t, ok := a.metadata.ExpiresAtTime(); ok {
+		s.ExpiresAt = &metav1.Time{Time: t}
+	}
+	if t, ok := a.metadata.RenewBeforeTime(); ok {
+		s.RenewBefore = &metav1.Time{Time: t}
+	}
+	for _, m := range a.volumeMounts {
+		m.Device.MountConfig = nil
+		raw, err := json.Marshal(m)
+		if err != nil {
+			continue // cannot happen: the fields left are strings
+		}
+		s.VolumeMounts = append(s.VolumeMounts, runtime.RawExtension{Raw: raw})
+	}
+	if s.ExpiresAt == nil && s.RenewBefore == nil && s.SyslogDrainURL == "" && s.RouteServiceURL == "" && len(s.VolumeMounts) == 0 {
+		return nil
+	}
+	return s
+}
+
+// redactedURL returns the URL with its password, if any, replaced by "xxxxx"; "" when
+// there is none or it cannot be parsed, as it then cannot be told apart from a secret.
+func redactedURL(raw *string) string {
+	if raw == nil {
+		return ""
+	}
+	u, err := url.Parse(*raw)
+	if err != nil {
+		return ""
+	}
+	return u.Redacted()
 }

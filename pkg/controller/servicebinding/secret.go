@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/util/jsonpath"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
 // Keys the servicebinding.io specification reserves in a binding Secret.
@@ -27,6 +28,10 @@ const (
 	ProviderKey = "provider"
 	// SecretTypePrefix prefixes the Secret type of a binding Secret with a "type" key.
 	SecretTypePrefix = "servicebinding.io/"
+	// EndpointsKey holds the endpoints of the broker's answer, as a JSON list of
+	// {"host", "ports", "protocol"} objects, unless the credentials have a key of that
+	// name.
+	EndpointsKey = "endpoints"
 )
 
 // secretError is a problem with the Secret that retrying cannot fix: the transforms do
@@ -76,6 +81,36 @@ func credentialsData(credentials map[string]any) (map[string][]byte, error) {
 		data[k] = b
 	}
 	return data, nil
+}
+
+// withEndpoints returns the credentials with the broker's endpoints added under
+// EndpointsKey, as JSON values: a list of objects with a host, ports as strings and a
+// protocol (tcp when the broker gave none). The credentials are returned as they are when
+// there are no endpoints or a credential has that key: the broker's key wins. Secret
+// transforms see the endpoints as one more credential, so that a JSONPath such as
+// {.endpoints[0].host} finds them.
+func withEndpoints(credentials map[string]any, endpoints []osb.Endpoint) map[string]any {
+	if _, taken := credentials[EndpointsKey]; taken || len(endpoints) == 0 {
+		return credentials
+	}
+	list := make([]any, 0, len(endpoints))
+	for _, e := range endpoints {
+		ports := make([]any, 0, len(e.Ports))
+		for _, p := range e.Ports {
+			ports = append(ports, p)
+		}
+		protocol := e.Protocol
+		if protocol == "" {
+			protocol = "tcp"
+		}
+		list = append(list, map[string]any{"host": e.Host, "ports": ports, "protocol": protocol})
+	}
+	out := maps.Clone(credentials)
+	if out == nil {
+		out = map[string]any{}
+	}
+	out[EndpointsKey] = list
+	return out
 }
 
 // encodeValue returns a string as its bytes and anything else as JSON.

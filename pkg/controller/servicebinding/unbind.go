@@ -161,6 +161,7 @@ func (c *Controller) unbound(ctx context.Context, binding *v1beta1.ServiceBindin
 	status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusSucceeded
 	status.ExternalProperties = nil
 	status.Binding = nil
+	status.Credentials = nil
 	if binding.DeletionTimestamp != nil {
 		c.cfg.Recorder.Eventf(binding, corev1.EventTypeNormal, conditions.UnboundSuccessfully, "The broker deleted the binding (request %s).", requestIdentity)
 		return controller.Result{}, c.ops.ReleaseFinalizer(ctx, binding)

@@ -119,6 +119,8 @@ func TestBindingSyncAndAsync(t *testing.T) {
 				"tier":     "gold",
 				"ca.crt":   "-----BEGIN CERTIFICATE-----",
 			}
+			// The broker sends endpoints at API 2.16 and later.
+			want["endpoints"] = fmt.Sprintf(`[{"host":%q,"ports":["443"],"protocol":"tcp"}]`, creds["host"])
 			got := map[string]string{}
 			for k, v := range secret.Data {
 				got[k] = string(v)
