@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,4 +139,53 @@ func decodeObject(data []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("not a JSON object")
 	}
 	return values, nil
+}
+
+// minSecretLength is the shortest secret value looked for in text: shorter ones (a port,
+// "true") would redact ordinary words.
+const minSecretLength = 4
+
+// SecretValues returns the values that came from Secrets as they may appear in text a
+// broker sends back: strings as they are, other values as JSON, and the leaves of objects
+// and arrays too. A broker's error description that echoes one is redacted with them.
+func (p *Parameters) SecretValues() []string {
+	var out []string
+	for k, v := range p.Redacted {
+		if v == Redacted {
+			out = appendLeaves(out, p.Values[k])
+		}
+	}
+	return out
+}
+
+func appendLeaves(out []string, v any) []string {
+	switch v := v.(type) {
+	case string:
+		if len(v) >= minSecretLength {
+			out = append(out, v)
+		}
+		return out
+	case map[string]any:
+		for _, e := range v {
+			out = appendLeaves(out, e)
+		}
+	case []any:
+		for _, e := range v {
+			out = appendLeaves(out, e)
+		}
+	}
+	if data, err := json.Marshal(v); err == nil && len(data) >= minSecretLength {
+		out = append(out, string(data))
+	}
+	return out
+}
+
+// Redact replaces every secret value in text with "<redacted>", longest first.
+func Redact(text string, secrets []string) string {
+	sorted := slices.Clone(secrets)
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	for _, s := range sorted {
+		text = strings.ReplaceAll(text, s, Redacted)
+	}
+	return text
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
+	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
 // Verdict is what a failed broker call means for the platform, as the OSB specification's
@@ -46,6 +47,9 @@ type Call struct {
 	Refused, RefusedNote string
 	// Refusal, when set, records after a refusal whether the broker may hold the resource.
 	Refusal func(held bool)
+	// Secrets are the secret values the call sent: a broker description that echoes one
+	// is redacted before it reaches a condition or an event.
+	Secrets []string
 	// MitigateOrphan starts orphan mitigation after a create that may have left a half-made
 	// resource at the broker.
 	MitigateOrphan func(ctx context.Context, reason, message string) (controller.Result, error)
@@ -87,7 +91,7 @@ func (e *Engine[T]) callFailed(ctx context.Context, obj T, call Call, err error)
 	if osb.IsMaintenanceInfoConflict(err) && e.cfg.RequestRelist != nil {
 		e.cfg.RequestRelist(call.Broker) // the broker's catalog changed: fetch it again
 	}
-	return Classify(call.Op, err), e.failureMessage(err)
+	return Classify(call.Op, err), parameters.Redact(e.failureMessage(err), call.Secrets)
 }
 
 // Classify tells what a failed call of op means. Only a create or an update is ever

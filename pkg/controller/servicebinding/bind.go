@@ -49,7 +49,7 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 		return client.Bind(ctx, request)
 	})
 	if err != nil {
-		return c.bindFailed(ctx, binding, r, err)
+		return c.bindFailed(ctx, binding, r, params, err)
 	}
 	async := request.AcceptsIncomplete
 	if resp.Async && !async {
@@ -170,9 +170,9 @@ func (c *Controller) bindRequest(binding *v1beta1.ServiceBinding, r *resolved, p
 // a 409 (the broker holds a binding with this id) or a 200 it cannot read (it said it
 // holds one), deleting the binding must unbind it; any other refusal leaves nothing at
 // the broker.
-func (c *Controller) bindFailed(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, err error) (controller.Result, error) {
+func (c *Controller) bindFailed(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	return c.ops.Failed(ctx, binding, operation.Call{
-		Op: osb.OperationBind, Broker: r.broker.Name,
+		Op: osb.OperationBind, Broker: r.broker.Name, Secrets: params.SecretValues(),
 		Retried: conditions.BindCallFailed, Refused: conditions.BindFailed,
 		Refusal: func(held bool) {
 			binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusNotRequired

@@ -44,7 +44,7 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		}
 	}
 	if err != nil {
-		return c.provisionFailed(ctx, instance, r, err)
+		return c.provisionFailed(ctx, instance, r, params, err)
 	}
 	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
@@ -131,10 +131,10 @@ func (c *Controller) provisioned(ctx context.Context, instance *v1beta1.ServiceI
 // says. After a 409 (the broker holds an instance with this id) or a 200 it cannot read
 // (it said it holds one), deleting the instance must deprovision it, with the ids just
 // sent; any other refusal leaves nothing at the broker.
-func (c *Controller) provisionFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, err error) (controller.Result, error) {
+func (c *Controller) provisionFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	status := &instance.Status
 	return c.ops.Failed(ctx, instance, operation.Call{
-		Op: osb.OperationProvision, Broker: r.broker.Name,
+		Op: osb.OperationProvision, Broker: r.broker.Name, Secrets: params.SecretValues(),
 		Retried: conditions.ProvisionCallFailed, Refused: conditions.ProvisionFailed,
 		Refusal: func(held bool) {
 			status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired

@@ -732,3 +732,20 @@ func TestASlowFirstProvisionIsAnnounced(t *testing.T) {
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 	f.wantWrites("status", "status")
 }
+
+// A broker's error description that echoes a secret parameter is redacted before it
+// reaches the condition or an event.
+func TestABrokerDescriptionEchoingASecretIsRedacted(t *testing.T) {
+	f := newFixture(t)
+	f.onProvision(&osb.HTTPStatusCodeError{StatusCode: 400, Description: "password " + testPassword + " is too weak"})
+	f.MustSync()
+	i := f.wantReady(metav1.ConditionFalse, conditions.ProvisionFailed)
+	if m := readyMessage(i); strings.Contains(m, testPassword) || !strings.Contains(m, "password <redacted> is too weak") {
+		t.Errorf("message %q", m)
+	}
+	for _, e := range f.WantEvents(conditions.ProvisionFailed) {
+		if strings.Contains(e, testPassword) {
+			t.Errorf("event %q shows the secret", e)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 	}
 	resp, err := client.Update(ctx, c.updateRequest(instance, d))
 	if err != nil {
-		return c.updateFailed(ctx, instance, r, err)
+		return c.updateFailed(ctx, instance, r, d.params, err)
 	}
 	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
@@ -188,10 +188,10 @@ func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInsta
 // updateFailed handles a failed update. Updates never need orphan mitigation: a refusal
 // stops until the spec changes, anything else is retried later. The broker keeps the
 // instance as it was.
-func (c *Controller) updateFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, err error) (controller.Result, error) {
+func (c *Controller) updateFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	instance.Status.InstanceUsable = osb.InstanceUsableOf(err)
 	return c.ops.Failed(ctx, instance, operation.Call{
-		Op: osb.OperationUpdate, Broker: r.broker.Name,
+		Op: osb.OperationUpdate, Broker: r.broker.Name, Secrets: params.SecretValues(),
 		Retried: conditions.UpdateCallFailed, Refused: conditions.UpdateFailed,
 		RefusedNote: "The instance keeps its previous plan and parameters.",
 	}, err)
