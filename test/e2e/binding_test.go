@@ -38,7 +38,7 @@ subjects:
 	})
 
 	// alice's instance and binding in her namespace.
-	kubectlIn(t, alice, instanceManifest("app-db", "{storageGB: 5}"), "apply", "-n", mine, "-f", "-")
+	kubectlIn(t, alice, instanceManifest("app-db", "{storageGB: 10}"), "apply", "-n", mine, "-f", "-")
 	kubectl(t, alice, "wait", "--for=condition=Ready", "-n", mine, "serviceinstance/app-db", "--timeout=2m")
 	kubectlIn(t, alice, bindingManifest("app-db-credentials", "app-db"), "apply", "-n", mine, "-f", "-")
 	kubectl(t, alice, "wait", "--for=condition=Ready", "-n", mine, "servicebinding/app-db-credentials", "--timeout=2m")
@@ -60,7 +60,7 @@ subjects:
 	}
 
 	// Another team's instance, binding and Secret.
-	kubectlIn(t, admin, instanceManifest("their-db", "{storageGB: 5}"), "apply", "-n", theirs, "-f", "-")
+	kubectlIn(t, admin, instanceManifest("their-db", "{storageGB: 10}"), "apply", "-n", theirs, "-f", "-")
 	kubectl(t, admin, "wait", "--for=condition=Ready", "-n", theirs, "serviceinstance/their-db", "--timeout=2m")
 	kubectlIn(t, admin, bindingManifest("their-db-credentials", "their-db"), "apply", "-n", theirs, "-f", "-")
 	kubectl(t, admin, "wait", "--for=condition=Ready", "-n", theirs, "servicebinding/their-db-credentials", "--timeout=2m")

@@ -19,7 +19,7 @@ import (
 // sends an instance's whole spec to the broker in one request, under the name
 // of the user who changed it last, so while one user's change has not been
 // sent yet (status.observedGeneration < metadata.generation) the API server
-// refuses a spec change by another user with 409 Conflict
+// holds back a spec change by another user with 429 Too Many Requests
 // (PendingChangeOwner), naming the first user and the observedGeneration to
 // wait for. Once the controller has picked the change up, the other user's
 // change is accepted and reaches the broker under their name.
@@ -47,15 +47,15 @@ func TestAConcurrentChangeByAnotherUserWaitsForThePendingOne(t *testing.T) {
 		return kubectl(t, admin, "get", "si", name, "-n", ns, "-o",
 			"jsonpath={.metadata.generation} {.status.observedGeneration} {.spec.userInfo.username} {.spec.parameters.storageGB}")
 	}
-	// refused checks that kubectl reports the 409 of PendingChangeOwner for
+	// refused checks that kubectl reports the 429 of PendingChangeOwner for
 	// alice's pending change of the given generation.
 	refused := func(t *testing.T, what, out string, err error, generation int64) {
 		t.Helper()
-		want := fmt.Sprintf(`the change of user "alice" (generation %d) has not been sent to the broker yet`, generation)
+		want := fmt.Sprintf(`the change of user "alice" to instance %q (generation %d) has not been sent to the broker yet`, name, generation)
 		retry := fmt.Sprintf("try again once status.observedGeneration is %d", generation)
-		if code := responseCode(out); err == nil || code != "409" || !strings.Contains(out, "Error from server (Conflict)") ||
+		if code := responseCode(out); err == nil || code != "429" || !strings.Contains(out, "Error from server (TooManyRequests)") ||
 			!strings.Contains(out, want) || !strings.Contains(out, retry) {
-			t.Errorf("%s during alice's pending change: err=%v, answer %q, want 409 Conflict saying %q and %q:\n%s", what, err, code, want, retry, out)
+			t.Errorf("%s during alice's pending change: err=%v, answer %q, want 429 saying %q and %q:\n%s", what, err, code, want, retry, out)
 		}
 	}
 
@@ -68,8 +68,8 @@ func TestAConcurrentChangeByAnotherUserWaitsForThePendingOne(t *testing.T) {
 		if got := state(); got != "1  alice 10" {
 			t.Fatalf("the new instance: generation, observedGeneration, user, storageGB = %q, want \"1  alice 10\"", got)
 		}
-		// kubectl apply takes a 409 for a lost race and tries again five
-		// times (about four seconds) before it gives up.
+		// kubectl tries a 429 again after its Retry-After, ten times (about ten
+		// seconds) before it gives up; with the controller stopped it never passes.
 		out, err := apply(bob, 30)
 		refused(t, "kubectl apply by bob", out, err, 1)
 		// A change outside the spec is never sent to the broker: allowed.

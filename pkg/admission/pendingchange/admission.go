@@ -1,13 +1,16 @@
-// Package pendingchange holds the PendingChangeOwner admission plugin: it refuses, with a
-// 409 Conflict, a change of an instance's spec by one user while another user's change
-// has not been sent to the broker yet.
+// Package pendingchange holds the PendingChangeOwner admission plugin: it holds back, with
+// 429 Too Many Requests and a Retry-After, a change of an instance's spec by one user while
+// another user's change has not been sent to the broker yet.
 //
 // The broker learns who asked for a change from the originating identity of the request
 // that carries it, and the controller sends one request for the whole spec: two users'
 // changes folded into one request would be sent under the last user's name only. Each
-// request carries exactly one user's changes this way: the second user retries once the
-// controller has picked the first change up (status.observedGeneration reached the
-// generation of that change).
+// request carries exactly one user's changes this way: the second user's request is
+// accepted once the controller has picked the first change up (status.observedGeneration
+// reached the generation of that change), usually within seconds. 429 with Retry-After,
+// as the Eviction API answers while a disruption budget does not allow it yet, makes
+// clients such as kubectl try again by themselves; a 409 Conflict would make
+// `kubectl apply --force` delete the instance and create it anew.
 //
 // A change that the controller cannot send (its class, plan or parameters cannot be
 // used), or that the broker refused for good, is not pending: anyone may fix or replace it.
@@ -52,6 +55,10 @@ func New() *Plugin {
 	return &Plugin{Handler: admission.NewHandler(admission.Update)}
 }
 
+// retryAfterSeconds is the Retry-After of a held-back change: the controller usually picks
+// a change up within a second.
+const retryAfterSeconds = 1
+
 // unsendable are the Ready reasons of a spec the controller cannot send to the broker.
 var unsendable = []string{
 	conditions.ReferencesNonexistentServiceClass, conditions.ReferencesNonexistentServicePlan,
@@ -76,9 +83,9 @@ func (p *Plugin) Validate(_ context.Context, a admission.Attributes, _ admission
 	if owner == nil || requester == nil || sameUser(owner, requester) {
 		return nil
 	}
-	return apierrors.NewConflict(sc.Resource("serviceinstances"), instance.Name, fmt.Errorf(
-		"the change of user %q (generation %d) has not been sent to the broker yet, and each request to the broker carries one user's changes: "+
-			"try again once status.observedGeneration is %d", owner.Username, old.Generation, old.Generation))
+	return apierrors.NewTooManyRequests(fmt.Sprintf(
+		"the change of user %q to instance %q (generation %d) has not been sent to the broker yet, and each request to the broker carries one user's changes: "+
+			"try again once status.observedGeneration is %d", owner.Username, instance.Name, old.Generation, old.Generation), retryAfterSeconds)
 }
 
 // pending tells whether the instance's current spec waits to be sent to the broker.

@@ -59,8 +59,11 @@ func TestValidate(t *testing.T) {
 				updated.Generation++
 			}
 			err := admissiontest.Validate(New(), admissiontest.AttributesFor(updated, tc.old, "", tc.by))
-			if got := apierrors.IsConflict(err); got != tc.conflict {
-				t.Fatalf("error %v, want a conflict: %t", err, tc.conflict)
+			if got := apierrors.IsTooManyRequests(err); got != tc.conflict {
+				t.Fatalf("error %v, want it held back: %t", err, tc.conflict)
+			}
+			if seconds, ok := apierrors.SuggestsClientDelay(err); tc.conflict && (!ok || seconds <= 0) {
+				t.Errorf("error %v suggests no Retry-After", err)
 			}
 		})
 	}

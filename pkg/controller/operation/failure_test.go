@@ -64,9 +64,9 @@ func TestDescribe(t *testing.T) {
 func TestSentence(t *testing.T) {
 	for in, want := range map[string]string{
 		"the broker's credentials cannot be read: auth Secret ns/x not found": "the broker's credentials cannot be read: auth Secret ns/x not found.",
-		"The instance is up to date.": "The instance is up to date.",
-		"  ends with a space ":        "ends with a space.",
-		"":                            "",
+		"The instance is up to date.":                                         "The instance is up to date.",
+		"  ends with a space ":                                                "ends with a space.",
+		"":                                                                    "",
 	} {
 		if got := Sentence(in); got != want {
 			t.Errorf("Sentence(%q) = %q, want %q", in, got, want)

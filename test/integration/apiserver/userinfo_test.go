@@ -48,8 +48,8 @@ func TestUserInfoIsTheAuthenticatedCaller(t *testing.T) {
 		// bob's is refused, and he is told when to try again.
 		created.Spec.ClusterServicePlanExternalName = "large"
 		_, err = bob.ServiceInstances(ns).Update(ctx, created, metav1.UpdateOptions{})
-		if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), `the change of user "alice" (generation 1) has not been sent to the broker yet`) {
-			t.Fatalf("bob's change while alice's is pending: %v, want a conflict that says why", err)
+		if !apierrors.IsTooManyRequests(err) || !strings.Contains(err.Error(), `the change of user "alice" to instance "db" (generation 1) has not been sent to the broker yet`) {
+			t.Fatalf("bob's change while alice's is pending: %v, want it held back with a message that says why", err)
 		}
 		// The controller picks alice's change up.
 		created.Status.ObservedGeneration = created.Generation
