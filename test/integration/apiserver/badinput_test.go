@@ -131,6 +131,12 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 		instance("parametersFrom without a key", func(i *v1beta1.ServiceInstance) {
 			i.Spec.ParametersFrom = []v1beta1.ParametersFromSource{{SecretKeyRef: &v1beta1.SecretKeyReference{Name: "params"}}}
 		}),
+		instance("parameters of 800 KB", func(i *v1beta1.ServiceInstance) {
+			i.Spec.Parameters = &runtime.RawExtension{Raw: []byte(`{"blob":"` + strings.Repeat("x", 800<<10) + `"}`)}
+		}),
+		instance("parameters of 2 MiB", func(i *v1beta1.ServiceInstance) {
+			i.Spec.Parameters = &runtime.RawExtension{Raw: []byte(`{"blob":"` + strings.Repeat("x", 2<<20) + `"}`)}
+		}),
 		instance("external ID with a space", func(i *v1beta1.ServiceInstance) { i.Spec.ExternalID = "my instance" }),
 		instance("negative update requests", func(i *v1beta1.ServiceInstance) { i.Spec.UpdateRequests = -1 }),
 		binding("binding without an instance", func(b *v1beta1.ServiceBinding) { b.Spec.InstanceRef.Name = "" }),
@@ -160,7 +166,7 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 		"metadata.name", "spec.externalID", "spec.clusterServiceBrokerName", "spec.clusterServiceClassRef.name",
 		"spec.instanceCreateParameterSchema", "spec.maximumPollingDuration", "spec.clusterServiceClassExternalName",
 		"spec.clusterServiceClassExternalID", "spec.clusterServicePlanExternalName", "spec.parameters",
-		"spec.parametersFrom[0].secretKeyRef", "spec.parametersFrom[0].secretKeyRef.key", "spec.externalID",
+		"spec.parametersFrom[0].secretKeyRef", "spec.parametersFrom[0].secretKeyRef.key", "spec.parameters", "spec.parameters", "spec.externalID",
 		"spec.updateRequests", "spec.instanceRef.name", "spec.secretName", "spec.secretTransforms[0]",
 		"spec.secretTransforms[0].addKeysFrom.secretRef.namespace", "spec.secretTransforms[0].addKey.jsonPathExpression",
 		"spec.secretTransforms[0].addKey",

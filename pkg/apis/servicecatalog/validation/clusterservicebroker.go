@@ -59,7 +59,9 @@ func validateCommonServiceBrokerSpec(spec *sc.CommonServiceBrokerSpec, fldPath *
 	if spec.InsecureSkipTLSVerify && len(spec.CABundle) > 0 {
 		allErrs = append(allErrs, field.Forbidden(fldPath.Child("caBundle"), "may not be set together with insecureSkipTLSVerify"))
 	}
-	if len(spec.CABundle) > 0 {
+	if len(spec.CABundle) > MaxCABundleBytes {
+		allErrs = append(allErrs, field.TooLong(fldPath.Child("caBundle"), "", MaxCABundleBytes))
+	} else if len(spec.CABundle) > 0 {
 		if block, _ := pem.Decode(spec.CABundle); block == nil || block.Type != "CERTIFICATE" {
 			allErrs = append(allErrs, field.Invalid(fldPath.Child("caBundle"), "<bytes omitted>", "must hold PEM-encoded certificates"))
 		}
@@ -99,6 +101,9 @@ func validateBrokerURL(raw string, fldPath *field.Path) field.ErrorList {
 	if raw == "" {
 		return field.ErrorList{field.Required(fldPath, "the broker's base URL, such as https://broker.example.com")}
 	}
+	if len(raw) > MaxBrokerURLLength {
+		return field.ErrorList{field.TooLong(fldPath, "", MaxBrokerURLLength)}
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return field.ErrorList{field.Invalid(fldPath, "<value omitted>", "must be a valid URL")}
@@ -121,8 +126,12 @@ func validateBrokerURL(raw string, fldPath *field.Path) field.ErrorList {
 
 // validateRestrictions checks that each predicate parses and tests a supported property.
 func validateRestrictions(predicates []string, allowed sets.Set[string], fldPath *field.Path) field.ErrorList {
-	var allErrs field.ErrorList
+	allErrs := validateMaxItems(len(predicates), MaxRestrictions, fldPath)
 	for i, p := range predicates {
+		if len(p) > MaxRestrictionLength {
+			allErrs = append(allErrs, field.TooLong(fldPath.Index(i), "", MaxRestrictionLength))
+			continue
+		}
 		selector, err := labels.Parse(p)
 		if err != nil {
 			allErrs = append(allErrs, field.Invalid(fldPath.Index(i), p, err.Error()))

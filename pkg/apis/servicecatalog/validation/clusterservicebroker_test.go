@@ -99,6 +99,16 @@ func TestValidateClusterServiceBroker(t *testing.T) {
 	}
 
 	errorCases := map[string]errorCase[*sc.ClusterServiceBroker]{
+		"spec.url: Too long: may not be more than 2048 bytes": {
+			obj: validBroker(func(b *sc.ClusterServiceBroker) {
+				b.Spec.URL = "https://broker.example.com/" + strings.Repeat("x", 2048)
+			}),
+			field: "spec.url",
+		},
+		"spec.caBundle: Too long: may not be more than 262144 bytes": {
+			obj:   validBroker(func(b *sc.ClusterServiceBroker) { b.Spec.CABundle = make([]byte, 256*1024+1) }),
+			field: "spec.caBundle",
+		},
 		"metadata.name: Required value": {
 			obj:   validBroker(func(b *sc.ClusterServiceBroker) { b.Name = "" }),
 			field: "metadata.name",

@@ -56,6 +56,46 @@ func validateDNSSubdomainName(name string, fldPath *field.Path) field.ErrorList 
 	return allErrs
 }
 
+// Limits of what users write. The controller keeps a copy of an object's parameters (with
+// secret values redacted) in status for the request in flight and the one the broker
+// acknowledged, so parameters are kept well below what etcd holds in one object.
+const (
+	// MaxParametersBytes bounds spec.parameters, as JSON.
+	MaxParametersBytes = 64 * 1024
+	// MaxParametersFrom bounds the number of parametersFrom sources.
+	MaxParametersFrom = 16
+	// MaxSecretTransforms bounds the number of secretTransforms.
+	MaxSecretTransforms = 64
+	// MaxAddKeyValueBytes bounds the value of an addKey transform.
+	MaxAddKeyValueBytes = 64 * 1024
+	// MaxJSONPathLength bounds a transform's JSONPath expression.
+	MaxJSONPathLength = 1024
+	// MaxCABundleBytes bounds a broker's CA bundle.
+	MaxCABundleBytes = 256 * 1024
+	// MaxBrokerURLLength bounds a broker's URL.
+	MaxBrokerURLLength = 2048
+	// MaxRestrictions bounds the predicates of each catalog restriction list, and
+	// MaxRestrictionLength each predicate.
+	MaxRestrictions, MaxRestrictionLength = 64, 1024
+)
+
+// validateParameters checks inline parameters: a JSON object of at most
+// MaxParametersBytes.
+func validateParameters(raw *runtime.RawExtension, fldPath *field.Path) field.ErrorList {
+	if raw != nil && len(raw.Raw) > MaxParametersBytes {
+		return field.ErrorList{field.TooLong(fldPath, "", MaxParametersBytes)}
+	}
+	return validateJSONObject(raw, fldPath)
+}
+
+// validateMaxItems checks that a list has at most limit entries.
+func validateMaxItems(n, limit int, fldPath *field.Path) field.ErrorList {
+	if n > limit {
+		return field.ErrorList{field.TooMany(fldPath, n, limit)}
+	}
+	return nil
+}
+
 // validateJSONObject checks that raw parameters or schemas hold a JSON object.
 func validateJSONObject(raw *runtime.RawExtension, fldPath *field.Path) field.ErrorList {
 	if raw == nil {
@@ -76,7 +116,7 @@ func validateJSONObject(raw *runtime.RawExtension, fldPath *field.Path) field.Er
 
 // validateParametersFrom checks that every entry names a complete source.
 func validateParametersFrom(sources []sc.ParametersFromSource, fldPath *field.Path) field.ErrorList {
-	var allErrs field.ErrorList
+	allErrs := validateMaxItems(len(sources), MaxParametersFrom, fldPath)
 	for i, src := range sources {
 		idxPath := fldPath.Index(i)
 		if src.SecretKeyRef == nil {

@@ -57,11 +57,12 @@ func ValidateServiceBindingStatusUpdate(newBinding, oldBinding *sc.ServiceBindin
 // is written. namespace is the binding's own namespace.
 func ValidateServiceBindingSpec(spec *sc.ServiceBindingSpec, namespace string, fldPath *field.Path) field.ErrorList {
 	allErrs := validateDNSSubdomainName(spec.InstanceRef.Name, fldPath.Child("instanceRef", "name"))
-	allErrs = append(allErrs, validateJSONObject(spec.Parameters, fldPath.Child("parameters"))...)
+	allErrs = append(allErrs, validateParameters(spec.Parameters, fldPath.Child("parameters"))...)
 	allErrs = append(allErrs, validateParametersFrom(spec.ParametersFrom, fldPath.Child("parametersFrom"))...)
 	if spec.SecretName != "" {
 		allErrs = append(allErrs, validateDNSSubdomainName(spec.SecretName, fldPath.Child("secretName"))...)
 	}
+	allErrs = append(allErrs, validateMaxItems(len(spec.SecretTransforms), MaxSecretTransforms, fldPath.Child("secretTransforms"))...)
 	for i := range spec.SecretTransforms {
 		allErrs = append(allErrs, validateSecretTransform(&spec.SecretTransforms[i], namespace, fldPath.Child("secretTransforms").Index(i))...)
 	}
@@ -94,13 +95,17 @@ func validateSecretTransform(t *sc.SecretTransform, namespace string, fldPath *f
 		// later update, finalizer removal included. Use stringValue: "" for an empty key.
 		if len(t.AddKey.Value) > 0 {
 			values++
+			allErrs = append(allErrs, validateMaxLength(string(t.AddKey.Value), MaxAddKeyValueBytes, p.Child("value"))...)
 		}
 		if t.AddKey.StringValue != nil {
 			values++
+			allErrs = append(allErrs, validateMaxLength(*t.AddKey.StringValue, MaxAddKeyValueBytes, p.Child("stringValue"))...)
 		}
 		if t.AddKey.JSONPathExpression != nil {
 			values++
-			if _, err := jsonpath.Parse("addKey", *t.AddKey.JSONPathExpression); err != nil {
+			if len(*t.AddKey.JSONPathExpression) > MaxJSONPathLength {
+				allErrs = append(allErrs, field.TooLong(p.Child("jsonPathExpression"), "", MaxJSONPathLength))
+			} else if _, err := jsonpath.Parse("addKey", *t.AddKey.JSONPathExpression); err != nil {
 				allErrs = append(allErrs, field.Invalid(p.Child("jsonPathExpression"), *t.AddKey.JSONPathExpression, "must be a JSONPath expression: "+err.Error()))
 			}
 		}

@@ -79,6 +79,21 @@ func TestValidateServiceBinding(t *testing.T) {
 	}
 
 	errorCases := map[string]errorCase[*sc.ServiceBinding]{
+		"spec.secretTransforms: Too many: 65: must have at most 64 items": {
+			obj: validBinding(func(b *sc.ServiceBinding) {
+				for range 65 {
+					b.Spec.SecretTransforms = append(b.Spec.SecretTransforms, sc.SecretTransform{RemoveKey: &sc.RemoveKeyTransform{Key: "k"}})
+				}
+			}),
+			field: "spec.secretTransforms",
+		},
+		"spec.secretTransforms[0].addKey.stringValue: Too long: may not be more than 65536 bytes": {
+			obj: validBinding(func(b *sc.ServiceBinding) {
+				v := strings.Repeat("x", 64*1024+1)
+				b.Spec.SecretTransforms = []sc.SecretTransform{{AddKey: &sc.AddKeyTransform{Key: "k", StringValue: &v}}}
+			}),
+			field: "spec.secretTransforms[0].addKey.stringValue",
+		},
 		"metadata.namespace: Required value": {
 			obj:   validBinding(func(b *sc.ServiceBinding) { b.Namespace = "" }),
 			field: "metadata.namespace",

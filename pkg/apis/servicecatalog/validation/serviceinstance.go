@@ -55,7 +55,7 @@ func ValidateServiceInstanceStatusUpdate(newInstance, oldInstance *sc.ServiceIns
 // ValidateServiceInstanceSpec checks what an instance asks of the broker.
 func ValidateServiceInstanceSpec(spec *sc.ServiceInstanceSpec, fldPath *field.Path) field.ErrorList {
 	allErrs := validatePlanReference(&spec.PlanReference, fldPath)
-	allErrs = append(allErrs, validateJSONObject(spec.Parameters, fldPath.Child("parameters"))...)
+	allErrs = append(allErrs, validateParameters(spec.Parameters, fldPath.Child("parameters"))...)
 	allErrs = append(allErrs, validateParametersFrom(spec.ParametersFrom, fldPath.Child("parametersFrom"))...)
 	allErrs = append(allErrs, validateExternalID(spec.ExternalID, fldPath.Child("externalID"))...)
 	allErrs = append(allErrs, validateNonNegative(spec.UpdateRequests, fldPath.Child("updateRequests"))...)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 )
@@ -61,6 +62,20 @@ func TestValidateServiceInstance(t *testing.T) {
 	}
 
 	errorCases := map[string]errorCase[*sc.ServiceInstance]{
+		"spec.parameters: Too long: may not be more than 65536 bytes": {
+			obj: validInstance(func(i *sc.ServiceInstance) {
+				i.Spec.Parameters = &runtime.RawExtension{Raw: []byte(`{"blob":"` + strings.Repeat("x", 64*1024) + `"}`)}
+			}),
+			field: "spec.parameters",
+		},
+		"spec.parametersFrom: Too many: 17: must have at most 16 items": {
+			obj: validInstance(func(i *sc.ServiceInstance) {
+				for range 17 {
+					i.Spec.ParametersFrom = append(i.Spec.ParametersFrom, sc.ParametersFromSource{SecretKeyRef: &sc.SecretKeyReference{Name: "s", Key: "k"}})
+				}
+			}),
+			field: "spec.parametersFrom",
+		},
 		"metadata.namespace: Required value": {
 			obj:   validInstance(func(i *sc.ServiceInstance) { i.Namespace = "" }),
 			field: "metadata.namespace",
