@@ -39,6 +39,8 @@ type ServerOptions struct {
 	MaxAPIVersion string
 	// MaxRecordedRequests bounds the request record.
 	MaxRecordedRequests int
+	// Chaos configures the chaos mode.
+	Chaos ChaosOptions
 }
 
 // NewServerOptions returns the defaults: 127.0.0.1, a free port, the demo
@@ -49,6 +51,7 @@ func NewServerOptions() *ServerOptions {
 		MinAPIVersion:       "2.13",
 		MaxAPIVersion:       "2.17",
 		MaxRecordedRequests: DefaultMaxRecordedRequests,
+		Chaos:               NewChaosOptions(),
 	}
 }
 
@@ -65,6 +68,7 @@ func (o *ServerOptions) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.MinAPIVersion, "min-api-version", o.MinAPIVersion, "oldest X-Broker-API-Version accepted")
 	fs.StringVar(&o.MaxAPIVersion, "max-api-version", o.MaxAPIVersion, "newest X-Broker-API-Version accepted")
 	fs.IntVar(&o.MaxRecordedRequests, "max-recorded-requests", o.MaxRecordedRequests, "how many recent requests to keep for /admin/requests; negative disables recording")
+	o.Chaos.AddFlags(fs)
 }
 
 // Validate checks the options.
@@ -82,6 +86,7 @@ func (o *ServerOptions) Validate() error {
 	if o.Password != "" && o.Username == "" {
 		errs = append(errs, errors.New("--password needs --username"))
 	}
+	errs = append(errs, o.Chaos.Validate())
 	return errors.Join(errs...)
 }
 
@@ -96,12 +101,16 @@ func Run(ctx context.Context, o *ServerOptions, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	handler, err := o.Chaos.handler(b)
+	if err != nil {
+		return err
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(o.Address, strconv.Itoa(o.Port)))
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           b,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
