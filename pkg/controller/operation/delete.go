@@ -60,6 +60,9 @@ type Removal struct {
 // of a failed operation, or stops where the broker refused the spec for good. done is
 // false when the loop goes on with the spec.
 func (e *Engine[T]) Resume(ctx context.Context, obj T, d Deleter[T]) (result controller.Result, done bool, err error) {
+	if wait := e.held.wait(obj, e.Now()); wait > 0 {
+		return controller.Result{RequeueAfter: wait}, true, nil
+	}
 	status := e.kind.Record(obj)
 	switch {
 	case status.Operation.AsyncOpInProgress:

@@ -14,8 +14,11 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -63,15 +66,34 @@ type Engine[T Object[T]] struct {
 	kind  Kind[T]
 	cfg   Config
 	polls *polls
+	// held are objects whose status could not be written: they are not synced again for a
+	// while, so that a broker call is not repeated in a tight loop.
+	held *polls
 }
 
 // New returns the engine of a kind, which writes with writer.
 func New[T Object[T]](kind Kind[T], writer *controller.Writer[T], cfg Config) *Engine[T] {
-	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete(), polls: newPolls()}
+	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete(), polls: newPolls(), held: newPolls()}
 }
 
 // Now tells the time.
 func (e *Engine[T]) Now() time.Time { return e.cfg.Clock.Now() }
+
+// statusWriteHold is how long an object whose status the API server refused is left alone.
+const statusWriteHold = time.Minute
+
+// UpdateStatus writes the object's status. A write the API server refuses for good (the
+// object is invalid or too large) after a broker call would make each retry repeat the
+// call: it is logged, shown in an event, and the object is left alone for a minute.
+func (e *Engine[T]) UpdateStatus(ctx context.Context, obj T) (T, error) {
+	updated, err := e.Writer.UpdateStatus(ctx, obj)
+	if err != nil && (apierrors.IsInvalid(err) || apierrors.IsRequestEntityTooLargeError(err)) {
+		klog.FromContext(ctx).Error(err, "The API server refused the status; the object is left alone for a while", e.kind.Noun, klog.KObj(obj))
+		e.event(obj, corev1.EventTypeWarning, "StatusWriteFailed", "The API server refused the status the controller wrote: "+err.Error())
+		e.held.next(obj, e.Now().Add(statusWriteHold))
+	}
+	return updated, err
+}
 
 // setReady sets the Ready condition at the object's generation and tells whether it changed.
 func (e *Engine[T]) setReady(obj T, status metav1.ConditionStatus, reason, message string) bool {
@@ -101,8 +123,17 @@ func (e *Engine[T]) Report(ctx context.Context, obj T, ready bool, reason, messa
 		status, eventType = metav1.ConditionTrue, corev1.EventTypeNormal
 	}
 	e.setReady(obj, status, reason, message)
-	e.event(obj, eventType, reason, message)
-	return e.UpdateStatus(ctx, obj)
+	return e.write(ctx, obj, eventType, reason, message)
+}
+
+// write writes the status, then records an event: what the event says happened is in
+// status first.
+func (e *Engine[T]) write(ctx context.Context, obj T, eventType, reason, message string) (T, error) {
+	updated, err := e.UpdateStatus(ctx, obj)
+	if err == nil {
+		e.event(obj, eventType, reason, message)
+	}
+	return updated, err
 }
 
 // Announce records, before a request is sent, that it is in flight: Ready False with
@@ -118,10 +149,12 @@ func (e *Engine[T]) Wait(ctx context.Context, obj T, eventType, reason, message 
 	if !e.setReady(obj, metav1.ConditionFalse, reason, message) {
 		return nil
 	}
+	var err error
 	if eventType != "" {
-		e.event(obj, eventType, reason, message)
+		_, err = e.write(ctx, obj, eventType, reason, message)
+	} else {
+		_, err = e.UpdateStatus(ctx, obj)
 	}
-	_, err := e.UpdateStatus(ctx, obj)
 	return err
 }
 

@@ -84,10 +84,10 @@ func (e *Engine[T]) pollFailed(ctx context.Context, obj T, p Poll, err error) (c
 	op.LastRequestIdentity = identity
 	message := fmt.Sprintf("Polling the broker's %s failed: %v. Polling goes on.", p.Verb, err)
 	if e.setReady(obj, metav1.ConditionFalse, conditions.ErrorPollingLastOperation, message) {
-		e.event(obj, corev1.EventTypeWarning, conditions.ErrorPollingLastOperation, message)
-		changed = true
-	}
-	if changed {
+		if _, err := e.write(ctx, obj, corev1.EventTypeWarning, conditions.ErrorPollingLastOperation, message); err != nil {
+			return controller.Result{}, err
+		}
+	} else if changed {
 		if _, err := e.UpdateStatus(ctx, obj); err != nil {
 			return controller.Result{}, err
 		}

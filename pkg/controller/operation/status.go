@@ -69,8 +69,7 @@ func (e *Engine[T]) retryAfter(ctx context.Context, obj T, reason, message strin
 	}
 	e.setReady(obj, metav1.ConditionFalse, reason, fmt.Sprintf("%s Attempt %d failed; the next is at %s.",
 		message, attempts.Count, attempts.NextAttemptTime.UTC().Format(time.RFC3339)))
-	e.event(obj, corev1.EventTypeWarning, reason, message)
-	if _, err := e.UpdateStatus(ctx, obj); err != nil {
+	if _, err := e.write(ctx, obj, corev1.EventTypeWarning, reason, message); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{RequeueAfter: wait}, nil
@@ -88,8 +87,7 @@ func (e *Engine[T]) failWith(ctx context.Context, obj T, reason, message string)
 	conditions.Failed(e.kind.Record(obj).Conditions, reason, message, obj.GetGeneration())
 	e.End(obj)
 	e.forget(obj)
-	e.event(obj, corev1.EventTypeWarning, reason, message)
-	_, err := e.UpdateStatus(ctx, obj)
+	_, err := e.write(ctx, obj, corev1.EventTypeWarning, reason, message)
 	return controller.Result{}, err
 }
 
@@ -107,8 +105,7 @@ func (e *Engine[T]) Accepted(ctx context.Context, obj T, answer Answer, reason, 
 		op.OperationKey = *answer.OperationKey
 	}
 	e.setReady(obj, metav1.ConditionFalse, reason, message)
-	e.event(obj, corev1.EventTypeNormal, reason, message)
-	if _, err := e.UpdateStatus(ctx, obj); err != nil {
+	if _, err := e.write(ctx, obj, corev1.EventTypeNormal, reason, message); err != nil {
 		return controller.Result{}, err
 	}
 	return e.pollAfter(obj, nil, 0), nil

@@ -749,3 +749,28 @@ func TestABrokerDescriptionEchoingASecretIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// A status the API server refuses after a broker call is shown in an event, and the call is
+// not repeated in a tight loop: the instance is left alone for a minute.
+func TestARefusedStatusWriteIsShownAndNotRetriedAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.onProvision(provisioned200(), provisioned200())
+	refusals := 1
+	f.Catalog.PrependReactor("update", "serviceinstances", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		if a.GetSubresource() != "status" || refusals == 0 {
+			return false, nil, nil
+		}
+		refusals--
+		return true, nil, apierrors.NewInvalid(v1beta1.SchemeGroupVersion.WithKind("ServiceInstance").GroupKind(), "db", nil)
+	})
+	if _, err := f.Sync(); err == nil {
+		t.Fatal("no error")
+	}
+	f.WantEvents("StatusWriteFailed")
+	f.WantRequeue(f.MustSync(), time.Minute)
+	f.WantCalls(osb.OperationProvision)
+	f.Clock.Step(time.Minute)
+	f.MustSync()
+	f.WantCalls(osb.OperationProvision, osb.OperationProvision)
+	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
+}
