@@ -270,14 +270,9 @@ func (s *Stack) startBroker(ctx context.Context) error {
 func (s *Stack) startControllerManager(ctx context.Context) error {
 	client := &http.Client{Timeout: 5 * time.Second}
 	defer client.CloseIdleConnections()
-	identity := s.Cluster.Kubeconfig(ControllerManagerIdentity)
-	kubeconfigs := []string{"--kubeconfig=" + identity}
-	if s.opts.ControllerManagerDirect {
-		direct, err := s.directKubeconfig(identity)
-		if err != nil {
-			return err
-		}
-		kubeconfigs = []string{"--kubeconfig=" + direct, "--core-kubeconfig=" + identity}
+	kubeconfigs, err := s.controllerManagerKubeconfigs()
+	if err != nil {
+		return err
 	}
 	args := func(port int) []string {
 		return append(append(kubeconfigs, "--health-address=127.0.0.1:"+strconv.Itoa(port)), s.opts.ControllerManagerArgs...)
@@ -286,6 +281,21 @@ func (s *Stack) startControllerManager(ctx context.Context) error {
 		return pollHTTP(ctx, client, "http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", s.timeout)
 	}
 	return s.startWithPort(ctx, ControllerManager, &s.cmHealthPort, false, args, ready)
+}
+
+// controllerManagerKubeconfigs returns a controller manager's kubeconfig
+// flags: its ServiceAccount identity through kube-apiserver or, with
+// ControllerManagerDirect, straight to the API server for the catalog.
+func (s *Stack) controllerManagerKubeconfigs() ([]string, error) {
+	identity := s.Cluster.Kubeconfig(ControllerManagerIdentity)
+	if !s.opts.ControllerManagerDirect {
+		return []string{"--kubeconfig=" + identity}, nil
+	}
+	direct, err := s.directKubeconfig(identity)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"--kubeconfig=" + direct, "--core-kubeconfig=" + identity}, nil
 }
 
 // pollHTTP polls url until it answers 200, ctx is done or timeout passes.
