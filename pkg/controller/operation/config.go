@@ -50,10 +50,17 @@ type Config struct {
 	// that the request was sent and the broker has not answered yet; zero means
 	// DefaultAnnounceAfter. A quick answer is written with no such write.
 	AnnounceAfter time.Duration
+	// SecretsCheckPeriod is how often the Secrets an instance's parametersFrom names are
+	// read again, to send changed values to the broker; zero means
+	// DefaultSecretsCheckPeriod.
+	SecretsCheckPeriod time.Duration
 	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
 	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
 	RequestRelist func(broker string)
 }
+
+// DefaultSecretsCheckPeriod is how often parametersFrom Secrets are read again.
+const DefaultSecretsCheckPeriod = 5 * time.Minute
 
 // DefaultAnnounceAfter is how long a broker call takes before it is announced in status.
 const DefaultAnnounceAfter = 2 * time.Second
@@ -65,6 +72,9 @@ const DefaultDeleteRetryWindow = 24 * time.Hour
 func (c Config) Complete() Config {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
+	}
+	if c.SecretsCheckPeriod <= 0 {
+		c.SecretsCheckPeriod = DefaultSecretsCheckPeriod
 	}
 	if c.AnnounceAfter <= 0 {
 		c.AnnounceAfter = DefaultAnnounceAfter

@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
 
 	"k8s.io/client-go/tools/cache"
 
@@ -95,7 +96,30 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	case status.ObservedGeneration != instance.Generation || status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate:
 		return c.update(ctx, instance)
 	}
-	return controller.Result{}, c.noteMaintenance(ctx, instance)
+	if err := c.noteMaintenance(ctx, instance); err != nil {
+		return controller.Result{}, err
+	}
+	return c.checkSecrets(ctx, instance)
+}
+
+// ParametersFromAnnotation set to "manual" on an instance turns off sending changed values
+// of its parametersFrom Secrets: they are then sent when spec.updateRequests is bumped.
+const ParametersFromAnnotation = "servicecatalog.k8s.io/parameters-from-secrets"
+
+// checkSecrets reads the Secrets the instance's parametersFrom names every
+// SecretsCheckPeriod and sends their changed values to the broker as an update: the
+// checksum in status.externalProperties tells what the broker has. Secrets are not
+// watched: the catalog never caches every Secret of the cluster.
+func (c *Controller) checkSecrets(ctx context.Context, instance *v1beta1.ServiceInstance) (controller.Result, error) {
+	if len(instance.Spec.ParametersFrom) == 0 || instance.Annotations[ParametersFromAnnotation] == "manual" || instance.Status.ExternalProperties == nil {
+		return controller.Result{}, nil
+	}
+	params, err := parameters.Build(ctx, c.cfg.KubeClient.CoreV1(), instance.Namespace, instance.Spec.Parameters, instance.Spec.ParametersFrom)
+	if err == nil && params.Checksum != instance.Status.ExternalProperties.ParameterChecksum {
+		klog.FromContext(ctx).V(2).Info("The values of parametersFrom Secrets changed; updating", "instance", klog.KObj(instance))
+		return c.update(ctx, instance)
+	}
+	return controller.Result{RequeueAfter: c.cfg.SecretsCheckPeriod}, nil
 }
 
 // noteMaintenance records the maintenance the instance's plan offers that it is not at.

@@ -22,6 +22,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -76,10 +77,8 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 	f.WantEvents(conditions.ProvisionedSuccessfully)
 	f.wantWrites("status")
 
-	// Done: nothing more happens.
-	if result := f.MustSync(); result.RequeueAfter != 0 {
-		t.Errorf("result %+v", result)
-	}
+	// Done: nothing more happens, but for a later look at the parametersFrom Secret.
+	f.WantRequeue(f.MustSync(), operation.DefaultSecretsCheckPeriod)
 	f.WantCalls(osb.OperationProvision)
 	f.WantEvents()
 	f.wantWrites()

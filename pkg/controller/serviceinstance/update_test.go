@@ -15,6 +15,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -463,4 +464,39 @@ func TestAnUpdateWaitsForABindInFlight(t *testing.T) {
 	f.MustSync()
 	f.WantCalls(osb.OperationUpdate)
 	f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+}
+
+// A changed value in a Secret that parametersFrom names is sent to the broker as an update,
+// found by the checksum in status; the annotation turns this off.
+func TestAChangedParametersSecretIsSentAsAnUpdate(t *testing.T) {
+	for _, manual := range []bool{false, true} {
+		t.Run(fmt.Sprintf("manual %t", manual), func(t *testing.T) {
+			f := newFixture(t, provisioned, func(o *fixtureObjects) {
+				if manual {
+					o.instance.Annotations = map[string]string{ParametersFromAnnotation: "manual"}
+				}
+			})
+			f.onUpdate(updated200())
+			f.MustSync()
+			f.WantCalls()
+			secret, err := f.Kube.CoreV1().Secrets("ns").Get(context.Background(), "db-params", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			secret.Data["params"] = []byte(`{"password":"rotated-value"}`)
+			if _, err := f.Kube.CoreV1().Secrets("ns").Update(context.Background(), secret, metav1.UpdateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			f.Clock.Step(operation.DefaultSecretsCheckPeriod)
+			f.MustSync()
+			if manual {
+				f.WantCalls()
+				return
+			}
+			f.WantCalls(osb.OperationUpdate)
+			u := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
+			looptest.Expect(t, "password sent", "rotated-value", u.Parameters["password"])
+			f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+		})
+	}
 }
