@@ -137,10 +137,13 @@ func matchesAll(selectors []labels.Selector, set labels.Set) bool {
 
 // namer picks readable, stable and collision-free Kubernetes names for classes and plans.
 // An object keeps the name it was published under; a new one is named after its external
-// name, with a short hash of its id when that name is taken.
+// name, with a short hash of its id when that name is taken, and with a short hash of its
+// scope (its broker) and id when that one is taken too: brokers may share ids.
 type namer struct {
-	// taken tells whether a name is used by an object with another id.
+	// taken tells whether a name is used by another object than the one named.
 	taken func(name, externalID string) bool
+	// scope tells apart objects of different brokers with the same id.
+	scope string
 }
 
 func (n namer) name(base, externalID string) string {
@@ -148,14 +151,22 @@ func (n namer) name(base, externalID string) string {
 	if name != "" && !n.taken(name, externalID) {
 		return name
 	}
-	suffix := shortHash(externalID)
-	if len(name) > utilvalidation.DNS1123SubdomainMaxLength-len(suffix)-1 {
-		name = strings.TrimRight(name[:utilvalidation.DNS1123SubdomainMaxLength-len(suffix)-1], "-.")
+	hashed := withHash(name, shortHash(externalID))
+	if n.scope == "" || !n.taken(hashed, externalID) {
+		return hashed
+	}
+	return withHash(name, shortHash(n.scope+"/"+externalID))
+}
+
+// withHash appends a hash to a name, shortening the name to fit.
+func withHash(name, hash string) string {
+	if len(name) > utilvalidation.DNS1123SubdomainMaxLength-len(hash)-1 {
+		name = strings.TrimRight(name[:utilvalidation.DNS1123SubdomainMaxLength-len(hash)-1], "-.")
 	}
 	if name == "" {
-		return "x-" + suffix
+		return "x-" + hash
 	}
-	return name + "-" + suffix
+	return name + "-" + hash
 }
 
 // dnsName turns an OSB name, which may hold any character, into a DNS-1123 subdomain:

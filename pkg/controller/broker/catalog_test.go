@@ -71,6 +71,12 @@ func TestNamer(t *testing.T) {
 	if got := n.name(long, "long-id"); len(got) > utilvalidation.DNS1123SubdomainMaxLength || !strings.HasSuffix(got, "-"+shortHash("long-id")) {
 		t.Errorf("name of a long taken name = %q", got)
 	}
+	// With a scope, a name taken with the id's hash too gets a hash of scope and id; without
+	// one, the id's hash is all there is.
+	taken["db-"+shortHash("db-id")] = "the same id at another broker"
+	scoped := namer{taken: n.taken, scope: "my-broker"}
+	looptest.Expect(t, "scoped names", []string{"queue", "db-" + shortHash("my-broker/db-id"), "db-" + shortHash("db-id")},
+		[]string{scoped.name("queue", "queue-id"), scoped.name("db", "db-id"), n.name("db", "db-id")})
 	a := shortHash("a")
 	type hash struct {
 		Length            int

@@ -21,6 +21,7 @@ import (
 
 // entryClient is the part of the typed client of classes or plans that publishing uses.
 type entryClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
 	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
 	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
 	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
@@ -37,8 +38,9 @@ type entries[T controller.Object[T], S any] struct {
 	// of instances by entries of the kind.
 	indexer cache.Indexer
 	usedBy  string
-	// externalID returns the entry's OSB id.
+	// externalID returns the entry's OSB id, and brokerOf the name of its broker.
 	externalID func(T) string
+	brokerOf   func(T) string
 	// status and spec return the entry's status and spec.
 	status func(T) *v1beta1.CommonServiceClassStatus
 	spec   func(T) *S
@@ -54,6 +56,7 @@ func newEntries(cfg Config) (entries[*v1beta1.ClusterServiceClass, v1beta1.Clust
 			noun: "class", client: sc.ClusterServiceClasses(), recorder: cfg.Recorder,
 			indexer: cfg.Classes.Informer().GetIndexer(), usedBy: indexes.ByClass,
 			externalID: func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ExternalID },
+			brokerOf:   func(c *v1beta1.ClusterServiceClass) string { return c.Spec.ClusterServiceBrokerName },
 			status: func(c *v1beta1.ClusterServiceClass) *v1beta1.CommonServiceClassStatus {
 				return &c.Status.CommonServiceClassStatus
 			},
@@ -65,6 +68,7 @@ func newEntries(cfg Config) (entries[*v1beta1.ClusterServiceClass, v1beta1.Clust
 			noun: "plan", client: sc.ClusterServicePlans(), recorder: cfg.Recorder,
 			indexer: cfg.Plans.Informer().GetIndexer(), usedBy: indexes.ByPlan,
 			externalID: func(p *v1beta1.ClusterServicePlan) string { return p.Spec.ExternalID },
+			brokerOf:   func(p *v1beta1.ClusterServicePlan) string { return p.Spec.ClusterServiceBrokerName },
 			status: func(p *v1beta1.ClusterServicePlan) *v1beta1.CommonServiceClassStatus {
 				return &p.Status.CommonServiceClassStatus
 			},
@@ -116,6 +120,9 @@ func (e entries[T, S]) upsert(ctx context.Context, broker *v1beta1.ClusterServic
 	if !found {
 		want.SetOwnerReferences([]metav1.OwnerReference{ownerReference(broker)})
 		created, err := e.client.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
+		if apierrors.IsAlreadyExists(err) {
+			return e.nameTaken(ctx, want.GetName(), err)
+		}
 		if err != nil {
 			return fmt.Errorf("creating %s %s: %w", e.noun, want.GetName(), err)
 		}
@@ -154,6 +161,20 @@ func (e entries[T, S]) markRemoved(ctx context.Context, broker *v1beta1.ClusterS
 	reason, message := e.removed(entry)
 	e.recorder.Event(broker, corev1.EventTypeNormal, reason, message)
 	return nil
+}
+
+// nameTaken explains a create refused because an entry of the name exists that the
+// informer cache did not show yet: whose it is. The next sync sees it and names the new
+// entry around it.
+func (e entries[T, S]) nameTaken(ctx context.Context, name string, err error) error {
+	other, getErr := e.client.Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case getErr != nil:
+		return fmt.Errorf("creating %s %s: %w", e.noun, name, err)
+	case e.brokerOf(other) == "":
+		return fmt.Errorf("creating %s %s: a %s named %s already exists, published by no broker", e.noun, name, e.noun, name)
+	}
+	return fmt.Errorf("creating %s %s: a %s named %s already exists, published by broker %s", e.noun, name, e.noun, name, e.brokerOf(other))
 }
 
 // delete deletes an entry, unless it changed or is gone already.

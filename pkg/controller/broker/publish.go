@@ -114,21 +114,25 @@ func (p *publisher) offering(ctx context.Context, svc *osb.Service) error {
 func (p *publisher) pick(existingName, base, externalID string) string {
 	name := existingName
 	if name == "" {
-		name = namer{taken: p.taken}.name(base, externalID)
+		name = namer{taken: p.taken, scope: p.broker.Name}.name(base, externalID)
 	}
 	p.chosen[name] = externalID
 	return name
 }
 
-// taken tells whether a name is used by an object with another id.
+// taken tells whether a name is used by another entry than the broker's entry with
+// externalID: one picked for another id in this sync, or a class or plan that is not that
+// entry. An entry of another broker is another entry, even with the same id: brokers do
+// not share classes and plans.
 func (p *publisher) taken(name, externalID string) bool {
 	if id, ok := p.chosen[name]; ok {
 		return id != externalID
 	}
-	if class, err := p.c.cfg.Classes.Lister().Get(name); err == nil && class.Spec.ExternalID != externalID {
+	other := func(broker, id string) bool { return broker != p.broker.Name || id != externalID }
+	if class, err := p.c.cfg.Classes.Lister().Get(name); err == nil && other(class.Spec.ClusterServiceBrokerName, class.Spec.ExternalID) {
 		return true
 	}
-	if plan, err := p.c.cfg.Plans.Lister().Get(name); err == nil && plan.Spec.ExternalID != externalID {
+	if plan, err := p.c.cfg.Plans.Lister().Get(name); err == nil && other(plan.Spec.ClusterServiceBrokerName, plan.Spec.ExternalID) {
 		return true
 	}
 	return false

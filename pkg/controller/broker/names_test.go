@@ -1,0 +1,117 @@
+package broker
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
+)
+
+// otherClass is a class published by another broker.
+func otherClass(broker, name, externalID string) *v1beta1.ClusterServiceClass {
+	c := &v1beta1.ClusterServiceClass{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name)}}
+	c.Spec.ExternalID, c.Spec.ExternalName, c.Spec.ClusterServiceBrokerName = externalID, name, broker
+	return c
+}
+
+// otherPlan is a plan published by another broker.
+func otherPlan(broker, name, externalID, class string) *v1beta1.ClusterServicePlan {
+	p := &v1beta1.ClusterServicePlan{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name)}}
+	p.Spec.ExternalID, p.Spec.ExternalName, p.Spec.ClusterServiceBrokerName = externalID, name, broker
+	p.Spec.ClusterServiceClassRef.Name = class
+	return p
+}
+
+func TestAnotherBrokersEntriesWithTheSameIDsDoNotClash(t *testing.T) {
+	h, hb := shortHash("kv-id"), shortHash("the-broker/kv-id")
+	for _, tc := range []struct {
+		name                   string
+		other                  []runtime.Object
+		wantOurs               []string // the names of our class and plans
+		wantClasses, wantPlans []string
+	}{{
+		// Another broker publishes the same catalog, as two brokers of one product would.
+		name: "same offering and plan ids",
+		other: []runtime.Object{
+			otherClass("other-broker", "kv", "kv-id"),
+			otherPlan("other-broker", "kv-small", "kv-small-id", "kv"), otherPlan("other-broker", "kv-large", "kv-large-id", "kv"),
+		},
+		wantOurs:    []string{"kv-" + h, "kv-" + h + "-small", "kv-" + h + "-large"},
+		wantClasses: []string{"kv", "kv-" + h},
+		wantPlans:   []string{"kv-" + h + "-large", "kv-" + h + "-small", "kv-large", "kv-small"},
+	}, {
+		// Two other brokers publish it: the name with the id's hash is taken too.
+		name: "same ids at two other brokers",
+		other: []runtime.Object{
+			otherClass("other-broker", "kv", "kv-id"), otherPlan("other-broker", "kv-small", "kv-small-id", "kv"),
+			otherClass("third-broker", "kv-"+h, "kv-id"), otherPlan("third-broker", "kv-"+h+"-small", "kv-small-id", "kv-"+h),
+		},
+		wantOurs:    []string{"kv-" + hb, "kv-" + hb + "-small", "kv-" + hb + "-large"},
+		wantClasses: []string{"kv", "kv-" + h, "kv-" + hb},
+		wantPlans:   []string{"kv-" + h + "-small", "kv-" + hb + "-large", "kv-" + hb + "-small", "kv-small"},
+	}, {
+		// Only a plan id is shared, by a plan whose name is the one ours would get.
+		name:        "same plan id",
+		other:       []runtime.Object{otherClass("other-broker", "cache", "cache-id"), otherPlan("other-broker", "kv-small", "kv-small-id", "cache")},
+		wantOurs:    []string{"kv", "kv-small-" + shortHash("kv-small-id"), "kv-large"},
+		wantClasses: []string{"cache", "kv"},
+		wantPlans:   []string{"kv-large", "kv-small", "kv-small-" + shortHash("kv-small-id")},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			slices.Sort(tc.wantClasses)
+			slices.Sort(tc.wantPlans)
+			f := newFixture(t, append(tc.other, testBroker())...)
+			f.answer = kvCatalog()
+			f.MustSync()
+			f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+			f.wantNames(tc.wantClasses, tc.wantPlans)
+			type entry struct{ Broker, ExternalID string }
+			class, small, large := f.class(tc.wantOurs[0]), f.plan(tc.wantOurs[1]), f.plan(tc.wantOurs[2])
+			looptest.Expect(t, "our entries", []entry{{"the-broker", "kv-id"}, {"the-broker", "kv-small-id"}, {"the-broker", "kv-large-id"}},
+				[]entry{
+					{class.Spec.ClusterServiceBrokerName, class.Spec.ExternalID},
+					{small.Spec.ClusterServiceBrokerName, small.Spec.ExternalID},
+					{large.Spec.ClusterServiceBrokerName, large.Spec.ExternalID},
+				})
+			looptest.Expect(t, "class of our plans", []string{class.Name, class.Name},
+				[]string{small.Spec.ClusterServiceClassRef.Name, large.Spec.ClusterServiceClassRef.Name})
+			looptest.Expect(t, "broker of the other's kv-small", "other-broker", f.plan("kv-small").Spec.ClusterServiceBrokerName)
+
+			// The names are stable.
+			f.Clock.Step(defaultRelist)
+			f.ForgetWrites()
+			f.MustSync()
+			f.WantWrites("update clusterservicebrokers/status the-broker")
+			f.wantNames(tc.wantClasses, tc.wantPlans)
+		})
+	}
+}
+
+func TestACreateRefusedAsAlreadyExistsNamesTheOwner(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	// Another broker's class named kv appears after the cache was read: a race.
+	if err := f.Catalog.Tracker().Add(otherClass("other-broker", "kv", "kv-id")); err != nil {
+		t.Fatal(err)
+	}
+	f.WantRequeue(f.MustSync(), looptest.BackoffWait(looptest.Start, backoffBase))
+	b := f.wantReady(metav1.ConditionFalse, conditions.ErrorSyncingCatalog)
+	if m, want := readyMessage(b), "a class named kv already exists, published by broker other-broker"; !strings.Contains(m, want) {
+		t.Errorf("message %q, want it to contain %q", m, want)
+	}
+	f.WantEvents(conditions.ErrorSyncingCatalog)
+
+	// The next attempt sees the other broker's class and names ours around it.
+	f.Clock.Step(looptest.BackoffWait(looptest.Start, backoffBase))
+	f.MustSync()
+	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	h := shortHash("kv-id")
+	f.wantNames([]string{"kv", "kv-" + h}, []string{"kv-" + h + "-large", "kv-" + h + "-small"})
+}
