@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,18 +23,25 @@ type loop interface {
 }
 
 // newLoops builds the loops cfg.Controllers names, in that order. Every loop the
-// controller-manager can run is listed here.
+// controller-manager can run is listed here. The broker loop is built first: when it runs
+// in this process, the loops built on the operation engine ask it for relists.
 func newLoops(cfg *config.Config, s shared) ([]loop, error) {
+	options := func(name string) controller.Options { return controller.Options{Workers: cfg.Workers[name]} }
+	var brokers *broker.Controller
+	ops := s.operationConfig()
+	if slices.Contains(cfg.Controllers, config.BrokerController) {
+		brokers = newBrokerLoop(s, cfg.DefaultRelistDuration, options(config.BrokerController))
+		ops.RequestRelist = brokers.RequestRelist
+	}
 	var loops []loop
 	for _, name := range cfg.Controllers {
-		opts := controller.Options{Workers: cfg.Workers[name]}
 		switch name {
 		case config.BrokerController:
-			loops = append(loops, newBrokerLoop(s, cfg.DefaultRelistDuration, opts))
+			loops = append(loops, brokers)
 		case config.InstanceController:
-			loops = append(loops, newInstanceLoop(s, opts))
+			loops = append(loops, newInstanceLoop(ops, options(name)))
 		case config.BindingController:
-			loops = append(loops, newBindingLoop(s, opts))
+			loops = append(loops, newBindingLoop(ops, options(name)))
 		default:
 			return nil, fmt.Errorf("unknown control loop %q", name)
 		}
@@ -42,7 +50,7 @@ func newLoops(cfg *config.Config, s shared) ([]loop, error) {
 }
 
 // newBrokerLoop builds the loop that turns brokers' catalogs into classes and plans.
-func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controller.Options) loop {
+func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controller.Options) *broker.Controller {
 	sc := s.informers.catalog.Servicecatalog().V1beta1()
 	return broker.New(broker.Config{
 		Client:                s.catalogClient,
@@ -58,16 +66,17 @@ func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controlle
 }
 
 // newInstanceLoop builds the loop that provisions, updates and deprovisions instances.
-func newInstanceLoop(s shared, opts controller.Options) loop {
-	return serviceinstance.New(s.operationConfig(), opts)
+func newInstanceLoop(ops operation.Config, opts controller.Options) loop {
+	return serviceinstance.New(ops, opts)
 }
 
 // newBindingLoop builds the loop that binds and unbinds, and writes credentials Secrets.
-func newBindingLoop(s shared, opts controller.Options) loop {
-	return servicebinding.New(s.operationConfig(), opts)
+func newBindingLoop(ops operation.Config, opts controller.Options) loop {
+	return servicebinding.New(ops, opts)
 }
 
-// operationConfig is what the loops built on the operation engine share.
+// operationConfig is what the loops built on the operation engine share; newLoops adds
+// RequestRelist when the broker loop runs in this process.
 func (s shared) operationConfig() operation.Config {
 	sc := s.informers.catalog.Servicecatalog().V1beta1()
 	return operation.Config{

@@ -64,6 +64,10 @@ type Controller struct {
 	// classes and plans publish the catalog's entries.
 	classes entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec]
 	plans   entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]
+	// relists are the brokers whose catalog RequestRelist asked for; enqueue queues a
+	// broker.
+	relists relistRequests
+	enqueue func(cache.ObjectName)
 }
 
 // New returns the broker loop.
@@ -79,6 +83,7 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop = controller.New("broker", c.sync, opts,
 		cfg.Brokers.Informer().HasSynced, cfg.Classes.Informer().HasSynced,
 		cfg.Plans.Informer().HasSynced, cfg.Instances.Informer().HasSynced)
+	c.enqueue = c.loop.EnqueueKey
 	c.loop.Watch(cfg.Brokers.Informer())
 	// A deleted instance may unblock the deletion of its broker or of a removed plan.
 	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
@@ -99,6 +104,7 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 		b, err := c.cfg.Brokers.Lister().Get(key.Name)
 		if apierrors.IsNotFound(err) {
 			c.cfg.BrokerClients.Forget(key.Name)
+			c.relists.forget(key.Name)
 		}
 		return b, err
 	})
@@ -119,9 +125,11 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 }
 
 // relistDue tells whether the catalog must be fetched: the spec changed (a relistRequests
-// bump changes it), the last fetch failed, or the relist period passed.
+// bump changes it), the last fetch failed, another loop asked for it (RequestRelist), or
+// the relist period passed.
 func (c *Controller) relistDue(broker *v1beta1.ClusterServiceBroker, now time.Time) bool {
-	if broker.Status.ObservedGeneration != broker.Generation || !apimeta.IsStatusConditionTrue(broker.Status.Conditions, v1beta1.ConditionReady) {
+	if broker.Status.ObservedGeneration != broker.Generation || !apimeta.IsStatusConditionTrue(broker.Status.Conditions, v1beta1.ConditionReady) ||
+		c.relists.pending(broker.Name) {
 		return true
 	}
 	return c.untilRelist(broker, now) == 0 && broker.Spec.RelistBehavior != v1beta1.ServiceBrokerRelistBehaviorManual
@@ -151,6 +159,8 @@ func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.
 func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (controller.Result, error) {
 	now := c.cfg.Clock.Now()
 	broker.Status.ObservedGeneration = broker.Generation
+	// A relist asked for before this fetch is served by it; one asked for later is not.
+	c.relists.forget(broker.Name)
 	catalog, reason, err := c.fetch(ctx, broker)
 	if err != nil {
 		return c.fetchFailed(ctx, broker, reason, err.Error())
