@@ -9,15 +9,24 @@ import (
 	"sync/atomic"
 	"time"
 
+	genericapifilters "k8s.io/apiserver/pkg/endpoints/filters"
+	apirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/server"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/component-base/metrics/legacyregistry"
 	"k8s.io/klog/v2"
+
+	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
 )
 
-// serveHealth serves /healthz, /readyz (ok while ready is set: the caches synced and this
-// process runs the loops) and /metrics until the returned stop is called.
-func serveHealth(ctx context.Context, address string, ready *atomic.Bool) (stop func(), err error) {
+// healthHandler serves /healthz and /livez (ok while the process runs), /readyz (ok while
+// ready is set: the caches synced and this process runs the loops) and /metrics.
+func healthHandler(ready *atomic.Bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	alive := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) }
+	mux.HandleFunc("/healthz", alive)
+	mux.HandleFunc("/livez", alive)
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "caches not synced, or not the leader", http.StatusServiceUnavailable)
@@ -26,11 +35,58 @@ func serveHealth(ctx context.Context, address string, ready *atomic.Bool) (stop 
 		_, _ = w.Write([]byte("ok"))
 	})
 	mux.Handle("/metrics", legacyregistry.Handler())
+	return mux
+}
+
+// serveHealth serves the health handler over HTTPS behind delegated authentication and
+// authorization, and over plain HTTP on the loopback address cfg names, until the
+// returned stop is called.
+func serveHealth(ctx context.Context, cfg *config.Config, ready *atomic.Bool) (stop func(), err error) {
+	handler := healthHandler(ready)
+	stopSecure := make(chan struct{})
+	stops := []func(){func() { close(stopSecure) }}
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	if cfg.SecureServing != nil {
+		secured := withDelegatedAuth(handler, cfg.Authentication, cfg.Authorization)
+		if _, _, err := cfg.SecureServing.Serve(secured, 5*time.Second, stopSecure); err != nil {
+			stopAll()
+			return nil, fmt.Errorf("serving health and metrics over HTTPS: %w", err)
+		}
+	}
+	if cfg.HealthAddress != "" {
+		stopPlain, err := servePlain(ctx, cfg.HealthAddress, handler)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		stops = append(stops, stopPlain)
+	}
+	return stopAll, nil
+}
+
+// withDelegatedAuth guards handler the way Kubernetes components guard their endpoints:
+// the caller is authenticated by client certificate or by a TokenReview, then authorized
+// by a SubjectAccessReview on the path (a non-resource URL), except on the open paths.
+func withDelegatedAuth(handler http.Handler, authn server.AuthenticationInfo, authz server.AuthorizationInfo) http.Handler {
+	resolver := &apirequest.RequestInfoFactory{}
+	handler = genericapifilters.WithAuthorization(handler, authz.Authorizer, scheme.Codecs)
+	handler = genericapifilters.WithAuthentication(handler, authn.Authenticator, genericapifilters.Unauthorized(scheme.Codecs), nil, nil)
+	handler = genericapifilters.WithRequestInfo(handler, resolver)
+	handler = genericapifilters.WithCacheControl(handler)
+	return genericfilters.WithPanicRecovery(handler, resolver)
+}
+
+// servePlain serves handler over plain HTTP on address until the returned stop is called.
+func servePlain(ctx context.Context, address string, handler http.Handler) (stop func(), err error) {
 	listener, err := net.Listen("tcp", address)
 	if err != nil {
 		return nil, fmt.Errorf("serving health and metrics on %s: %w", address, err)
 	}
-	server := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			klog.FromContext(ctx).Error(err, "Health server stopped")

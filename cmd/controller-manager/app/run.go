@@ -3,7 +3,7 @@
 //
 // Its files follow the jobs of a run: run.go connects to the APIs and decides who runs the
 // loops, clusterid.go reads the cluster ID, leaderelection.go holds the Lease, health.go
-// serves /healthz, /readyz and /metrics, shared.go builds what the loops share (informers,
+// serves /healthz, /readyz, /livez and /metrics, shared.go builds what the loops share (informers,
 // events, broker clients, pacing), and loops.go lists every loop and runs them.
 package app
 
@@ -31,13 +31,11 @@ func Run(ctx context.Context, cfg *config.Config) error {
 	}
 
 	ready := &atomic.Bool{}
-	if cfg.HealthAddress != "" {
-		stop, err := serveHealth(ctx, cfg.HealthAddress, ready)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stop, err := serveHealth(ctx, cfg, ready)
+	if err != nil {
+		return err
 	}
+	defer stop()
 
 	run := func(ctx context.Context) error {
 		clusterID, err := ensureClusterID(ctx, kubeClient, cfg.ClusterIDNamespace, cfg.ClusterIDConfigMap)

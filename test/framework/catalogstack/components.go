@@ -264,8 +264,9 @@ func (s *Stack) startBroker(ctx context.Context) error {
 }
 
 // startControllerManager starts the controller manager as the ServiceAccount
-// catalog-controller-manager, serving its health endpoints on a free port
-// (its default, 127.0.0.1:8080, would clash between stacks), and waits until
+// catalog-controller-manager, serving its health endpoints over plain HTTP on
+// a free loopback port and not over HTTPS (its default port, 8444 on every
+// address, would clash between stacks), and waits until
 // its /readyz answers: informer caches synced and the leader Lease held.
 func (s *Stack) startControllerManager(ctx context.Context) error {
 	client := &http.Client{Timeout: 5 * time.Second}
@@ -275,7 +276,7 @@ func (s *Stack) startControllerManager(ctx context.Context) error {
 		return err
 	}
 	args := func(port int) []string {
-		return append(append(kubeconfigs, "--health-address=127.0.0.1:"+strconv.Itoa(port)), s.opts.ControllerManagerArgs...)
+		return append(append(kubeconfigs, "--secure-port=0", "--health-address=127.0.0.1:"+strconv.Itoa(port)), s.opts.ControllerManagerArgs...)
 	}
 	ready := func(ctx context.Context, _ *kubecluster.Child, port int) error {
 		return pollHTTP(ctx, client, "http://127.0.0.1:"+strconv.Itoa(port)+"/readyz", s.timeout)

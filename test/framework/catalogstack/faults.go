@@ -53,7 +53,7 @@ func KillChild(ch *kubecluster.Child) error {
 // StartControllerManagerReplica starts one more controller manager process,
 // named name (its log is logs/<name>.log, appended to), with the flags the
 // stack gives its own controller manager, --health-address on a free port,
-// and extra. Replicas elect a leader through their Lease, so only one runs
+// and extra (such as --secure-port, which the stack sets to 0). Replicas elect a leader through their Lease, so only one runs
 // the loops. It returns the process and its health port once /healthz
 // answers; /readyz answers only while the replica leads. The stack does not
 // stop replicas: the caller does, with Child.Stop or KillChild.
@@ -74,7 +74,7 @@ func (s *Stack) StartControllerManagerReplica(ctx context.Context, name string, 
 		if err != nil {
 			return nil, 0, err
 		}
-		args := append(append(append([]string{}, kubeconfigs...), "--health-address=127.0.0.1:"+strconv.Itoa(ports[0])), s.opts.ControllerManagerArgs...)
+		args := append(append(append([]string{}, kubeconfigs...), "--secure-port=0", "--health-address=127.0.0.1:"+strconv.Itoa(ports[0])), s.opts.ControllerManagerArgs...)
 		ch, err := kubecluster.StartChild(name, filepath.Join(s.Dir, "logs", name+".log"), s.Dir, bin, append(args, extra...)...)
 		if err != nil {
 			return nil, 0, err

@@ -5,6 +5,8 @@ package config
 import (
 	"time"
 
+	"k8s.io/apiserver/pkg/server"
+
 	"k8s.io/client-go/rest"
 	componentbaseconfig "k8s.io/component-base/config"
 
@@ -54,7 +56,15 @@ type Config struct {
 
 	// LeaderElection configures leader election on a Lease.
 	LeaderElection componentbaseconfig.LeaderElectionConfiguration
-	// HealthAddress serves /healthz, /readyz and /metrics; empty serves nothing.
+	// SecureServing serves /healthz, /readyz, /livez and /metrics over HTTPS; nil serves
+	// nothing.
+	SecureServing *server.SecureServingInfo
+	// Authentication and Authorization guard SecureServing; /healthz, /readyz and /livez
+	// are open.
+	Authentication server.AuthenticationInfo
+	Authorization  server.AuthorizationInfo
+	// HealthAddress serves the same endpoints over plain HTTP on a loopback address;
+	// empty serves nothing.
 	HealthAddress string
 }
 

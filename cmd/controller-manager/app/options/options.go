@@ -2,6 +2,7 @@
 package options
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,8 +68,8 @@ type Options struct {
 
 	// LeaderElection configures leader election (the --leader-elect flags).
 	LeaderElection componentbaseconfig.LeaderElectionConfiguration
-	// HealthAddress serves /healthz, /readyz and /metrics (--health-address).
-	HealthAddress string
+	// Serving serves /healthz, /readyz, /livez and /metrics.
+	Serving *ServingOptions
 }
 
 // NewOptions returns the defaults.
@@ -101,7 +102,7 @@ func NewOptions() *Options {
 			ResourceName:      "catalog-controller-manager",
 			ResourceNamespace: "service-catalog",
 		},
-		HealthAddress: "127.0.0.1:8080",
+		Serving: NewServingOptions(),
 	}
 }
 
@@ -137,8 +138,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 
 	configoptions.BindLeaderElectionFlags(&o.LeaderElection, fss.FlagSet("leader election"))
 
-	fs = fss.FlagSet("health and metrics")
-	fs.StringVar(&o.HealthAddress, "health-address", o.HealthAddress, "Address serving /healthz, /readyz and /metrics; empty serves nothing.")
+	o.Serving.AddFlags(&fss)
 	return fss
 }
 
@@ -168,6 +168,7 @@ func (o *Options) Validate() error {
 	if o.ClusterIDNamespace == "" || o.ClusterIDConfigMap == "" {
 		errs = append(errs, fmt.Errorf("--cluster-id-namespace and --cluster-id-configmap are required"))
 	}
+	errs = append(errs, o.Serving.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
 
@@ -219,7 +220,7 @@ func (o *Options) Config() (*config.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &config.Config{
+	cfg := &config.Config{
 		CatalogConfig: catalog,
 		CoreConfig:    core,
 		Controllers:   controllers,
@@ -238,8 +239,11 @@ func (o *Options) Config() (*config.Config, error) {
 		ClusterIDNamespace:    o.ClusterIDNamespace,
 		ClusterIDConfigMap:    o.ClusterIDConfigMap,
 		LeaderElection:        o.LeaderElection,
-		HealthAddress:         o.HealthAddress,
-	}, nil
+	}
+	if err := o.Serving.ApplyTo(cfg, cmp.Or(o.CoreKubeconfig, o.Kubeconfig)); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
