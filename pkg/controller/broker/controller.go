@@ -155,7 +155,8 @@ func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.
 	return 0
 }
 
-// relist fetches the catalog and publishes it.
+// relist fetches the catalog and publishes it; publishing deletes what the catalog no
+// longer offers and nothing uses.
 func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (controller.Result, error) {
 	now := c.cfg.Clock.Now()
 	broker.Status.ObservedGeneration = broker.Generation
@@ -170,9 +171,6 @@ func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceB
 		return c.fetchFailed(ctx, broker, conditions.ErrorSyncingCatalog, err.Error())
 	}
 	if err := c.fetched(ctx, broker, published, now); err != nil {
-		return controller.Result{}, err
-	}
-	if err := c.deleteUnusedRemoved(ctx, broker); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{RequeueAfter: c.untilRelist(broker, c.cfg.Clock.Now())}, nil
@@ -255,7 +253,7 @@ func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterSe
 		return controller.Result{}, err
 	}
 	for _, obj := range plans {
-		if err := c.plans.delete(ctx, obj.(*v1beta1.ClusterServicePlan)); err != nil {
+		if _, err := c.plans.delete(ctx, obj.(*v1beta1.ClusterServicePlan)); err != nil {
 			return controller.Result{}, err
 		}
 	}
@@ -264,7 +262,7 @@ func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterSe
 		return controller.Result{}, err
 	}
 	for _, obj := range classes {
-		if err := c.classes.delete(ctx, obj.(*v1beta1.ClusterServiceClass)); err != nil {
+		if _, err := c.classes.delete(ctx, obj.(*v1beta1.ClusterServiceClass)); err != nil {
 			return controller.Result{}, err
 		}
 	}

@@ -285,13 +285,12 @@ func TestCatalogRestrictions(t *testing.T) {
 		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.clusterServiceClass.name=db"}}
 	})
 	f.MustSync()
-	// What is no longer allowed is marked removed; unused, it is deleted on the next sync.
-	type removed struct{ Class, Plan bool }
-	looptest.Expect(t, "removed from the catalog: kv and kv-small", removed{true, true},
-		removed{f.class("kv").Status.RemovedFromBrokerCatalog, f.plan("kv-small").Status.RemovedFromBrokerCatalog})
+	// What is no longer allowed is removed from the catalog; unused, it is deleted at once.
+	f.wantNames([]string{"db"}, []string{"db-p"})
 	f.WantEvents(conditions.FetchedCatalog, "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
+	f.ForgetWrites()
 	f.MustSync()
-	f.MustSync()
+	f.WantWrites()
 	f.wantNames([]string{"db"}, []string{"db-p"})
 }
 
@@ -383,29 +382,29 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 	f.Refresh()
 	f.Catalog.ClearActions()
 
-	// The broker drops plan large and offering queue.
+	// The broker drops plan large and offering queue. What no instance uses goes at once:
+	// the plan, and with it its class, which nothing needs any more. Plan large, in use, is
+	// marked removed.
 	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
 	f.Clock.Step(defaultRelist)
-	f.MustSync()
-	type removed struct{ KVLarge, Queue, QueueP, KV, KVSmall bool }
-	looptest.Expect(t, "removed from the catalog", removed{KVLarge: true, Queue: true, QueueP: true}, removed{
-		f.plan("kv-large").Status.RemovedFromBrokerCatalog, f.class("queue").Status.RemovedFromBrokerCatalog,
-		f.plan("queue-p").Status.RemovedFromBrokerCatalog, f.class("kv").Status.RemovedFromBrokerCatalog,
+	f.WantRequeue(f.MustSync(), defaultRelist)
+	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+	type removed struct{ KVLarge, KV, KVSmall bool }
+	looptest.Expect(t, "removed from the catalog", removed{KVLarge: true}, removed{
+		f.plan("kv-large").Status.RemovedFromBrokerCatalog, f.class("kv").Status.RemovedFromBrokerCatalog,
 		f.plan("kv-small").Status.RemovedFromBrokerCatalog,
 	})
 	type published struct{ Classes, Plans int32 }
 	b := f.broker()
 	looptest.Expect(t, "published", published{1, 1}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount})
-	f.WantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog", conditions.FetchedCatalog)
-	f.ForgetWrites()
+	f.WantEvents("PlanRemovedFromCatalog", "ClassRemovedFromCatalog", "PlanRemovedFromCatalog", conditions.FetchedCatalog)
+	f.WantWrites("delete clusterserviceplans queue-p", "delete clusterserviceclasses queue",
+		"update clusterserviceplans/status kv-large", "update clusterservicebrokers/status the-broker")
 
-	// The next sync deletes what no instance uses: the plan, and with it its class, which
-	// nothing needs any more (it does not wait for a later sync, which for a broker that
-	// relists by hand would never come).
+	// The next sync has nothing to delete while the instance uses plan large.
 	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantFetches(2)
-	f.WantWrites("delete clusterserviceplans queue-p", "delete clusterserviceclasses queue")
-	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+	f.WantWrites()
 
 	// Once its instance is gone, the removed plan goes too.
 	if err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Delete(context.Background(), "db", metav1.DeleteOptions{}); err != nil {

@@ -45,8 +45,8 @@ type entries[T controller.Object[T], S any] struct {
 	status func(T) *v1beta1.CommonServiceClassStatus
 	spec   func(T) *S
 	// removed is the reason and message of the broker's event when an entry left the
-	// catalog.
-	removed func(T) (reason, message string)
+	// catalog: deleted at once, when nothing used it, or kept until nothing does.
+	removed func(entry T, deleted bool) (reason, message string)
 }
 
 // newEntries returns the publishing of classes and of plans.
@@ -61,7 +61,10 @@ func newEntries(cfg Config) (entries[*v1beta1.ClusterServiceClass, v1beta1.Clust
 				return &c.Status.CommonServiceClassStatus
 			},
 			spec: func(c *v1beta1.ClusterServiceClass) *v1beta1.ClusterServiceClassSpec { return &c.Spec },
-			removed: func(c *v1beta1.ClusterServiceClass) (string, string) {
+			removed: func(c *v1beta1.ClusterServiceClass, deleted bool) (string, string) {
+				if deleted {
+					return "ClassRemovedFromCatalog", fmt.Sprintf("Class %s (%s) is no longer in the catalog and nothing uses it; it was deleted", c.Name, c.Spec.ExternalName)
+				}
 				return "ClassRemovedFromCatalog", fmt.Sprintf("Class %s (%s) is no longer in the catalog; it is deleted once no instance uses it", c.Name, c.Spec.ExternalName)
 			},
 		}, entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]{
@@ -73,7 +76,10 @@ func newEntries(cfg Config) (entries[*v1beta1.ClusterServiceClass, v1beta1.Clust
 				return &p.Status.CommonServiceClassStatus
 			},
 			spec: func(p *v1beta1.ClusterServicePlan) *v1beta1.ClusterServicePlanSpec { return &p.Spec },
-			removed: func(p *v1beta1.ClusterServicePlan) (string, string) {
+			removed: func(p *v1beta1.ClusterServicePlan, deleted bool) (string, string) {
+				if deleted {
+					return "PlanRemovedFromCatalog", fmt.Sprintf("Plan %s (%s) is no longer in the catalog and no instance uses it; it was deleted", p.Name, p.Spec.ExternalName)
+				}
 				return "PlanRemovedFromCatalog", fmt.Sprintf("Plan %s (%s) is no longer in the catalog; existing instances keep working, new ones are refused, and it is deleted once no instance uses it",
 					p.Name, p.Spec.ExternalName)
 			},
@@ -93,24 +99,52 @@ func (e entries[T, S]) of(broker string) (map[string]T, error) {
 	return out, nil
 }
 
-// deleteUnused deletes the broker's entries that the catalog no longer offers and that
-// no instance uses, nor anything else needs (needed, when set), and returns the names of
-// those it deleted.
-func (e entries[T, S]) deleteUnused(ctx context.Context, broker string, instances cache.Indexer, needed func(T) bool) (sets.Set[string], error) {
+// removedOf returns the broker's published entries that are marked removed from its
+// catalog.
+func (e entries[T, S]) removedOf(broker string) ([]T, error) {
 	published, err := e.of(broker)
-	deleted := sets.New[string]()
+	if err != nil {
+		return nil, err
+	}
+	var out []T
 	for _, entry := range published {
-		if err != nil || !e.status(entry).RemovedFromBrokerCatalog || (needed != nil && needed(entry)) {
-			continue
-		}
-		var users []any
-		if users, err = instances.ByIndex(e.usedBy, entry.GetName()); err == nil && len(users) == 0 {
-			if err = e.delete(ctx, entry); err == nil {
-				deleted.Insert(entry.GetName())
-			}
+		if e.status(entry).RemovedFromBrokerCatalog {
+			out = append(out, entry)
 		}
 	}
-	return deleted, err
+	return out, nil
+}
+
+// deleteUnused deletes those of the broker's candidates that no instance uses, nor anything
+// else needs (needed, when set), and returns the names of those it deleted. The deletion
+// of an entry not yet marked removed is told in an event of the broker.
+func (e entries[T, S]) deleteUnused(ctx context.Context, broker *v1beta1.ClusterServiceBroker, candidates []T, instances cache.Indexer, needed func(T) bool) (sets.Set[string], error) {
+	deleted := sets.New[string]()
+	for _, entry := range candidates {
+		if needed != nil && needed(entry) {
+			continue
+		}
+		users, err := instances.ByIndex(e.usedBy, entry.GetName())
+		if err != nil {
+			return deleted, err
+		}
+		if len(users) > 0 {
+			continue
+		}
+		gone, err := e.delete(ctx, entry)
+		if err != nil {
+			return deleted, err
+		}
+		if !gone {
+			continue
+		}
+		deleted.Insert(entry.GetName())
+		if !e.status(entry).RemovedFromBrokerCatalog {
+			reason, message := e.removed(entry, true)
+			e.recorder.Event(broker, corev1.EventTypeNormal, reason, message)
+		}
+	}
+	return deleted, nil
 }
 
 // upsert publishes want, fetched at now: it creates it, owned by the broker, or updates
@@ -158,7 +192,7 @@ func (e entries[T, S]) markRemoved(ctx context.Context, broker *v1beta1.ClusterS
 	if _, err := e.client.UpdateStatus(ctx, update, metav1.UpdateOptions{FieldManager: FieldManager}); err != nil {
 		return err
 	}
-	reason, message := e.removed(entry)
+	reason, message := e.removed(entry, false)
 	e.recorder.Event(broker, corev1.EventTypeNormal, reason, message)
 	return nil
 }
@@ -177,15 +211,19 @@ func (e entries[T, S]) nameTaken(ctx context.Context, name string, err error) er
 	return fmt.Errorf("creating %s %s: a %s named %s already exists, published by broker %s", e.noun, name, e.noun, name, e.brokerOf(other))
 }
 
-// delete deletes an entry, unless it changed or is gone already.
-func (e entries[T, S]) delete(ctx context.Context, entry T) error {
+// delete deletes an entry and tells whether it is gone: deleted now or before. An object
+// of its name with another UID is another entry, and is left alone.
+func (e entries[T, S]) delete(ctx context.Context, entry T) (bool, error) {
 	uid := entry.GetUID()
 	err := e.client.Delete(ctx, entry.GetName(), metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
 	switch {
 	case err == nil:
 		klog.FromContext(ctx).V(2).Info("Deleted "+e.noun, e.noun, entry.GetName())
-	case !apierrors.IsNotFound(err) && !apierrors.IsConflict(err):
-		return fmt.Errorf("deleting %s %s: %w", e.noun, entry.GetName(), err)
+		return true, nil
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case apierrors.IsConflict(err):
+		return false, nil
 	}
-	return nil
+	return false, fmt.Errorf("deleting %s %s: %w", e.noun, entry.GetName(), err)
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
 // otherClass is a class published by another broker.
@@ -114,4 +116,83 @@ func TestACreateRefusedAsAlreadyExistsNamesTheOwner(t *testing.T) {
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	h := shortHash("kv-id")
 	f.wantNames([]string{"kv", "kv-" + h}, []string{"kv-" + h + "-large", "kv-" + h + "-small"})
+}
+
+// newIDsCatalog is kvCatalog after the broker restarted and generated new ids for its
+// offering and plans, as overview-broker does.
+func newIDsCatalog() *osb.CatalogResponse {
+	return catalog(service("kv-id-2", "kv", plan("kv-small-id-2", "small"), plan("kv-large-id-2", "large")))
+}
+
+func TestAnOfferingWithNewIDsGetsTheCleanNamesBack(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.MustSync()
+	f.WantEvents(conditions.FetchedCatalog)
+	f.ForgetWrites()
+
+	f.answer = newIDsCatalog()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
+	// The old entries, unused, go before the new ones are named: the new ones take their
+	// names.
+	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
+	type entry struct{ Name, ExternalID, Class string }
+	class, small, large := f.class("kv"), f.plan("kv-small"), f.plan("kv-large")
+	looptest.Expect(t, "entries", []entry{{"kv", "kv-id-2", ""}, {"kv-small", "kv-small-id-2", "kv"}, {"kv-large", "kv-large-id-2", "kv"}},
+		[]entry{
+			{class.Name, class.Spec.ExternalID, ""},
+			{small.Name, small.Spec.ExternalID, small.Spec.ClusterServiceClassRef.Name},
+			{large.Name, large.Spec.ExternalID, large.Spec.ClusterServiceClassRef.Name},
+		})
+	f.WantWrites(
+		"delete clusterserviceplans kv-small", "delete clusterserviceplans kv-large", "delete clusterserviceclasses kv",
+		"create clusterserviceclasses kv", "update clusterserviceclasses/status kv",
+		"create clusterserviceplans kv-small", "update clusterserviceplans/status kv-small",
+		"create clusterserviceplans kv-large", "update clusterserviceplans/status kv-large",
+		"update clusterservicebrokers/status the-broker",
+	)
+	events := f.WantEvents("PlanRemovedFromCatalog", "PlanRemovedFromCatalog", "ClassRemovedFromCatalog")
+	if !strings.Contains(events[2], "Class kv (kv) is no longer in the catalog and nothing uses it; it was deleted") {
+		t.Errorf("event %q", events[2])
+	}
+	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
+	type published struct{ Classes, Plans int32 }
+	looptest.Expect(t, "published", published{1, 2}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount})
+
+	// Nothing is left to delete.
+	f.MustSync()
+	f.WantWrites()
+}
+
+func TestEntriesInUseKeepTheirNamesWhenTheIDsChange(t *testing.T) {
+	f := newFixture(t, testBroker())
+	f.answer = kvCatalog()
+	f.MustSync()
+	if _, err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Create(context.Background(), instanceOn("db", "kv", "kv-large"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Refresh()
+
+	f.answer = newIDsCatalog()
+	f.Clock.Step(defaultRelist)
+	f.MustSync()
+	// The instance's class and plan stay, marked removed; the unused plan went. The new
+	// entries are named around the ones that stay.
+	h := shortHash("kv-id-2")
+	f.wantNames([]string{"kv", "kv-" + h}, []string{"kv-" + h + "-large", "kv-" + h + "-small", "kv-large"})
+	type removed struct{ Class, Plan, NewClass bool }
+	looptest.Expect(t, "removed from the catalog", removed{true, true, false},
+		removed{f.class("kv").Status.RemovedFromBrokerCatalog, f.plan("kv-large").Status.RemovedFromBrokerCatalog, f.class("kv-" + h).Status.RemovedFromBrokerCatalog})
+	looptest.Expect(t, "external id of kv-"+h, "kv-id-2", f.class("kv-"+h).Spec.ExternalID)
+
+	// Once the instance is gone, the old entries go; the new ones keep their names.
+	if err := f.Catalog.ServicecatalogV1beta1().ServiceInstances("ns").Delete(context.Background(), "db", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Refresh()
+	f.ForgetWrites()
+	f.MustSync()
+	f.WantWrites("delete clusterserviceplans kv-large", "delete clusterserviceclasses kv")
+	f.wantNames([]string{"kv-" + h}, []string{"kv-" + h + "-large", "kv-" + h + "-small"})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,6 +66,38 @@ func TestBrokersWithTheSameCatalogDoNotClash(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitBrokerGone(twinName)
+}
+
+func TestAnOfferingWithNewIDsGetsItsNamesBack(t *testing.T) {
+	e := newEnv(t, envOptions{catalog: defaultCatalog})
+	old := e.classByExternalName("db-" + e.id)
+
+	// The broker restarts and generates new ids for its offering and plans, as
+	// overview-broker does.
+	e.setCatalog(strings.ReplaceAll(defaultCatalog, "id: db-{id}-", "id: db-{id}-restarted-"))
+	e.relist()
+
+	class := e.classByExternalName("db-" + e.id)
+	type entry struct{ Name, ExternalID string }
+	if got, want := (entry{class.Name, class.Spec.ExternalID}), (entry{"db-" + e.id, "db-" + e.id + "-restarted-service"}); got != want {
+		t.Errorf("class %+v, want %+v", got, want)
+	}
+	if class.UID == old.UID {
+		t.Errorf("the class was not published anew")
+	}
+	for _, p := range []string{"small", "large", "fixed", "nobind"} {
+		plan := e.plan("db-" + e.id + "-" + p)
+		if got, want := plan.Spec.ExternalID, "db-"+e.id+"-restarted-"+p; got != want {
+			t.Errorf("plan %s has external id %q, want %q", plan.Name, got, want)
+		}
+	}
+	if got := e.entryNames(e.brokerName); len(got) != 5 {
+		t.Errorf("entries of the broker: %v, want a class and 4 plans", got)
+	}
+
+	// The new entries work.
+	i := e.createInstance(e.instance("after-restart", "db-{id}", "small", ""))
+	e.waitInstanceReady(i.Name)
 }
 
 // addBroker registers another broker, relisted by hand, and deletes it at the end of the
