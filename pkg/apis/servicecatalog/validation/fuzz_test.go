@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/fuzzer"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
@@ -123,9 +124,12 @@ var validationSeeds = []struct {
 // converted to the internal version), then validates it as a create, as an update to
 // itself and as a status update. Properties:
 //   - nothing panics;
+//   - defaults never make a valid object invalid: an object decoded without them that
+//     validates still validates with them;
 //   - an object valid on create is a valid update to itself, and is still valid, and
 //     unchanged, once stored (encoded as v1beta1 and decoded again): otherwise it could
-//     be created and never updated again, not even to remove its finalizer;
+//     be created and never updated again, not even to remove its finalizer (raw JSON
+//     compared by value: the encoder rewrites its bytes);
 //   - no error about a broker URL, a CA bundle or inline parameters quotes the value,
 //     which may hold a password.
 func FuzzValidate(f *testing.F) {
@@ -144,6 +148,7 @@ func FuzzValidate(f *testing.F) {
 	codecs := serializer.NewCodecFactory(scheme)
 	internal := schema.GroupVersion{Group: sc.GroupName, Version: runtime.APIVersionInternal}
 	decoder := codecs.UniversalDecoder(internal)
+	undefaulted := codecs.UniversalDeserializer()
 	encoder := codecs.LegacyCodec(v1beta1.SchemeGroupVersion)
 
 	f.Fuzz(func(t *testing.T, kindIndex uint8, doc []byte) {
@@ -162,6 +167,11 @@ func FuzzValidate(f *testing.F) {
 		updateErrs := v.update(self, old)
 		checkQuotesNoSecret(t, obj, updateErrs)
 		checkQuotesNoSecret(t, obj, v.statusUpdate(self, old))
+		if raw, _, err := undefaulted.Decode(doc, &defaultKind, nil); err == nil {
+			if plain, err := scheme.ConvertToVersion(raw, internal); err == nil && len(v.create(plain)) == 0 && len(errs) > 0 {
+				t.Fatalf("defaults make a valid %s invalid: %v", gvk.Kind, errs)
+			}
+		}
 		if len(errs) > 0 {
 			return
 		}
@@ -183,7 +193,10 @@ func FuzzValidate(f *testing.F) {
 		if errs := v.update(withResourceVersion(stored), withResourceVersion(obj)); len(errs) > 0 {
 			t.Fatalf("a stored %s is not a valid update to what was written: %v\nstored: %s", gvk.Kind, errs, data)
 		}
-		if !equality.Semantic.DeepEqual(obj, stored) {
+		written := obj.DeepCopyObject()
+		fuzzer.CanonicalizeRawJSON(written)
+		fuzzer.CanonicalizeRawJSON(stored)
+		if !equality.Semantic.DeepEqual(written, stored) {
 			t.Fatalf("a valid %s changes once stored:\nwritten: %#v\nstored:  %#v", gvk.Kind, obj, stored)
 		}
 	})
