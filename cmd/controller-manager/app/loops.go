@@ -41,7 +41,7 @@ func newLoops(cfg *config.Config, s shared) ([]loop, error) {
 		case config.InstanceController:
 			loops = append(loops, newInstanceLoop(ops, options(name)))
 		case config.BindingController:
-			loops = append(loops, newBindingLoop(ops, options(name)))
+			loops = append(loops, newBindingLoop(s, ops, options(name)))
 		default:
 			return nil, fmt.Errorf("unknown control loop %q", name)
 		}
@@ -71,7 +71,9 @@ func newInstanceLoop(ops operation.Config, opts controller.Options) loop {
 }
 
 // newBindingLoop builds the loop that binds and unbinds, and writes credentials Secrets.
-func newBindingLoop(ops operation.Config, opts controller.Options) loop {
+// It watches the Secrets it wrote, to write again one deleted by hand.
+func newBindingLoop(s shared, ops operation.Config, opts controller.Options) loop {
+	ops.Secrets = s.informers.bindingSecrets.Core().V1().Secrets()
 	return servicebinding.New(ops, opts)
 }
 

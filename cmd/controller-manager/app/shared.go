@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	kubeinformers "k8s.io/client-go/informers"
@@ -17,6 +18,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
+	"github.com/kube-service-catalog/catalog/pkg/controller/servicebinding"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	catalogscheme "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/scheme"
 	catalogfactory "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
@@ -41,6 +43,8 @@ type shared struct {
 type informerFactories struct {
 	catalog catalogfactory.SharedInformerFactory
 	kube    kubeinformers.SharedInformerFactory
+	// bindingSecrets holds only the Secrets the binding loop wrote, by their label.
+	bindingSecrets kubeinformers.SharedInformerFactory
 }
 
 // newInformers returns the informer factories, with the indexes the loops look catalog
@@ -49,6 +53,8 @@ func newInformers(resync time.Duration, catalogClient clientset.Interface, kubeC
 	f := &informerFactories{
 		catalog: catalogfactory.NewSharedInformerFactory(catalogClient, resync),
 		kube:    kubeinformers.NewSharedInformerFactory(kubeClient, resync),
+		bindingSecrets: kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, resync,
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = servicebinding.SecretLabel })),
 	}
 	sc := f.catalog.Servicecatalog().V1beta1()
 	for _, add := range []func() error{
@@ -68,16 +74,19 @@ func newInformers(resync time.Duration, catalogClient clientset.Interface, kubeC
 func (f *informerFactories) start(ctx context.Context) {
 	f.catalog.Start(ctx.Done())
 	f.kube.Start(ctx.Done())
+	f.bindingSecrets.Start(ctx.Done())
 }
 
 // waitForCacheSync waits until the started informers synced or ctx ends.
 func (f *informerFactories) waitForCacheSync(ctx context.Context) {
 	f.catalog.WaitForCacheSync(ctx.Done())
 	f.kube.WaitForCacheSync(ctx.Done())
+	f.bindingSecrets.WaitForCacheSync(ctx.Done())
 }
 
 // shutdown waits for the informers to stop.
 func (f *informerFactories) shutdown() {
+	f.bindingSecrets.Shutdown()
 	f.kube.Shutdown()
 	f.catalog.Shutdown()
 }

@@ -139,6 +139,9 @@ const (
 	// credentials before writing the Secret and the broker cannot hand them out again;
 	// the binding is deleted at the broker and made again.
 	BindResultLost = "BindResultLost"
+	// SecretMissing: the binding's credentials Secret was deleted by hand; it is written
+	// again, with credentials fetched from the broker or from a new binding.
+	SecretMissing = "SecretMissing"
 	// ErrorInjectingBindResult: the credentials Secret cannot be written. When the
 	// secretTransforms cannot be applied to the broker's credentials, or the credentials
 	// have keys a Secret cannot hold, the binding is Failed; otherwise the write is retried.

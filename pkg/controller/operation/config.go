@@ -31,6 +31,9 @@ type Config struct {
 	Brokers   informers.ClusterServiceBrokerInformer
 	// Namespaces gives the namespace UID sent as space_guid and bind_resource.app_guid.
 	Namespaces coreinformers.NamespaceInformer
+	// Secrets, when set, is an informer of the Secrets the binding loop wrote (those with
+	// its label), so that a credentials Secret deleted by hand is written again at once.
+	Secrets coreinformers.SecretInformer
 	// BrokerClients builds OSB clients.
 	BrokerClients *brokerclient.Manager
 	// ClusterID identifies the cluster to brokers (context clusterid, organization_guid).
@@ -84,8 +87,12 @@ func (c Config) Complete() Config {
 
 // Synced are the informers a loop waits for before its first sync.
 func (c Config) Synced() []cache.InformerSynced {
-	return []cache.InformerSynced{
+	synced := []cache.InformerSynced{
 		c.Instances.Informer().HasSynced, c.Bindings.Informer().HasSynced, c.Classes.Informer().HasSynced,
 		c.Plans.Informer().HasSynced, c.Brokers.Informer().HasSynced, c.Namespaces.Informer().HasSynced,
 	}
+	if c.Secrets != nil {
+		synced = append(synced, c.Secrets.Informer().HasSynced)
+	}
+	return synced
 }

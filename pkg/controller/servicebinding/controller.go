@@ -90,13 +90,18 @@ package servicebinding
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 )
@@ -129,6 +134,10 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{
 		AddFunc: enqueue, UpdateFunc: func(_, obj interface{}) { enqueue(obj) }, DeleteFunc: enqueue,
 	})
+	// A credentials Secret deleted by hand is written again.
+	if cfg.Secrets != nil {
+		c.loop.Handle(cfg.Secrets.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop, owningBinding)})
+	}
 	return c
 }
 
@@ -175,9 +184,52 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	}
 	if status.CurrentOperation == "" && status.Binding != nil && status.ObservedGeneration == binding.Generation &&
 		apimeta.IsStatusConditionTrue(status.Conditions, v1beta1.ConditionReady) {
-		return controller.Result{}, nil
+		return c.restoreSecret(ctx, binding)
 	}
 	return c.bind(ctx, binding)
+}
+
+// restoreSecret writes the credentials Secret of a Ready binding again when it was
+// deleted: the credentials are fetched again from the broker where it can hand them out,
+// else the binding is made again at the broker (see injectPending). The informer's word
+// is checked with the API first: it may not have seen a Secret just written, or one
+// written before Secrets were labelled, which gets its label now.
+func (c *Controller) restoreSecret(ctx context.Context, binding *v1beta1.ServiceBinding) (controller.Result, error) {
+	if c.cfg.Secrets == nil {
+		return controller.Result{}, nil
+	}
+	name := binding.Status.Binding.Name
+	if _, err := c.cfg.Secrets.Lister().Secrets(binding.Namespace).Get(name); !apierrors.IsNotFound(err) {
+		return controller.Result{}, nil
+	}
+	owned, err := ownedSecret(ctx, c.cfg.KubeClient.CoreV1(), binding)
+	switch {
+	case err != nil:
+		return controller.Result{}, err
+	case owned != nil && !labelled(owned, binding):
+		return controller.Result{}, labelSecret(ctx, c.cfg.KubeClient.CoreV1(), binding, owned.DeepCopy())
+	case owned != nil:
+		return controller.Result{}, nil
+	}
+	status := &binding.Status
+	status.CurrentOperation = v1beta1.ServiceBindingOperationBind
+	status.InProgressProperties = status.ExternalProperties
+	binding, err = c.ops.Report(ctx, binding, false, conditions.SecretMissing,
+		fmt.Sprintf("The Secret %q that held the credentials was deleted; writing it again.", name))
+	if err != nil {
+		return controller.Result{}, err
+	}
+	return c.injectPending(ctx, binding)
+}
+
+// owningBinding returns the binding whose credentials a Secret holds, from its
+// controller reference.
+func owningBinding(secret *corev1.Secret) []cache.ObjectName {
+	ref := metav1.GetControllerOf(secret)
+	if ref == nil || ref.Kind != "ServiceBinding" || !strings.HasPrefix(ref.APIVersion, v1beta1.GroupName+"/") {
+		return nil
+	}
+	return []cache.ObjectName{{Namespace: secret.Namespace, Name: ref.Name}}
 }
 
 // begin records a bind or unbind about to be sent to the broker, with what it sends.

@@ -22,6 +22,9 @@ import (
 
 // Keys the servicebinding.io specification reserves in a binding Secret.
 const (
+	// SecretLabel labels the Secrets the catalog writes with their binding's UID; the
+	// controller watches only the Secrets that carry it.
+	SecretLabel = "servicecatalog.k8s.io/binding-uid"
 	// TypeKey classifies the binding, e.g. "postgresql".
 	TypeKey = "type"
 	// ProviderKey names who provides the service.
@@ -160,6 +163,7 @@ func buildSecret(ctx context.Context, secrets corev1client.SecretsGetter, bindin
 		ObjectMeta: metav1.ObjectMeta{
 			Namespace:       binding.Namespace,
 			Name:            secretName(binding),
+			Labels:          map[string]string{SecretLabel: string(binding.UID)},
 			OwnerReferences: []metav1.OwnerReference{ownerReference(binding)},
 		},
 		Type: secretType,
@@ -291,13 +295,27 @@ func writeSecret(ctx context.Context, secrets corev1client.SecretsGetter, bindin
 		}
 		_, err = client.Create(ctx, want, metav1.CreateOptions{FieldManager: FieldManager})
 		return err
-	case maps.EqualFunc(existing.Data, want.Data, bytes.Equal):
+	case maps.EqualFunc(existing.Data, want.Data, bytes.Equal) && labelled(existing, binding):
 		return nil
 	}
 	existing = existing.DeepCopy()
 	existing.Data = want.Data
 	existing.StringData = nil
-	_, err = client.Update(ctx, existing, metav1.UpdateOptions{FieldManager: FieldManager})
+	return labelSecret(ctx, secrets, binding, existing)
+}
+
+// labelled reports whether the Secret carries the label of binding.
+func labelled(secret *corev1.Secret, binding *v1beta1.ServiceBinding) bool {
+	return secret.Labels[SecretLabel] == string(binding.UID)
+}
+
+// labelSecret writes secret, a copy of the binding's Secret, with the binding's label.
+func labelSecret(ctx context.Context, secrets corev1client.SecretsGetter, binding *v1beta1.ServiceBinding, secret *corev1.Secret) error {
+	if secret.Labels == nil {
+		secret.Labels = map[string]string{}
+	}
+	secret.Labels[SecretLabel] = string(binding.UID)
+	_, err := secrets.Secrets(binding.Namespace).Update(ctx, secret, metav1.UpdateOptions{FieldManager: FieldManager})
 	return err
 }
 
