@@ -8,6 +8,7 @@
 #   make update   regenerate code and tidy go.mod
 #   make build    build the binaries into _output/bin
 #   make bench    benchmarks that print figures (not part of make test)
+#   make fuzz     every fuzz target for FUZZTIME each (default 10m; FUZZTIME=30s make fuzz)
 
 SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
 GO ?= go
@@ -16,7 +17,7 @@ COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e verify lint update run kube-binaries bench clean
+.PHONY: all build test test-unit test-integration test-e2e verify lint update run kube-binaries bench fuzz clean
 
 all: build
 
@@ -58,6 +59,11 @@ run: build
 
 bench: kube-binaries
 	hack/bench.sh
+
+# One target after another; per target the inputs tried and any crash, whose input is
+# left under the package's testdata/fuzz/ (see hack/fuzz.sh for FUZZ, FUZZPARALLEL, ...).
+fuzz:
+	hack/fuzz.sh
 
 clean:
 	rm -rf _output
