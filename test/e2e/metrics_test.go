@@ -41,7 +41,8 @@ func TestControllerManagerEndpointsNeedAuthorization(t *testing.T) {
 	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
 		code, body := get(t, anonymous, base+path, "")
 		// A standby is not ready (it does not lead), but the answer is its own, not a refusal.
-		if code != http.StatusOK && !(path == "/readyz" && code == http.StatusServiceUnavailable) {
+		notReady := path == "/readyz" && code == http.StatusServiceUnavailable
+		if code != http.StatusOK && !notReady {
 			t.Errorf("anonymous GET %s: %d %s, want it open", path, code, body)
 		}
 	}

@@ -7,10 +7,10 @@
 //
 // Only IDs a user chose are checked: when the spec gives none, the server sets a fresh
 // UUID, which no other object has. The plugin therefore runs in the mutating phase, before
-// the server sets it, and looks the ID up in the API server's watch cache; a later
-// mutating webhook that set spec.externalID would escape the check. Two creates racing
-// with the same ID within the cache's lag can both pass: the check guards against reuse,
-// not against a concurrent race.
+// the server sets it, and looks the ID up in the API server's watch cache, so that a
+// reused ID is refused before anything is written. Storage enforces the rule itself
+// (pkg/registry/servicecatalog/internal/idclaim): of two creates racing with one ID
+// within the cache's lag, or setting it in a later mutating webhook, only one is stored.
 package externalid
 
 import (

@@ -37,6 +37,8 @@ type ServerOptions struct {
 	DataDir string
 	// Users are extra user names; each gets a bearer token. The admin always exists.
 	Users []string
+	// DisableAdmissionPlugins turns the named admission plugins off.
+	DisableAdmissionPlugins []string
 }
 
 // Server is a catalog API server running in the test process.
@@ -74,6 +76,7 @@ func startServer(dir string, opts ServerOptions) (*Server, error) {
 		opts.EtcdPrefix = "/" + randomHex(8)
 	}
 	o.RecommendedOptions.Etcd.StorageConfig.Prefix = opts.EtcdPrefix
+	o.RecommendedOptions.Admission.DisablePlugins = append(o.RecommendedOptions.Admission.DisablePlugins, opts.DisableAdmissionPlugins...)
 	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = opts.EtcdServers
 	if len(opts.EtcdServers) == 0 {
 		o.EmbeddedEtcd.DataDir = opts.DataDir

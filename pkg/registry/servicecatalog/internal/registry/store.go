@@ -13,6 +13,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/idclaim"
 )
 
 // Strategy is what a catalog resource's main strategy implements.
@@ -42,6 +44,9 @@ type StoreConfig struct {
 	GetAttrs storage.AttrFunc
 	// TableConvertor prints the resource for kubectl.
 	TableConvertor rest.TableConvertor
+	// ExternalIDs, when set, makes every object claim its external ID in storage, so
+	// that no two objects hold the same one.
+	ExternalIDs *idclaim.Kind
 }
 
 // NewStores builds the etcd-backed store of a resource and the store of its status
@@ -64,6 +69,11 @@ func NewStores(optsGetter generic.RESTOptionsGetter, cfg StoreConfig) (*genericr
 	}
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: cfg.GetAttrs}); err != nil {
 		return nil, nil, err
+	}
+	if cfg.ExternalIDs != nil {
+		if err := idclaim.Install(store, optsGetter, *cfg.ExternalIDs); err != nil {
+			return nil, nil, err
+		}
 	}
 	statusStore := *store
 	statusStore.UpdateStrategy = cfg.StatusStrategy

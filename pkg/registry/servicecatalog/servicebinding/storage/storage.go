@@ -9,6 +9,7 @@ import (
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/printers"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/idclaim"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding"
 )
@@ -34,6 +35,12 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 		StatusStrategy:   servicebinding.NewStatusStrategy(scheme),
 		GetAttrs:         servicebinding.GetAttrs,
 		TableConvertor:   printers.NewServiceBindingTableConvertor(),
+		ExternalIDs: &idclaim.Kind{
+			Name:          "ServiceBinding",
+			GroupKind:     sc.Kind("ServiceBinding"),
+			ExternalID:    func(obj runtime.Object) string { return obj.(*sc.ServiceBinding).Spec.ExternalID },
+			SetExternalID: func(obj runtime.Object, id string) { obj.(*sc.ServiceBinding).Spec.ExternalID = id },
+		},
 	})
 	if err != nil {
 		return nil, nil, err

@@ -9,6 +9,7 @@ import (
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/printers"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/idclaim"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/serviceinstance"
 )
@@ -34,6 +35,12 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 		StatusStrategy:   serviceinstance.NewStatusStrategy(scheme),
 		GetAttrs:         serviceinstance.GetAttrs,
 		TableConvertor:   printers.NewServiceInstanceTableConvertor(),
+		ExternalIDs: &idclaim.Kind{
+			Name:          "ServiceInstance",
+			GroupKind:     sc.Kind("ServiceInstance"),
+			ExternalID:    func(obj runtime.Object) string { return obj.(*sc.ServiceInstance).Spec.ExternalID },
+			SetExternalID: func(obj runtime.Object, id string) { obj.(*sc.ServiceInstance).Spec.ExternalID = id },
+		},
 	})
 	if err != nil {
 		return nil, nil, err
