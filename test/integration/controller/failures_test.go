@@ -91,7 +91,8 @@ func TestProvisionFailuresFollowTheOrphanMitigationTable(t *testing.T) {
 		{"malformed-200", nil, conditions.ProvisionFailed, true, false, true}, // answered by the proxy: the broker saw nothing
 		{"status-408", []string{"PUT provision"}, conditions.ProvisionCallFailed, false, false, true},
 		{"status-400", []string{"PUT provision"}, conditions.ProvisionFailed, true, false, false},
-		{"status-409", []string{"PUT provision"}, conditions.ProvisionFailed, true, false, true},
+		// A 409 is checked with last_operation: the broker holds no instance of that ID.
+		{"status-409", []string{"PUT provision", "GET poll"}, conditions.ProvisionFailed, true, false, true},
 		{"busy", []string{"PUT provision"}, conditions.BrokerBusy, false, false, true},
 		{"async-failed", []string{"PUT provision", "GET poll", "DELETE deprovision"}, conditions.ProvisionFailed, true, true, false},
 		{"slow", nil, conditions.OperationTimedOut, false, true, false},
