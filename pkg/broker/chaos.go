@@ -39,8 +39,10 @@ const (
 	// an operation the plan runs asynchronously anyway; the request must
 	// accept asynchronous answers.
 	FaultAsyncFailed Fault = "asyncFailed"
-	// FaultGone answers 410 to a last_operation poll; nothing changes and the
-	// poll does not count.
+	// FaultGone answers 410 to a last_operation poll. A delete in progress
+	// that is to succeed finishes at once, since the 410 says the resource is
+	// gone; any other operation is unchanged and the poll does not count. It
+	// is not injected into a poll of a delete that is to fail.
 	FaultGone Fault = "gone"
 	// FaultSlow answers normally after a delay below the client's timeout.
 	FaultSlow Fault = "slow"

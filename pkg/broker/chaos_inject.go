@@ -18,8 +18,15 @@ const chaosFailed = "test broker chaos: the operation failed"
 func (c *Chaos) inject(w *statusWriter, r *http.Request, ev *HistoryEvent) Fault {
 	f := c.pick(r, ev.Operation)
 	switch f {
-	case FaultServerError, FaultConflict, FaultConcurrency, FaultGone:
+	case FaultServerError, FaultConflict, FaultConcurrency:
 		c.reject(w, r, f)
+	case FaultGone:
+		if c.makeGone(r, ev.Operation) {
+			c.reject(w, r, f)
+		} else {
+			f = ""
+			c.b.ServeHTTP(w, r)
+		}
 	case FaultSlow:
 		c.wait(r, c.slowDelay())
 		c.b.ServeHTTP(w, r)
@@ -86,6 +93,45 @@ func (c *Chaos) reject(w *statusWriter, r *http.Request, f Fault) {
 	case FaultGone:
 		writeJSON(w, http.StatusGone, struct{}{})
 	}
+}
+
+// makeGone makes a 410 to the poll r true: a delete in progress that is to
+// succeed finishes now. It reports whether the 410 may be sent: not to a
+// poll of a delete that is to fail, or failed.
+func (c *Chaos) makeGone(r *http.Request, op osb.Operation) bool {
+	c.b.mu.Lock()
+	defer c.b.mu.Unlock()
+	id := r.PathValue("instance_id")
+	if op == osb.OperationBindingLastOperation {
+		bd := c.b.bindings[bindingKey{id, r.PathValue("binding_id")}]
+		if bd == nil || bd.lastOp != osb.OperationUnbind {
+			return true
+		}
+		if !finishDelete(bd.op) {
+			return false
+		}
+		c.b.removeBindingLocked(bd)
+		return true
+	}
+	inst := c.b.instances[id]
+	if inst == nil || inst.lastOp != osb.OperationDeprovision {
+		return true
+	}
+	if !finishDelete(inst.op) {
+		return false
+	}
+	c.b.removeInstanceLocked(inst)
+	return true
+}
+
+// finishDelete ends a delete operation that is to succeed, and reports
+// whether it was one.
+func finishDelete(op *asyncOp) bool {
+	if op == nil || op.done || op.final != osb.StateSucceeded {
+		return false
+	}
+	op.done = true
+	return true
 }
 
 // failAsync makes the operation the broker just answered end failed at its

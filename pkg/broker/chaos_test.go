@@ -226,6 +226,20 @@ func TestChaosGoneAndSlow(t *testing.T) {
 	if !osb.IsGone(err) {
 		t.Errorf("poll error = %v, want 410", err)
 	}
+	if _, held := b.Instance("inst-1"); !held {
+		t.Error("a 410 to a provision's poll removed the instance")
+	}
+	// A 410 to the poll of a delete in progress is true: the delete ends.
+	provisionDirect(t, b, "inst-2", pgLarge)
+	client := newClient(t, srv.URL)
+	del, err := client.Deprovision(context.Background(), &osb.DeprovisionRequest{InstanceID: "inst-2", AcceptsIncomplete: true, ServiceID: pgService, PlanID: pgLarge})
+	if err != nil || !del.Async {
+		t.Fatalf("deprovision = %+v, %v", del, err)
+	}
+	_, err = client.PollLastOperation(context.Background(), &osb.LastOperationRequest{InstanceID: "inst-2", ServiceID: pgService, PlanID: pgLarge, OperationKey: del.OperationKey})
+	if _, held := b.Instance("inst-2"); !osb.IsGone(err) || held {
+		t.Errorf("poll of the delete: %v, instance still held %v; want 410 and gone", err, held)
+	}
 
 	opts := chaosOnly(broker.FaultSlow)
 	opts.SlowMax = 300 * time.Millisecond
