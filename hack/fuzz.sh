@@ -63,8 +63,9 @@ for target in "${selected[@]}"; do
   go test ./"${dir}" -run '^$' -fuzz "^${name}\$" -fuzztime "${fuzztime}" \
     -fuzzminimizetime "${minimize}" "${parallel[@]}" >"${log}" 2>&1 || status=$?
   # The last progress line counts the inputs tried: "fuzz: elapsed: 1m0s, execs: 12345 (...".
-  execs=$(grep -o 'execs: [0-9]*' "${log}" | tail -n 1 | cut -d' ' -f2)
-  interesting=$(grep -o 'new interesting: [0-9]*' "${log}" | tail -n 1 | cut -d' ' -f3)
+  # A target that fails at once has no progress line.
+  execs=$(grep -o 'execs: [0-9]*' "${log}" | tail -n 1 | cut -d' ' -f2 || true)
+  interesting=$(grep -o 'new interesting: [0-9]*' "${log}" | tail -n 1 | cut -d' ' -f3 || true)
   crash=$(grep -o 'Failing input written to [^ ]*' "${log}" | tail -n 1 | cut -d' ' -f5 || true)
   crashes=0
   result=ok

@@ -59,10 +59,9 @@ type StrategyFuzz[T runtime.Object] struct {
 // FuzzStrategies is the fuzz target of a kind's strategies. From the fuzzer's bytes it
 // fills two objects of the kind with arbitrary values (any string, nil or empty slices,
 // maps and pointers, raw JSON that is not JSON) and a user or none; the object sent as an
-// update has a spec of its own, the stored one, or the stored one without the fields the
-// server sets (relation, modulo 4: other, 1, 2, other). It runs what the
-// generic registry runs on a create, an update and a status update, with the checks every
-// kind shares:
+// update has the stored spec (relation%4 == 1), the stored spec without the fields the
+// server sets (relation%4 == 2), or a spec of its own. It runs what the generic registry
+// runs on a create, an update and a status update, with the checks every kind shares:
 //   - nothing panics: not PrepareForCreate, PrepareForUpdate, validation, warnings,
 //     Canonicalize, CheckGracefulDelete or GetAttrs (which refuses another kind with an
 //     error);
