@@ -314,12 +314,12 @@ func TestRBACMatrix(t *testing.T) {
 			case "forbidden":
 				didDenied++
 			}
-			switch {
-			case got.got == got.want:
-			case got.got == "yes" || got.got == "allowed":
+			switch got.got {
+			case got.want:
+			case "yes", "allowed":
 				unexpectedAllows++
 				t.Errorf("%s: %s allowed it, want denied", c.name, got.what)
-			case got.got == "no" || got.got == "forbidden":
+			case "no", "forbidden":
 				unexpectedDenies++
 				t.Errorf("%s: %s denied it, want allowed", c.name, got.what)
 			default:
