@@ -76,6 +76,7 @@ type Server struct {
 
 // Complete fills in the defaults of the configuration.
 func (c *Config) Complete() CompletedConfig {
+	c.GenericConfig.BuildHandlerChainFunc = withGates(c.GenericConfig.BuildHandlerChainFunc)
 	return CompletedConfig{&completedConfig{
 		GenericConfig:      c.GenericConfig.Complete(),
 		AdmissionInformers: c.AdmissionInformers,
@@ -104,6 +105,11 @@ func (c CompletedConfig) New() (*Server, error) {
 	}
 	if err := c.startAdmissionInformers(generic); err != nil {
 		return nil, err
+	}
+	if loaded := frontProxyTrusted(c.GenericConfig.Config); loaded != nil {
+		if err := generic.AddReadyzChecks(authenticationCheck(loaded)); err != nil {
+			return nil, err
+		}
 	}
 	return &Server{GenericAPIServer: generic}, nil
 }
