@@ -12,6 +12,7 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 
 	"k8s.io/client-go/tools/cache"
@@ -36,12 +37,14 @@ type Controller struct {
 	cfg  Config
 	loop *controller.Controller
 	ops  *operation.Engine[*v1beta1.ServiceInstance]
+	// provisions are the broker's answers to provisions not yet written to status.
+	provisions *operation.Answers[provisionAnswer]
 }
 
 // New returns the instance loop.
 func New(cfg Config, opts controller.Options) *Controller {
 	registerMetrics()
-	c := &Controller{cfg: cfg.Complete()}
+	c := &Controller{cfg: cfg.Complete(), provisions: operation.NewAnswers[provisionAnswer]()}
 	writer := controller.NewWriter(FieldManager, func(ns string) controller.Client[*v1beta1.ServiceInstance] {
 		return c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(ns)
 	})
@@ -81,7 +84,11 @@ func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
 	instance, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceInstance, error) {
-		return c.cfg.Instances.Lister().ServiceInstances(key.Namespace).Get(key.Name)
+		i, err := c.cfg.Instances.Lister().ServiceInstances(key.Namespace).Get(key.Name)
+		if apierrors.IsNotFound(err) {
+			c.provisions.Forget(key)
+		}
+		return i, err
 	})
 	if !ok {
 		return controller.Result{}, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/client-go/tools/cache"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
@@ -13,25 +15,55 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/parameters"
 )
 
-// provision asks the broker to create the instance.
+// provision asks the broker to create the instance. An answer whose status write failed
+// is written again without asking the broker again.
 func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceInstance) (controller.Result, error) {
 	r, params, result, err := c.prepare(ctx, instance, true)
 	if r == nil {
 		return result, err
 	}
+	answer, answered := c.provisions.Get(instance)
+	if answered {
+		if instance, err = c.recordProvision(ctx, instance, r, params); err != nil {
+			return controller.Result{}, err
+		}
+		instance.Status.InProgressProperties = answer.sent
+	} else {
+		var done bool
+		if instance, answer.resp, result, done, err = c.sendProvision(ctx, instance, r, params); done {
+			return result, err
+		}
+		answer.sent = instance.Status.InProgressProperties
+		c.provisions.Put(instance, answer)
+	}
+	if result, err = c.provisionAnswered(ctx, instance, r, answer.resp); err == nil {
+		c.provisions.Forget(cache.MetaObjectToName(instance))
+	}
+	return result, err
+}
+
+// provisionAnswer is the broker's answer to a provision, with what was sent.
+type provisionAnswer struct {
+	resp *osb.ProvisionResponse
+	sent *v1beta1.ServiceInstancePropertiesState
+}
+
+// sendProvision records the provision and sends it. done is set, with what to return,
+// when the broker gave no answer to record.
+func (c *Controller) sendProvision(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (_ *v1beta1.ServiceInstance, resp *osb.ProvisionResponse, result controller.Result, done bool, err error) {
 	spaceGUID, err := c.spaceGUID(instance.Namespace)
 	if err != nil {
-		return controller.Result{}, err
+		return instance, nil, controller.Result{}, true, err
 	}
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
 	if err != nil {
-		return c.ops.BrokerUnavailable(ctx, instance, conditions.ProvisionCallFailed, err)
+		result, err = c.ops.BrokerUnavailable(ctx, instance, conditions.ProvisionCallFailed, err)
+		return instance, nil, result, true, err
 	}
 	if instance, err = c.recordProvision(ctx, instance, r, params); err != nil {
-		return controller.Result{}, err
+		return instance, nil, controller.Result{}, true, err
 	}
 	request := c.provisionRequest(instance, r, params, spaceGUID)
-	var resp *osb.ProvisionResponse
 	err = c.ops.Call(ctx, instance, conditions.ProvisionRequestInFlight,
 		fmt.Sprintf("Asked broker %s to provision plan %s of class %s; waiting for its answer.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName),
 		func() (err error) {
@@ -40,12 +72,18 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		})
 	if osb.IsConflict(err) {
 		if result, done, err := c.conflictIsOurs(ctx, instance, r, client); done {
-			return result, err
+			return instance, nil, result, true, err
 		}
 	}
 	if err != nil {
-		return c.provisionFailed(ctx, instance, r, params, err)
+		result, err = c.provisionFailed(ctx, instance, r, params, err)
+		return instance, nil, result, true, err
 	}
+	return instance, resp, controller.Result{}, false, nil
+}
+
+// provisionAnswered records the broker's answer to a provision.
+func (c *Controller) provisionAnswered(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, resp *osb.ProvisionResponse) (controller.Result, error) {
 	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
 		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},

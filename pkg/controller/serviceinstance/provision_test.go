@@ -749,8 +749,8 @@ func TestABrokerDescriptionEchoingASecretIsRedacted(t *testing.T) {
 	}
 }
 
-// A status the API server refuses after a broker call is shown in an event, and the call is
-// not repeated in a tight loop: the instance is left alone for a minute.
+// A status the API server refuses after a broker call is shown in an event, and the
+// instance is left alone for a minute before the status is written again.
 func TestARefusedStatusWriteIsShownAndNotRetriedAtOnce(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(provisioned200(), provisioned200())
@@ -770,6 +770,47 @@ func TestARefusedStatusWriteIsShownAndNotRetriedAtOnce(t *testing.T) {
 	f.WantCalls(osb.OperationProvision)
 	f.Clock.Step(time.Minute)
 	f.MustSync()
-	f.WantCalls(osb.OperationProvision, osb.OperationProvision)
+	// The broker's answer, kept, is written; the broker is not asked again.
+	f.WantCalls(osb.OperationProvision)
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
+}
+
+// A provision whose answer could not be written to status (the API server was down) is
+// not sent again: the next sync writes the answer the broker gave.
+func TestAnAnswerWhoseStatusWriteFailedIsWrittenWithoutAskingAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer *osb.ProvisionResponse
+		ready  metav1.ConditionStatus
+		reason string
+	}{
+		{"synchronous", provisioned200(), metav1.ConditionTrue, conditions.ProvisionedSuccessfully},
+		{"asynchronous", provisioning202("op-1"), metav1.ConditionFalse, conditions.Provisioning},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.onProvision(tc.answer)
+			down := true
+			f.Catalog.PrependReactor("update", "serviceinstances", func(clienttesting.Action) (bool, runtime.Object, error) {
+				if down {
+					return true, nil, apierrors.NewServiceUnavailable("the API server is down")
+				}
+				return false, nil, nil
+			})
+			if _, err := f.Sync(); err == nil {
+				t.Fatal("sync with the API server down succeeded")
+			}
+			down = false
+			f.MustSync()
+			f.WantCalls(osb.OperationProvision)
+			i := f.wantReady(tc.ready, tc.reason)
+			sent := i.Status.InProgressProperties
+			if !tc.answer.Async {
+				sent = i.Status.ExternalProperties
+			}
+			if sent == nil || sent.ClusterServicePlanExternalID != "plan-small-id" {
+				t.Errorf("the properties sent are not recorded: %+v", sent)
+			}
+		})
+	}
 }
