@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/discovery"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
@@ -310,4 +312,93 @@ func (e *restartableEtcd) kill(t *testing.T) {
 	if err := catalogstack.KillChild(e.child); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestNamespaceDeletedWhileTheCatalogAPIServerIsDown deletes a namespace holding an
+// instance and a binding while the catalog's API server is down. Meanwhile the rest of
+// the cluster works: discovery of the other groups, and the garbage collector. The
+// namespace waits for the catalog (kube-controller-manager's namespace controller waits
+// for every API's discovery, kubernetes#60807), and once the API server is back it goes,
+// after the controller unbound and deprovisioned at the broker: nothing is left there.
+func TestNamespaceDeletedWhileTheCatalogAPIServerIsDown(t *testing.T) {
+	requireStack(t)
+	if !instanceLoop() || !bindingLoop(t) || stack.BrokerURL == "" {
+		t.Skip("needs the controller manager and the test broker")
+	}
+	const ns = "e2e-deleted-while-down"
+	createNamespace(t, ns)
+	ensureDemoBroker(t)
+	kubectlIn(t, admin, instanceManifest("db", "{}"), "apply", "-n", ns, "-f", "-")
+	kubectlIn(t, admin, bindingManifest("db-credentials", "db"), "apply", "-n", ns, "-f", "-")
+	kubectl(t, admin, "wait", "--for=condition=Ready", "servicebinding/db-credentials", "-n", ns, "--timeout="+pollTimeout.String())
+	instanceID := kubectl(t, admin, "get", "serviceinstance/db", "-n", ns, "-o", "jsonpath={.spec.externalID}")
+
+	if err := stack.KillComponent(catalogstack.APIServer); err != nil {
+		t.Fatal(err)
+	}
+	restarted := false
+	t.Cleanup(func() {
+		if !restarted {
+			_ = stack.StartComponent(context.Background(), catalogstack.APIServer)
+		}
+	})
+	kubectl(t, admin, "delete", "namespace", ns, "--wait=false")
+	checkOtherGroupsDiscovered(t)
+	checkGarbageCollection(t)
+
+	if err := stack.StartComponent(t.Context(), catalogstack.APIServer); err != nil {
+		t.Fatal(err)
+	}
+	restarted = true
+	waitNamespaceGone(t, ns, nil)
+	if brokerHolds(t, instanceID) {
+		t.Errorf("the broker still holds instance %s of the deleted namespace", instanceID)
+	}
+}
+
+// checkOtherGroupsDiscovered checks that discovery lists the other groups' resources
+// and reports the catalog's group alone as failed.
+func checkOtherGroupsDiscovered(t *testing.T) {
+	t.Helper()
+	eventually(t, pollTimeout, "discovery reporting the catalog's group as failed", func() (bool, string) {
+		_, lists, err := stack.Cluster.Clientset(admin).Discovery().ServerGroupsAndResources()
+		failed, ok := err.(*discovery.ErrGroupDiscoveryFailed)
+		if !ok {
+			return false, fmt.Sprintf("discovery error %v", err)
+		}
+		var others []string
+		for gv := range failed.Groups {
+			if gv.Group != catalogstack.Group {
+				others = append(others, gv.String())
+			}
+		}
+		apps := slices.ContainsFunc(lists, func(l *metav1.APIResourceList) bool { return l.GroupVersion == "apps/v1" && len(l.APIResources) > 0 })
+		return len(others) == 0 && apps, fmt.Sprintf("other failed groups %v, apps/v1 listed %v", others, apps)
+	})
+}
+
+// checkGarbageCollection deletes a ConfigMap that owns another and waits for the garbage
+// collector to delete the dependent.
+func checkGarbageCollection(t *testing.T) {
+	t.Helper()
+	ctx := t.Context()
+	configMaps := stack.Cluster.Clientset(admin).CoreV1().ConfigMaps("default")
+	owner, err := configMaps.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{GenerateName: "gc-owner-"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dependent, err := configMaps.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+		GenerateName:    "gc-dependent-",
+		OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: owner.Name, UID: owner.UID}},
+	}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := configMaps.Delete(ctx, owner.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, pollTimeout, "the garbage collector deleting "+dependent.Name, func() (bool, string) {
+		_, err := configMaps.Get(ctx, dependent.Name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
 }

@@ -208,12 +208,11 @@ func (s *Stack) startAPIServer(ctx context.Context) error {
 // resources, which is what kubectl needs.
 //
 // An Available APIService is not enough. After a restart the condition is
-// still True from before. And a freshly started server treats the
-// aggregator's requests as anonymous (403 for system:anonymous) for a moment:
-// k8s.io/apiserver loads the client CAs of extension-apiserver-authentication
-// through an informer that /readyz does not wait for (see
-// kubernetes/kubernetes#110194), so the aggregator's front-proxy certificate
-// is not asked for or not trusted until it has synced.
+// still True from before. And a freshly started server answers 503 for a
+// moment: k8s.io/apiserver loads the client CAs of
+// extension-apiserver-authentication through an informer after it starts
+// serving, and until then the server cannot trust the aggregator's
+// front-proxy certificate.
 func (s *Stack) waitServedThroughAggregator(ctx context.Context) error {
 	cs := s.Cluster.Clientset(s.adminUser)
 	gv := Group + "/" + Version
