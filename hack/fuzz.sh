@@ -77,11 +77,11 @@ for target in "${selected[@]}"; do
     result="failed (exit ${status}), see ${log}"
     failed=1
   fi
-  summary+=("$(printf '%-45s %-32s %12s %6s %7s  %s' "${dir}" "${name}" "${execs:-0}" "${interesting:-0}" "${crashes}" "${result}")")
+  summary+=("$(printf '%-50s %-28s %10s %5s %7s  %s' "${dir}" "${name}" "${execs:-0}" "${interesting:-0}" "${crashes}" "${result}")")
   tail -n 3 "${log}"
 done
 
 echo
-printf '%-45s %-32s %12s %6s %7s  %s\n' PACKAGE TARGET EXECS NEW CRASHES RESULT
+printf '%-50s %-28s %10s %5s %7s  %s\n' PACKAGE TARGET EXECS NEW CRASHES RESULT
 printf '%s\n' "${summary[@]}"
 exit "${failed}"
