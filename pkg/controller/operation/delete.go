@@ -4,6 +4,10 @@ import (
 	"context"
 	"slices"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"k8s.io/client-go/tools/cache"
+
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
@@ -51,6 +55,25 @@ type Removal struct {
 	// AcceptedMessage its message for the request the broker accepted.
 	Accepted        string
 	AcceptedMessage func(requestIdentity string) string
+}
+
+// Load starts a sync: it fetches the object with get, from the loop's cache, and resumes
+// its operation (see Resume). done is set, with what to return, when the sync has nothing
+// more to do: the object is gone, the cache is older than the controller's last write, or
+// Resume finished the sync.
+func (e *Engine[T]) Load(ctx context.Context, key cache.ObjectName, get func() (T, error), d Deleter[T]) (obj T, result controller.Result, done bool, err error) {
+	obj, ok, err := e.Fetch(key, func() (T, error) {
+		cached, err := get()
+		if apierrors.IsNotFound(err) && e.kind.ForgetKey != nil {
+			e.kind.ForgetKey(key)
+		}
+		return cached, err
+	})
+	if !ok {
+		return obj, controller.Result{}, true, err
+	}
+	result, done, err = e.Resume(ctx, obj, d)
+	return obj, result, done, err
 }
 
 // Resume does what a sync does before it looks at the spec: it finishes the asynchronous

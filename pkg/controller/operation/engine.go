@@ -15,6 +15,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/cache"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,6 +58,9 @@ type Kind[T Object[T]] struct {
 	// Forget, when set, drops what the loop keeps in memory about the object: called when
 	// its operation fails for good, when orphan mitigation starts, and when it is released.
 	Forget func(T)
+	// ForgetKey, when set, drops what the loop keeps in memory about an object that is
+	// gone.
+	ForgetKey func(cache.ObjectName)
 }
 
 // Engine keeps the broker operations of one kind of object. It writes them with the

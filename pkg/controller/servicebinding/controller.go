@@ -147,6 +147,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 		Noun: "binding", Record: operationRecord, FailAdvice: "Delete the binding and create a new one to try again.",
 		BusyMessage: "The broker is busy with another operation on the instance or binding.",
 		Forget:      c.pending.forget,
+		ForgetKey:   c.pending.forgetKey,
 	}
 }
 
@@ -164,17 +165,10 @@ func (c *Controller) bindingsOf(i *v1beta1.ServiceInstance) []cache.ObjectName {
 }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	binding, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceBinding, error) {
-		b, err := c.cfg.Bindings.Lister().ServiceBindings(key.Namespace).Get(key.Name)
-		if apierrors.IsNotFound(err) {
-			c.pending.forgetKey(key)
-		}
-		return b, err
-	})
-	if !ok {
-		return controller.Result{}, err
-	}
-	if result, done, err := c.ops.Resume(ctx, binding, unbinder{c}); done {
+	binding, result, done, err := c.ops.Load(ctx, key, func() (*v1beta1.ServiceBinding, error) {
+		return c.cfg.Bindings.Lister().ServiceBindings(key.Namespace).Get(key.Name)
+	}, unbinder{c})
+	if done {
 		return result, err
 	}
 	status := &binding.Status

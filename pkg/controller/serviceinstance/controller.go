@@ -12,7 +12,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 
 	"k8s.io/client-go/tools/cache"
@@ -76,6 +75,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 	return operation.Kind[*v1beta1.ServiceInstance]{
 		Noun: "instance", Record: operationRecord, FailAdvice: "Change the spec to try again.",
 		BusyMessage: "The broker is busy with another operation on the instance.",
+		ForgetKey:   c.provisions.Forget,
 	}
 }
 
@@ -83,17 +83,10 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
 
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	instance, ok, err := c.ops.Fetch(key, func() (*v1beta1.ServiceInstance, error) {
-		i, err := c.cfg.Instances.Lister().ServiceInstances(key.Namespace).Get(key.Name)
-		if apierrors.IsNotFound(err) {
-			c.provisions.Forget(key)
-		}
-		return i, err
-	})
-	if !ok {
-		return controller.Result{}, err
-	}
-	if result, done, err := c.ops.Resume(ctx, instance, deprovisioner{c}); done {
+	instance, result, done, err := c.ops.Load(ctx, key, func() (*v1beta1.ServiceInstance, error) {
+		return c.cfg.Instances.Lister().ServiceInstances(key.Namespace).Get(key.Name)
+	}, deprovisioner{c})
+	if done {
 		return result, err
 	}
 	status := &instance.Status
