@@ -205,9 +205,9 @@ func FuzzParseOriginatingIdentity(f *testing.F) {
 		if err != nil {
 			t.Fatalf("own header %q does not parse: %v", v, err)
 		}
-		// JSON replaces invalid UTF-8; compare on the valid forms.
-		if out.Username != strings.ToValidUTF8(user, "\uFFFD") || out.UID != strings.ToValidUTF8(uid, "\uFFFD") ||
-			out.Groups[0] != strings.ToValidUTF8(group, "\uFFFD") {
+		// JSON replaces each invalid byte of UTF-8 with U+FFFD, as a conversion to runes does.
+		valid := func(s string) string { return string([]rune(s)) }
+		if out.Username != valid(user) || out.UID != valid(uid) || out.Groups[0] != valid(group) {
 			t.Fatalf("round trip changed the identity: %+v -> %+v", in, out)
 		}
 	})

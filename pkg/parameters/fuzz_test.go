@@ -69,12 +69,6 @@ func FuzzBuild(f *testing.F) {
 				t.Fatalf("untyped error %T: %v", err, err)
 			}
 			if err2 == nil || err2.Error() != err.Error() {
-				if err2 != nil && strings.Contains(err.Error(), " is given by both ") && strings.Contains(err2.Error(), " is given by both ") {
-					// Known: with several keys given twice, Build names one of them at
-					// random (map order), so the condition message changes from one sync
-					// to the next. Remove this skip once it names them in a fixed order.
-					t.Skipf("known: Build names a random one of several duplicate parameters: %q, then %q", err, err2)
-				}
 				t.Fatalf("the same parameters fail differently: %q, then %v", err, err2)
 			}
 			checkQuotesNoSecret(t, err.Error(), secretData, inlineDoc, from)

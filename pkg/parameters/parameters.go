@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -77,11 +78,12 @@ func Build(ctx context.Context, secrets corev1client.SecretsGetter, namespace st
 			return nil, errorf("spec.parametersFrom[%d]: key %q of Secret %q must hold a JSON object", i, ref.Key, ref.Name)
 		}
 		what := fmt.Sprintf("Secret %q key %q", ref.Name, ref.Key)
-		for k, v := range values {
+		// In key order, so that the error names the same key every time.
+		for _, k := range slices.Sorted(maps.Keys(values)) {
 			if prev, dup := source[k]; dup {
 				return nil, errorf("parameter %q is given by both %s and %s", k, prev, what)
 			}
-			p.Values[k], p.Redacted[k], source[k] = v, Redacted, what
+			p.Values[k], p.Redacted[k], source[k] = values[k], Redacted, what
 		}
 	}
 	sum, err := Checksum(p.Values)

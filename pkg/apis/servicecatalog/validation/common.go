@@ -74,9 +74,10 @@ const (
 	MaxCABundleBytes = 256 * 1024
 	// MaxBrokerURLLength bounds a broker's URL.
 	MaxBrokerURLLength = 2048
-	// MaxRestrictions bounds the predicates of each catalog restriction list, and
-	// MaxRestrictionLength each predicate.
-	MaxRestrictions, MaxRestrictionLength = 64, 1024
+	// MaxRestrictions bounds the predicates of each catalog restriction list.
+	MaxRestrictions = 64
+	// MaxRestrictionLength bounds each predicate of a catalog restriction list.
+	MaxRestrictionLength = 1024
 )
 
 // validateParameters checks inline parameters: a JSON object of at most
