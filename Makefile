@@ -2,12 +2,14 @@
 # controllers of an Open Service Broker platform.
 #
 #   make run      bring the catalog up locally and print what to type next
-#   make test     every test tier: unit, integration, end-to-end
+#   make test     every test tier: unit, integration, end-to-end, and the short soak
 #   make verify   generated code, go.mod, formatting, vet and lint are clean
 #   make lint     golangci-lint with .golangci.yml (built once into _output/bin)
 #   make update   regenerate code and tidy go.mod
 #   make build    build the binaries into _output/bin
 #   make bench    benchmarks that print figures (not part of make test)
+#   make soak     the catalog under load and faults, checked against its brokers
+#                 (make test runs a short version, test-soak)
 #   make fuzz     every fuzz target for FUZZTIME each (default 10m; FUZZTIME=30s make fuzz)
 
 SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
@@ -17,7 +19,7 @@ COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e verify lint update run kube-binaries bench fuzz clean
+.PHONY: all build test test-unit test-integration test-e2e test-soak verify lint update run kube-binaries bench soak fuzz clean
 
 all: build
 
@@ -25,7 +27,7 @@ build:
 	@mkdir -p $(BIN_DIR)
 	$(GO) build -o $(BIN_DIR)/ $(addprefix ./cmd/,$(COMMANDS))
 
-test: test-unit test-integration test-e2e
+test: test-unit test-integration test-e2e test-soak
 
 test-unit:
 	$(GO) test -race -timeout 10m $(UNIT_PACKAGES)
@@ -36,6 +38,11 @@ test-integration: kube-binaries
 
 test-e2e: kube-binaries
 	$(GO) test -timeout 30m ./test/framework/... ./test/e2e/...
+
+# The short soak (TestSoakShort, about two minutes): the same faults and kills
+# as make soak, with a few dozen objects.
+test-soak: kube-binaries
+	$(GO) test -timeout 20m ./test/soak/...
 
 kube-binaries:
 	hack/build-kube-binaries.sh
@@ -59,6 +66,9 @@ run: build
 
 bench: kube-binaries
 	hack/bench.sh
+
+soak: kube-binaries
+	hack/soak.sh
 
 # One target after another; per target the inputs tried and any crash, whose input is
 # left under the package's testdata/fuzz/ (see hack/fuzz.sh for FUZZ, FUZZPARALLEL, ...).
