@@ -257,6 +257,61 @@ func TestBindingParameters(t *testing.T) {
 	}
 }
 
+// A schema of a later draft, named by $schema, is enforced with that draft's keywords; the
+// same schema without $schema is read as draft-04, which does not know them.
+func TestLaterDraftsAreRecognisedBySchema(t *testing.T) {
+	const keywords2020 = `
+		"type": "object",
+		"properties": {"zones": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}]}},
+		"dependentRequired": {"replicas": ["zones"]}`
+	const keywords07 = `"type": "object", "properties": {"engine": {"const": "postgres"}}`
+	const (
+		draft2020 = `{"$schema": "https://json-schema.org/draft/2020-12/schema",` + keywords2020 + `}`
+		draft07   = `{"$schema": "http://json-schema.org/draft-07/schema#",` + keywords07 + `}`
+		unnamed   = `{` + keywords2020 + `}`
+	)
+	tests := []struct {
+		name, schema, params string
+		// causes are the causes of the refusal, nil when the parameters pass; says, when
+		// set, are words of the one cause instead.
+		causes, says []string
+	}{
+		{"2020-12: valid", draft2020, `{"zones":["eu",3],"replicas":2}`, nil, nil},
+		{"2020-12: prefixItems", draft2020, `{"zones":["eu","three"]}`, []string{
+			"spec.parameters.zones[1]: Invalid value: must be of type integer, not string (the plan's instance create schema, type)"}, nil},
+		{"2020-12: dependentRequired", draft2020, `{"replicas":2}`, nil, []string{"spec.parameters: ", "zones", "replicas"}},
+		{"draft-07: const", draft07, `{"engine":"mysql"}`, []string{
+			"spec.parameters.engine: Invalid value: must be \"postgres\" (the plan's instance create schema, const)"}, nil},
+		{"no $schema: draft-04 ignores prefixItems", unnamed, `{"zones":["eu","three"]}`, nil, nil},
+		{"no $schema: draft-04 ignores dependentRequired", unnamed, `{"replicas":2}`, nil, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPlugin(t, func(plan *v1beta1.ClusterServicePlan) { plan.Spec.InstanceCreateParameterSchema = raw(tc.schema) })
+			warnings, err := validate(p, newInstance(tc.params), nil)
+			got := causes(t, err)
+			switch {
+			case tc.says != nil:
+				if len(got) != 1 {
+					t.Fatalf("causes %q, want one", got)
+				}
+				for _, s := range tc.says {
+					if !strings.Contains(got[0], s) {
+						t.Errorf("cause %q does not say %q", got[0], s)
+					}
+				}
+			default:
+				if diff := cmp.Diff(tc.causes, got); diff != "" {
+					t.Errorf("causes (-want +got):\n%s", diff)
+				}
+			}
+			if len(warnings) != 0 {
+				t.Errorf("warnings %q: the schema was not used", warnings)
+			}
+		})
+	}
+}
+
 func TestSchemasAreCompiledOncePerPlanVersion(t *testing.T) {
 	c := newCache()
 	first := c.get("plan-uid", "1", InstanceCreate, raw(createSchema))

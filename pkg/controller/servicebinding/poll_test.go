@@ -6,6 +6,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
@@ -76,4 +77,42 @@ func TestAnAsyncBindPastTheMaximumPollingDurationIsCleanedUp(t *testing.T) {
 	looptest.Expect(t, "orphan mitigation reason", conditions.OperationTimedOut,
 		looptest.StateOf(b.Status.Conditions, v1beta1.ConditionOrphanMitigation).Reason)
 	f.WantCalls(osb.OperationBind) // no poll after the deadline
+}
+
+// A 410 Gone while polling an unbind means the broker deleted the binding: the unbind is
+// done, the Secret goes and the binding is released.
+func TestA410WhilePollingAnUnbindMeansItIsDone(t *testing.T) {
+	f := newFixture(t, func(o *fixtureObjects) {
+		bound(o)
+		o.binding.DeletionTimestamp = &metav1.Time{Time: looptest.Start}
+		s, err := buildSecret(context.Background(), fake.NewClientset().CoreV1(), o.binding, map[string]any{"password": testPassword}, "redis", "the-broker")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.kube = append(o.kube, s)
+	})
+	f.OSB.SetUnbindReaction(func(context.Context, *osb.UnbindRequest) (*osb.UnbindResponse, error) {
+		key := "unbind/1"
+		return &osb.UnbindResponse{Async: true, OperationKey: &key}, nil
+	})
+	f.OSB.SetPollBindingLastOperationReaction(func(_ context.Context, r *osb.BindingLastOperationRequest) (*osb.LastOperationResponse, error) {
+		key := "unbind/1"
+		looptest.Expect(t, "operation key polled", &key, r.OperationKey)
+		return nil, &osb.HTTPStatusCodeError{StatusCode: 410}
+	})
+	f.WantRequeue(f.MustSync(), time.Second)
+	b := f.wantReady(metav1.ConditionFalse, conditions.Unbinding)
+	looptest.Require(t, "polling the unbind", true, b.Status.AsyncOpInProgress)
+	if f.secret() == nil {
+		t.Fatal("the Secret was deleted before the broker finished the unbind")
+	}
+	f.Clock.Step(time.Second)
+	f.MustSync()
+	f.WantCalls(osb.OperationUnbind, osb.OperationBindingLastOperation)
+	if f.secret() != nil {
+		t.Errorf("the Secret outlived the binding")
+	}
+	if b := f.binding(); len(b.Finalizers) != 0 {
+		t.Errorf("finalizers %v, want none: the binding is released", b.Finalizers)
+	}
 }

@@ -500,3 +500,64 @@ func TestAChangedParametersSecretIsSentAsAnUpdate(t *testing.T) {
 		})
 	}
 }
+
+// An update answer without dashboard_url keeps the dashboard URL stored from before, whether
+// the update ends at once or is polled; an answer that names one replaces it.
+func TestAnUpdateAnswerWithoutADashboardKeepsTheStoredOne(t *testing.T) {
+	const stored, moved = "https://dashboard.example.com/db", "https://dashboard.example.com/db-v2"
+	for _, tc := range []struct {
+		name   string
+		answer *osb.UpdateResponse
+		want   string
+	}{
+		{"200 without dashboard_url", updated200(), stored},
+		{"202 without dashboard_url", updating202("update-1"), stored},
+		{"200 with another dashboard_url", &osb.UpdateResponse{DashboardURL: ptr(moved), RequestIdentity: "req-update"}, moved},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, provisioned, func(o *fixtureObjects) {
+				o.instance.Status.DashboardURL = stored
+				changeSpec(o, newParameters)
+			})
+			f.onUpdate(tc.answer)
+			f.onPoll(state(osb.StateSucceeded, ""))
+			f.MustSync()
+			if tc.answer.Async {
+				looptest.Expect(t, "dashboard URL while the update is polled", stored, f.instance().Status.DashboardURL)
+				f.Clock.Step(time.Second)
+				f.MustSync()
+				f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation)
+			}
+			i := f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+			looptest.Expect(t, "dashboard URL", tc.want, i.Status.DashboardURL)
+		})
+	}
+}
+
+// A 410 Gone while polling an update is no answer: only a delete ends with the resource
+// gone, so polling goes on, the instance keeping its previous plan meanwhile.
+func TestA410WhilePollingAnUpdateLetsPollingGoOn(t *testing.T) {
+	f := newFixture(t, provisioned, func(o *fixtureObjects) { changeSpec(o, newPlan) })
+	f.onUpdate(updating202("update-1"))
+	f.onPoll(status(410, ""), state(osb.StateSucceeded, ""))
+	f.WantRequeue(f.MustSync(), time.Second)
+	f.Clock.Step(time.Second)
+	f.WantRequeue(f.MustSync(), time.Second)
+	i := f.wantReady(metav1.ConditionFalse, conditions.ErrorPollingLastOperation)
+	f.wantFailed("")
+	type polling struct {
+		Async                   bool
+		Current                 v1beta1.ServiceInstanceOperation
+		OperationKey, KnownPlan string
+	}
+	looptest.Require(t, "status after the 410", polling{true, v1beta1.ServiceInstanceOperationUpdate, "update-1", "plan-small-id"},
+		polling{i.Status.AsyncOpInProgress, i.Status.CurrentOperation, i.Status.OperationKey, knownPlan(i)})
+	f.WantEvents(conditions.Updating, conditions.ErrorPollingLastOperation)
+
+	f.Clock.Step(time.Second)
+	f.MustSync()
+	f.WantCalls(osb.OperationUpdate, osb.OperationLastOperation, osb.OperationLastOperation)
+	looptest.Expect(t, "polled operations", []string{"update-1", "update-1"}, f.pollKeys)
+	i = f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
+	looptest.Expect(t, "plan the broker acknowledged", "plan-large-id", knownPlan(i))
+}
