@@ -22,7 +22,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -36,14 +35,6 @@ import (
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
 const PluginName = "PlatformFeatureCheck"
-
-// unserved are the values of an offering's requires that name a platform feature the
-// catalog does not serve, with what the feature asks of a platform.
-var unserved = map[string]string{
-	"route_forwarding": "proxying the application's requests through the broker's route service",
-	"syslog_drain":     "streaming the application's logs to the broker",
-	"volume_mount":     "mounting the broker's volumes into the application",
-}
 
 // Register registers the plugin.
 func Register(plugins *admission.Plugins) {
@@ -178,17 +169,5 @@ func refusal(class *v1beta1.ClusterServiceClass) string {
 	if class == nil {
 		return ""
 	}
-	var needs []string
-	seen := map[string]bool{}
-	for _, r := range class.Spec.Requires {
-		if what, ok := unserved[r]; ok && !seen[r] {
-			seen[r] = true
-			needs = append(needs, fmt.Sprintf("%s (%s)", r, what))
-		}
-	}
-	if len(needs) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("class %q requires %s, which the service catalog does not serve",
-		class.Spec.ExternalName, strings.Join(needs, ", "))
+	return catalog.UnservedFeatures(class.Spec.ExternalName, class.Spec.Requires)
 }

@@ -35,6 +35,10 @@ const (
 	ReferencesNonexistentServiceClass = "ReferencesNonexistentServiceClass"
 	// ReferencesNonexistentServicePlan: no plan of the class matches the spec.
 	ReferencesNonexistentServicePlan = "ReferencesNonexistentServicePlan"
+	// UnsupportedPlatformFeature: the class requires a platform feature the service
+	// catalog does not serve (route_forwarding, syslog_drain, volume_mount). Nothing is
+	// sent to the broker; the instance (or binding) is Failed.
+	UnsupportedPlatformFeature = "UnsupportedPlatformFeature"
 	// ReferencesNonexistentBroker: the class's broker does not exist.
 	ReferencesNonexistentBroker = "ReferencesNonexistentBroker"
 	// BrokerBeingDeleted: the class's broker is being deleted; new instances of its plans
@@ -105,7 +109,7 @@ const (
 )
 
 // Reasons of binding conditions. Bindings also use ErrorWithParameters,
-// ReferencesNonexistentBroker, ErrorPollingLastOperation, OperationTimedOut, BrokerBusy,
+// UnsupportedPlatformFeature, ReferencesNonexistentBroker, ErrorPollingLastOperation, OperationTimedOut, BrokerBusy,
 // OrphanMitigationInProgress and OrphanMitigationSuccessful, with the same meaning.
 const (
 	// ReferencesNonexistentInstance: the instance the binding names does not exist. The

@@ -92,6 +92,12 @@ func (c *Controller) bindTarget(ctx context.Context, binding *v1beta1.ServiceBin
 			fmt.Sprintf("Plan %s of class %s cannot be bound.", r.plan.Spec.ExternalName, r.class.Spec.ExternalName))
 		return nil, result, err
 	}
+	if why := catalog.UnservedFeatures(r.class.Spec.ExternalName, r.class.Spec.Requires); why != "" && binding.Status.CurrentOperation == "" {
+		binding.Status.ObservedGeneration = binding.Generation
+		binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusNotRequired
+		result, err := c.ops.Fail(ctx, binding, conditions.UnsupportedPlatformFeature, operation.Sentence(why)+" Nothing was sent to the broker.")
+		return nil, result, err
+	}
 	return r, controller.Result{}, nil
 }
 

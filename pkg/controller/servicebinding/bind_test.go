@@ -2,6 +2,7 @@ package servicebinding
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -79,6 +80,22 @@ func TestANotBindablePlanFails(t *testing.T) {
 	}
 	looptest.Expect(t, "status", failed{true, v1beta1.ServiceBindingUnbindStatusNotRequired},
 		failed{apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed), b.Status.UnbindStatus})
+}
+
+// An offering that needs a platform feature the catalog does not serve is refused by the
+// API; a binding created before the API knew the offering fails without a bind.
+func TestABindingToAnOfferingThatNeedsAnUnservedFeatureFails(t *testing.T) {
+	f := newFixture(t, func(o *fixtureObjects) { o.class.Spec.Requires = []string{"syslog_drain", "route_forwarding"} })
+	if _, err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.WantCalls()
+	b := f.wantReady(metav1.ConditionFalse, conditions.UnsupportedPlatformFeature)
+	if msg := looptest.ReadyMessage(b.Status.Conditions); !strings.Contains(msg, "syslog_drain") || !strings.Contains(msg, "route_forwarding") {
+		t.Errorf("Ready message %q does not name the features", msg)
+	}
+	looptest.Expect(t, "failed, nothing to unbind", true,
+		apimeta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionFailed) && b.Status.UnbindStatus == v1beta1.ServiceBindingUnbindStatusNotRequired)
 }
 
 func TestABindingWaitsForItsInstance(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
@@ -21,6 +22,11 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 	r, params, result, err := c.prepare(ctx, instance, true)
 	if r == nil {
 		return result, err
+	}
+	if why := catalog.UnservedFeatures(r.class.Spec.ExternalName, r.class.Spec.Requires); why != "" && instance.Status.CurrentOperation == "" {
+		// Nothing was sent: the broker holds nothing.
+		instance.Status.ObservedGeneration = instance.Generation
+		return c.ops.Fail(ctx, instance, conditions.UnsupportedPlatformFeature, operation.Sentence(why)+" Nothing was sent to the broker.")
 	}
 	answer, answered := c.provisions.Get(instance)
 	if answered {

@@ -814,3 +814,18 @@ func TestAnAnswerWhoseStatusWriteFailedIsWrittenWithoutAskingAgain(t *testing.T)
 		})
 	}
 }
+
+// An offering that needs a platform feature the catalog does not serve is refused by the
+// API; an instance created before the API knew the offering fails without a provision.
+func TestAnInstanceOfAnOfferingThatNeedsAnUnservedFeatureFails(t *testing.T) {
+	f := newFixture(t, func(o *fixtureObjects) { o.class.Spec.Requires = []string{"volume_mount", "something_new"} })
+	if _, err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	f.WantCalls()
+	i := f.wantReady(metav1.ConditionFalse, conditions.UnsupportedPlatformFeature)
+	if msg := readyMessage(i); !strings.Contains(msg, "volume_mount") || strings.Contains(msg, "something_new") {
+		t.Errorf("Ready message %q: want volume_mount named, and the unknown value ignored", msg)
+	}
+	f.wantFailed(conditions.UnsupportedPlatformFeature)
+}
