@@ -49,7 +49,8 @@ func TestPollingExpired(t *testing.T) {
 		{"exactly at the limit", p, started(time.Hour), nil, false},
 		{"past the controller's limit", p, started(61 * time.Minute), nil, true},
 		{"the plan's shorter limit wins", p, started(10 * time.Minute), limit(5 * time.Minute), true},
-		{"the plan's longer limit wins", p, started(2 * time.Hour), limit(3 * time.Hour), false},
+		{"the controller's limit ends a plan's longer one", p, started(2 * time.Hour), limit(3 * time.Hour), true},
+		{"the plan's limit when the controller sets none", Polling{}, started(2 * time.Hour), limit(3 * time.Hour), false},
 		{"no limit at all", Polling{}, started(1000 * time.Hour), nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -132,7 +132,7 @@ func (e *Engine[T]) failureMessage(err error) string {
 	case osb.IsPreconditionFailed(err):
 		return Describe(err) + " (the broker refused the OSB API version; see the broker's spec.osbAPIVersion)."
 	case osb.IsMaintenanceInfoConflict(err):
-		return Describe(err) + " (the broker's catalog changed; it is fetched again periodically)."
+		return Describe(err) + " (the broker's catalog changed; it is fetched again at once)."
 	}
 	return Describe(err) + "."
 }

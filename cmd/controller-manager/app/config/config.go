@@ -43,7 +43,8 @@ type Config struct {
 	// PollIntervalMin and PollIntervalMax bound the wait between polls of an
 	// asynchronous operation when the broker sends no Retry-After.
 	PollIntervalMin, PollIntervalMax time.Duration
-	// MaxPollingDuration ends polling for plans that set no maximum_polling_duration.
+	// MaxPollingDuration ends polling, or sooner when the plan's maximum_polling_duration
+	// is shorter.
 	MaxPollingDuration time.Duration
 	// DeleteRetryWindow is how long a refused deprovision or unbind is tried again.
 	DeleteRetryWindow time.Duration

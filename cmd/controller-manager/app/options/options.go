@@ -51,7 +51,7 @@ type Options struct {
 	// PollIntervalMin and PollIntervalMax bound the wait between polls
 	// (--poll-interval-min, --poll-interval-max).
 	PollIntervalMin, PollIntervalMax time.Duration
-	// MaxPollingDuration ends the polling of plans that set no maximum
+	// MaxPollingDuration ends polling, or sooner when the plan's maximum is shorter
 	// (--max-polling-duration).
 	MaxPollingDuration time.Duration
 	// DeleteRetryWindow is how long a deprovision or unbind the broker refuses is tried
@@ -130,7 +130,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.DurationVar(&o.RetryBackoffMax, "retry-backoff-max", o.RetryBackoffMax, "Longest wait between attempts of a failing broker call.")
 	fs.DurationVar(&o.PollIntervalMin, "poll-interval-min", o.PollIntervalMin, "Shortest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.PollIntervalMax, "poll-interval-max", o.PollIntervalMax, "Longest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
-	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled when its plan sets no maximum_polling_duration.")
+	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled at most; a plan's shorter maximum_polling_duration ends it sooner.")
 	fs.DurationVar(&o.DeleteRetryWindow, "delete-retry-window", o.DeleteRetryWindow, "How long a deprovision or unbind the broker refuses is tried again before the controller stops and says what to do; 0 tries for ever.")
 	fs.DurationVar(&o.DefaultRelistDuration, "default-relist-duration", o.DefaultRelistDuration, "Catalog relist period of brokers that set no relistDuration.")
 	fs.StringVar(&o.ClusterIDNamespace, "cluster-id-namespace", o.ClusterIDNamespace, "Namespace of the ConfigMap holding the cluster ID sent to brokers.")
