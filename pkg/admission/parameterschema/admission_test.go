@@ -279,7 +279,7 @@ func TestLaterDraftsAreRecognisedBySchema(t *testing.T) {
 		{"2020-12: valid", draft2020, `{"zones":["eu",3],"replicas":2}`, nil, nil},
 		{"2020-12: prefixItems", draft2020, `{"zones":["eu","three"]}`, []string{
 			"spec.parameters.zones[1]: Invalid value: must be of type integer, not string (the plan's instance create schema, type)"}, nil},
-		{"2020-12: dependentRequired", draft2020, `{"replicas":2}`, nil, []string{"spec.parameters: ", "zones", "replicas"}},
+		{"2020-12: dependentRequired", draft2020, `{"replicas":2}`, nil, []string{"spec.parameters: ", "zones", "replicas", "schema, dependentRequired)"}},
 		{"draft-07: const", draft07, `{"engine":"mysql"}`, []string{
 			"spec.parameters.engine: Invalid value: must be \"postgres\" (the plan's instance create schema, const)"}, nil},
 		{"no $schema: draft-04 ignores prefixItems", unnamed, `{"zones":["eu","three"]}`, nil, nil},

@@ -96,11 +96,19 @@ func pathOf(params map[string]any, location []string) *field.Path {
 	return path
 }
 
-// keyword names the schema keyword a rule comes from.
+// keyword names the schema keyword a rule comes from. The keywords that hold a rule per
+// property (dependencies, dependentRequired, dependentSchemas) end their path with the
+// property's name; the keyword is the element before it.
 func keyword(k jsonschema.ErrorKind) string {
 	path := k.KeywordPath()
 	if len(path) == 0 {
 		return "schema"
+	}
+	if len(path) > 1 {
+		switch path[len(path)-2] {
+		case "dependencies", "dependentRequired", "dependentSchemas":
+			return path[len(path)-2]
+		}
 	}
 	return path[len(path)-1]
 }
