@@ -35,6 +35,10 @@ const (
 	ReferencesNonexistentServiceClass = "ReferencesNonexistentServiceClass"
 	// ReferencesNonexistentServicePlan: no plan of the class matches the spec.
 	ReferencesNonexistentServicePlan = "ReferencesNonexistentServicePlan"
+	// BrokerHeldInstance: the broker already held the instance when the controller asked
+	// for it (an answer was lost), maybe from an earlier request; an update brings it to
+	// the spec, and the instance is Ready once the broker accepted that.
+	BrokerHeldInstance = "BrokerHeldInstance"
 	// UnsupportedPlatformFeature: the class requires a platform feature the service
 	// catalog does not serve (route_forwarding, syslog_drain, volume_mount). Nothing is
 	// sent to the broker; the instance (or binding) is Failed.

@@ -49,10 +49,6 @@ type Config struct {
 	// DeleteRetryWindow is how long a delete the broker refuses is tried again before the
 	// controller gives up and says what to do; zero tries for ever.
 	DeleteRetryWindow time.Duration
-	// AnnounceAfter is how long a broker call may take before the object's status says
-	// that the request was sent and the broker has not answered yet; zero means
-	// DefaultAnnounceAfter. A quick answer is written with no such write.
-	AnnounceAfter time.Duration
 	// SecretsCheckPeriod is how often the Secrets an instance's parametersFrom names are
 	// read again, to send changed values to the broker; zero means
 	// DefaultSecretsCheckPeriod.
@@ -65,9 +61,6 @@ type Config struct {
 // DefaultSecretsCheckPeriod is how often parametersFrom Secrets are read again.
 const DefaultSecretsCheckPeriod = 5 * time.Minute
 
-// DefaultAnnounceAfter is how long a broker call takes before it is announced in status.
-const DefaultAnnounceAfter = 2 * time.Second
-
 // DefaultDeleteRetryWindow is the retry window of deletes the broker refuses.
 const DefaultDeleteRetryWindow = 24 * time.Hour
 
@@ -78,9 +71,6 @@ func (c Config) Complete() Config {
 	}
 	if c.SecretsCheckPeriod <= 0 {
 		c.SecretsCheckPeriod = DefaultSecretsCheckPeriod
-	}
-	if c.AnnounceAfter <= 0 {
-		c.AnnounceAfter = DefaultAnnounceAfter
 	}
 	return c
 }

@@ -151,28 +151,3 @@ func (e *Engine[T]) forget(obj T) {
 		e.kind.Forget(obj)
 	}
 }
-
-// Call makes a broker call. When the broker takes longer than AnnounceAfter to answer, the
-// object's status says meanwhile, with reason and message, that the request was sent and
-// the broker has not answered: a user sees what is going on during a slow first
-// provision, which is otherwise written down only with its answer. obj then carries the
-// resourceVersion of that write, so that the write of the answer follows it.
-func (e *Engine[T]) Call(ctx context.Context, obj T, reason, message string, call func() error) error {
-	var announced T
-	var err error
-	done := make(chan struct{})
-	timer := time.AfterFunc(e.cfg.AnnounceAfter, func() {
-		defer close(done)
-		copied := obj.DeepCopy()
-		e.setReady(copied, metav1.ConditionFalse, reason, message)
-		announced, err = e.UpdateStatus(ctx, copied)
-	})
-	callErr := call()
-	if !timer.Stop() {
-		<-done
-		if err == nil {
-			obj.SetResourceVersion(announced.GetResourceVersion())
-		}
-	}
-	return callErr
-}

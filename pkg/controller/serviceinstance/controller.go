@@ -93,7 +93,8 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	switch {
 	case status.ProvisionStatus != v1beta1.ServiceInstanceProvisionStatusProvisioned:
 		return c.provision(ctx, instance)
-	case status.ObservedGeneration != instance.Generation || status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate:
+	case status.ObservedGeneration != instance.Generation || status.CurrentOperation == v1beta1.ServiceInstanceOperationUpdate ||
+		brokerStateUnknown(status.ExternalProperties):
 		return c.update(ctx, instance)
 	}
 	if err := c.noteMaintenance(ctx, instance); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -66,16 +68,17 @@ func (c *Controller) sendProvision(ctx context.Context, instance *v1beta1.Servic
 		result, err = c.ops.BrokerUnavailable(ctx, instance, conditions.ProvisionCallFailed, err)
 		return instance, nil, result, true, err
 	}
+	wasInterrupted, sent := interrupted(instance), instance.Status.InProgressProperties
 	if instance, err = c.recordProvision(ctx, instance, r, params); err != nil {
 		return instance, nil, controller.Result{}, true, err
 	}
+	if wasInterrupted {
+		if result, done, err := c.heldAlready(ctx, instance, r, client, sent); done {
+			return instance, nil, result, true, err
+		}
+	}
 	request := c.provisionRequest(instance, r, params, spaceGUID)
-	err = c.ops.Call(ctx, instance, conditions.ProvisionRequestInFlight,
-		fmt.Sprintf("Asked broker %s to provision plan %s of class %s; waiting for its answer.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName),
-		func() (err error) {
-			resp, err = client.Provision(ctx, request)
-			return err
-		})
+	resp, err = client.Provision(ctx, request)
 	if osb.IsConflict(err) {
 		if result, done, err := c.conflictIsOurs(ctx, instance, r, client); done {
 			return instance, nil, result, true, err
@@ -114,28 +117,33 @@ func (c *Controller) prepare(ctx context.Context, instance *v1beta1.ServiceInsta
 	return r, params, controller.Result{}, nil
 }
 
-// recordProvision records the provision about to be sent. The first attempt is written
-// down with its answer, in one write: the request is idempotent and rebuilt from the
-// spec, and deleting an instance sends a DELETE whenever the broker may hold it, so a
-// controller that stops in between loses nothing. A changed request after a failed attempt
-// is written before it is sent, so that the record always names what the broker may hold.
+// recordProvision records the provision about to be sent, before it is sent: a
+// controller that stops while the broker works on it leaves the record, and the next one
+// asks the broker what it holds before it sends the request again (see heldAlready). A
+// record of the same request in flight is not written again.
 func (c *Controller) recordProvision(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters) (*v1beta1.ServiceInstance, error) {
 	status := &instance.Status
 	props := properties(r, params, instance.Spec.UserInfo, versionOf(c.maintenanceInfo(r)))
-	first := status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision
-	if !first && sameRequest(status.InProgressProperties, props) {
+	if interrupted(instance) && sameRequest(status.InProgressProperties, props) {
 		return instance, nil
 	}
-	c.begin(instance, v1beta1.ServiceInstanceOperationProvision, props)
+	if status.CurrentOperation != v1beta1.ServiceInstanceOperationProvision || !sameRequest(status.InProgressProperties, props) {
+		c.begin(instance, v1beta1.ServiceInstanceOperationProvision, props)
+	}
 	status.ObservedGeneration = instance.Generation
 	status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
 	setResolved(status, r)
 	conditions.ClearFailed(&status.Conditions)
-	if first {
-		return instance, nil
-	}
 	return c.ops.Announce(ctx, instance, conditions.ProvisionRequestInFlight,
-		fmt.Sprintf("Asking broker %s to provision plan %s of class %s.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName))
+		fmt.Sprintf("Asked broker %s to provision plan %s of class %s; waiting for its answer.", r.broker.Name, r.plan.Spec.ExternalName, r.class.Spec.ExternalName))
+}
+
+// interrupted reports whether the status records a provision sent and never answered:
+// the controller that sent it stopped before it could write the answer.
+func interrupted(instance *v1beta1.ServiceInstance) bool {
+	ready := apimeta.FindStatusCondition(instance.Status.Conditions, v1beta1.ConditionReady)
+	return instance.Status.CurrentOperation == v1beta1.ServiceInstanceOperationProvision &&
+		ready != nil && ready.Reason == conditions.ProvisionRequestInFlight
 }
 
 // provisionRequest builds the provision request of the spec.
@@ -163,6 +171,12 @@ func (c *Controller) provisioned(ctx context.Context, instance *v1beta1.ServiceI
 	status.ExternalProperties = status.InProgressProperties
 	c.ops.End(instance)
 	conditions.ClearFailed(&status.Conditions)
+	if brokerStateUnknown(status.ExternalProperties) {
+		// Not Ready yet: bindings wait for the update that brings the instance to the spec.
+		_, err := c.ops.Report(ctx, instance, false, conditions.BrokerHeldInstance,
+			fmt.Sprintf("The broker already held the instance (request %s), maybe from an earlier request; an update brings it to the spec.", requestIdentity))
+		return controller.Result{}, err
+	}
 	if _, err := c.ops.Report(ctx, instance, true, conditions.ProvisionedSuccessfully,
 		fmt.Sprintf("The broker provisioned the instance (request %s).", requestIdentity)); err != nil {
 		return controller.Result{}, err

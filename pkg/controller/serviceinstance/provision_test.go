@@ -13,7 +13,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -26,7 +25,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
-func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
+func TestAProvisionIsRecordedBeforeItIsSentThenWithItsAnswer(t *testing.T) {
 	var wantProps *v1beta1.ServiceInstancePropertiesState
 	f := newFixture(t, func(o *fixtureObjects) {
 		wantProps = o.props(o.small, alice())
@@ -36,10 +35,16 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 	})
 	dashboard := "https://dashboard.example.com/db"
 	f.OSB.SetProvisionReaction(func(context.Context, *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
-		// A first attempt is written down with its answer, in one write.
-		if writes := f.Writes(); len(writes) != 0 {
-			t.Errorf("writes before the first provision was sent: %v", writes)
+		// Written down before it is sent: a controller that stops meanwhile leaves the
+		// record, and the next one asks the broker before it sends it again.
+		i := f.instance()
+		type recorded struct {
+			Current    v1beta1.ServiceInstanceOperation
+			InProgress *v1beta1.ServiceInstancePropertiesState
+			Ready      string
 		}
+		looptest.Expect(t, "status when the provision was sent", recorded{v1beta1.ServiceInstanceOperationProvision, wantProps, conditions.ProvisionRequestInFlight},
+			recorded{i.Status.CurrentOperation, i.Status.InProgressProperties, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionReady).Reason})
 		return &osb.ProvisionResponse{DashboardURL: &dashboard, RequestIdentity: "req-1"}, nil
 	})
 	if result := f.MustSync(); result.RequeueAfter != 0 {
@@ -75,7 +80,7 @@ func TestAFirstProvisionIsRecordedWithItsAnswer(t *testing.T) {
 	}
 	f.wantFailed("")
 	f.WantEvents(conditions.ProvisionedSuccessfully)
-	f.wantWrites("status")
+	f.wantWrites("status", "status")
 
 	// Done: nothing more happens, but for a later look at the parametersFrom Secret.
 	f.WantRequeue(f.MustSync(), operation.DefaultSecretsCheckPeriod)
@@ -124,7 +129,7 @@ func TestAnAsyncProvisionIsPolledUntilItSucceeds(t *testing.T) {
 		i.Status.ProvisionStatus == v1beta1.ServiceInstanceProvisionStatusProvisioned,
 	})
 	f.WantEvents(conditions.Provisioning)
-	f.wantWrites("status")
+	f.wantWrites("status", "status")
 
 	// An event about the instance (its own status write) does not bring the poll forward.
 	f.WantRequeue(f.MustSync(), time.Second)
@@ -368,7 +373,7 @@ func TestOrphanMitigationThenProvisionAgainAtTheBackoffTime(t *testing.T) {
 	f.onDeprovision(deprovisioned200())
 	f.MustSync()
 	f.WantEvents(conditions.OrphanMitigationInProgress)
-	f.wantWrites("status")
+	f.wantWrites("status", "status")
 
 	result := f.MustSync()
 	f.WantCalls(osb.OperationProvision, osb.OperationDeprovision)
@@ -497,8 +502,8 @@ func TestABackoffKeptInStatusIsHonouredAfterARestart(t *testing.T) {
 	f.Clock.Step(time.Second)
 	f.MustSync()
 	f.WantCalls(osb.OperationProvision)
-	// The same request goes on: it is not recorded again before it is sent.
-	f.wantWrites("status")
+	// The same request goes on, recorded as in flight before it is sent.
+	f.wantWrites("status", "status")
 	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
 }
 
@@ -506,7 +511,7 @@ func TestASpecChangeDuringRetriesIsSentAtTheNextAttempt(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(status(408, ""), provisioned200())
 	f.MustSync()
-	f.wantWrites("status")
+	f.wantWrites("status", "status")
 	f.changeSpec(func(i *v1beta1.ServiceInstance) { i.Spec.ClusterServicePlanExternalName = "large" })
 	// The broker may still be busy with the first request: the backoff holds.
 	f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
@@ -535,7 +540,7 @@ func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {
 	if _, err := f.c.sync(context.Background(), f.Key); err != nil {
 		t.Fatal(err)
 	}
-	f.wantWrites("status")
+	f.wantWrites("status", "status")
 	f.WantEvents(conditions.OrphanMitigationInProgress)
 	for range 3 {
 		result, err := f.c.sync(context.Background(), f.Key)
@@ -680,17 +685,19 @@ func TestAConflictOnProvisionIsCheckedBeforeFailing(t *testing.T) {
 		get         any
 		calls       []osb.Operation
 		reason      string
+		// update tells what the update that follows an adoption sends: "" for none.
+		update string
 	}{
 		{"last operation succeeded", false, state(osb.StateSucceeded, ""), nil,
-			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.ProvisionedSuccessfully},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.BrokerHeldInstance, "plan and parameters"},
 		{"last operation in progress", false, state(osb.StateInProgress, ""), nil,
-			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.Provisioning},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.Provisioning, ""},
 		{"GET instance shows the plan asked for", true, status(404, ""), &osb.GetInstanceResponse{ServiceID: "svc-id", PlanID: "plan-small-id"},
-			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.ProvisionedSuccessfully},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.BrokerHeldInstance, "parameters"},
 		{"GET instance shows another plan", true, status(404, ""), &osb.GetInstanceResponse{ServiceID: "svc-id", PlanID: "plan-large-id"},
-			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.ProvisionFailed},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation, osb.OperationGetInstance}, conditions.ProvisionFailed, ""},
 		{"not retrievable, no last operation", false, status(400, ""), nil,
-			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.ProvisionFailed},
+			[]osb.Operation{osb.OperationProvision, osb.OperationLastOperation}, conditions.ProvisionFailed, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, func(o *fixtureObjects) { o.class.Spec.InstancesRetrievable = tc.retrievable })
@@ -705,31 +712,66 @@ func TestAConflictOnProvisionIsCheckedBeforeFailing(t *testing.T) {
 			f.WantCalls(tc.calls...)
 			i := f.instance()
 			looptest.Expect(t, "Ready reason", tc.reason, looptest.StateOf(i.Status.Conditions, v1beta1.ConditionReady).Reason)
+			if tc.update == "" {
+				return
+			}
+			// What the broker holds may be an earlier request: an update brings it to the spec.
+			f.onUpdate(updated200())
+			f.MustSync()
+			f.WantCalls(append(tc.calls, osb.OperationUpdate)...)
+			u := looptest.Request[osb.UpdateRequest](f.Env, osb.OperationUpdate, 0)
+			sent := "parameters"
+			if u.PlanID != nil {
+				sent = "plan and parameters"
+			}
+			looptest.Expect(t, "the update sends", tc.update, sent)
+			f.wantReady(metav1.ConditionTrue, conditions.UpdatedSuccessfully)
 		})
 	}
 }
 
-// While a first provision waits for a slow broker, the instance says so: the request was
-// sent, the broker has not answered. A quick answer is written alone, as before.
-func TestASlowFirstProvisionIsAnnounced(t *testing.T) {
-	f := newFixture(t)
-	cfg := f.OperationConfig()
-	cfg.AnnounceAfter = time.Millisecond
-	f.c = New(cfg, controller.Options{})
-	f.Loop = f.c.sync
-	var seen looptest.ConditionState
-	f.OSB.SetProvisionReaction(func(ctx context.Context, _ *osb.ProvisionRequest) (*osb.ProvisionResponse, error) {
-		// The broker answers once the instance shows the request in flight.
-		err := wait.PollUntilContextTimeout(ctx, time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-			seen = looptest.StateOf(f.instance().Status.Conditions, v1beta1.ConditionReady)
-			return seen.Reason == conditions.ProvisionRequestInFlight, nil
+// A provision sent by a controller that stopped before it wrote the answer is not sent
+// again when the broker holds the instance: the next controller asks it first.
+func TestAnInterruptedProvisionIsCheckedBeforeItIsSentAgain(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		lastOp any
+		calls  []osb.Operation
+		reason string
+	}{
+		{"the broker holds it", state(osb.StateSucceeded, ""), []osb.Operation{osb.OperationLastOperation}, conditions.ProvisionedSuccessfully},
+		{"the broker is still at it", state(osb.StateInProgress, ""), []osb.Operation{osb.OperationLastOperation}, conditions.Provisioning},
+		{"the broker holds nothing", status(410, ""), []osb.Operation{osb.OperationLastOperation, osb.OperationProvision}, conditions.ProvisionedSuccessfully},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, func(o *fixtureObjects) {
+				// What the controller that stopped left: the request, recorded as sent.
+				start := metav1.NewTime(looptest.Start.Add(-time.Minute))
+				o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
+				o.instance.Status.OperationStartTime = &start
+				o.instance.Status.InProgressProperties = o.props(o.small, alice())
+				o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
+				o.instance.Status.Conditions = []metav1.Condition{{Type: v1beta1.ConditionReady, Status: metav1.ConditionFalse,
+					Reason: conditions.ProvisionRequestInFlight, ObservedGeneration: 1, LastTransitionTime: start}}
+			})
+			f.onPoll(tc.lastOp)
+			f.onProvision(provisioned200())
+			f.MustSync()
+			f.WantCalls(tc.calls...)
+			i := f.wantReady(readyStatusOf(tc.reason), tc.reason)
+			if tc.reason == conditions.ProvisionedSuccessfully && knownPlan(i) != "plan-small-id" {
+				t.Errorf("the broker's plan is recorded as %q", knownPlan(i))
+			}
 		})
-		return provisioned200(), err
-	})
-	f.MustSync()
-	looptest.Expect(t, "Ready while the broker had not answered", looptest.ConditionState{Status: metav1.ConditionFalse, Reason: conditions.ProvisionRequestInFlight}, seen)
-	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
-	f.wantWrites("status", "status")
+	}
+}
+
+// readyStatusOf is the Ready status that goes with a reason of these tests.
+func readyStatusOf(reason string) metav1.ConditionStatus {
+	if reason == conditions.ProvisionedSuccessfully || reason == conditions.UpdatedSuccessfully {
+		return metav1.ConditionTrue
+	}
+	return metav1.ConditionFalse
 }
 
 // A broker's error description that echoes a secret parameter is redacted before it
@@ -754,9 +796,13 @@ func TestABrokerDescriptionEchoingASecretIsRedacted(t *testing.T) {
 func TestARefusedStatusWriteIsShownAndNotRetriedAtOnce(t *testing.T) {
 	f := newFixture(t)
 	f.onProvision(provisioned200(), provisioned200())
-	refusals := 1
+	// The record of the request goes through; the answer is refused once.
+	writes, refusals := 0, 1
 	f.Catalog.PrependReactor("update", "serviceinstances", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		if a.GetSubresource() != "status" || refusals == 0 {
+			return false, nil, nil
+		}
+		if writes++; writes == 1 {
 			return false, nil, nil
 		}
 		refusals--
@@ -790,9 +836,10 @@ func TestAnAnswerWhoseStatusWriteFailedIsWrittenWithoutAskingAgain(t *testing.T)
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			f.onProvision(tc.answer)
-			down := true
+			// The record of the request is written; then the API server goes down.
+			writes, down := 0, true
 			f.Catalog.PrependReactor("update", "serviceinstances", func(clienttesting.Action) (bool, runtime.Object, error) {
-				if down {
+				if writes++; writes > 1 && down {
 					return true, nil, apierrors.NewServiceUnavailable("the API server is down")
 				}
 				return false, nil, nil

@@ -116,7 +116,8 @@ func (c *Controller) bindingInFlight(instance *v1beta1.ServiceInstance) string {
 // plan and that plan may not be changed; a plan the cache no longer has does not hold the
 // change back.
 func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d delta) *v1beta1.ClusterServicePlan {
-	if !d.plan {
+	if !d.plan || d.external.ClusterServicePlanExternalID == "" {
+		// No change, or the plan the broker holds is not known: the update names the plan.
 		return nil
 	}
 	current, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
