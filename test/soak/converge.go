@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 )
 
 // state is where an object stands for the checks.
@@ -93,11 +94,39 @@ func classify(o *object, v *view) (state, string) {
 	if ready != nil && ready.Status == metav1.ConditionTrue && ready.ObservedGeneration == m.Generation {
 		return stateReady, ""
 	}
-	failed := meta.FindStatusCondition(conds, v1beta1.ConditionFailed)
-	if failed != nil && failed.Status == metav1.ConditionTrue && failed.Reason != "" && failed.ObservedGeneration == m.Generation {
-		return stateFailed, failed.Reason
+	if reason, ok := terminal(conds, m.Generation); ok {
+		return stateFailed, reason
+	}
+	if o.kind == kindBinding && waitsForFailedInstance(v.bindings[o.key()], v) {
+		return stateFailed, "ErrorInstanceNotReady (its instance is Failed)"
 	}
 	return statePending, readyReason(conds)
+}
+
+// terminal returns the reason of a Failed condition that is True for
+// generation gen.
+func terminal(conds []metav1.Condition, gen int64) (string, bool) {
+	failed := meta.FindStatusCondition(conds, v1beta1.ConditionFailed)
+	if failed != nil && failed.Status == metav1.ConditionTrue && failed.Reason != "" && failed.ObservedGeneration == gen {
+		return failed.Reason, true
+	}
+	return "", false
+}
+
+// waitsForFailedInstance reports a binding that waits, as it should, for an
+// instance that failed for good: its state cannot change until someone
+// changes the instance's spec, so it counts as terminal too.
+func waitsForFailedInstance(sb *v1beta1.ServiceBinding, v *view) bool {
+	ready := meta.FindStatusCondition(sb.Status.Conditions, v1beta1.ConditionReady)
+	if ready == nil || ready.Reason != conditions.ErrorInstanceNotReady || ready.ObservedGeneration != sb.Generation {
+		return false
+	}
+	si := v.instances[sb.Namespace+"/"+sb.Spec.InstanceRef.Name]
+	if si == nil {
+		return false
+	}
+	_, failed := terminal(si.Status.Conditions, si.Generation)
+	return failed
 }
 
 // readyReason describes the Ready condition.

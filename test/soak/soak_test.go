@@ -141,6 +141,19 @@ func TestClassify(t *testing.T) {
 			t.Errorf("classify(%s) = %s (%s), want %s", tc.o.name, got, why, tc.want)
 		}
 	}
+	// A binding that waits for a failed instance is terminal too; one that
+	// waits for a Ready instance is not.
+	for _, inst := range []string{"failed", "ready"} {
+		sb := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "sb-" + inst, Generation: 1}}
+		sb.Spec.InstanceRef.Name = inst
+		sb.Status.Conditions = []metav1.Condition{cond(v1beta1.ConditionReady, metav1.ConditionFalse, "ErrorInstanceNotReady", 1)}
+		v.bindings["ns/sb-"+inst] = sb
+	}
+	for name, want := range map[string]state{"sb-failed": stateFailed, "sb-ready": statePending} {
+		if got, why := classify(&object{kind: kindBinding, namespace: "ns", name: name, created: true}, v); got != want {
+			t.Errorf("classify(%s) = %s (%s), want %s", name, got, why, want)
+		}
+	}
 	moved := obj("ready", true, false)
 	moved.plan = planAsync
 	if lostUpdate(moved, v) == "" || lostUpdate(obj("ready", true, false), v) != "" {
