@@ -3,6 +3,10 @@ package options
 import (
 	"slices"
 
+	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/admission"
 	admissionmetrics "k8s.io/apiserver/pkg/admission/metrics"
@@ -89,7 +93,33 @@ func (r *admissionReaders) initializers(c *genericapiserver.RecommendedConfig) (
 	}
 	r.informers = informers.NewSharedInformerFactory(client, 0)
 	r.initializer = initializer.New(initializer.NewCatalogReader(r.informers, client, &r.instances))
-	return []admission.PluginInitializer{r.initializer}, nil
+	if c.ClientConfig == nil {
+		return []admission.PluginInitializer{r.initializer}, nil // standalone: no Kubernetes API
+	}
+	kube := rest.CopyConfig(c.ClientConfig)
+	kube.QPS, kube.Burst = admissionKubeQPS, 2*admissionKubeQPS
+	kubeClient, err := kubernetes.NewForConfig(kube)
+	if err != nil {
+		return nil, err
+	}
+	return []admission.PluginInitializer{r.initializer, kubeClientInitializer{kubeClient}}, nil
+}
+
+// admissionKubeQPS is the rate of requests the admission plugins may send to the
+// Kubernetes API: the Secret access check asks it about every create or update that names
+// a Secret, and client-go's default of 5 per second would throttle those writes.
+const admissionKubeQPS = 200
+
+// kubeClientInitializer gives the plugins that call the Kubernetes API a client with the
+// rate of admissionKubeQPS. It runs after the generic initializer, whose client it
+// replaces.
+type kubeClientInitializer struct{ client kubernetes.Interface }
+
+// Initialize hands the client to a plugin that wants one.
+func (i kubeClientInitializer) Initialize(p admission.Interface) {
+	if w, ok := p.(genericinitializer.WantsExternalKubeClientSet); ok {
+		w.SetExternalKubeClientSet(i.client)
+	}
 }
 
 // applyStandaloneAdmission installs the admission chain of standalone mode.

@@ -8,6 +8,8 @@ import (
 	"k8s.io/apiserver/pkg/admission"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
@@ -118,5 +120,36 @@ func TestStandaloneAdmissionChain(t *testing.T) {
 	// Without the informers the plugins do not initialize.
 	if err := applyStandaloneAdmission(o.RecommendedOptions.Admission, &cfg); err == nil {
 		t.Error("the chain was built without informers")
+	}
+}
+
+// wantsKube is an admission plugin that calls the Kubernetes API.
+type wantsKube struct {
+	admission.Interface
+	client kubernetes.Interface
+}
+
+func (w *wantsKube) SetExternalKubeClientSet(c kubernetes.Interface) { w.client = c }
+func (w *wantsKube) ValidateInitialization() error                   { return nil }
+
+// The plugins that ask the Kubernetes API on every write get a client that does not
+// throttle writes at client-go's default of 5 requests per second.
+func TestAdmissionPluginsCallTheKubernetesAPIAtAHigherRate(t *testing.T) {
+	var r admissionReaders
+	cfg := &genericapiserver.RecommendedConfig{}
+	cfg.LoopbackClientConfig = &rest.Config{Host: "https://127.0.0.1:1"}
+	cfg.ClientConfig = &rest.Config{Host: "https://127.0.0.1:2"}
+	initializers, err := r.initializers(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &wantsKube{}
+	admission.PluginInitializers(initializers).Initialize(p)
+	cs, ok := p.client.(*kubernetes.Clientset)
+	if !ok {
+		t.Fatalf("the plugin got client %T", p.client)
+	}
+	if qps := cs.CoreV1().RESTClient().GetRateLimiter().QPS(); qps != admissionKubeQPS {
+		t.Errorf("the plugin's client sends %v requests per second, want %v", qps, admissionKubeQPS)
 	}
 }
