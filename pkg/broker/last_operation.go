@@ -135,18 +135,15 @@ func (b *Broker) pollBinding(c *call, key bindingKey, bd *binding) reply {
 }
 
 // checkOperation validates the operation query parameter of a poll against
-// the operation the broker returned; it returns a problem or "".
+// the operation the broker returned; it returns a problem or "". A poll
+// without the parameter asks for the last operation, whatever it is: a
+// platform that lost the broker's answer has no key to send.
 func checkOperation(c *call, op *asyncOp) string {
 	got, sent := c.query["operation"]
-	switch {
-	case op == nil || op.key == "":
+	if op == nil || op.key == "" || !sent || got[0] == op.key {
 		return ""
-	case !sent:
-		return "the operation query parameter is required: the broker returned one"
-	case got[0] != op.key:
-		return fmt.Sprintf("unknown operation %q", got[0])
 	}
-	return ""
+	return fmt.Sprintf("unknown operation %q", got[0])
 }
 
 // progressLocked advances an asynchronous operation by one poll. It returns
