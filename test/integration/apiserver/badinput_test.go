@@ -3,6 +3,7 @@ package apiserver
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/test/integration/framework"
@@ -228,7 +231,8 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 		t.Errorf("a refused update changed the stored instance")
 	}
 
-	// Nothing of the refused objects reached etcd: only the instance created above is there.
+	// Nothing of the refused objects reached etcd: only the instance created above is there,
+	// with the claim of its external ID.
 	etcd, err := clientv3.New(clientv3.Config{Endpoints: etcdEndpoints, DialTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -238,12 +242,16 @@ func TestBadInputIsRefusedAndNothingIsStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := s.EtcdPrefix + "/servicecatalog.k8s.io/serviceinstances/team-a/kept"
-	if len(keys.Kvs) != 1 || string(keys.Kvs[0].Key) != want {
-		for _, kv := range keys.Kvs {
-			t.Logf("etcd holds %s", kv.Key)
-		}
-		t.Errorf("etcd holds %d keys, want only %s", len(keys.Kvs), want)
+	want := []string{
+		s.EtcdPrefix + "/servicecatalog.k8s.io/externalids/serviceinstances/" + base64.RawURLEncoding.EncodeToString([]byte(stored.Spec.ExternalID)),
+		s.EtcdPrefix + "/servicecatalog.k8s.io/serviceinstances/team-a/kept",
+	}
+	var got []string
+	for _, kv := range keys.Kvs {
+		got = append(got, string(kv.Key))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("etcd keys (-want +got):\n%s", diff)
 	}
 	if err := c.ServiceInstances(ns).Delete(ctx, "kept", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
