@@ -114,10 +114,12 @@ subjects:
 		kubectlIn(t, admin, instance, "create", "-n", restricted, "-f", "-")
 		kubectlIn(t, bob, instance, "create", "-n", editable, "-f", "-")
 
-		// alice may change the admin's instance, but not make it name another
-		// Secret she cannot read.
+		// alice may label the admin's instance, but not change its spec: the
+		// controller would send the values of Secrets she cannot read, the one
+		// already named and any new one, on her behalf. Both are named.
 		kubectl(t, alice, "label", "si", "db", "-n", restricted, "touched-by=alice")
-		refused(t, alice, "", `spec.parametersFrom[1].secretKeyRef.name: user "alice" cannot get Secret "other-params"`,
+		refused(t, alice, "", `spec.parametersFrom[0].secretKeyRef.name: user "alice" cannot get Secret "db-params" in namespace "`+restricted+`"; `+
+			`spec.parametersFrom[1].secretKeyRef.name: user "alice" cannot get Secret "other-params"`,
 			"patch", "si", "db", "-n", restricted, "--type=merge", "-p",
 			`{"spec":{"parametersFrom":[{"secretKeyRef":{"name":"db-params","key":"params"}},{"secretKeyRef":{"name":"other-params","key":"params"}}]}}`)
 	})

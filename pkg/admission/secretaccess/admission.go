@@ -12,8 +12,10 @@ package secretaccess
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -95,6 +97,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if u == nil {
 		return admission.NewForbidden(a, fmt.Errorf("no user to check access to Secrets for"))
 	}
+	var denied []string
 	checked := map[[2]string]bool{}
 	for _, ref := range refs {
 		key := [2]string{ref.namespace, ref.name}
@@ -107,9 +110,13 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 			return apierrors.NewInternalError(fmt.Errorf("checking access to Secret %s/%s: %w", ref.namespace, ref.name, err))
 		}
 		if !allowed {
-			return admission.NewForbidden(a, fmt.Errorf("%s: user %q cannot get Secret %q in namespace %q",
+			denied = append(denied, fmt.Sprintf("%s: user %q cannot get Secret %q in namespace %q",
 				ref.field, u.GetName(), ref.name, ref.namespace))
 		}
+	}
+	if len(denied) > 0 {
+		// Every Secret the user may not read is named, so one fix settles the request.
+		return admission.NewForbidden(a, errors.New(strings.Join(denied, "; ")))
 	}
 	return nil
 }

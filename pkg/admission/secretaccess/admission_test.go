@@ -124,6 +124,10 @@ func TestValidate(t *testing.T) {
 		// every parametersFrom Secret again, under this user's identity: all are checked.
 		{name: "instance spec change keeping an unreadable Secret", obj: bumped(instance("mine", "theirs")), old: instance("mine", "theirs"),
 			reviewed: []string{"team-a/mine", "team-a/theirs"}, forbidden: `spec.parametersFrom[1].secretKeyRef.name: user "alice" cannot get Secret "theirs"`},
+		{name: "instance naming two unreadable Secrets", obj: instance("theirs", "mine", "others"),
+			reviewed: []string{"team-a/theirs", "team-a/mine", "team-a/others"},
+			forbidden: `spec.parametersFrom[0].secretKeyRef.name: user "alice" cannot get Secret "theirs" in namespace "team-a"; ` +
+				`spec.parametersFrom[2].secretKeyRef.name: user "alice" cannot get Secret "others" in namespace "team-a"`},
 		{name: "instance spec change keeping a readable Secret", obj: bumped(instance("mine")), old: instance("mine"), reviewed: []string{"team-a/mine"}},
 		{name: "binding without Secrets", obj: binding("")},
 		{name: "binding naming readable Secrets", obj: binding("mine", "mine"), reviewed: []string{"team-a/mine"}},
