@@ -38,6 +38,15 @@ func TestControllerManagerEndpointsNeedAuthorization(t *testing.T) {
 	nobodyToken := serviceAccountToken(t, "default", "e2e-metrics-nobody")
 
 	anonymous := insecureClient(t, nil)
+	// Until it has loaded the cluster's client CA the replica answers 503 with
+	// Retry-After, never a refusal: a client retries.
+	eventually(t, pollTimeout, "the controller manager loading the client CA", func() (bool, string) {
+		code, body := get(t, anonymous, base+"/metrics", "")
+		if code == http.StatusServiceUnavailable {
+			return false, body
+		}
+		return true, ""
+	})
 	for _, path := range []string{"/healthz", "/livez", "/readyz"} {
 		code, body := get(t, anonymous, base+path, "")
 		// A standby is not ready (it does not lead), but the answer is its own, not a refusal.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
+	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/options"
 )
 
 // healthHandler serves /healthz and /livez (ok while the process runs), /readyz (ok while
@@ -52,6 +54,9 @@ func serveHealth(ctx context.Context, cfg *config.Config, ready *atomic.Bool) (s
 	}
 	if cfg.SecureServing != nil {
 		secured := withDelegatedAuth(handler, cfg.Authentication, cfg.Authorization)
+		if cfg.SecureServing.ClientCA != nil {
+			secured = withClientCAGate(secured, cfg.SecureServing.ClientCA.CurrentCABundleContent, clientCAWait, time.Now)
+		}
 		if _, _, err := cfg.SecureServing.Serve(secured, 5*time.Second, stopSecure); err != nil {
 			stopAll()
 			return nil, fmt.Errorf("serving health and metrics over HTTPS: %w", err)
@@ -78,6 +83,32 @@ func withDelegatedAuth(handler http.Handler, authn server.AuthenticationInfo, au
 	handler = genericapifilters.WithRequestInfo(handler, resolver)
 	handler = genericapifilters.WithCacheControl(handler)
 	return genericfilters.WithPanicRecovery(handler, resolver)
+}
+
+// clientCAWait bounds how long the HTTPS endpoints wait for the cluster's client CA: a
+// cluster may have none.
+const clientCAWait = 10 * time.Second
+
+// withClientCAGate answers every request but the open health paths with 503 and
+// Retry-After until caContent returns a CA or wait has passed. The CAs that verify
+// client certificates (kube-apiserver's client CA and the front proxy's, from the
+// ConfigMap kube-system/extension-apiserver-authentication) are loaded by informers after
+// serving starts: a request served earlier would have its certificate go unverified, and
+// its caller refused as anonymous with a 403 no client retries.
+func withClientCAGate(handler http.Handler, caContent func() []byte, wait time.Duration, now func() time.Time) http.Handler {
+	deadline := now().Add(wait)
+	var loaded atomic.Bool
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loaded.Load() && (len(caContent()) > 0 || !now().Before(deadline)) {
+			loaded.Store(true)
+		}
+		if !loaded.Load() && !slices.Contains(options.OpenPaths(), r.URL.Path) {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "loading the cluster's client CA", http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	})
 }
 
 // servePlain serves handler over plain HTTP on address until the returned stop is called.

@@ -3,6 +3,7 @@ package options
 import (
 	"fmt"
 	"net"
+	"slices"
 
 	apiserveroptions "k8s.io/apiserver/pkg/server/options"
 	cliflag "k8s.io/component-base/cli/flag"
@@ -16,6 +17,9 @@ const DefaultSecurePort = 8444
 
 // openPaths are served to anyone, as the kubelet probes them without credentials.
 var openPaths = []string{"/healthz", "/readyz", "/livez"}
+
+// OpenPaths returns the paths served to anyone: /healthz, /readyz and /livez.
+func OpenPaths() []string { return slices.Clone(openPaths) }
 
 // ServingOptions are the flags of the endpoints the controller-manager serves: HTTPS with
 // authentication and authorization delegated to kube-apiserver, the way Kubernetes
