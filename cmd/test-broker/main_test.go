@@ -73,3 +73,16 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	var usage strings.Builder
+	if err := run(context.Background(), []string{"--help"}, io.Discard, &usage); err != nil {
+		t.Errorf("run --help: %v", err)
+	}
+	if !strings.Contains(usage.String(), "-port") {
+		t.Errorf("run --help printed no usage:\n%s", usage.String())
+	}
+	if err := run(context.Background(), []string{"--no-such-flag"}, io.Discard, io.Discard); err == nil {
+		t.Error("run --no-such-flag: no error")
+	}
+}
