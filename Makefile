@@ -11,15 +11,17 @@
 #   make soak     the catalog under load and faults, checked against its brokers
 #                 (make test runs a short version, test-soak)
 #   make fuzz     every fuzz target for FUZZTIME each (default 10m; FUZZTIME=30s make fuzz)
+#   make image    the container image, built without Docker, under _output/image
+#   make release  _output/release/catalog.yaml: the deploy manifests, the image pinned by digest
 
 SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
 GO ?= go
 BIN_DIR := _output/bin
 COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
-UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... | grep -v /pkg/generated/)
+UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... ./hack/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e test-soak verify lint update run kube-binaries bench soak fuzz clean
+.PHONY: all build test test-unit test-integration test-e2e test-soak test-image image release container-runtime verify lint update run kube-binaries bench soak fuzz clean
 
 all: build
 
@@ -27,7 +29,7 @@ build:
 	@mkdir -p $(BIN_DIR)
 	$(GO) build -o $(BIN_DIR)/ $(addprefix ./cmd/,$(COMMANDS))
 
-test: test-unit test-integration test-e2e test-soak
+test: test-unit test-integration test-e2e test-soak test-image
 
 test-unit:
 	$(GO) test -race -timeout 10m $(UNIT_PACKAGES)
@@ -44,8 +46,22 @@ test-e2e: kube-binaries
 test-soak: kube-binaries
 	$(GO) test -timeout 20m ./test/soak/...
 
+# The image under podman and runc (installed from Debian if missing): each
+# command's --help with the deploy manifests' restrictions.
+test-image: image container-runtime
+	$(GO) test -count=1 -timeout 10m ./test/image/...
+
 kube-binaries:
 	hack/build-kube-binaries.sh
+
+image:
+	hack/build-image.sh
+
+release:
+	hack/release.sh
+
+container-runtime:
+	hack/install-container-runtime.sh
 
 verify:
 	hack/verify-codegen.sh

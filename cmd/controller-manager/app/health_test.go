@@ -41,7 +41,7 @@ func TestClientCAGateHoldsRequestsUntilTheCAIsLoaded(t *testing.T) {
 
 func TestClientCAGateOpensAfterTheWaitWithoutACA(t *testing.T) {
 	clock := time.Unix(1000, 0)
-	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {})
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 	gate := withClientCAGate(ok, func() []byte { return nil }, 10*time.Second, func() time.Time { return clock })
 	rec := httptest.NewRecorder()
 	gate.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
