@@ -362,8 +362,8 @@ func checkOtherGroupsDiscovered(t *testing.T) {
 	t.Helper()
 	eventually(t, pollTimeout, "discovery reporting the catalog's group as failed", func() (bool, string) {
 		_, lists, err := stack.Cluster.Clientset(admin).Discovery().ServerGroupsAndResources()
-		failed, ok := err.(*discovery.ErrGroupDiscoveryFailed)
-		if !ok {
+		var failed *discovery.ErrGroupDiscoveryFailed
+		if !errors.As(err, &failed) {
 			return false, fmt.Sprintf("discovery error %v", err)
 		}
 		var others []string
