@@ -2,7 +2,8 @@
 # controllers of an Open Service Broker platform.
 #
 #   make run      bring the catalog up locally and print what to type next
-#   make test     every test tier: unit, integration, end-to-end, and the short soak
+#   make test     every test tier: unit, integration, end-to-end, the short soak, the
+#                 image under podman, and the manifests on this machine as a node
 #   make verify   generated code, go.mod, formatting, vet and lint are clean
 #   make lint     golangci-lint with .golangci.yml (built once into _output/bin)
 #   make update   regenerate code and tidy go.mod
@@ -11,6 +12,7 @@
 #   make soak     the catalog under load and faults, checked against its brokers
 #                 (make test runs a short version, test-soak)
 #   make fuzz     every fuzz target for FUZZTIME each (default 10m; FUZZTIME=30s make fuzz)
+#   make test-node  the shipped manifests on this machine as a real node (root)
 #   make image    the container image, built without Docker, under _output/image
 #   make release  _output/release/catalog.yaml: the deploy manifests, the image pinned by digest
 
@@ -21,7 +23,7 @@ COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... ./hack/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e test-soak test-image image release container-runtime verify lint update run kube-binaries bench soak fuzz clean
+.PHONY: all build test test-unit test-integration test-e2e test-soak test-image test-node image release container-runtime verify lint update run kube-binaries bench soak fuzz clean
 
 all: build
 
@@ -29,7 +31,7 @@ build:
 	@mkdir -p $(BIN_DIR)
 	$(GO) build -o $(BIN_DIR)/ $(addprefix ./cmd/,$(COMMANDS))
 
-test: test-unit test-integration test-e2e test-soak test-image
+test: test-unit test-integration test-e2e test-soak test-image test-node
 
 test-unit:
 	$(GO) test -race -timeout 10m $(UNIT_PACKAGES)
@@ -50,6 +52,11 @@ test-soak: kube-binaries
 # command's --help with the deploy manifests' restrictions.
 test-image: image container-runtime
 	$(GO) test -count=1 -timeout 10m ./test/image/...
+
+# This machine as a real node of a cluster (kubelet, kube-proxy, containerd,
+# runc, CNI bridge) running the shipped manifests; needs root.
+test-node: image
+	hack/test-node.sh
 
 kube-binaries:
 	hack/build-kube-binaries.sh

@@ -11,7 +11,13 @@
 # A cold build takes about 7 minutes on 2 cores; a run with everything present
 # takes well under a second. Versions are set in hack/lib-kube-binaries.sh.
 #
+# With --node it also builds what the real-node tests (test/node) run:
+# kube-scheduler, kubelet and kube-proxy into the same directory, and containerd, its runc shim and ctr
+# (github.com/containerd/containerd/v2, see hack/tools/containerd) into
+# _output/bin/containerd-<CONTAINERD_VERSION>.
+#
 # usage: hack/build-kube-binaries.sh              build what is missing
+#        hack/build-kube-binaries.sh --node       the same, and the node's binaries
 #        hack/build-kube-binaries.sh --print-dir  print the kube binary directory
 #        hack/build-kube-binaries.sh --print-etcd print the etcd binary path
 #        hack/build-kube-binaries.sh --print-env  print CATALOG_KUBE_BIN_DIR=... and ETCD_BIN=...
@@ -24,8 +30,12 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 kube_dir=$(catalog_kube_bin_dir)
 etcd_bin=$(catalog_etcd_bin)
 
+binaries=("${CATALOG_KUBE_BINARIES[@]}")
+node=false
 case "${1:-}" in
   "") ;;
+  --node) node=true; binaries+=("${CATALOG_NODE_BINARIES[@]}") ;;
+  --print-containerd-dir) catalog_containerd_bin_dir; exit 0 ;;
   --print-dir) echo "${kube_dir}"; exit 0 ;;
   --print-etcd) echo "${etcd_bin}"; exit 0 ;;
   --print-env) printf 'CATALOG_KUBE_BIN_DIR=%s\nETCD_BIN=%s\n' "${kube_dir}" "${etcd_bin}"; exit 0 ;;
@@ -46,6 +56,7 @@ check_mod() { # dir module version
 }
 check_mod kube k8s.io/kubernetes "${KUBE_VERSION}"
 check_mod etcd go.etcd.io/etcd/server/v3 "${ETCD_VERSION}"
+check_mod containerd github.com/containerd/containerd/v2 "${CONTAINERD_VERSION}"
 
 # build OUT PKG MODDIR [LDFLAGS...]: go build into a temporary file first, so an
 # interrupted build never leaves a binary that a later run would take as cached.
@@ -59,7 +70,7 @@ build() {
 }
 
 missing=()
-for b in "${CATALOG_KUBE_BINARIES[@]}"; do
+for b in "${binaries[@]}"; do
   if [[ -x ${kube_dir}/${b} ]]; then
     echo "cached ${kube_dir}/${b}"
   else
@@ -90,4 +101,18 @@ if [[ -x ${etcd_bin} ]]; then
   echo "cached ${etcd_bin}"
 else
   build "${etcd_bin}" . etcd "-s -w"
+fi
+
+if [[ ${node} == true ]]; then
+  containerd_dir=$(catalog_containerd_bin_dir)
+  for b in "${CATALOG_CONTAINERD_BINARIES[@]}"; do
+    if [[ -x ${containerd_dir}/${b} ]]; then
+      echo "cached ${containerd_dir}/${b}"
+    else
+      # Without the btrfs and devmapper snapshotters, which need cgo; the
+      # tests use overlayfs.
+      GOFLAGS="${GOFLAGS} -tags=no_btrfs,no_devmapper" \
+        build "${containerd_dir}/${b}" "github.com/containerd/containerd/v2/cmd/${b}" containerd "-s -w"
+    fi
+  done
 fi

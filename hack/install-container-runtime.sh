@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Installs what the image test runs the catalog's image with: podman and runc
-# from Debian. (crun, podman's other runtime, refuses hosts that mount cgroups
-# v1 and v2 side by side; runc runs there.) Nothing is done when both are
-# present. Needs root, or sudo.
+# Installs what runs the catalog's image in the tests, from Debian: podman and
+# runc (test/image), and for the real node (test/node) the CNI plugins,
+# iptables (kube-proxy) and iproute2. (crun, podman's other runtime, refuses
+# hosts that mount cgroups v1 and v2 side by side; runc runs there.) Nothing is
+# done when all are present. Needs root, or sudo.
 set -euo pipefail
 
-if command -v podman >/dev/null && command -v runc >/dev/null; then
+missing=()
+for need in podman:podman runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
+  iptables:iptables ip:iproute2 unshare:util-linux; do
+  what=${need%%:*} package=${need#*:}
+  if [[ ${what} == /* ]]; then
+    [[ -x ${what} ]] || missing+=("${package}")
+  else
+    command -v "${what}" >/dev/null || missing+=("${package}")
+  fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
 sudo=()
@@ -14,6 +25,5 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq podman runc containernetworking-plugins >/dev/null
-command -v podman >/dev/null && command -v runc >/dev/null
-echo "installed $(podman --version) and $(runc --version | head -1)"
+"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "installed ${missing[*]}"

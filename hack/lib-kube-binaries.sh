@@ -13,6 +13,8 @@
 
 KUBE_VERSION=v1.36.3
 ETCD_VERSION=v3.6.16
+# The container runtime of the real-node tests (hack/build-kube-binaries.sh --node).
+CONTAINERD_VERSION=v2.4.2
 
 CATALOG_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CATALOG_BIN_ROOT=${CATALOG_ROOT}/_output/bin
@@ -20,6 +22,10 @@ CATALOG_BIN_ROOT=${CATALOG_ROOT}/_output/bin
 # The binaries built from k8s.io/kubernetes by hack/build-kube-binaries.sh.
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CATALOG_KUBE_BINARIES=(kube-apiserver kube-controller-manager kubectl)
+# What a cluster with a node runs besides, built only for the real-node tests
+# (--node).
+CATALOG_NODE_BINARIES=(kube-scheduler kubelet kube-proxy)
+CATALOG_CONTAINERD_BINARIES=(containerd containerd-shim-runc-v2 ctr)
 
 catalog_kube_bin_dir() {
   echo "${CATALOG_KUBE_BIN_DIR:-${CATALOG_BIN_ROOT}/kube-${KUBE_VERSION}}"
@@ -31,6 +37,10 @@ catalog_etcd_bin() {
 
 # catalog_staging_version v1.36.3 -> v0.36.3: the tag of the k8s.io staging
 # modules (k8s.io/api, k8s.io/client-go, ...) published with a Kubernetes release.
+catalog_containerd_bin_dir() {
+  echo "${CONTAINERD_BIN_DIR:-${CATALOG_BIN_ROOT}/containerd-${CONTAINERD_VERSION}}"
+}
+
 catalog_staging_version() {
   local v=${1#v1.}
   echo "v0.${v}"

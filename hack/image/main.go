@@ -1,9 +1,8 @@
 // Command image builds the catalog's container image without a container
-// engine: one layer holding the static binaries of apiserver,
-// controller-manager and test-broker in /usr/local/bin, and the passwd and
-// group entries of the non-root user 65532 they run as; no shell, no package
-// manager. Every file has the same owner and time, so the same binaries give
-// the same image digest.
+// engine (see pkg/ociimage): one layer holding the static binaries of
+// apiserver, controller-manager and test-broker in /usr/local/bin, and the
+// passwd and group entries of the non-root user 65532 they run as; no shell,
+// no package manager. The same binaries give the same image digest.
 //
 //	go run ./hack/image --bin-dir=_output/image/bin --out=_output/image
 //
@@ -23,7 +22,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/pkg/ociimage"
 )
 
 // commands are the binaries the image carries, in /usr/local/bin.
@@ -58,11 +60,19 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	img, err := build(spec{files: files, arch: *arch, created: time.Unix(*epoch, 0).UTC(), repository: repository})
+	img, err := ociimage.Build(ociimage.Spec{
+		Files: files, Arch: *arch, Created: time.Unix(*epoch, 0).UTC(),
+		Cmd: []string{"apiserver", "--help"},
+		Labels: map[string]string{
+			"org.opencontainers.image.source":      "https://" + repository,
+			"org.opencontainers.image.title":       "service catalog",
+			"org.opencontainers.image.description": "The Kubernetes service catalog: " + strings.Join(commands, ", "),
+		},
+	})
 	if err != nil {
 		return err
 	}
-	digest, err := write(img, repository+":"+*tag, *out)
+	digest, err := ociimage.Write(img, repository+":"+*tag, *out, "catalog.tar")
 	if err != nil {
 		return err
 	}
@@ -71,14 +81,14 @@ func run(args []string) error {
 }
 
 // binaries reads the commands' binaries from dir.
-func binaries(dir string) ([]file, error) {
-	var files []file
+func binaries(dir string) ([]ociimage.File, error) {
+	var files []ociimage.File
 	for _, c := range commands {
 		data, err := os.ReadFile(filepath.Join(dir, c))
 		if err != nil {
 			return nil, fmt.Errorf("reading the %s binary: %w", c, err)
 		}
-		files = append(files, file{path: "usr/local/bin/" + c, mode: 0o755, data: data})
+		files = append(files, ociimage.File{Path: "usr/local/bin/" + c, Mode: 0o755, Data: data})
 	}
 	return files, nil
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates hack/tools/kube/go.mod and hack/tools/etcd/go.mod (and their
-# go.sum) for the versions pinned in hack/lib-kube-binaries.sh. Run it after
+# Regenerates hack/tools/kube/go.mod, hack/tools/etcd/go.mod and
+# hack/tools/containerd/go.mod (and their go.sum) for the versions pinned in
+# hack/lib-kube-binaries.sh. Run it after
 # changing KUBE_VERSION or ETCD_VERSION there, and commit the result: the
 # builds in hack/build-kube-binaries.sh use -mod=readonly against it.
 #
@@ -60,8 +61,20 @@ go ${go_directive}
 require go.etcd.io/etcd/server/v3 ${ETCD_VERSION}
 GOMOD
 
-rm -f "${here}/kube/go.sum" "${here}/etcd/go.sum"
+cat >"${here}/containerd/go.mod" <<GOMOD
+// Module containerd pins the containerd release that hack/build-kube-binaries.sh
+// --node builds (see tools.go). Regenerate with hack/tools/update-go-mods.sh.
+module github.com/kube-service-catalog/catalog/hack/tools/containerd
+
+go ${go_directive}
+
+require github.com/containerd/containerd/v2 ${CONTAINERD_VERSION}
+GOMOD
+
+rm -f "${here}/kube/go.sum" "${here}/etcd/go.sum" "${here}/containerd/go.sum"
 (cd "${here}/kube" && go mod tidy)
 (cd "${here}/etcd" && go mod tidy)
+(cd "${here}/containerd" && go mod tidy)
 echo "hack/tools/kube/go.mod: k8s.io/kubernetes ${KUBE_VERSION}, ${n} staging replaces -> ${staging} (go ${go_version})"
 echo "hack/tools/etcd/go.mod: go.etcd.io/etcd/server/v3 ${ETCD_VERSION}"
+echo "hack/tools/containerd/go.mod: github.com/containerd/containerd/v2 ${CONTAINERD_VERSION}"

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"math/big"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -84,32 +83,11 @@ func TestDeployManifests(t *testing.T) {
 		// TLS Secret from a secretGenerator, the CA in the APIService.
 		dir := t.TempDir()
 		caPEM, certPEM, keyPEM := servingCertificate(t, "catalog-apiserver.service-catalog.svc")
-		for name, data := range map[string][]byte{"tls.crt": certPEM, "tls.key": keyPEM} {
-			if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-		}
 		base, err := filepath.Rel(dir, repoFile(t, "artifacts/deploy")) // kustomize wants it relative
 		if err != nil {
 			t.Fatal(err)
 		}
-		kustomization := `apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-- ` + filepath.ToSlash(base) + `
-secretGenerator:
-- name: catalog-apiserver-tls
-  namespace: service-catalog
-  type: kubernetes.io/tls
-  files: [tls.crt, tls.key]
-patches:
-- target: {kind: APIService, name: v1beta1.servicecatalog.k8s.io}
-  patch: |-
-    - op: add
-      path: /spec/caBundle
-      value: ` + base64.StdEncoding.EncodeToString(caPEM) + `
-`
-		if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(kustomization), 0o644); err != nil {
+		if err := catalogstack.WriteDeployOverlay(dir, base, caPEM, certPEM, keyPEM); err != nil {
 			t.Fatal(err)
 		}
 		rendered := kubectl(t, admin, "kustomize", dir)

@@ -107,6 +107,10 @@ type Options struct {
 	// KubeAPIServerArgs are appended to the kube-apiserver flags (a flag
 	// given again overrides the default).
 	KubeAPIServerArgs []string
+	// ServingIPs are added to the addresses kube-apiserver's serving
+	// certificate is valid for (127.0.0.1): its advertise address and the
+	// kubernetes Service's cluster IP, for clients in pods.
+	ServingIPs []net.IP
 	// ControllerManagerArgs are appended to the kube-controller-manager flags.
 	ControllerManagerArgs []string
 	// StartTimeout bounds the start-up of each process; zero means
@@ -357,7 +361,7 @@ func (c *Cluster) writePKI(opts Options) (*clusterPKI, error) {
 		commonName: "kube-apiserver",
 		dnsNames: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
 			"kubernetes.default.svc.cluster.local"},
-		ips:   []net.IP{net.IPv4(127, 0, 0, 1)},
+		ips:   append([]net.IP{net.IPv4(127, 0, 0, 1)}, opts.ServingIPs...),
 		usage: x509.ExtKeyUsageServerAuth,
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package ociimage
 
 import (
 	"fmt"
@@ -9,13 +9,14 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
-	"sigs.k8s.io/yaml"
+	v1tarball "github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
-// write writes img, tagged ref, under dir (see the package comment) and
-// returns its digest. What a previous run wrote there is replaced.
-func write(img v1.Image, ref, dir string) (string, error) {
+// Write writes img, tagged ref, under dir and returns its digest: an OCI image
+// layout in dir/oci, a tarball for `podman load` or `ctr images import` in
+// dir/<tarball>, the digest in dir/digest and repository@digest in
+// dir/reference. What a previous call wrote there is replaced.
+func Write(img v1.Image, ref, dir, tarball string) (string, error) {
 	tag, err := name.NewTag(ref)
 	if err != nil {
 		return "", fmt.Errorf("image reference %q: %w", ref, err)
@@ -36,7 +37,7 @@ func write(img v1.Image, ref, dir string) (string, error) {
 	if err := p.AppendImage(img, layout.WithAnnotations(annotations)); err != nil {
 		return "", fmt.Errorf("writing the OCI layout: %w", err)
 	}
-	if err := tarball.WriteToFile(filepath.Join(dir, "catalog.tar"), tag, img); err != nil {
+	if err := v1tarball.WriteToFile(filepath.Join(dir, tarball), tag, img); err != nil {
 		return "", fmt.Errorf("writing the tarball: %w", err)
 	}
 	for file, content := range map[string]string{
@@ -48,31 +49,4 @@ func write(img v1.Image, ref, dir string) (string, error) {
 		}
 	}
 	return digest.String(), nil
-}
-
-// repositoryFrom returns the repository that the images entry named
-// "catalog" of a kustomization gives the image.
-func repositoryFrom(kustomization string) (string, error) {
-	data, err := os.ReadFile(kustomization)
-	if err != nil {
-		return "", err
-	}
-	var k struct {
-		Images []struct {
-			Name    string `json:"name"`
-			NewName string `json:"newName"`
-		} `json:"images"`
-	}
-	if err := yaml.Unmarshal(data, &k); err != nil {
-		return "", fmt.Errorf("%s: %w", kustomization, err)
-	}
-	for _, img := range k.Images {
-		if img.Name == "catalog" && img.NewName != "" {
-			if _, err := name.NewRepository(img.NewName); err != nil {
-				return "", fmt.Errorf("%s: images[name=catalog].newName: %w", kustomization, err)
-			}
-			return img.NewName, nil
-		}
-	}
-	return "", fmt.Errorf("%s: no images entry with name \"catalog\" and a newName", kustomization)
 }
