@@ -9,6 +9,7 @@
 #   make update   regenerate code and tidy go.mod
 #   make build    build the binaries into _output/bin
 #   make bench    benchmarks that print figures (not part of make test)
+#   make bench-ha the highly available catalog under load while its parts are killed (root)
 #   make soak     the catalog under load and faults, checked against its brokers
 #                 (make test runs a short version, test-soak)
 #   make fuzz     every fuzz target for FUZZTIME each (default 10m; FUZZTIME=30s make fuzz)
@@ -23,7 +24,7 @@ COMMANDS := apiserver controller-manager test-broker
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... ./hack/... | grep -v /pkg/generated/)
 
-.PHONY: all build test test-unit test-integration test-e2e test-soak test-image test-node image release container-runtime verify lint update run kube-binaries bench soak fuzz clean
+.PHONY: all build test test-unit test-integration test-e2e test-soak test-image test-node image release container-runtime bench-ha verify lint update run kube-binaries bench soak fuzz clean
 
 all: build
 
@@ -92,6 +93,11 @@ bench: kube-binaries
 
 soak: kube-binaries
 	hack/soak.sh
+
+# The highly available catalog on this machine as a node, SIGKILLed piece by
+# piece under load; prints figures (root).
+bench-ha: image
+	hack/bench-ha.sh
 
 # One target after another; per target the inputs tried and any crash, whose input is
 # left under the package's testdata/fuzz/ (see hack/fuzz.sh for FUZZ, FUZZPARALLEL, ...).

@@ -16,7 +16,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
-// Section 3 (issue 6, acceptance 8): one binding per instance of section 2,
+// Section 3: one binding per instance of section 2,
 // created at once, until every binding's Secret exists.
 
 // probeBinding is the binding that finds out whether a binding controller

@@ -10,7 +10,7 @@
 // the catalog's components from test/framework/catalogstack, built into
 // _output/bench/bin.
 //
-// # Section 1: catalog vs CRD (issue 7)
+// # Section 1: catalog vs CRD
 //
 // Four targets store the same ServiceInstances (class and plan by external
 // name, a 1 KiB parameters object; see object.go):
@@ -54,7 +54,7 @@
 // so its etcd is listed too, for information. Our server stores the direct
 // and the aggregated targets' objects, so its growth is divided by both.
 //
-// # Section 2: provisioning (issue 5)
+// # Section 2: provisioning
 //
 // A fresh stack with the API server, the test broker and the controller
 // manager (and kube-controller-manager, -kcm), a ClusterServiceBroker for the
@@ -68,7 +68,7 @@
 // process per instance, and the controller loop's syncs, sync time and queue
 // wait (from the controller manager's /metrics).
 //
-// # Section 3: bindings (issue 6)
+// # Section 3: bindings
 //
 // One binding per instance of section 2, created at once, until every
 // binding's Secret exists, with the same figures. A probe binding first finds

@@ -15,7 +15,7 @@ import (
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
-// Section 2 (issue 5, acceptance 7): instances created at once against the
+// Section 2: instances created at once against the
 // test broker's synchronous plan, until all are Ready.
 
 // Section 2 and 3 targets.

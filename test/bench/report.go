@@ -216,7 +216,7 @@ func printSection1(out io.Writer, r *section1Result) {
 	}
 	tb.flush()
 
-	fmt.Fprintln(out, "\nTargets of issue 7, per target:")
+	fmt.Fprintln(out, "\nTargets of section 1, per target:")
 	for _, t := range r.Targets {
 		fmt.Fprintf(out, "  %-10s %s\n", t.Name+":", targetLine(t.Name, r.Verdicts))
 	}

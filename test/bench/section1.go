@@ -11,7 +11,7 @@ import (
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
-// Section 1 (issue 7): is the catalog at least as fast and as light as "just
+// Section 1: is the catalog at least as fast and as light as "just
 // use CRDs"? Four targets store the same ServiceInstances, alternately, in one
 // run: see target.go.
 

@@ -43,7 +43,7 @@ func check(known, ok bool) string {
 	}
 }
 
-// section1Verdicts evaluates the four targets of issue 7 for the direct and
+// section1Verdicts evaluates the four targets of section 1 for the direct and
 // the aggregated target against the CRD, in the same run.
 func section1Verdicts(r *section1Result) []verdict {
 	byName := map[string]*targetResult{}

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestBindingAsAUserWithEdit (issue 6, acceptance 6): a user holding the built-in edit role
+// TestBindingAsAUserWithEdit: a user holding the built-in edit role
 // in one namespace binds to her instance there and reads the credentials Secret the
 // controller wrote, but can neither bind in another namespace nor read its Secrets.
 func TestBindingAsAUserWithEdit(t *testing.T) {

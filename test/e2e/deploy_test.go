@@ -21,10 +21,11 @@ import (
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
-// TestDeployManifests (acceptance 4): the real kube-apiserver accepts the
-// manifests of artifacts/deploy (server-side dry run: admission, validation,
-// defaulting of every object, RBAC escalation checks included), with the
-// bundled etcd, with external etcd, and as the overlay with a serving
+// TestDeployManifests: the real kube-apiserver accepts the manifests of
+// artifacts/deploy (server-side dry run: admission, validation, defaulting of
+// every object, RBAC escalation checks included), with the bundled etcd, with
+// external etcd, highly available (three API servers, two controller managers,
+// a three-member etcd, disruption budgets), and as the overlay with a serving
 // certificate that artifacts/deploy/README.md describes; the examples are
 // accepted too; the manifests use current API versions only and include the
 // RBAC the harness applies; and a dry run leaves the running APIService
@@ -32,7 +33,7 @@ import (
 func TestDeployManifests(t *testing.T) {
 	requireStack(t)
 
-	for _, dir := range []string{"artifacts/deploy", "artifacts/deploy/external-etcd"} {
+	for _, dir := range []string{"artifacts/deploy", "artifacts/deploy/external-etcd", "artifacts/deploy/ha"} {
 		t.Run(dir, func(t *testing.T) {
 			objects := renderKustomization(t, dir)
 			out := kubectl(t, admin, "apply", "--dry-run=server", "-k", repoFile(t, dir))
@@ -47,7 +48,7 @@ func TestDeployManifests(t *testing.T) {
 			}
 			allowed := map[string]bool{
 				"v1": true, "apps/v1": true, "rbac.authorization.k8s.io/v1": true,
-				"apiregistration.k8s.io/v1": true, "networking.k8s.io/v1": true,
+				"apiregistration.k8s.io/v1": true, "networking.k8s.io/v1": true, "policy/v1": true,
 			}
 			kinds := map[string]int{}
 			for _, o := range objects {
@@ -63,6 +64,9 @@ func TestDeployManifests(t *testing.T) {
 			}
 			if strings.HasSuffix(dir, "external-etcd") != (kinds["StatefulSet"] == 0) {
 				t.Errorf("%s: %d StatefulSets", dir, kinds["StatefulSet"])
+			}
+			if ha := strings.HasSuffix(dir, "/ha"); ha != (kinds["PodDisruptionBudget"] == 3) {
+				t.Errorf("%s: %d PodDisruptionBudgets", dir, kinds["PodDisruptionBudget"])
 			}
 			// Everything the harness applies (artifacts/deploy/rbac) is
 			// part of what users deploy.

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestAPIResources (acceptance 1): through the aggregator, kubectl discovers
+// TestAPIResources: through the aggregator, kubectl discovers
 // the five kinds with their short names, scope and category, and kubectl
 // explain prints the field documentation of our OpenAPI.
 func TestAPIResources(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// TestKubectlThroughAggregator (acceptance 2): the everyday kubectl verbs on
+// TestKubectlThroughAggregator: the everyday kubectl verbs on
 // catalog objects through kube-apiserver's aggregator: applying the
 // examples, tables with our columns, watch, server-side apply, diff, server
 // dry-run, wait on a condition and field selectors. The subtests share the

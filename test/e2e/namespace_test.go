@@ -13,7 +13,7 @@ import (
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
-// TestNamespaceDeletion (acceptance 5): deleting a namespace that holds
+// TestNamespaceDeletion: deleting a namespace that holds
 // catalog objects completes. kube-controller-manager's namespace controller
 // deletes the instance and binding through the aggregator; their finalizer
 // (servicecatalog.k8s.io/finalizer) holds them until the catalog's

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestRBAC (acceptance 3): ordinary Kubernetes RBAC decides who may do what
+// TestRBAC: ordinary Kubernetes RBAC decides who may do what
 // with the catalog, through the roles of artifacts/deploy/rbac. alice holds
 // the built-in edit ClusterRole in team-a only (a RoleBinding), bob nothing:
 //   - alice creates, lists and deletes instances and bindings in team-a, and

@@ -1,7 +1,8 @@
-package node
+package nodecluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -10,87 +11,93 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"testing"
+	"syscall"
 	"time"
 
 	"github.com/kube-service-catalog/catalog/pkg/ociimage"
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
 )
 
-// pauseImage is the pods' sandbox image, built from test/node/pause.
+// pauseImage is the pods' sandbox image.
 const pauseImage = "registry.k8s.io/pause:3.10"
 
-// node is this machine as a node of the cluster: containerd, the kubelet and
-// kube-proxy, with their files under dir.
+// node is this machine as the cluster's node: kube-scheduler, containerd, the
+// kubelet and kube-proxy, with their files under dir.
 type node struct {
-	dir     string
-	ctr     string
-	socket  string
-	cluster *kubecluster.Cluster
+	dir    string
+	ctr    string
+	socket string
+	c      *Cluster
 }
 
-// startNode starts the scheduler, containerd with the images loaded, the
-// kubelet and kube-proxy, and waits until the node is Ready. Cleanup stops them and
-// removes every container.
-func startNode(t *testing.T, c *kubecluster.Cluster) *node {
-	t.Helper()
+// startNode starts the node's processes with the images loaded; the cluster's
+// Stop stops them, removes every container, and the cgroups and mounts they
+// made.
+func startNode(ctx context.Context, c *Cluster, opts Options) (*node, error) {
+	if opts.ContainerdBinDir == "" || opts.PauseBinary == "" {
+		return nil, errors.New("no containerd or pause binary: set CONTAINERD_BIN_DIR and CATALOG_PAUSE_BIN (hack/test-node.sh does)")
+	}
 	// Short: containerd's socket path must fit in a sockaddr_un.
 	dir, err := os.MkdirTemp("", "node-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	containerdDir := os.Getenv("CONTAINERD_BIN_DIR")
-	if containerdDir == "" {
-		t.Fatal("CONTAINERD_BIN_DIR is not set (hack/test-node.sh sets it)")
+	n := &node{dir: dir, ctr: filepath.Join(opts.ContainerdBinDir, "ctr"), socket: filepath.Join(dir, "containerd.sock"), c: c}
+	c.stops = append(c.stops, removeCgroups, func() {
+		unmountUnder(dir)
+		_ = os.RemoveAll(dir)
+	})
+	kubectl, err := kubecluster.FindKubectl()
+	if err != nil {
+		return nil, err
 	}
-	n := &node{dir: dir, ctr: filepath.Join(containerdDir, "ctr"), socket: filepath.Join(dir, "containerd.sock"), cluster: c}
-	// Last: the cgroups the kubelet and containerd made, once both are gone.
-	t.Cleanup(removeCgroups)
-	n.startContainerd(t, containerdDir)
-	n.loadImages(t)
-	kubeDir := filepath.Dir(kubecluster.Kubectl(t))
-	n.start(t, "kube-scheduler", filepath.Join(kubeDir, "kube-scheduler"),
-		"--kubeconfig="+c.Kubeconfig("admin"), "--secure-port=0", "--leader-elect=false")
-	n.startKubelet(t, filepath.Join(kubeDir, "kubelet"))
-	n.startKubeProxy(t, filepath.Join(kubeDir, "kube-proxy"))
-	waitNodeReady(t, c)
-	return n
+	kubeDir := filepath.Dir(kubectl)
+	steps := []func() error{
+		func() error { return n.startContainerd(ctx, opts.ContainerdBinDir) },
+		func() error { return n.loadImages(ctx, opts.PauseBinary) },
+		func() error {
+			return n.start("kube-scheduler", filepath.Join(kubeDir, "kube-scheduler"),
+				"--kubeconfig="+c.Kubeconfig("admin"), "--secure-port=0", "--leader-elect=false")
+		},
+		func() error { return n.startKubelet(filepath.Join(kubeDir, "kubelet")) },
+		func() error { return n.startKubeProxy(ctx, filepath.Join(kubeDir, "kube-proxy")) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
-// start starts a node process and stops it at cleanup.
-func (n *node) start(t *testing.T, name, bin string, args ...string) {
-	t.Helper()
-	child, err := kubecluster.StartChild(name, filepath.Join(n.cluster.Dir, "logs", name+".log"), n.dir, bin, args...)
+// start starts a node process, stopped by the cluster's Stop.
+func (n *node) start(name, bin string, args ...string) error {
+	child, err := kubecluster.StartChild(name, filepath.Join(n.c.Dir, "logs", name+".log"), n.dir, bin, args...)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	t.Cleanup(func() { _ = child.Stop() })
+	n.c.stops = append(n.c.stops, func() { _ = child.Stop() })
+	return nil
 }
 
 // writeFile writes content to dir/name and returns the path.
-func (n *node) writeFile(t *testing.T, name, content string) string {
-	t.Helper()
+func (n *node) writeFile(name, content string) (string, error) {
 	path := filepath.Join(n.dir, name)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return path, os.WriteFile(path, []byte(content), 0o644)
 }
 
 // startContainerd starts containerd with the CRI plugin on runc and the CNI
 // bridge. Without CAP_SYS_RESOURCE the OOM score of a container may not go
 // below containerd's own: restrict_oom_score_adj says so.
-func (n *node) startContainerd(t *testing.T, binDir string) {
-	t.Helper()
+func (n *node) startContainerd(ctx context.Context, binDir string) error {
 	runc, err := exec.LookPath("runc")
 	if err != nil {
-		t.Fatal("runc is not installed (hack/test-node.sh installs it)")
+		return errors.New("runc is not installed (hack/install-container-runtime.sh installs it)")
 	}
-	cniDir := n.writeFile(t, "cni/10-bridge.conflist", fmt.Sprintf(`{
+	cni, err := n.writeFile("cni/10-bridge.conflist", fmt.Sprintf(`{
   "cniVersion": "1.0.0",
   "name": "catalog-node",
   "plugins": [
@@ -99,8 +106,11 @@ func (n *node) startContainerd(t *testing.T, binDir string) {
     {"type": "portmap", "capabilities": {"portMappings": true}},
     {"type": "loopback"}
   ]
-}`, podCIDR))
-	config := n.writeFile(t, "containerd.toml", fmt.Sprintf(`version = 3
+}`, PodCIDR))
+	if err != nil {
+		return err
+	}
+	config, err := n.writeFile("containerd.toml", fmt.Sprintf(`version = 3
 root = %[1]q
 state = %[2]q
 [grpc]
@@ -119,22 +129,31 @@ state = %[2]q
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
       BinaryName = %[6]q
       SystemdCgroup = false
-`, filepath.Join(n.dir, "containerd"), filepath.Join(n.dir, "containerd-state"), n.socket, pauseImage, filepath.Dir(cniDir), runc))
-	n.start(t, "containerd", filepath.Join(binDir, "containerd"), "--config", config)
-	t.Cleanup(func() { n.removeContainers() })
-	poll(t, time.Minute, "containerd serving", func(ctx context.Context) (bool, string) {
+`, filepath.Join(n.dir, "containerd"), filepath.Join(n.dir, "containerd-state"), n.socket, pauseImage, filepath.Dir(cni), runc))
+	if err != nil {
+		return err
+	}
+	if err := n.start("containerd", filepath.Join(binDir, "containerd"), "--config", config); err != nil {
+		return err
+	}
+	n.c.stops = append(n.c.stops, n.removeContainers)
+	return poll(ctx, time.Minute, "containerd serving", func(ctx context.Context) (bool, string) {
 		out, err := exec.CommandContext(ctx, n.ctr, "--address", n.socket, "version").CombinedOutput()
 		return err == nil, string(out)
 	})
 }
 
-// ctrCmd runs ctr in containerd's Kubernetes namespace.
+// Ctr runs ctr in containerd's Kubernetes namespace.
+func (c *Cluster) Ctr(ctx context.Context, args ...string) ([]byte, error) {
+	return c.node.ctrCmd(ctx, args...)
+}
+
 func (n *node) ctrCmd(ctx context.Context, args ...string) ([]byte, error) {
 	return exec.CommandContext(ctx, n.ctr, append([]string{"--address", n.socket, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
 }
 
 // removeContainers kills and removes every container, so that no runc shim
-// outlives the test.
+// outlives the cluster.
 func (n *node) removeContainers() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -150,68 +169,69 @@ func (n *node) removeContainers() {
 }
 
 // loadImages imports the catalog's image (make image), and builds and imports
-// the pause image and etcd's image, from the pinned etcd binary under the name
+// the pause image and etcd's, from the pinned etcd binary under the name
 // artifacts/deploy/etcd.yaml gives it.
-func (n *node) loadImages(t *testing.T) {
-	t.Helper()
+func (n *node) loadImages(ctx context.Context, pauseBin string) error {
 	etcdBin, err := kubecluster.LocateEtcd()
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	pauseBin := os.Getenv("CATALOG_PAUSE_BIN")
-	if pauseBin == "" {
-		t.Fatal("CATALOG_PAUSE_BIN is not set (hack/test-node.sh builds test/node/pause)")
-	}
-	manifest, err := os.ReadFile(repoPath(t, "artifacts/deploy/etcd.yaml"))
+	root, err := kubecluster.RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		return err
+	}
+	manifest, err := os.ReadFile(filepath.Join(root, "artifacts/deploy/etcd.yaml"))
+	if err != nil {
+		return err
 	}
 	m := regexp.MustCompile(`(?m)^\s+image:\s*(\S+)\s*$`).FindSubmatch(manifest)
 	if m == nil {
-		t.Fatal("artifacts/deploy/etcd.yaml names no image")
+		return errors.New("artifacts/deploy/etcd.yaml names no image")
 	}
-	tarballs := []string{
-		repoPath(t, "_output/image/catalog.tar"),
-		n.buildImage(t, "pause", pauseImage, pauseBin, "pause", []string{"/pause"}),
-		n.buildImage(t, "etcd", string(m[1]), etcdBin, "usr/local/bin/etcd", nil),
+	pause, err := n.buildImage("pause", pauseImage, pauseBin, "pause", []string{"/pause"})
+	if err != nil {
+		return err
 	}
-	for _, tarball := range tarballs {
-		if out, err := n.ctrCmd(t.Context(), "images", "import", tarball); err != nil {
-			t.Fatalf("ctr images import %s: %v\n%s", tarball, err, out)
+	etcd, err := n.buildImage("etcd", string(m[1]), etcdBin, "usr/local/bin/etcd", nil)
+	if err != nil {
+		return err
+	}
+	for _, tarball := range []string{filepath.Join(root, "_output/image/catalog.tar"), pause, etcd} {
+		if out, err := n.ctrCmd(ctx, "images", "import", tarball); err != nil {
+			return fmt.Errorf("ctr images import %s (make image writes the catalog's): %w\n%s", tarball, err, out)
 		}
 	}
+	return nil
 }
 
 // buildImage writes an image holding the binary bin at path, named ref, and
 // returns its tarball.
-func (n *node) buildImage(t *testing.T, name, ref, bin, path string, entrypoint []string) string {
-	t.Helper()
+func (n *node) buildImage(name, ref, bin, path string, entrypoint []string) (string, error) {
 	data, err := os.ReadFile(bin)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	img, err := ociimage.Build(ociimage.Spec{
 		Files: []ociimage.File{{Path: path, Mode: 0o755, Data: data}}, Arch: "amd64", Entrypoint: entrypoint,
 	})
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	dir := filepath.Join(n.dir, "images", name)
 	if _, err := ociimage.Write(img, ref, dir, name+".tar"); err != nil {
-		t.Fatal(err)
+		return "", err
 	}
-	return filepath.Join(dir, name+".tar")
+	return filepath.Join(dir, name+".tar"), nil
 }
 
-// startKubelet starts the kubelet on containerd, registering the node with
-// the node's address and the cluster DNS on it.
-func (n *node) startKubelet(t *testing.T, bin string) {
-	t.Helper()
+// startKubelet starts the kubelet on containerd, registering the node with its
+// address and the cluster DNS on it.
+func (n *node) startKubelet(bin string) error {
 	ports, err := kubecluster.FreePorts(2)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	config := n.writeFile(t, "kubelet.yaml", fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+	config, err := n.writeFile("kubelet.yaml", fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # cgroups v1 is mounted here (next to v2): the kubelet refuses it unless told.
 failCgroupV1: false
@@ -238,26 +258,28 @@ serializeImagePulls: false
 evictionHard: {memory.available: 100Mi, nodefs.available: 1%%, imagefs.available: 1%%}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-`, n.socket, ports[0], ports[1], n.cluster.CAFile, nodeIP, filepath.Join(n.dir, "pod-logs")))
-	n.start(t, "kubelet", bin,
+`, n.socket, ports[0], ports[1], n.c.CAFile, NodeIP, filepath.Join(n.dir, "pod-logs")))
+	if err != nil {
+		return err
+	}
+	return n.start("kubelet", bin,
 		"--config="+config,
-		"--kubeconfig="+n.cluster.Kubeconfig("node"),
+		"--kubeconfig="+n.c.Kubeconfig("node"),
 		"--root-dir="+filepath.Join(n.dir, "kubelet"),
 		"--cert-dir="+filepath.Join(n.dir, "kubelet-pki"),
-		"--hostname-override="+nodeName,
-		"--node-ip="+nodeIP,
+		"--hostname-override="+NodeName,
+		"--node-ip="+NodeIP,
 	)
 }
 
 // startKubeProxy starts kube-proxy in iptables mode and waits until it is
 // healthy, i.e. has written the Services' rules.
-func (n *node) startKubeProxy(t *testing.T, bin string) {
-	t.Helper()
+func (n *node) startKubeProxy(ctx context.Context, bin string) error {
 	ports, err := kubecluster.FreePorts(2)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	config := n.writeFile(t, "kube-proxy.yaml", fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
+	config, err := n.writeFile("kube-proxy.yaml", fmt.Sprintf(`apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
 clientConnection:
@@ -269,10 +291,15 @@ metricsBindAddress: 127.0.0.1:%d
 conntrack:
   maxPerCore: 0
   min: 0
-`, n.cluster.Kubeconfig("node"), nodeName, podCIDR, ports[0], ports[1]))
-	n.start(t, "kube-proxy", bin, "--config="+config)
+`, n.c.Kubeconfig("node"), NodeName, PodCIDR, ports[0], ports[1]))
+	if err != nil {
+		return err
+	}
+	if err := n.start("kube-proxy", bin, "--config="+config); err != nil {
+		return err
+	}
 	healthz := "http://127.0.0.1:" + strconv.Itoa(ports[0]) + "/healthz"
-	poll(t, 2*time.Minute, "kube-proxy healthy", func(ctx context.Context) (bool, string) {
+	return poll(ctx, 2*time.Minute, "kube-proxy healthy", func(ctx context.Context) (bool, string) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, healthz, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -300,5 +327,23 @@ func removeCgroups() {
 		for i := len(dirs) - 1; i >= 0; i-- {
 			_ = os.Remove(dirs[i])
 		}
+	}
+}
+
+// unmountUnder detaches every mount below dir (the volumes the kubelet
+// mounted for pods), deepest first.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if fields := strings.Fields(line); len(fields) > 4 && strings.HasPrefix(fields[4], dir+"/") {
+			points = append(points, fields[4])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(points[i], syscall.MNT_DETACH)
 	}
 }

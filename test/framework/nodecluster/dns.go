@@ -1,4 +1,4 @@
-package node
+package nodecluster
 
 import (
 	"context"
@@ -69,6 +69,9 @@ func (d *clusterDNS) reply(ctx context.Context, packet []byte) ([]byte, bool) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
+	if q.Type == dnsmessage.TypePTR {
+		return d.replyPTR(ctx, header, q)
+	}
 	ips, rcode := d.lookup(ctx, q.Name.String())
 	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{
 		ID: header.ID, Response: true, Authoritative: true, RecursionDesired: header.RecursionDesired, RCode: rcode,
@@ -86,6 +89,57 @@ func (d *clusterDNS) reply(ctx context.Context, packet []byte) ([]byte, bool) {
 	}
 	out, err := b.Finish()
 	return out, err == nil
+}
+
+// replyPTR answers a reverse lookup of a pod behind a headless Service with the
+// pod's name under the Service (etcd checks its peers' certificates by it).
+func (d *clusterDNS) replyPTR(ctx context.Context, header dnsmessage.Header, q dnsmessage.Question) ([]byte, bool) {
+	name, rcode := d.reverse(ctx, q.Name.String())
+	b := dnsmessage.NewBuilder(nil, dnsmessage.Header{
+		ID: header.ID, Response: true, Authoritative: true, RecursionDesired: header.RecursionDesired, RCode: rcode,
+	})
+	_ = b.StartQuestions()
+	_ = b.Question(q)
+	_ = b.StartAnswers()
+	if rcode == dnsmessage.RCodeSuccess {
+		ptr, err := dnsmessage.NewName(name)
+		if err == nil {
+			_ = b.PTRResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 5}, dnsmessage.PTRResource{PTR: ptr})
+		}
+	}
+	out, err := b.Finish()
+	return out, err == nil
+}
+
+// reverse returns the name of the pod with the address in the in-addr.arpa
+// name arpa: <hostname>.<service>.<namespace>.svc.cluster.local.
+func (d *clusterDNS) reverse(ctx context.Context, arpa string) (string, dnsmessage.RCode) {
+	labels := strings.Split(strings.TrimSuffix(strings.ToLower(arpa), ".in-addr.arpa."), ".")
+	if len(labels) != 4 {
+		return "", dnsmessage.RCodeNameError
+	}
+	ip := labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0]
+	slices, err := d.client.DiscoveryV1().EndpointSlices("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return "", dnsmessage.RCodeServerFailure
+	}
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			if e.Hostname != nil && containsString(e.Addresses, ip) {
+				return *e.Hostname + "." + s.Labels[discoveryv1.LabelServiceName] + "." + s.Namespace + ".svc." + clusterDomain, dnsmessage.RCodeSuccess
+			}
+		}
+	}
+	return "", dnsmessage.RCodeNameError
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // lookup returns the IPv4 addresses of name, or the failure code.
