@@ -196,3 +196,13 @@ func measureFailover(ctx context.Context, l *load, old string, leases coordinati
 	})
 	return f, err
 }
+
+// rollingRestart restarts both Deployments the way an upgrade does, and
+// waits until the rollout ended.
+func rollingRestart(ctx context.Context, c *nodecluster.Cluster, _ *load) (string, error) {
+	if _, err := c.Kubectl(ctx, "", "rollout", "restart", "-n", catalogNamespace,
+		"deployment/catalog-apiserver", "deployment/catalog-controller-manager"); err != nil {
+		return "", err
+	}
+	return "every replica, one by one", c.RolledOut(ctx)
+}

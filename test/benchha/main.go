@@ -4,7 +4,8 @@
 // (test/framework/nodecluster), under steady load through kube-apiserver
 // (creates, reads, a watch; every instance provisioned at the test broker),
 // while it SIGKILLs one API server replica, one etcd member that is not the
-// leader, then the leader, then the leading controller manager. It prints, per
+// leader, then the leader, then the leading controller manager, and at last
+// rolls both Deployments as an upgrade does. It prints, per
 // phase, the requests that failed (at the first attempt, and after a client's
 // retries), then acknowledged creates later missing, watch gaps, how long the
 // new controller leader took to resume work, and duplicate provisions at the
@@ -89,6 +90,7 @@ func measure(ctx context.Context, c *nodecluster.Cluster, o options, logf func(s
 		{"an etcd member (not the leader) SIGKILLed", killEtcd(false)},
 		{"the etcd leader SIGKILLed", killEtcd(true)},
 		{"the leading controller manager SIGKILLed", killControllerManager(r)},
+		{"both Deployments rolled (an upgrade)", rollingRestart},
 	}
 	for _, f := range faults {
 		p, err := l.phase(ctx, c, f, o.phase)
