@@ -172,7 +172,8 @@ func killControllerManager(r *report) func(context.Context, *nodecluster.Cluster
 }
 
 // measureFailover creates an instance at start and waits for a new Lease
-// holder and for the instance to be Ready.
+// holder, for its first change to an instance, and for the instance to be
+// Ready.
 func measureFailover(ctx context.Context, l *load, old string, leases coordinationv1.LeaseInterface, start time.Time) (failover, error) {
 	probe := newInstance("failover-probe", false)
 	if _, err := l.instances.Create(ctx, probe, metav1.CreateOptions{}); err != nil {
@@ -186,13 +187,16 @@ func measureFailover(ctx context.Context, l *load, old string, leases coordinati
 				f.LeaseMovedSeconds = time.Since(start).Seconds()
 			}
 		}
-		if f.ResumedSeconds == 0 {
+		if f.LeaseMovedSeconds > 0 && f.ResumedSeconds == 0 && l.lastModified.Load() > start.Add(time.Duration(f.LeaseMovedSeconds*float64(time.Second))).UnixNano() {
+			f.ResumedSeconds = time.Since(start).Seconds()
+		}
+		if f.ProbeReadySeconds == 0 {
 			inst, err := l.instances.Get(ctx, probe.Name, metav1.GetOptions{})
 			if err == nil && meta.IsStatusConditionTrue(inst.Status.Conditions, "Ready") {
-				f.ResumedSeconds = time.Since(start).Seconds()
+				f.ProbeReadySeconds = time.Since(start).Seconds()
 			}
 		}
-		return f.LeaseMovedSeconds > 0 && f.ResumedSeconds > 0, nil
+		return f.LeaseMovedSeconds > 0 && f.ResumedSeconds > 0 && f.ProbeReadySeconds > 0, nil
 	})
 	return f, err
 }

@@ -39,7 +39,13 @@ type load struct {
 	next  int
 
 	watchReconnects, watchGaps atomic.Int64
-	done                       sync.WaitGroup
+	// lastModified is when the watch last delivered a change to an existing
+	// instance (UnixNano): only the controller manager changes them.
+	lastModified atomic.Int64
+	// workers stops the writers and readers; the watch stops with run's ctx.
+	workers    sync.WaitGroup
+	watchDone  chan struct{}
+	stopWrites context.CancelFunc
 }
 
 func newLoad(c *nodecluster.Cluster, o options) (*load, error) {
@@ -47,31 +53,46 @@ func newLoad(c *nodecluster.Cluster, o options) (*load, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &load{instances: cs.ServicecatalogV1beta1().ServiceInstances(namespace), o: o, seen: map[string]bool{}}, nil
+	return &load{instances: cs.ServicecatalogV1beta1().ServiceInstances(namespace), o: o, seen: map[string]bool{}, watchDone: make(chan struct{})}, nil
 }
 
-// run starts the writers, the readers and the watch; they stop with ctx.
+// run starts the writers, the readers and the watch; they stop with ctx, the
+// writers and readers also at stopWorkers.
 func (l *load) run(ctx context.Context) {
+	workCtx, stop := context.WithCancel(ctx)
+	pace := time.NewTicker(time.Second / time.Duration(max(1, l.o.rate)))
+	l.stopWrites = func() {
+		stop()
+		pace.Stop()
+	}
 	for range l.o.writers {
-		l.loop(ctx, l.create)
+		l.loop(workCtx, func(ctx context.Context) {
+			select {
+			case <-ctx.Done():
+			case <-pace.C:
+				l.create(ctx)
+			}
+		})
 	}
 	for range l.o.readers {
-		l.loop(ctx, l.read)
+		l.loop(workCtx, l.read)
 	}
-	l.done.Add(1)
 	go func() {
-		defer l.done.Done()
+		defer close(l.watchDone)
 		l.watch(ctx)
 	}()
 }
 
-// wait waits until every goroutine of run has stopped.
-func (l *load) wait() { l.done.Wait() }
+// stopWorkers stops the writers and readers and waits for them.
+func (l *load) stopWorkers() {
+	l.stopWrites()
+	l.workers.Wait()
+}
 
 func (l *load) loop(ctx context.Context, op func(context.Context)) {
-	l.done.Add(1)
+	l.workers.Add(1)
 	go func() {
-		defer l.done.Done()
+		defer l.workers.Done()
 		for ctx.Err() == nil {
 			op(ctx)
 		}
@@ -195,7 +216,11 @@ func (l *load) consume(w watch.Interface, rv string) string {
 			continue
 		}
 		rv = inst.ResourceVersion
-		if ev.Type != watch.Bookmark {
+		switch ev.Type {
+		case watch.Modified:
+			l.lastModified.Store(time.Now().UnixNano())
+			l.markSeen(*inst)
+		case watch.Added, watch.Deleted:
 			l.markSeen(*inst)
 		}
 	}
@@ -228,4 +253,13 @@ func (l *load) notDelivered() []string {
 		}
 	}
 	return out
+}
+
+// waitDelivered waits, up to timeout, until the watch delivered every
+// acknowledged create.
+func (l *load) waitDelivered(ctx context.Context, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for len(l.notDelivered()) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(200 * time.Millisecond)
+	}
 }

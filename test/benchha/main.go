@@ -29,7 +29,7 @@ import (
 
 // options are the command's flags.
 type options struct {
-	writers, readers int
+	writers, readers, rate int
 	phase            time.Duration
 	out              string
 }
@@ -42,6 +42,7 @@ func run() int {
 	var o options
 	flag.IntVar(&o.writers, "writers", 4, "goroutines creating instances")
 	flag.IntVar(&o.readers, "readers", 2, "goroutines getting and listing instances")
+	flag.IntVar(&o.rate, "rate", 10, "instances created per second, at most: a steady load the controller keeps up with")
 	flag.DurationVar(&o.phase, "phase", 30*time.Second, "load between two kills")
 	flag.StringVar(&o.out, "out", "_output/bench-ha", "directory of the JSON report")
 	flag.Parse()
@@ -83,7 +84,7 @@ func measure(ctx context.Context, c *nodecluster.Cluster, o options, logf func(s
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	go l.run(loadCtx)
-	r := &report{Started: time.Now().UTC(), Writers: o.writers, Readers: o.readers}
+	r := &report{Started: time.Now().UTC(), Writers: o.writers, Readers: o.readers, Rate: o.rate}
 	faults := []fault{
 		{"warm-up", nil},
 		{"an API server replica SIGKILLed", killAPIServer},
@@ -100,8 +101,11 @@ func measure(ctx context.Context, c *nodecluster.Cluster, o options, logf func(s
 		logf("phase %q: %d creates acknowledged", f.name, p.Acknowledged)
 		r.Phases = append(r.Phases, p)
 	}
+	l.stopWorkers()
+	// The watch has a while to deliver the last creates.
+	l.waitDelivered(ctx, 30*time.Second)
 	stopLoad()
-	l.wait()
+	<-l.watchDone
 	return r, r.check(ctx, c, l)
 }
 

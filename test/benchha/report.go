@@ -21,6 +21,8 @@ import (
 type report struct {
 	Started          time.Time `json:"started"`
 	Writers, Readers int
+	// Rate is the most instances created per second.
+	Rate int
 	Phases           []phase  `json:"phases"`
 	Failover         failover `json:"failover"`
 	// LeaseDurationSeconds is the controller managers' lease duration.
@@ -57,8 +59,12 @@ type phase struct {
 type failover struct {
 	// LeaseMovedSeconds is from the kill until another replica held the Lease.
 	LeaseMovedSeconds float64 `json:"leaseMovedSeconds"`
-	// ResumedSeconds is from the kill until an instance created then was Ready.
+	// ResumedSeconds is from the kill until the new leader's first change to
+	// an instance.
 	ResumedSeconds float64 `json:"resumedSeconds"`
+	// ProbeReadySeconds is from the kill until an instance created then was
+	// Ready.
+	ProbeReadySeconds float64 `json:"probeReadySeconds"`
 }
 
 // check fills in what the run left behind.
@@ -134,7 +140,7 @@ func (r *report) checkBroker(ctx context.Context, c *nodecluster.Cluster) error 
 
 // print writes the figures as a table and a summary.
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "\nbench-ha: 3 API server replicas, 3 etcd members (TLS), 2 controller managers; %d writers, %d readers\n\n", r.Writers, r.Readers)
+	fmt.Fprintf(w, "\nbench-ha: 3 API server replicas, 3 etcd members (TLS), 2 controller managers; %d writers (at most %d creates/s), %d readers\n\n", r.Writers, r.Rate, r.Readers)
 	fmt.Fprintf(w, "%-44s %8s %10s %8s %7s %10s %8s  %s\n", "phase", "creates", "attempts✗", "failed", "reads", "attempts✗", "failed", "killed")
 	for _, p := range r.Phases {
 		fmt.Fprintf(w, "%-44s %8d %10d %8d %7d %10d %8d  %s\n", p.Name, p.Creates, p.CreateErrors, p.CreatesFailed, p.Reads, p.ReadErrors, p.ReadsFailed, p.Killed)
@@ -144,7 +150,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "acknowledged, later missing:           %d\n", len(r.Missing))
 	fmt.Fprintf(w, "not Ready after the faults (5 min):    %d\n", len(r.NotReady))
 	fmt.Fprintf(w, "watch: reconnects %d, gaps (410) %d, acknowledged never delivered %d\n", r.WatchReconnects, r.WatchGaps, len(r.NotDelivered))
-	fmt.Fprintf(w, "controller fail-over: Lease moved after %.1f s, work resumed after %.1f s (lease duration %.0f s)\n",
-		r.Failover.LeaseMovedSeconds, r.Failover.ResumedSeconds, r.LeaseDurationSeconds)
+	fmt.Fprintf(w, "controller fail-over: Lease moved after %.1f s, the new leader's first change after %.1f s, an instance created at the kill Ready after %.1f s (lease duration %.0f s)\n",
+		r.Failover.LeaseMovedSeconds, r.Failover.ResumedSeconds, r.Failover.ProbeReadySeconds, r.LeaseDurationSeconds)
 	fmt.Fprintf(w, "provisions at the broker:              %d, duplicates %d\n", r.Provisions, len(r.DuplicateProvisions))
 }
