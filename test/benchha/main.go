@@ -30,8 +30,8 @@ import (
 // options are the command's flags.
 type options struct {
 	writers, readers, rate int
-	phase            time.Duration
-	out              string
+	phase                  time.Duration
+	out                    string
 }
 
 func main() {

@@ -22,9 +22,9 @@ type report struct {
 	Started          time.Time `json:"started"`
 	Writers, Readers int
 	// Rate is the most instances created per second.
-	Rate int
-	Phases           []phase  `json:"phases"`
-	Failover         failover `json:"failover"`
+	Rate     int
+	Phases   []phase  `json:"phases"`
+	Failover failover `json:"failover"`
 	// LeaseDurationSeconds is the controller managers' lease duration.
 	LeaseDurationSeconds float64 `json:"leaseDurationSeconds"`
 	Acknowledged         int     `json:"acknowledged"`
