@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 )
 
 // brokerRequest is the part of a test broker's recorded request
@@ -23,7 +25,7 @@ type brokerRequest struct {
 // sequence number since.
 func brokerRequests(ctx context.Context, url string, since int64) ([]brokerRequest, error) {
 	client := &http.Client{Timeout: time.Minute}
-	body, err := httpGet(ctx, client, url+"/admin/requests?since="+strconv.FormatInt(since, 10))
+	body, err := figures.HTTPGet(ctx, client, url+"/admin/requests?since="+strconv.FormatInt(since, 10))
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
@@ -178,10 +179,10 @@ func run(ctx context.Context, opts *options, out io.Writer) int {
 		Machine: machine{
 			CPUs: runtime.NumCPU(), GoVersion: runtime.Version(),
 			KubeVersion: kubecluster.KubeVersion, EtcdVersion: kubecluster.EtcdVersion,
-			LoadAvgBefore: loadAvg(),
+			LoadAvgBefore: figures.LoadAvg(),
 		},
 	}
-	rep.Commit, rep.Dirty = gitState()
+	rep.Commit, rep.Dirty = figures.GitState()
 	fail := func(err error) {
 		rep.Status = "failed"
 		rep.Errors = append(rep.Errors, err.Error())
@@ -215,9 +216,9 @@ func run(ctx context.Context, opts *options, out io.Writer) int {
 		}
 	}
 	rep.WallSeconds = time.Since(start).Seconds()
-	rep.Machine.LoadAvgAfter = loadAvg()
+	rep.Machine.LoadAvgAfter = figures.LoadAvg()
 
-	path, err := rep.write(opts.out, stamp)
+	path, err := figures.WriteReport(opts.out, stamp, rep)
 	if err != nil {
 		fail(fmt.Errorf("writing the report: %w", err))
 	}
@@ -331,23 +332,4 @@ func allErrors(rep *report) []string {
 		}
 	}
 	return out
-}
-
-// gitState returns HEAD and whether the work tree has changes.
-func gitState() (string, bool) {
-	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "", false
-	}
-	status, _ := exec.Command("git", "status", "--porcelain").Output()
-	return strings.TrimSpace(string(head)), len(strings.TrimSpace(string(status))) > 0
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

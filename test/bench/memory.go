@@ -4,12 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 )
 
 // procMemory is a process's memory as /proc/<pid>/status reports it, in bytes.
@@ -84,7 +85,7 @@ const settleDelay = 2 * time.Second
 // heap in use.
 func measureMemory(ctx context.Context, s goServer, heapFile string) (procMemory, error) {
 	if s.Pprof {
-		body, err := httpGet(ctx, s.Client, s.Base+"/debug/pprof/heap?gc=1")
+		body, err := figures.HTTPGet(ctx, s.Client, s.Base+"/debug/pprof/heap?gc=1")
 		if err != nil {
 			return procMemory{}, fmt.Errorf("forcing a GC in %s: %w", s.Name, err)
 		}
@@ -109,27 +110,6 @@ func measureMemory(ctx context.Context, s goServer, heapFile string) (procMemory
 	}
 	m.HeapInuse = int64(gauge(samples, "go_memstats_heap_inuse_bytes"))
 	return m, nil
-}
-
-// httpGet returns the body of a GET that must answer 200.
-func httpGet(ctx context.Context, client *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, snippet(body))
-	}
-	return body, nil
 }
 
 // mib converts bytes to MiB.

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 )
 
 // sample is one line of the Prometheus text exposition format.
@@ -108,20 +111,11 @@ func parseLabels(text string, labels map[string]string) (string, error) {
 
 // scrape fetches and parses the metrics at url.
 func scrape(ctx context.Context, client *http.Client, url string) ([]sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	body, err := figures.HTTPGet(ctx, client, url)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, fmt.Errorf("GET %s: HTTP %d: %s", url, resp.StatusCode, body)
-	}
-	return parseMetrics(resp.Body)
+	return parseMetrics(bytes.NewReader(body))
 }
 
 // gauge returns the value of the first sample called name, or 0.

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 )
 
 // profileWhile takes a CPU profile of seconds from every server at once
@@ -17,7 +19,7 @@ func profileWhile(ctx context.Context, servers []goServer, files []string, secon
 	errs := make([]error, len(servers))
 	for i, s := range servers {
 		wg.Go(func() {
-			body, err := httpGet(ctx, s.Client, s.Base+"/debug/pprof/profile?seconds="+strconv.Itoa(seconds))
+			body, err := figures.HTTPGet(ctx, s.Client, s.Base+"/debug/pprof/profile?seconds="+strconv.Itoa(seconds))
 			if err == nil {
 				err = os.WriteFile(files[i], body, 0o644)
 			}

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -56,23 +53,6 @@ func (r *report) verdicts() []verdict {
 		}
 	}
 	return out
-}
-
-// write writes the report to dir/<stamp>.json and dir/latest.json.
-func (r *report) write(dir, stamp string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	b = append(b, '\n')
-	path := filepath.Join(dir, stamp+".json")
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(filepath.Join(dir, "latest.json"), b, 0o644)
 }
 
 // table is a tab-separated table printed with aligned columns.

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -158,7 +160,7 @@ func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error)
 		return listResult{}, fmt.Errorf("%w: asked for %s, got HTTP %d %s", errNotServed, accept, status, mediaType)
 	}
 	if status != http.StatusOK {
-		return listResult{}, fmt.Errorf("LIST %s as %s: HTTP %d: %s", t.listURL(nil), accept, status, snippet(body))
+		return listResult{}, fmt.Errorf("LIST %s as %s: HTTP %d: %s", t.listURL(nil), accept, status, figures.Snippet(body))
 	}
 	res := listResult{Bytes: int64(len(body)), Pages: 1, Duration: d, Items: -1}
 	if accept == mediaJSON {
@@ -185,7 +187,7 @@ func (t *apiTarget) ListPaged(ctx context.Context, limit int64) (listResult, err
 			return listResult{}, err
 		}
 		if status != http.StatusOK {
-			return listResult{}, fmt.Errorf("LIST %s: HTTP %d: %s", t.listURL(q), status, snippet(body))
+			return listResult{}, fmt.Errorf("LIST %s: HTTP %d: %s", t.listURL(q), status, figures.Snippet(body))
 		}
 		var page listPage
 		if err := json.Unmarshal(body, &page); err != nil {
@@ -241,13 +243,4 @@ func (t *apiTarget) Watch(ctx context.Context, rev string) (<-chan string, error
 		}
 	}()
 	return names, nil
-}
-
-// snippet shortens a response body for an error message.
-func snippet(b []byte) string {
-	const n = 300
-	if len(b) > n {
-		return string(b[:n]) + "..."
-	}
-	return string(b)
 }

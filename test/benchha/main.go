@@ -15,15 +15,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 	"github.com/kube-service-catalog/catalog/test/framework/nodecluster"
 )
 
@@ -64,10 +63,12 @@ func run() int {
 		return 1
 	}
 	r.print(os.Stdout)
-	if err := r.write(o.out); err != nil {
+	path, err := figures.WriteReport(o.out, r.Started.Format("20060102T150405Z"), r)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench-ha:", err)
 		return 1
 	}
+	fmt.Printf("\nwritten to %s\n", path)
 	return 0
 }
 
@@ -107,22 +108,4 @@ func measure(ctx context.Context, c *nodecluster.Cluster, o options, logf func(s
 	stopLoad()
 	<-l.watchDone
 	return r, r.check(ctx, c, l)
-}
-
-// write writes r to dir/<timestamp>.json and dir/latest.json.
-func (r *report) write(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	for _, name := range []string{r.Started.Format("20060102T150405Z") + ".json", "latest.json"} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
-		}
-	}
-	fmt.Printf("\nwritten to %s\n", filepath.Join(dir, r.Started.Format("20060102T150405Z")+".json"))
-	return nil
 }

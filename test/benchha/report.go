@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 	"github.com/kube-service-catalog/catalog/test/framework/nodecluster"
 )
 
@@ -99,21 +100,16 @@ func (r *report) checkBroker(ctx context.Context, c *nodecluster.Cluster) error 
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+svc.Spec.ClusterIP+":8080/admin/requests", nil)
+	body, err := figures.HTTPGet(ctx, http.DefaultClient, "http://"+svc.Spec.ClusterIP+":8080/admin/requests")
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
 	var records []struct {
 		Method string `json:"method"`
 		Path   string `json:"path"`
 		Status int    `json:"status"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&records); err != nil {
+	if err := json.Unmarshal(body, &records); err != nil {
 		return fmt.Errorf("the broker's request record: %w", err)
 	}
 	held := map[string]bool{}

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
+
 	"github.com/kube-service-catalog/catalog/pkg/broker"
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
 )
@@ -169,24 +171,6 @@ func (b *testBroker) admin(ctx context.Context, method, path string, body []byte
 	return resp.StatusCode, nil
 }
 
-// httpGet GETs url and returns the body of a 200 answer.
-func httpGet(ctx context.Context, client *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return body, err
-}
-
 // waitHTTP polls url until it answers 200, the process exits or a minute
 // passes.
 func waitHTTP(ctx context.Context, ch *kubecluster.Child, url string) error {
@@ -196,7 +180,7 @@ func waitHTTP(ctx context.Context, ch *kubecluster.Child, url string) error {
 	defer cancelTimeout()
 	client := &http.Client{Timeout: 2 * time.Second}
 	for {
-		if _, err := httpGet(ctx, client, url); err == nil {
+		if _, err := figures.HTTPGet(ctx, client, url); err == nil {
 			return nil
 		}
 		select {

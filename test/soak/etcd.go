@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
+
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
@@ -102,7 +104,7 @@ func waitHealthy(ctx context.Context, ch *kubecluster.Child, url string) error {
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, etcdStartTimeout, true, func(ctx context.Context) (bool, error) {
-		body, err := httpGet(ctx, client, url)
+		body, err := figures.HTTPGet(ctx, client, url)
 		return err == nil && strings.Contains(string(body), `"health":"true"`), nil
 	})
 	if ch.Exited() {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
+
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
 )
@@ -95,7 +97,7 @@ func (rs *replicaSet) leader(ctx context.Context) (int, bool) {
 		if p == 0 {
 			continue
 		}
-		if _, err := httpGet(ctx, rs.client, "http://127.0.0.1:"+strconv.Itoa(p)+"/readyz"); err == nil {
+		if _, err := figures.HTTPGet(ctx, rs.client, "http://127.0.0.1:"+strconv.Itoa(p)+"/readyz"); err == nil {
 			return i, true
 		}
 	}

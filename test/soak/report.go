@@ -1,15 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
 
 	"github.com/kube-service-catalog/catalog/pkg/broker"
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
@@ -109,9 +106,9 @@ func newReport(o *options, start time.Time) *report {
 	r := &report{
 		Timestamp: start.UTC().Format(time.RFC3339), Flags: o.values,
 		Machine: machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), KubeVersion: kubecluster.KubeVersion,
-			EtcdVersion: kubecluster.EtcdVersion, LoadAvgBefore: loadAvg()},
+			EtcdVersion: kubecluster.EtcdVersion, LoadAvgBefore: figures.LoadAvg()},
 	}
-	r.Commit, r.Dirty = gitState()
+	r.Commit, r.Dirty = figures.GitState()
 	return r
 }
 
@@ -172,22 +169,6 @@ func (r *report) exitCode() int {
 	return 0
 }
 
-// write writes the report to dir/<stamp>.json and dir/latest.json.
-func (r *report) write(dir, stamp string) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	data, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, stamp+".json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return "", err
-	}
-	return path, os.WriteFile(filepath.Join(dir, "latest.json"), data, 0o644)
-}
-
 // injected sums the faults the brokers injected, by fault, and the requests
 // they served through the chaos.
 func (r *report) injected() (map[broker.Fault]int, uint64) {
@@ -200,23 +181,4 @@ func (r *report) injected() (map[broker.Fault]int, uint64) {
 		}
 	}
 	return out, reqs
-}
-
-// gitState returns HEAD and whether the work tree has changes.
-func gitState() (string, bool) {
-	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
-	if err != nil {
-		return "", false
-	}
-	status, _ := exec.Command("git", "status", "--porcelain").Output()
-	return strings.TrimSpace(string(head)), len(strings.TrimSpace(string(status))) > 0
-}
-
-// loadAvg returns the 1, 5 and 15 minute load averages.
-func loadAvg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kube-service-catalog/catalog/test/framework/figures"
+
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -61,9 +63,9 @@ func run(ctx context.Context, opts *options, out, logw io.Writer) int {
 // directory when something is wrong or -keep asks for it.
 func finish(rep *report, opts *options, dir, stamp string, start time.Time, out io.Writer, logf func(string, ...any)) int {
 	rep.WallSeconds = time.Since(start).Seconds()
-	rep.Machine.LoadAvgAfter = loadAvg()
+	rep.Machine.LoadAvgAfter = figures.LoadAvg()
 	rep.evaluate()
-	path, err := rep.write(opts.out, stamp)
+	path, err := figures.WriteReport(opts.out, stamp, rep)
 	if err != nil {
 		rep.addError(fmt.Sprintf("writing the report: %v", err))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,27 +120,18 @@ func (d *clusterDNS) reverse(ctx context.Context, arpa string) (string, dnsmessa
 		return "", dnsmessage.RCodeNameError
 	}
 	ip := labels[3] + "." + labels[2] + "." + labels[1] + "." + labels[0]
-	slices, err := d.client.DiscoveryV1().EndpointSlices("").List(ctx, metav1.ListOptions{})
+	list, err := d.client.DiscoveryV1().EndpointSlices("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return "", dnsmessage.RCodeServerFailure
 	}
-	for _, s := range slices.Items {
+	for _, s := range list.Items {
 		for _, e := range s.Endpoints {
-			if e.Hostname != nil && containsString(e.Addresses, ip) {
+			if e.Hostname != nil && slices.Contains(e.Addresses, ip) {
 				return *e.Hostname + "." + s.Labels[discoveryv1.LabelServiceName] + "." + s.Namespace + ".svc." + clusterDomain, dnsmessage.RCodeSuccess
 			}
 		}
 	}
 	return "", dnsmessage.RCodeNameError
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lookup returns the IPv4 addresses of name, or the failure code.
@@ -186,14 +178,14 @@ func (d *clusterDNS) service(ctx context.Context, namespace, name string) ([]net
 // endpoints returns the addresses of a Service's endpoints, of those whose
 // hostname is host when host is set.
 func (d *clusterDNS) endpoints(ctx context.Context, namespace, service, host string) ([]net.IP, error) {
-	slices, err := d.client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{
+	list, err := d.client.DiscoveryV1().EndpointSlices(namespace).List(ctx, metav1.ListOptions{
 		LabelSelector: discoveryv1.LabelServiceName + "=" + service,
 	})
 	if err != nil {
 		return nil, err
 	}
 	var ips []net.IP
-	for _, s := range slices.Items {
+	for _, s := range list.Items {
 		for _, e := range s.Endpoints {
 			if host != "" && (e.Hostname == nil || *e.Hostname != host) {
 				continue
