@@ -38,12 +38,16 @@ type Controller struct {
 	ops  *operation.Engine[*v1beta1.ServiceInstance]
 	// provisions are the broker's answers to provisions not yet written to status.
 	provisions *operation.Answers[provisionAnswer]
+	// unclearChecks counts, per interrupted provision, the checks with the broker that
+	// settled nothing (see heldAlready). A restarted controller counts from zero again,
+	// so it checks more, never fewer, times before it sends the provision again.
+	unclearChecks *operation.Answers[int]
 }
 
 // New returns the instance loop.
 func New(cfg Config, opts controller.Options) *Controller {
 	registerMetrics()
-	c := &Controller{cfg: cfg.Complete(), provisions: operation.NewAnswers[provisionAnswer]()}
+	c := &Controller{cfg: cfg.Complete(), provisions: operation.NewAnswers[provisionAnswer](), unclearChecks: operation.NewAnswers[int]()}
 	writer := controller.NewWriter(FieldManager, func(ns string) controller.Client[*v1beta1.ServiceInstance] {
 		return c.cfg.Client.ServicecatalogV1beta1().ServiceInstances(ns)
 	})
@@ -75,7 +79,10 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 	return operation.Kind[*v1beta1.ServiceInstance]{
 		Noun: "instance", Record: operationRecord, FailAdvice: "Change the spec to try again.",
 		BusyMessage: "The broker is busy with another operation on the instance.",
-		ForgetKey:   c.provisions.Forget,
+		ForgetKey: func(key cache.ObjectName) {
+			c.provisions.Forget(key)
+			c.unclearChecks.Forget(key)
+		},
 	}
 }
 

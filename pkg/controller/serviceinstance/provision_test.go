@@ -741,19 +741,11 @@ func TestAnInterruptedProvisionIsCheckedBeforeItIsSentAgain(t *testing.T) {
 	}{
 		{"the broker holds it", state(osb.StateSucceeded, ""), []osb.Operation{osb.OperationLastOperation}, conditions.ProvisionedSuccessfully},
 		{"the broker is still at it", state(osb.StateInProgress, ""), []osb.Operation{osb.OperationLastOperation}, conditions.Provisioning},
-		{"the broker holds nothing", status(410, ""), []osb.Operation{osb.OperationLastOperation, osb.OperationProvision}, conditions.ProvisionedSuccessfully},
+		{"the broker does not know it", status(404, ""), []osb.Operation{osb.OperationLastOperation, osb.OperationProvision}, conditions.ProvisionedSuccessfully},
+		{"the broker's provision failed", state(osb.StateFailed, ""), []osb.Operation{osb.OperationLastOperation, osb.OperationProvision}, conditions.ProvisionedSuccessfully},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, func(o *fixtureObjects) {
-				// What the controller that stopped left: the request, recorded as sent.
-				start := metav1.NewTime(looptest.Start.Add(-time.Minute))
-				o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
-				o.instance.Status.OperationStartTime = &start
-				o.instance.Status.InProgressProperties = o.props(o.small, alice())
-				o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
-				o.instance.Status.Conditions = []metav1.Condition{{Type: v1beta1.ConditionReady, Status: metav1.ConditionFalse,
-					Reason: conditions.ProvisionRequestInFlight, ObservedGeneration: 1, LastTransitionTime: start}}
-			})
+			f := newFixture(t, interruptedProvision)
 			f.onPoll(tc.lastOp)
 			f.onProvision(provisioned200())
 			f.MustSync()
@@ -764,6 +756,55 @@ func TestAnInterruptedProvisionIsCheckedBeforeItIsSentAgain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A check of an interrupted provision that the broker answers with no valid answer (a
+// 410, which a poll of a create must not get, a 5xx, a timeout) settles nothing: it is
+// asked again after a backoff, and the provision is sent again only after
+// unclearChecksBeforeResend such answers in a row.
+func TestAnUnclearAnswerAboutAnInterruptedProvisionIsAskedAgain(t *testing.T) {
+	f := newFixture(t, interruptedProvision)
+	unclear := []any{status(410, ""), status(503, ""), &osb.TransportError{Operation: osb.OperationLastOperation, Timeout: true}, status(400, "")}
+	f.onPoll(append(unclear[:unclearChecksBeforeResend-1:unclearChecksBeforeResend-1], state(osb.StateInProgress, ""))...)
+	var calls []osb.Operation
+	for check := 1; check < unclearChecksBeforeResend; check++ {
+		result := f.MustSync()
+		calls = append(calls, osb.OperationLastOperation)
+		f.WantCalls(calls...)
+		i := f.wantReady(metav1.ConditionFalse, conditions.ProvisionRequestInFlight)
+		if result.RequeueAfter <= 0 || !strings.Contains(readyMessage(i), "asked whether it holds the instance") {
+			t.Fatalf("check %d: requeue %v, message %q", check, result.RequeueAfter, readyMessage(i))
+		}
+		f.Clock.Step(result.RequeueAfter)
+	}
+	f.MustSync()
+	f.WantCalls(append(calls, osb.OperationLastOperation)...)
+	f.wantReady(metav1.ConditionFalse, conditions.Provisioning)
+
+	// After as many unclear answers, the provision is sent again.
+	f = newFixture(t, interruptedProvision)
+	f.onPoll(unclear...)
+	f.onProvision(provisioned200())
+	calls = nil
+	for range unclearChecksBeforeResend {
+		result := f.MustSync()
+		calls = append(calls, osb.OperationLastOperation)
+		f.Clock.Step(result.RequeueAfter)
+	}
+	f.WantCalls(append(calls, osb.OperationProvision)...)
+	f.wantReady(metav1.ConditionTrue, conditions.ProvisionedSuccessfully)
+}
+
+// interruptedProvision is what a controller that stopped after it sent a provision left:
+// the request, recorded as sent.
+func interruptedProvision(o *fixtureObjects) {
+	start := metav1.NewTime(looptest.Start.Add(-time.Minute))
+	o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationProvision
+	o.instance.Status.OperationStartTime = &start
+	o.instance.Status.InProgressProperties = o.props(o.small, alice())
+	o.instance.Status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
+	o.instance.Status.Conditions = []metav1.Condition{{Type: v1beta1.ConditionReady, Status: metav1.ConditionFalse,
+		Reason: conditions.ProvisionRequestInFlight, ObservedGeneration: 1, LastTransitionTime: start}}
 }
 
 // readyStatusOf is the Ready status that goes with a reason of these tests.
