@@ -202,7 +202,7 @@ func maintenance(status *sc.ServiceInstanceStatus) string {
 // wide: external ID, generation last acted on.
 func NewServiceBindingTableConvertor() *TableConvertor {
 	return NewTableConvertor([]metav1.TableColumnDefinition{
-		column("Service-Instance", "The ServiceInstance it binds to."),
+		column("Service-Instance", "The ServiceInstance it binds to; namespace/name for one of another namespace."),
 		column("Secret-Name", "The Secret receiving the credentials."),
 		statusColumn,
 		wideColumn("External-ID", "string", "The binding_id at the broker."),
@@ -216,8 +216,12 @@ func NewServiceBindingTableConvertor() *TableConvertor {
 		if secretName == "" {
 			secretName = b.Name
 		}
+		instance := b.Spec.InstanceRef.Name
+		if b.SharesInstance() {
+			instance = b.InstanceNamespace() + "/" + instance
+		}
 		return []interface{}{
-			b.Spec.InstanceRef.Name,
+			instance,
 			secretName,
 			Status(b.Status.Conditions, b.DeletionTimestamp != nil),
 			b.Spec.ExternalID,

@@ -213,7 +213,7 @@ func TestServiceBindingTable(t *testing.T) {
 	binding := &sc.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "db-binding", Namespace: "team-a", CreationTimestamp: created, Generation: 2},
 		Spec: sc.ServiceBindingSpec{
-			InstanceRef: sc.LocalObjectReference{Name: "db"},
+			InstanceRef: sc.ServiceInstanceReference{Name: "db"},
 			SecretName:  "db-credentials",
 			ExternalID:  "0d6c0d2c",
 		},

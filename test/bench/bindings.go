@@ -43,7 +43,7 @@ func section3(ctx context.Context, f *flowEnv, instances []string) *flowResult {
 	newBinding := func(name, instance string) *v1beta1.ServiceBinding {
 		return &v1beta1.ServiceBinding{
 			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: instance}},
+			Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.ServiceInstanceReference{Name: instance}},
 		}
 	}
 

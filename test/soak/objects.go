@@ -129,7 +129,7 @@ func newBinding(o *object, instance string) *v1beta1.ServiceBinding {
 	return &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: o.namespace},
 		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef:    v1beta1.LocalObjectReference{Name: instance},
+			InstanceRef:    v1beta1.ServiceInstanceReference{Name: instance},
 			ParametersFrom: []v1beta1.ParametersFromSource{{SecretKeyRef: &v1beta1.SecretKeyReference{Name: paramsSecret, Key: bindingParamsKey}}},
 		},
 	}

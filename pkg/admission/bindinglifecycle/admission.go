@@ -66,7 +66,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
 	}
 	name := binding.Spec.InstanceRef.Name
-	instance, err := p.reader.ServiceInstance(ctx, a.GetNamespace(), name)
+	instance, err := p.reader.ServiceInstance(ctx, binding.InstanceNamespace(), name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

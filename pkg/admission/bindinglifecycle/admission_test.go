@@ -25,7 +25,7 @@ func instance(namespace, name string, deleting bool) *v1beta1.ServiceInstance {
 func binding(namespace, instance string) *sc.ServiceBinding {
 	return &sc.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "creds"},
-		Spec:       sc.ServiceBindingSpec{InstanceRef: sc.LocalObjectReference{Name: instance}},
+		Spec:       sc.ServiceBindingSpec{InstanceRef: sc.ServiceInstanceReference{Name: instance}},
 	}
 }
 

@@ -243,7 +243,7 @@ func TestBindingParameters(t *testing.T) {
 	p := newPlugin(t, nil)
 	binding := func(params string) *sc.ServiceBinding {
 		b := &sc.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "creds"}}
-		b.Spec.InstanceRef = sc.LocalObjectReference{Name: "db"}
+		b.Spec.InstanceRef = sc.ServiceInstanceReference{Name: "db"}
 		b.Spec.Parameters = raw(params)
 		return b
 	}

@@ -121,7 +121,7 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	instance, err := p.reader.ServiceInstance(ctx, a.GetNamespace(), binding.Spec.InstanceRef.Name)
+	instance, err := p.reader.ServiceInstance(ctx, binding.InstanceNamespace(), binding.Spec.InstanceRef.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

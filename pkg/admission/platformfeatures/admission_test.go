@@ -63,7 +63,7 @@ func byExternalName(class string) sc.PlanReference {
 func binding(instance string) *sc.ServiceBinding {
 	return &sc.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "creds"},
-		Spec:       sc.ServiceBindingSpec{InstanceRef: sc.LocalObjectReference{Name: instance}},
+		Spec:       sc.ServiceBindingSpec{InstanceRef: sc.ServiceInstanceReference{Name: instance}},
 	}
 }
 

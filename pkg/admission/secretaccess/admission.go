@@ -19,7 +19,6 @@ import (
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
@@ -27,6 +26,7 @@ import (
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kube-service-catalog/catalog/pkg/admission/internal/access"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 )
@@ -128,24 +128,9 @@ func (p *Plugin) mayGet(ctx context.Context, u user.Info, ref secretRef) (bool, 
 
 // MayGet asks the Kubernetes API, with a SubjectAccessReview, whether u may get a Secret.
 func MayGet(ctx context.Context, client kubernetes.Interface, u user.Info, namespace, name string) (bool, error) {
-	var extra map[string]authorizationv1.ExtraValue
-	if len(u.GetExtra()) > 0 {
-		extra = map[string]authorizationv1.ExtraValue{}
-		for k, v := range u.GetExtra() {
-			extra[k] = v
-		}
-	}
-	review := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Namespace: namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: name,
-		},
-		User: u.GetName(), UID: u.GetUID(), Groups: u.GetGroups(), Extra: extra,
-	}}
-	review, err := client.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-	if err != nil {
-		return false, err
-	}
-	return review.Status.Allowed, nil
+	return access.Allowed(ctx, client, u, authorizationv1.ResourceAttributes{
+		Namespace: namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: name,
+	})
 }
 
 // secretRefsToCheck returns the Secrets obj names that must be checked, given the old

@@ -54,6 +54,22 @@ type LocalObjectReference struct {
 	Name string
 }
 
+// ServiceInstanceReference names the ServiceInstance a binding binds to.
+type ServiceInstanceReference struct {
+	// Name of the ServiceInstance.
+	Name string
+	// Namespace of the ServiceInstance, when it is not the binding's own.
+	Namespace string
+}
+
+// NamespacedObjectReference names a namespaced object.
+type NamespacedObjectReference struct {
+	// Namespace of the referenced object.
+	Namespace string
+	// Name of the referenced object.
+	Name string
+}
+
 // ClusterObjectReference names a cluster-scoped object.
 type ClusterObjectReference struct {
 	// Name of the referenced object.

@@ -33,9 +33,9 @@ type ServiceBindingList struct {
 
 // ServiceBindingSpec says which instance to bind and how to write the credentials Secret.
 type ServiceBindingSpec struct {
-	// InstanceRef names the ServiceInstance, in the binding's namespace, to bind to. It
-	// cannot change.
-	InstanceRef LocalObjectReference
+	// InstanceRef names the ServiceInstance to bind to: in the binding's namespace, or in
+	// the namespace it names. It cannot change.
+	InstanceRef ServiceInstanceReference
 	// Parameters are sent to the broker with the bind request. They must be a JSON
 	// object. Do not put secrets here: use parametersFrom.
 	Parameters *runtime.RawExtension

@@ -148,6 +148,8 @@ type ServiceInstanceStatus struct {
 	// AvailableMaintenanceInfo is the maintenance the plan offers that the instance does
 	// not have yet.
 	AvailableMaintenanceInfo *MaintenanceInfo
+	// SharedWith lists the bindings in other namespaces that bind the instance.
+	SharedWith []NamespacedObjectReference
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

@@ -56,7 +56,9 @@ func AddInstanceIndexes(informer cache.SharedIndexInformer) error {
 // AddBindingIndexes indexes bindings by the namespace and name of their instance.
 func AddBindingIndexes(informer cache.SharedIndexInformer) error {
 	return informer.AddIndexers(cache.Indexers{
-		ByInstance: by(func(b *v1beta1.ServiceBinding) string { return InstanceKey(b.Namespace, b.Spec.InstanceRef.Name) }),
+		ByInstance: by(func(b *v1beta1.ServiceBinding) string {
+			return InstanceKey(b.InstanceNamespace(), b.Spec.InstanceRef.Name)
+		}),
 	})
 }
 

@@ -55,6 +55,13 @@ type Removal struct {
 	// AcceptedMessage its message for the request the broker accepted.
 	Accepted        string
 	AcceptedMessage func(requestIdentity string) string
+	// Follow, when set, polls the last operation of the resource, with no operation key,
+	// after the broker refused the delete with 422 ConcurrencyError: the broker is busy
+	// with an operation whose answer a stopped controller never recorded. Asking after
+	// it is what a platform does for an operation in progress, and a broker whose
+	// operations advance as they are polled finishes it; the delete is tried again after
+	// the backoff.
+	Follow func(ctx context.Context)
 }
 
 // Load starts a sync: it fetches the object with get, from the loop's cache, and resumes
@@ -158,6 +165,9 @@ func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Remo
 		reason := removal.Failed
 		if verdict == Busy {
 			reason = conditions.BrokerBusy
+			if removal.Follow != nil {
+				removal.Follow(ctx)
+			}
 		}
 		return e.retryDelete(ctx, obj, d, reason, message, osb.RetryAfterOf(err))
 	case answer.Async:

@@ -35,7 +35,7 @@ func (e *resolveError) Error() string { return e.message }
 // (unbind); then they are nil.
 func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error) {
 	name := binding.Spec.InstanceRef.Name
-	instance, err := c.cfg.Instances.Lister().ServiceInstances(binding.Namespace).Get(name)
+	instance, err := c.cfg.Instances.Lister().ServiceInstances(binding.InstanceNamespace()).Get(name)
 	if apierrors.IsNotFound(err) {
 		return nil, &resolveError{conditions.ReferencesNonexistentInstance,
 			fmt.Sprintf("The instance %q does not exist.", name)}

@@ -26,7 +26,7 @@ func testBinding(tweaks ...func(*v1beta1.ServiceBinding)) *v1beta1.ServiceBindin
 	b := &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "db-creds", UID: types.UID("binding-uid")},
 		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef: v1beta1.LocalObjectReference{Name: "db"},
+			InstanceRef: v1beta1.ServiceInstanceReference{Name: "db"},
 			SecretName:  "db-creds",
 			ExternalID:  "binding-id",
 		},

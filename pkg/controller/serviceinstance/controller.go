@@ -60,10 +60,16 @@ func New(cfg Config, opts controller.Options) *Controller {
 	}})
 	// The deletion of an instance waits for its bindings to go.
 	// An update waits for the bindings' operations to end.
+	// The status lists the bindings of other namespaces.
 	instanceOf := controller.EnqueueRelated(c.loop, func(b *v1beta1.ServiceBinding) []cache.ObjectName {
-		return []cache.ObjectName{{Namespace: b.Namespace, Name: b.Spec.InstanceRef.Name}}
+		return []cache.ObjectName{{Namespace: b.InstanceNamespace(), Name: b.Spec.InstanceRef.Name}}
 	})
 	c.loop.Handle(cfg.Bindings.Informer(), cache.ResourceEventHandlerFuncs{
+		AddFunc: func(obj interface{}) {
+			if b, ok := obj.(*v1beta1.ServiceBinding); ok && b.SharesInstance() {
+				instanceOf(obj)
+			}
+		},
 		UpdateFunc: func(old, obj interface{}) {
 			if o, ok := old.(*v1beta1.ServiceBinding); ok && o.Status.CurrentOperation != "" {
 				instanceOf(obj)
@@ -95,6 +101,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	}, deprovisioner{c})
 	if done {
 		return result, err
+	}
+	if instance, err = c.noteSharing(ctx, instance); err != nil {
+		return controller.Result{}, err
 	}
 	status := &instance.Status
 	switch {

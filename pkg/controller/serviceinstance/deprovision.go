@@ -7,11 +7,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
-	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -22,14 +22,15 @@ type deprovisioner struct{ c *Controller }
 
 var _ operation.Deleter[*v1beta1.ServiceInstance] = deprovisioner{}
 
-// Blocked holds a deleted instance back while bindings to it exist: they must be unbound
-// first. Their deletion queues the instance again.
+// Blocked holds a deleted instance back while bindings to it exist, of any namespace:
+// they must be unbound first. Their deletion queues the instance again.
 func (d deprovisioner) Blocked(ctx context.Context, instance *v1beta1.ServiceInstance) (bool, error) {
-	bindings, err := d.c.cfg.Bindings.Informer().GetIndexer().ByIndex(indexes.ByInstance, indexes.InstanceKey(instance.Namespace, instance.Name))
+	bindings, err := d.c.bindingsOf(instance)
 	if err != nil || len(bindings) == 0 {
 		return false, err
 	}
-	message := fmt.Sprintf("%s to the instance still exist; it is deprovisioned once they are deleted.", count(len(bindings), "binding"))
+	instance.Status.SharedWith = sharedWith(bindings)
+	message := remainingBindings(bindings, instance.Status.SharedWith) + "; it is deprovisioned once they are deleted."
 	return true, d.c.ops.Wait(ctx, instance, corev1.EventTypeNormal, conditions.DeprovisionBlockedByExistingBindings, message)
 }
 
@@ -136,6 +137,14 @@ func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1
 				return operation.Answer{}, err
 			}
 			return operation.Answer{Async: resp.Async, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity}, nil
+		},
+		Follow: func(ctx context.Context) {
+			last, err := client.PollLastOperation(ctx, &osb.LastOperationRequest{
+				InstanceID: request.InstanceID, ServiceID: request.ServiceID, PlanID: request.PlanID, OriginatingIdentity: request.OriginatingIdentity,
+			})
+			if err == nil {
+				klog.FromContext(ctx).V(2).Info("The broker is busy with an operation on the instance", "instance", klog.KObj(instance), "state", last.State)
+			}
 		},
 		Failed:   deleteReason(mitigating, conditions.DeprovisionCallFailed),
 		Accepted: deleteReason(mitigating, conditions.Deprovisioning),

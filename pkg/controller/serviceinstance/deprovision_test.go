@@ -22,7 +22,7 @@ import (
 func binding(name string) *v1beta1.ServiceBinding {
 	return &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, UID: types.UID("binding-uid-" + name)},
-		Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.LocalObjectReference{Name: "db"}, ExternalID: name + "-id"},
+		Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.ServiceInstanceReference{Name: "db"}, ExternalID: name + "-id"},
 	}
 }
 
@@ -235,21 +235,28 @@ func TestAFailedAsyncDeprovisionIsRetried(t *testing.T) {
 	f.wantReleased()
 }
 
+// A failed deprovision is tried again after the backoff. After 422 ConcurrencyError the
+// broker's operation in progress, which a stopped controller may have lost track of, is
+// polled first: a broker whose operations advance as they are polled would otherwise
+// never finish it.
 func TestDeprovisionFailuresAreRetried(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		err     error
 		reason  string
 		forgets bool
+		calls   []osb.Operation
 	}{
-		{"422 ConcurrencyError", status(422, osb.ErrorCodeConcurrencyError), conditions.BrokerBusy, false},
-		{"500", status(500, ""), conditions.DeprovisionCallFailed, false},
-		{"timeout", &osb.TransportError{Timeout: true, MaybeReceived: true}, conditions.DeprovisionCallFailed, false},
-		{"400", status(400, ""), conditions.DeprovisionCallFailed, false},
-		{"401", status(401, ""), conditions.DeprovisionCallFailed, true},
+		{"422 ConcurrencyError", status(422, osb.ErrorCodeConcurrencyError), conditions.BrokerBusy, false,
+			[]osb.Operation{osb.OperationDeprovision, osb.OperationLastOperation}},
+		{"500", status(500, ""), conditions.DeprovisionCallFailed, false, []osb.Operation{osb.OperationDeprovision}},
+		{"timeout", &osb.TransportError{Timeout: true, MaybeReceived: true}, conditions.DeprovisionCallFailed, false, []osb.Operation{osb.OperationDeprovision}},
+		{"400", status(400, ""), conditions.DeprovisionCallFailed, false, []osb.Operation{osb.OperationDeprovision}},
+		{"401", status(401, ""), conditions.DeprovisionCallFailed, true, []osb.Operation{osb.OperationDeprovision}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, provisioned, deleting)
+			f.onPoll(state(osb.StateInProgress, ""))
 			f.onDeprovision(tc.err, deprovisioned200())
 			f.WantRequeue(f.MustSync(), backoffWait(looptest.Start))
 			i := f.wantReady(metav1.ConditionFalse, tc.reason)
@@ -262,10 +269,10 @@ func TestDeprovisionFailuresAreRetried(t *testing.T) {
 			f.WantEvents(tc.reason)
 
 			f.MustSync()
-			f.WantCalls(osb.OperationDeprovision)
+			f.WantCalls(tc.calls...)
 			f.Clock.Step(backoffWait(looptest.Start))
 			f.MustSync()
-			f.WantCalls(osb.OperationDeprovision, osb.OperationDeprovision)
+			f.WantCalls(append(tc.calls, osb.OperationDeprovision)...)
 			f.wantReleased()
 			builds := 1
 			if tc.forgets {

@@ -80,6 +80,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.LocalObjectReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("MaintenanceInfo"):
 		return &servicecatalogv1beta1.MaintenanceInfoApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("NamespacedObjectReference"):
+		return &servicecatalogv1beta1.NamespacedObjectReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ObjectReference"):
 		return &servicecatalogv1beta1.ObjectReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("OperationAttempts"):
@@ -110,6 +112,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.ServiceInstanceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstancePropertiesState"):
 		return &servicecatalogv1beta1.ServiceInstancePropertiesStateApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstanceReference"):
+		return &servicecatalogv1beta1.ServiceInstanceReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstanceSpec"):
 		return &servicecatalogv1beta1.ServiceInstanceSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstanceStatus"):

@@ -60,6 +60,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.CommonServicePlanSpec{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_CommonServicePlanSpec(ref),
 		v1beta1.LocalObjectReference{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_LocalObjectReference(ref),
 		v1beta1.MaintenanceInfo{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_MaintenanceInfo(ref),
+		v1beta1.NamespacedObjectReference{}.OpenAPIModelName():      schema_pkg_apis_servicecatalog_v1beta1_NamespacedObjectReference(ref),
 		v1beta1.ObjectReference{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ObjectReference(ref),
 		v1beta1.OperationAttempts{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_OperationAttempts(ref),
 		v1beta1.OperationStatus{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_OperationStatus(ref),
@@ -77,6 +78,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.ServiceInstance{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ServiceInstance(ref),
 		v1beta1.ServiceInstanceList{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceList(ref),
 		v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(): schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref),
+		v1beta1.ServiceInstanceReference{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceReference(ref),
 		v1beta1.ServiceInstanceSpec{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceSpec(ref),
 		v1beta1.ServiceInstanceStatus{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref),
 		v1beta1.SkippedOffering{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_SkippedOffering(ref),
@@ -1644,6 +1646,36 @@ func schema_pkg_apis_servicecatalog_v1beta1_MaintenanceInfo(ref common.Reference
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_NamespacedObjectReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "NamespacedObjectReference names a namespaced object.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "namespace of the referenced object.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "name of the referenced object.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"namespace", "name"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_ObjectReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2097,9 +2129,9 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingSpec(ref common.Refere
 				Properties: map[string]spec.Schema{
 					"instanceRef": {
 						SchemaProps: spec.SchemaProps{
-							Description: "instanceRef names the ServiceInstance, in the binding's namespace, to bind to. It cannot change.",
+							Description: "instanceRef names the ServiceInstance to bind to: in the binding's namespace, or in the namespace it names. It cannot change.",
 							Default:     map[string]interface{}{},
-							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+							Ref:         ref(v1beta1.ServiceInstanceReference{}.OpenAPIModelName()),
 						},
 					},
 					"parameters": {
@@ -2169,7 +2201,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingSpec(ref common.Refere
 			},
 		},
 		Dependencies: []string{
-			v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.ParametersFromSource{}.OpenAPIModelName(), v1beta1.SecretTransform{}.OpenAPIModelName(), v1beta1.UserInfo{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+			v1beta1.ParametersFromSource{}.OpenAPIModelName(), v1beta1.SecretTransform{}.OpenAPIModelName(), v1beta1.ServiceInstanceReference{}.OpenAPIModelName(), v1beta1.UserInfo{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
 	}
 }
 
@@ -2459,6 +2491,35 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref c
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceInstanceReference names the ServiceInstance a binding binds to.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "name of the ServiceInstance.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "namespace of the ServiceInstance, when it is not the binding's own. Binding to an instance of another namespace needs permission to \"bind\" serviceinstances in that namespace (kubectl auth can-i bind serviceinstances -n <namespace>); the credentials Secret is written in the binding's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"name"},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2718,11 +2779,29 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 							Ref:         ref(v1beta1.MaintenanceInfo{}.OpenAPIModelName()),
 						},
 					},
+					"sharedWith": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "sharedWith lists the bindings in other namespaces that bind the instance, sorted. Deleting the instance waits until they are deleted.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.NamespacedObjectReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.NamespacedObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

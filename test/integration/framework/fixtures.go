@@ -69,7 +69,7 @@ func Binding(namespace, name, instance string) *v1beta1.ServiceBinding {
 	return &v1beta1.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
 		Spec: v1beta1.ServiceBindingSpec{
-			InstanceRef: v1beta1.LocalObjectReference{Name: instance},
+			InstanceRef: v1beta1.ServiceInstanceReference{Name: instance},
 		},
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	"github.com/kube-service-catalog/catalog/pkg/admission/instancesharing"
 	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
 	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
@@ -43,6 +44,7 @@ var admissionPlugins = []admissionPlugin{
 	{pendingchange.PluginName, pendingchange.Register, false},
 	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
 	{externalid.PluginName, externalid.Register, false},
+	{instancesharing.PluginName, instancesharing.Register, true},
 	{secretaccess.PluginName, secretaccess.Register, true},
 	{parameterschema.PluginName, parameterschema.Register, false},
 }

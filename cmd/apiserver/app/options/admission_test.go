@@ -14,6 +14,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	"github.com/kube-service-catalog/catalog/pkg/admission/instancesharing"
 	"github.com/kube-service-catalog/catalog/pkg/admission/parameterschema"
 	"github.com/kube-service-catalog/catalog/pkg/admission/pendingchange"
 	"github.com/kube-service-catalog/catalog/pkg/admission/planchange"
@@ -23,7 +24,7 @@ import (
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, secretaccess.PluginName, parameterschema.PluginName}
+var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -70,8 +71,10 @@ func standaloneOptions(t *testing.T) *Options {
 func TestStandaloneAdmission(t *testing.T) {
 	o := standaloneOptions(t)
 	a := o.RecommendedOptions.Admission
-	// SecretAccessCheck needs the Kubernetes API.
-	want := slices.DeleteFunc(slices.Clone(catalogPlugins), func(name string) bool { return name == secretaccess.PluginName })
+	// SecretAccessCheck and ServiceInstanceSharing need the Kubernetes API.
+	want := slices.DeleteFunc(slices.Clone(catalogPlugins), func(name string) bool {
+		return name == secretaccess.PluginName || name == instancesharing.PluginName
+	})
 	if !slices.Equal(a.RecommendedPluginOrder, want) {
 		t.Errorf("RecommendedPluginOrder = %v, want %v", a.RecommendedPluginOrder, want)
 	}

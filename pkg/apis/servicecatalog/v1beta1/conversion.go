@@ -37,6 +37,7 @@ var (
 	serviceBindingFieldLabels = []string{
 		"spec.externalID",
 		"spec.instanceRef.name",
+		"spec.instanceRef.namespace",
 		"spec.secretName",
 	}
 )

@@ -29,7 +29,7 @@ func TestFieldLabelConversion(t *testing.T) {
 			"spec.clusterServiceClassName", "spec.clusterServicePlanName",
 			"status.clusterServiceClassRef.name", "status.clusterServicePlanRef.name", "status.clusterServiceBrokerName",
 		}},
-		{"ServiceBinding", true, []string{"spec.externalID", "spec.instanceRef.name", "spec.secretName"}},
+		{"ServiceBinding", true, []string{"spec.externalID", "spec.instanceRef.name", "spec.instanceRef.namespace", "spec.secretName"}},
 	}
 	for _, k := range kinds {
 		t.Run(k.kind, func(t *testing.T) {

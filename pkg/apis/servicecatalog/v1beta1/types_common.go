@@ -61,6 +61,26 @@ type LocalObjectReference struct {
 	Name string `json:"name"`
 }
 
+// ServiceInstanceReference names the ServiceInstance a binding binds to.
+type ServiceInstanceReference struct {
+	// name of the ServiceInstance.
+	Name string `json:"name"`
+	// namespace of the ServiceInstance, when it is not the binding's own. Binding to an
+	// instance of another namespace needs permission to "bind" serviceinstances in that
+	// namespace (kubectl auth can-i bind serviceinstances -n <namespace>); the
+	// credentials Secret is written in the binding's namespace.
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// NamespacedObjectReference names a namespaced object.
+type NamespacedObjectReference struct {
+	// namespace of the referenced object.
+	Namespace string `json:"namespace"`
+	// name of the referenced object.
+	Name string `json:"name"`
+}
+
 // ClusterObjectReference names a cluster-scoped object.
 type ClusterObjectReference struct {
 	// name of the referenced object.

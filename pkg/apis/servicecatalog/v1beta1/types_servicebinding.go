@@ -38,9 +38,9 @@ type ServiceBindingList struct {
 
 // ServiceBindingSpec says which instance to bind and how to write the credentials Secret.
 type ServiceBindingSpec struct {
-	// instanceRef names the ServiceInstance, in the binding's namespace, to bind to. It
-	// cannot change.
-	InstanceRef LocalObjectReference `json:"instanceRef"`
+	// instanceRef names the ServiceInstance to bind to: in the binding's namespace, or in
+	// the namespace it names. It cannot change.
+	InstanceRef ServiceInstanceReference `json:"instanceRef"`
 	// parameters are sent to the broker with the bind request. They must be a JSON
 	// object. Do not put secrets here: use parametersFrom.
 	// +optional

@@ -187,6 +187,11 @@ type ServiceInstanceStatus struct {
 	// not have yet. Set spec.maintenanceInfoVersion to its version to apply it.
 	// +optional
 	AvailableMaintenanceInfo *MaintenanceInfo `json:"availableMaintenanceInfo,omitempty"`
+	// sharedWith lists the bindings in other namespaces that bind the instance, sorted.
+	// Deleting the instance waits until they are deleted.
+	// +optional
+	// +listType=atomic
+	SharedWith []NamespacedObjectReference `json:"sharedWith,omitempty"`
 }
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.

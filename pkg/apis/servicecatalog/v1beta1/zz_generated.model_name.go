@@ -157,6 +157,11 @@ func (in MaintenanceInfo) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in NamespacedObjectReference) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.NamespacedObjectReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ObjectReference) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference"
 }
@@ -239,6 +244,11 @@ func (in ServiceInstanceList) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstancePropertiesState) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstancePropertiesState"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceInstanceReference) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceReference"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

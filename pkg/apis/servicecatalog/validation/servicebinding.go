@@ -57,6 +57,11 @@ func ValidateServiceBindingStatusUpdate(newBinding, oldBinding *sc.ServiceBindin
 // is written. namespace is the binding's own namespace.
 func ValidateServiceBindingSpec(spec *sc.ServiceBindingSpec, namespace string, fldPath *field.Path) field.ErrorList {
 	allErrs := validateDNSSubdomainName(spec.InstanceRef.Name, fldPath.Child("instanceRef", "name"))
+	if ns := spec.InstanceRef.Namespace; ns != "" {
+		for _, msg := range apimachineryvalidation.ValidateNamespaceName(ns, false) {
+			allErrs = append(allErrs, field.Invalid(fldPath.Child("instanceRef", "namespace"), ns, msg))
+		}
+	}
 	allErrs = append(allErrs, validateParameters(spec.Parameters, fldPath.Child("parameters"))...)
 	allErrs = append(allErrs, validateParametersFrom(spec.ParametersFrom, fldPath.Child("parametersFrom"))...)
 	if spec.SecretName != "" {

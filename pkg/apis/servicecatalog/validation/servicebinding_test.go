@@ -14,7 +14,7 @@ func validBinding(tweaks ...func(*sc.ServiceBinding)) *sc.ServiceBinding {
 	b := &sc.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "db-binding", Namespace: "team-a", ResourceVersion: "1"},
 		Spec: sc.ServiceBindingSpec{
-			InstanceRef: sc.LocalObjectReference{Name: "db"},
+			InstanceRef: sc.ServiceInstanceReference{Name: "db"},
 			SecretName:  "db-binding",
 			ExternalID:  "0d6c0d2c-5b0a-4c44-9f5e-2c4d1f6a1b9e",
 			UserInfo:    &sc.UserInfo{Username: "alice"},

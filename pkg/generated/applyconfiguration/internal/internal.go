@@ -390,6 +390,17 @@ var schemaYAML = typed.YAMLObject(`types:
       type:
         scalar: string
       default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.NamespacedObjectReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+      default: ""
+    - name: namespace
+      type:
+        scalar: string
+      default: ""
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
   map:
     fields:
@@ -500,7 +511,7 @@ var schemaYAML = typed.YAMLObject(`types:
         scalar: string
     - name: instanceRef
       type:
-        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceReference
       default: {}
     - name: parameters
       type:
@@ -619,6 +630,16 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: userInfo
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceReference
+  map:
+    fields:
+    - name: name
+      type:
+        scalar: string
+      default: ""
+    - name: namespace
+      type:
+        scalar: string
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceSpec
   map:
     fields:
@@ -727,6 +748,12 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: provisionStatus
       type:
         scalar: string
+    - name: sharedWith
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.NamespacedObjectReference
+          elementRelationship: atomic
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering
   map:
     fields:

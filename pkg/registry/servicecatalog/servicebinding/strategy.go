@@ -136,8 +136,9 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 		return nil, nil, fmt.Errorf("not a ServiceBinding: %T", obj)
 	}
 	return binding.Labels, generic.AddObjectMetaFieldsSet(fields.Set{
-		"spec.externalID":       binding.Spec.ExternalID,
-		"spec.instanceRef.name": binding.Spec.InstanceRef.Name,
-		"spec.secretName":       binding.Spec.SecretName,
+		"spec.externalID":            binding.Spec.ExternalID,
+		"spec.instanceRef.name":      binding.Spec.InstanceRef.Name,
+		"spec.instanceRef.namespace": binding.InstanceNamespace(),
+		"spec.secretName":            binding.Spec.SecretName,
 	}, &binding.ObjectMeta, true), nil
 }

@@ -29,7 +29,7 @@ func newBinding(tweaks ...func(*sc.ServiceBinding)) *sc.ServiceBinding {
 	b := &sc.ServiceBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "db-binding", Namespace: "team-a"},
 		Spec: sc.ServiceBindingSpec{
-			InstanceRef:      sc.LocalObjectReference{Name: "db"},
+			InstanceRef:      sc.ServiceInstanceReference{Name: "db"},
 			Parameters:       &runtime.RawExtension{Raw: []byte(`{"role":"read-only","ttl":3600}`)},
 			SecretTransforms: []sc.SecretTransform{{RenameKey: &sc.RenameKeyTransform{From: "uri", To: "DATABASE_URL"}}},
 		},
@@ -353,11 +353,12 @@ func TestGetAttrs(t *testing.T) {
 		t.Errorf("labels = %v", gotLabels)
 	}
 	want := map[string]string{
-		"metadata.name":         "db-binding",
-		"metadata.namespace":    "team-a",
-		"spec.externalID":       stored,
-		"spec.instanceRef.name": "db",
-		"spec.secretName":       "db-credentials",
+		"metadata.name":              "db-binding",
+		"metadata.namespace":         "team-a",
+		"spec.externalID":            stored,
+		"spec.instanceRef.name":      "db",
+		"spec.instanceRef.namespace": "team-a", // the binding's own, when the reference names none
+		"spec.secretName":            "db-credentials",
 	}
 	if !reflect.DeepEqual(map[string]string(gotFields), want) {
 		t.Errorf("fields:\n%s", diff.Diff(want, map[string]string(gotFields)))

@@ -27,9 +27,9 @@ import (
 //
 // ServiceBindingSpec says which instance to bind and how to write the credentials Secret.
 type ServiceBindingSpecApplyConfiguration struct {
-	// instanceRef names the ServiceInstance, in the binding's namespace, to bind to. It
-	// cannot change.
-	InstanceRef *LocalObjectReferenceApplyConfiguration `json:"instanceRef,omitempty"`
+	// instanceRef names the ServiceInstance to bind to: in the binding's namespace, or in
+	// the namespace it names. It cannot change.
+	InstanceRef *ServiceInstanceReferenceApplyConfiguration `json:"instanceRef,omitempty"`
 	// parameters are sent to the broker with the bind request. They must be a JSON
 	// object. Do not put secrets here: use parametersFrom.
 	Parameters *runtime.RawExtension `json:"parameters,omitempty"`
@@ -61,7 +61,7 @@ func ServiceBindingSpec() *ServiceBindingSpecApplyConfiguration {
 // WithInstanceRef sets the InstanceRef field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the InstanceRef field is set to the value of the last call.
-func (b *ServiceBindingSpecApplyConfiguration) WithInstanceRef(value *LocalObjectReferenceApplyConfiguration) *ServiceBindingSpecApplyConfiguration {
+func (b *ServiceBindingSpecApplyConfiguration) WithInstanceRef(value *ServiceInstanceReferenceApplyConfiguration) *ServiceBindingSpecApplyConfiguration {
 	b.InstanceRef = value
 	return b
 }

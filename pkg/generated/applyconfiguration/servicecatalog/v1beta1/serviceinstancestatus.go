@@ -60,6 +60,9 @@ type ServiceInstanceStatusApplyConfiguration struct {
 	// availableMaintenanceInfo is the maintenance the plan offers that the instance does
 	// not have yet. Set spec.maintenanceInfoVersion to its version to apply it.
 	AvailableMaintenanceInfo *MaintenanceInfoApplyConfiguration `json:"availableMaintenanceInfo,omitempty"`
+	// sharedWith lists the bindings in other namespaces that bind the instance, sorted.
+	// Deleting the instance waits until they are deleted.
+	SharedWith []NamespacedObjectReferenceApplyConfiguration `json:"sharedWith,omitempty"`
 }
 
 // ServiceInstanceStatusApplyConfiguration constructs a declarative configuration of the ServiceInstanceStatus type for use with
@@ -222,5 +225,18 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithInstanceUsable(value bool)
 // If called multiple times, the AvailableMaintenanceInfo field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithAvailableMaintenanceInfo(value *MaintenanceInfoApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
 	b.AvailableMaintenanceInfo = value
+	return b
+}
+
+// WithSharedWith adds the given value to the SharedWith field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the SharedWith field.
+func (b *ServiceInstanceStatusApplyConfiguration) WithSharedWith(values ...*NamespacedObjectReferenceApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithSharedWith")
+		}
+		b.SharedWith = append(b.SharedWith, *values[i])
+	}
 	return b
 }
