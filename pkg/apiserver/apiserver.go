@@ -156,16 +156,24 @@ func (c CompletedConfig) storage() (map[string]rest.Storage, error) {
 	}
 	storage["clusterserviceplans"], storage["clusterserviceplans/status"] = plans, planStatus
 
-	instances, instanceStatus, err := instancestorage.NewREST(Scheme, getter)
+	instances, instanceSubresources, err := instancestorage.NewREST(Scheme, getter)
 	if err != nil {
 		return nil, err
 	}
-	storage["serviceinstances"], storage["serviceinstances/status"] = instances, instanceStatus
+	addResource(storage, "serviceinstances", instances, instanceSubresources)
 
-	bindings, bindingStatus, err := bindingstorage.NewREST(Scheme, getter)
+	bindings, bindingSubresources, err := bindingstorage.NewREST(Scheme, getter)
 	if err != nil {
 		return nil, err
 	}
-	storage["servicebindings"], storage["servicebindings/status"] = bindings, bindingStatus
+	addResource(storage, "servicebindings", bindings, bindingSubresources)
 	return storage, nil
+}
+
+// addResource adds a resource and its subresources to storage.
+func addResource(storage map[string]rest.Storage, resource string, main rest.Storage, subresources map[string]rest.Storage) {
+	storage[resource] = main
+	for name, sub := range subresources {
+		storage[resource+"/"+name] = sub
+	}
 }

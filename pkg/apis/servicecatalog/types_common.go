@@ -134,4 +134,27 @@ type OperationStatus struct {
 	OrphanMitigationInProgress bool
 	// Attempts records failed attempts of the current operation and when the next one is due.
 	Attempts OperationAttempts
+	// Abandoned records a request to let the object go without the broker.
+	Abandoned *Abandonment
+}
+
+// Abandonment records who asked to let an object go without the broker, and why.
+type Abandonment struct {
+	// User is who asked.
+	User string
+	// Time is when they asked.
+	Time metav1.Time
+	// Reason is what they gave as the reason.
+	Reason string
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Intervention is the body of a request to the retry or the abandon subresource of an
+// instance or a binding.
+type Intervention struct {
+	metav1.TypeMeta
+	metav1.ObjectMeta
+	// Reason says why.
+	Reason string
 }

@@ -107,6 +107,9 @@ const (
 	// for longer than the retry window; the controller stopped trying, and the message says
 	// how to ask for a new attempt.
 	DeleteFailed = "DeleteFailed"
+	// Abandoned (an event): a user let the object go without the broker through the
+	// abandon subresource; the broker may still hold what it stood for.
+	Abandoned = "Abandoned"
 	// BrokerBusy: the broker answered ConcurrencyError; the request is retried once the
 	// broker's other operation on the instance finished.
 	BrokerBusy = "BrokerBusy"

@@ -95,6 +95,9 @@ func (e *Engine[T]) Resume(ctx context.Context, obj T, d Deleter[T]) (result con
 	}
 	status := e.kind.Record(obj)
 	switch {
+	case obj.GetDeletionTimestamp() != nil && status.Operation.Abandoned != nil:
+		result, err = e.Delete(ctx, obj, d) // whatever the broker is doing
+		return result, true, err
 	case status.Operation.AsyncOpInProgress:
 		if wait := e.polls.wait(obj, e.Now()); wait > 0 {
 			return controller.Result{RequeueAfter: wait}, true, nil // an event never brings a poll forward
@@ -127,6 +130,9 @@ func (e *Engine[T]) Delete(ctx context.Context, obj T, d Deleter[T]) (controller
 		}
 	}
 	op := e.kind.Record(obj).Operation
+	if deleted && op.Abandoned != nil {
+		return controller.Result{}, e.abandon(ctx, obj)
+	}
 	if !d.Held(obj) && !op.OrphanMitigationInProgress {
 		return controller.Result{}, e.Release(ctx, obj)
 	}
@@ -169,7 +175,7 @@ func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Remo
 				removal.Follow(ctx)
 			}
 		}
-		return e.retryDelete(ctx, obj, d, reason, message, osb.RetryAfterOf(err))
+		return e.retryDelete(ctx, obj, d, reason, message, osb.RetryAfterOf(err), refusal(err))
 	case answer.Async:
 		return e.Accepted(ctx, obj, answer, removal.Accepted, removal.AcceptedMessage(answer.RequestIdentity))
 	}
@@ -180,4 +186,11 @@ func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Remo
 func (e *Engine[T]) Release(ctx context.Context, obj T) error {
 	e.forget(obj)
 	return e.ReleaseFinalizer(ctx, obj)
+}
+
+// refusal tells whether a failed delete was refused by the broker: a 4xx other than 408
+// and 422 ConcurrencyError (the broker busy is no refusal).
+func refusal(err error) bool {
+	code, ok := osb.StatusCode(err)
+	return ok && code >= 400 && code < 500 && code != 408 && !osb.IsConcurrencyError(err)
 }

@@ -61,6 +61,8 @@ type Kind[T Object[T]] struct {
 	// ForgetKey, when set, drops what the loop keeps in memory about an object that is
 	// gone.
 	ForgetKey func(cache.ObjectName)
+	// ExternalID returns the id of the object at the broker.
+	ExternalID func(T) string
 }
 
 // Engine keeps the broker operations of one kind of object. It writes them with the

@@ -84,7 +84,8 @@ func (e *Engine[T]) Failed(ctx context.Context, obj T, call Call, err error) (co
 func (e *Engine[T]) callFailed(ctx context.Context, obj T, call Call, err error) (Verdict, string) {
 	requestIdentity := osb.RequestIdentityOf(err)
 	e.kind.Record(obj).Operation.LastRequestIdentity = requestIdentity
-	Logger(ctx, requestIdentity).Info("Broker call failed", "operation", call.Op, e.kind.Noun, klog.KObj(obj), "err", err)
+	// The broker's description may echo a secret parameter: it is logged redacted.
+	Logger(ctx, requestIdentity).Info("Broker call failed", "operation", call.Op, e.kind.Noun, klog.KObj(obj), "err", parameters.Redact(err.Error(), call.Secrets))
 	if osb.IsUnauthorized(err) {
 		e.cfg.BrokerClients.Forget(call.Broker)
 	}

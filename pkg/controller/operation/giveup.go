@@ -6,7 +6,10 @@ import (
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
@@ -15,32 +18,76 @@ import (
 
 // RetryAnnotation asks the controller to try again a delete it gave up on: its value is a
 // time (RFC 3339, or seconds since the epoch, as `date +%s` prints) after the controller
-// gave up.
+// gave up. The retry subresource does the same, and more: it also cuts the wait for the
+// next attempt short.
 const RetryAnnotation = "servicecatalog.k8s.io/retry"
 
 // RetryDelete records a failed delete, the failed or expired poll of an asynchronous one
 // included, and when it is tried again; once the deletes have failed for longer than the
-// retry window, it gives up.
-func (e *Engine[T]) RetryDelete(ctx context.Context, obj T, d Deleter[T], reason, message string) (controller.Result, error) {
-	return e.retryDelete(ctx, obj, d, reason, message, 0)
+// retry window, it gives up. refused tells that the broker refused the delete (a 4xx, or
+// an asynchronous delete that ended failed): a deleted object then shows DeleteBlocked.
+func (e *Engine[T]) RetryDelete(ctx context.Context, obj T, d Deleter[T], reason, message string, refused bool) (controller.Result, error) {
+	return e.retryDelete(ctx, obj, d, reason, message, 0, refused)
 }
 
 // retryDelete records a failed delete and when it is tried again; once the deletes have
 // failed for longer than the retry window, it gives up instead, with a Failed condition
 // that says what to do.
-func (e *Engine[T]) retryDelete(ctx context.Context, obj T, d Deleter[T], reason, message string, brokerWait time.Duration) (controller.Result, error) {
-	attempts := e.kind.Record(obj).Operation.Attempts
+func (e *Engine[T]) retryDelete(ctx context.Context, obj T, d Deleter[T], reason, message string, brokerWait time.Duration, refused bool) (controller.Result, error) {
+	record := e.kind.Record(obj)
+	attempts := record.Operation.Attempts
 	window := e.cfg.DeleteRetryWindow
+	deleted := obj.GetDeletionTimestamp() != nil && !record.Operation.OrphanMitigationInProgress
 	// Orphan mitigation is not a user's request: it goes on until the broker answers.
-	if window <= 0 || obj.GetDeletionTimestamp() == nil || e.cfg.Backoff.Elapsed(attempts.Count+1) < window {
-		return e.retryAfter(ctx, obj, reason, message, brokerWait)
+	if window <= 0 || !deleted || e.cfg.Backoff.Elapsed(attempts.Count+1) < window {
+		return e.retryNoting(ctx, obj, reason, message, brokerWait, func(next time.Time) {
+			if !deleted || !refused {
+				apimeta.RemoveStatusCondition(record.Conditions, v1beta1.ConditionDeleteBlocked)
+				return
+			}
+			e.setDeleteBlocked(obj, reason, fmt.Sprintf("%s The next attempt is at %s. %s",
+				message, next.UTC().Format(time.RFC3339), interventionAdvice(obj, "to try now")))
+		})
 	}
 	d.GiveUp(obj)
-	advice := fmt.Sprintf("The catalog stopped trying after %d attempts over %s. Once the broker can take the request, "+
-		"ask for a new attempt with `kubectl annotate --overwrite %s/%s %s=$(date +%%s)`; "+
-		"removing the finalizer %s instead lets the object go without the broker, which may keep what it holds.",
-		attempts.Count+1, window, kindOf(obj), obj.GetName(), RetryAnnotation, v1beta1.FinalizerServiceCatalog)
+	advice := fmt.Sprintf("The catalog stopped trying after %d attempts over %s. %s",
+		attempts.Count+1, window, interventionAdvice(obj, "once the broker can take the request"))
+	e.setDeleteBlocked(obj, conditions.DeleteFailed, message+" "+advice)
 	return e.failWith(ctx, obj, conditions.DeleteFailed, message+" "+advice)
+}
+
+// setDeleteBlocked records, on an object being deleted, that its delete is held up at the
+// broker.
+func (e *Engine[T]) setDeleteBlocked(obj T, reason, message string) {
+	apimeta.SetStatusCondition(e.kind.Record(obj).Conditions, metav1.Condition{
+		Type: v1beta1.ConditionDeleteBlocked, Status: metav1.ConditionTrue, Reason: reason, Message: message,
+		ObservedGeneration: obj.GetGeneration(),
+	})
+}
+
+// interventionAdvice says how a user asks for a new attempt (when), or lets the object go
+// without the broker.
+func interventionAdvice(obj metav1.Object, when string) string {
+	path := fmt.Sprintf("/apis/%s/namespaces/%s/%ss/%s", v1beta1.SchemeGroupVersion, obj.GetNamespace(), kindOf(obj), obj.GetName())
+	return fmt.Sprintf("To ask for a new attempt %s: echo '{}' | kubectl create --raw %s/retry -f -. "+
+		"To let the %s go without the broker, which may keep what it holds (admins): the same with %s/abandon.",
+		when, path, kindOf(obj), path)
+}
+
+// abandon lets a deleted object go without calling the broker again, as a user asked
+// through the abandon subresource: an event records who asked and what the broker may
+// still hold.
+func (e *Engine[T]) abandon(ctx context.Context, obj T) error {
+	a := e.kind.Record(obj).Operation.Abandoned
+	message := fmt.Sprintf("Released without the broker at the request of %s", a.User)
+	if a.Reason != "" {
+		message += " (" + a.Reason + ")"
+	}
+	message += fmt.Sprintf("; the broker may still hold %s %s.", kindOf(obj), e.kind.ExternalID(obj))
+	e.event(obj, corev1.EventTypeWarning, conditions.Abandoned, message)
+	klog.FromContext(ctx).Info("Released without the broker", e.kind.Noun, klog.KObj(obj), "externalID", e.kind.ExternalID(obj), "user", a.User)
+	e.forget(obj)
+	return e.Release(ctx, obj)
 }
 
 // stopped tells whether a delete the controller gave up on is still to be left alone:

@@ -60,6 +60,11 @@ func (e *Engine[T]) RetryLater(ctx context.Context, obj T, reason, message strin
 // event says what failed; the condition also says which attempt it was and when the next
 // is, which would keep events from aggregating.
 func (e *Engine[T]) retryAfter(ctx context.Context, obj T, reason, message string, brokerWait time.Duration) (controller.Result, error) {
+	return e.retryNoting(ctx, obj, reason, message, brokerWait, func(time.Time) {})
+}
+
+// retryNoting is retryAfter that lets note record, in status, when the next attempt is.
+func (e *Engine[T]) retryNoting(ctx context.Context, obj T, reason, message string, brokerWait time.Duration, note func(next time.Time)) (controller.Result, error) {
 	attempts := &e.kind.Record(obj).Operation.Attempts
 	now := e.Now()
 	wait := e.cfg.Backoff.Failed(attempts, now)
@@ -67,6 +72,7 @@ func (e *Engine[T]) retryAfter(ctx context.Context, obj T, reason, message strin
 		next := metav1.NewTime(now.Add(brokerWait).Truncate(time.Second).Add(time.Second))
 		attempts.NextAttemptTime, wait = &next, next.Sub(now)
 	}
+	note(attempts.NextAttemptTime.Time)
 	e.setReady(obj, metav1.ConditionFalse, reason, fmt.Sprintf("%s Attempt %d failed; the next is at %s.",
 		message, attempts.Count, attempts.NextAttemptTime.UTC().Format(time.RFC3339)))
 	if _, err := e.write(ctx, obj, corev1.EventTypeWarning, reason, message); err != nil {

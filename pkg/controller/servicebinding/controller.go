@@ -148,6 +148,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 		BusyMessage: "The broker is busy with another operation on the instance or binding.",
 		Forget:      c.pending.forget,
 		ForgetKey:   c.pending.forgetKey,
+		ExternalID:  func(b *v1beta1.ServiceBinding) string { return b.Spec.ExternalID },
 	}
 }
 

@@ -59,10 +59,10 @@ func (c *Controller) pollOf(binding *v1beta1.ServiceBinding, r *resolved) operat
 			return c.unbound(ctx, binding, requestIdentity)
 		}
 		p.Failed = func(ctx context.Context, message string, _ *bool) (controller.Result, error) {
-			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.UnbindCallFailed), message)
+			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.UnbindCallFailed), message, true)
 		}
 		p.Expired = func(ctx context.Context, message string) (controller.Result, error) {
-			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.OperationTimedOut), message)
+			return c.ops.RetryDelete(ctx, binding, unbinder{c}, unbindReason(mitigating, conditions.OperationTimedOut), message, false)
 		}
 	}
 	return p

@@ -89,6 +89,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 			c.provisions.Forget(key)
 			c.unclearChecks.Forget(key)
 		},
+		ExternalID: func(i *v1beta1.ServiceInstance) string { return i.Spec.ExternalID },
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -267,6 +268,16 @@ func TestDeprovisionFailuresAreRetried(t *testing.T) {
 			}
 			looptest.Require(t, "instance", retried{1, 1, false}, retried{len(i.Finalizers), i.Status.Attempts.Count, i.Status.OrphanMitigationInProgress})
 			f.WantEvents(tc.reason)
+			// A refusal (a 4xx but 408 and ConcurrencyError) shows DeleteBlocked, with the
+			// next attempt and the ways out.
+			blocked := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionDeleteBlocked)
+			code, _ := osb.StatusCode(tc.err)
+			if refused := code == 400 || code == 401; (blocked != nil) != refused {
+				t.Errorf("DeleteBlocked %+v after %v", blocked, tc.err)
+			} else if refused && (!strings.Contains(blocked.Message, "The next attempt is at "+i.Status.Attempts.NextAttemptTime.UTC().Format(time.RFC3339)) ||
+				!strings.Contains(blocked.Message, "/db/retry") || !strings.Contains(blocked.Message, "/db/abandon")) {
+				t.Errorf("DeleteBlocked message %q", blocked.Message)
+			}
 
 			f.MustSync()
 			f.WantCalls(tc.calls...)
@@ -458,10 +469,14 @@ func TestARefusedDeprovisionStopsAfterTheRetryWindow(t *testing.T) {
 	i := f.wantReady(metav1.ConditionFalse, conditions.DeleteFailed)
 	f.wantFailed(conditions.DeleteFailed)
 	looptest.Expect(t, "deprovision status", v1beta1.ServiceInstanceDeprovisionStatusFailed, i.Status.DeprovisionStatus)
-	for _, want := range []string{"stopped trying after 7 attempts over 2h0m0s", "kubectl annotate --overwrite serviceinstance/db servicecatalog.k8s.io/retry=$(date +%s)"} {
+	for _, want := range []string{"stopped trying after 7 attempts over 2h0m0s",
+		"echo '{}' | kubectl create --raw /apis/servicecatalog.k8s.io/v1beta1/namespaces/ns/serviceinstances/db/retry -f -", "/db/abandon"} {
 		if m := readyMessage(i); !strings.Contains(m, want) {
 			t.Errorf("message %q does not say %q", m, want)
 		}
+	}
+	if c := apimeta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionDeleteBlocked); c == nil || c.Status != metav1.ConditionTrue || c.Reason != conditions.DeleteFailed {
+		t.Errorf("DeleteBlocked condition %+v", c)
 	}
 
 	// Nothing more is sent, however long it waits.
@@ -484,4 +499,35 @@ func TestARefusedDeprovisionStopsAfterTheRetryWindow(t *testing.T) {
 	f.MustSync()
 	f.WantCalls(slices.Repeat([]osb.Operation{osb.OperationDeprovision}, 8)...)
 	f.wantReleased()
+}
+
+// An instance a user abandoned (the abandon subresource) is released without calling the
+// broker again, whatever the broker was doing, and an event says who asked and what the
+// broker may still hold.
+func TestAnAbandonedInstanceIsReleasedWithoutTheBroker(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tweak func(*fixtureObjects)
+	}{
+		{"a deprovision refused", func(o *fixtureObjects) {}},
+		{"an asynchronous deprovision in progress", func(o *fixtureObjects) {
+			o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationDeprovision
+			o.instance.Status.AsyncOpInProgress = true
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, provisioned, deleting, tc.tweak, func(o *fixtureObjects) {
+				o.instance.Status.Abandoned = &v1beta1.Abandonment{User: "carol", Time: metav1.NewTime(looptest.Start), Reason: "the broker was retired"}
+			})
+			f.MustSync()
+			f.WantCalls()
+			f.wantReleased()
+			events := f.WantEvents(conditions.Abandoned)
+			for _, want := range []string{"carol", "the broker was retired", "the broker may still hold serviceinstance " + f.instance().Spec.ExternalID} {
+				if !strings.Contains(events[0], want) {
+					t.Errorf("event %q does not say %q", events[0], want)
+				}
+			}
+		})
+	}
 }

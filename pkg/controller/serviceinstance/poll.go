@@ -94,7 +94,7 @@ func (c *Controller) operationFailed(ctx context.Context, instance *v1beta1.Serv
 		}
 		return c.ops.Fail(ctx, instance, reason, message)
 	}
-	return c.ops.RetryDelete(ctx, instance, deprovisioner{c}, reason, message)
+	return c.ops.RetryDelete(ctx, instance, deprovisioner{c}, reason, message, reason != conditions.OperationTimedOut)
 }
 
 // Ready reasons of operations in progress and of failed operations.

@@ -33,6 +33,7 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1beta1.Abandonment{}.OpenAPIModelName():                    schema_pkg_apis_servicecatalog_v1beta1_Abandonment(ref),
 		v1beta1.AddKeyTransform{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_AddKeyTransform(ref),
 		v1beta1.AddKeysFromTransform{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref),
 		v1beta1.BindingCredentialsStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref),
@@ -58,6 +59,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.CommonServiceClassSpec{}.OpenAPIModelName():         schema_pkg_apis_servicecatalog_v1beta1_CommonServiceClassSpec(ref),
 		v1beta1.CommonServiceClassStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_CommonServiceClassStatus(ref),
 		v1beta1.CommonServicePlanSpec{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_CommonServicePlanSpec(ref),
+		v1beta1.Intervention{}.OpenAPIModelName():                   schema_pkg_apis_servicecatalog_v1beta1_Intervention(ref),
 		v1beta1.LocalObjectReference{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_LocalObjectReference(ref),
 		v1beta1.MaintenanceInfo{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_MaintenanceInfo(ref),
 		v1beta1.NamespacedObjectReference{}.OpenAPIModelName():      schema_pkg_apis_servicecatalog_v1beta1_NamespacedObjectReference(ref),
@@ -138,6 +140,43 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.TypeMeta{}.OpenAPIModelName():                       schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
 		runtime.Unknown{}.OpenAPIModelName():                        schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		version.Info{}.OpenAPIModelName():                           schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_Abandonment(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Abandonment records who asked to let an object go without the broker, and why.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"user": {
+						SchemaProps: spec.SchemaProps{
+							Description: "user is who asked, as the API server authenticated them.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Description: "time is when they asked.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Description: "reason is what they gave as the reason, if anything.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"user", "time"},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -1595,6 +1634,49 @@ func schema_pkg_apis_servicecatalog_v1beta1_CommonServicePlanSpec(ref common.Ref
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_Intervention(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Intervention is the body of a request to the retry or the abandon subresource of an instance or a binding. retry asks the controller to try the object's broker operation again now, also one it stopped trying; abandon lets an instance or binding that is being deleted go without the broker (kubectl create --raw /apis/servicecatalog.k8s.io/v1beta1/namespaces/<namespace>/serviceinstances/<name>/abandon -f intervention.json).",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata.name, when set, must be the name of the object in the request's path.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Description: "reason says why, for the record and the event.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_LocalObjectReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1781,11 +1863,17 @@ func schema_pkg_apis_servicecatalog_v1beta1_OperationStatus(ref common.Reference
 							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
+					"abandoned": {
+						SchemaProps: spec.SchemaProps{
+							Description: "abandoned records a request, made through the abandon subresource, to let the object go without the broker: once it is deleted, the controller removes its finalizer without calling the broker again, and the broker may still hold what the object stood for.",
+							Ref:         ref(v1beta1.Abandonment{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.OperationAttempts{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -2289,6 +2377,12 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
+					"abandoned": {
+						SchemaProps: spec.SchemaProps{
+							Description: "abandoned records a request, made through the abandon subresource, to let the object go without the broker: once it is deleted, the controller removes its finalizer without calling the broker again, and the broker may still hold what the object stood for.",
+							Ref:         ref(v1beta1.Abandonment{}.OpenAPIModelName()),
+						},
+					},
 					"inProgressProperties": {
 						SchemaProps: spec.SchemaProps{
 							Description: "inProgressProperties are the parameters of the request in flight.",
@@ -2325,7 +2419,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 			},
 		},
 		Dependencies: []string{
-			v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -2731,6 +2825,12 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
+					"abandoned": {
+						SchemaProps: spec.SchemaProps{
+							Description: "abandoned records a request, made through the abandon subresource, to let the object go without the broker: once it is deleted, the controller removes its finalizer without calling the broker again, and the broker may still hold what the object stood for.",
+							Ref:         ref(v1beta1.Abandonment{}.OpenAPIModelName()),
+						},
+					},
 					"inProgressProperties": {
 						SchemaProps: spec.SchemaProps{
 							Description: "inProgressProperties are the plan and parameters of the request in flight.",
@@ -2801,7 +2901,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 			},
 		},
 		Dependencies: []string{
-			v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.NamespacedObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.NamespacedObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

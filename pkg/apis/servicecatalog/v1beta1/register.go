@@ -43,6 +43,7 @@ func addKnownTypes(scheme *runtime.Scheme) error {
 		&ServiceInstanceList{},
 		&ServiceBinding{},
 		&ServiceBindingList{},
+		&Intervention{},
 	)
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil

@@ -21,6 +21,10 @@ const (
 	// ConditionOrphanMitigation is True while the controller is removing, at the broker,
 	// a resource whose creation failed in a way that may have left it half created.
 	ConditionOrphanMitigation = "OrphanMitigation"
+	// ConditionDeleteBlocked is True on an object being deleted whose delete the broker
+	// refused: its message carries the broker's reason, when the next attempt is, and what
+	// to do (the retry and abandon subresources).
+	ConditionDeleteBlocked = "DeleteBlocked"
 )
 
 // UserInfo identifies the user who last created, changed or deleted an object. The API
@@ -157,4 +161,38 @@ type OperationStatus struct {
 	// attempts records failed attempts of the current operation and when the next one is due.
 	// +optional
 	Attempts OperationAttempts `json:"attempts,omitempty"`
+	// abandoned records a request, made through the abandon subresource, to let the
+	// object go without the broker: once it is deleted, the controller removes its
+	// finalizer without calling the broker again, and the broker may still hold what the
+	// object stood for.
+	// +optional
+	Abandoned *Abandonment `json:"abandoned,omitempty"`
+}
+
+// Abandonment records who asked to let an object go without the broker, and why.
+type Abandonment struct {
+	// user is who asked, as the API server authenticated them.
+	User string `json:"user"`
+	// time is when they asked.
+	Time metav1.Time `json:"time"`
+	// reason is what they gave as the reason, if anything.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Intervention is the body of a request to the retry or the abandon subresource of an
+// instance or a binding. retry asks the controller to try the object's broker operation
+// again now, also one it stopped trying; abandon lets an instance or binding that is
+// being deleted go without the broker (kubectl create --raw
+// /apis/servicecatalog.k8s.io/v1beta1/namespaces/<namespace>/serviceinstances/<name>/abandon -f intervention.json).
+type Intervention struct {
+	metav1.TypeMeta `json:",inline"`
+	// metadata.name, when set, must be the name of the object in the request's path.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+	// reason says why, for the record and the event.
+	// +optional
+	Reason string `json:"reason,omitempty"`
 }

@@ -6,6 +6,8 @@ import (
 )
 
 // +genclient
+// +genclient:method=Retry,verb=create,subresource=retry,input=Intervention,result=k8s.io/apimachinery/pkg/apis/meta/v1.Status
+// +genclient:method=Abandon,verb=create,subresource=abandon,input=Intervention,result=k8s.io/apimachinery/pkg/apis/meta/v1.Status
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // ServiceBinding asks the broker for credentials to a ServiceInstance in the same namespace

@@ -6,6 +6,8 @@ import (
 )
 
 // +genclient
+// +genclient:method=Retry,verb=create,subresource=retry,input=Intervention,result=k8s.io/apimachinery/pkg/apis/meta/v1.Status
+// +genclient:method=Abandon,verb=create,subresource=abandon,input=Intervention,result=k8s.io/apimachinery/pkg/apis/meta/v1.Status
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
 
 // ServiceInstance asks a broker to provision an instance of one of its plans, such as a

@@ -22,6 +22,11 @@ limitations under the License.
 package v1beta1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in Abandonment) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Abandonment"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in AddKeyTransform) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeyTransform"
 }
@@ -144,6 +149,11 @@ func (in CommonServiceClassStatus) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CommonServicePlanSpec) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CommonServicePlanSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in Intervention) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Intervention"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -204,3 +204,16 @@ func validateOperationStatus(op *sc.OperationStatus, fldPath *field.Path) field.
 	allErrs := validateMaxLength(op.OperationKey, MaxOperationKeyLength, fldPath.Child("operationKey"))
 	return append(allErrs, validateMaxLength(op.LastRequestIdentity, maxExternalIDLength, fldPath.Child("lastRequestIdentity"))...)
 }
+
+// MaxInterventionReasonLength is the longest reason an Intervention may give.
+const MaxInterventionReasonLength = 1024
+
+// ValidateIntervention checks the body of a request to a retry or abandon subresource of
+// the object named name.
+func ValidateIntervention(i *sc.Intervention, name string) field.ErrorList {
+	var allErrs field.ErrorList
+	if i.Name != "" && i.Name != name {
+		allErrs = append(allErrs, field.Invalid(field.NewPath("metadata", "name"), i.Name, "must be the name of the object in the request's path, "+name))
+	}
+	return append(allErrs, validateMaxLength(i.Reason, MaxInterventionReasonLength, field.NewPath("reason"))...)
+}

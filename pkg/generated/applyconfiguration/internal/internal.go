@@ -39,6 +39,19 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Abandonment
+  map:
+    fields:
+    - name: reason
+      type:
+        scalar: string
+    - name: time
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: user
+      type:
+        scalar: string
+      default: ""
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AddKeyTransform
   map:
     fields:
@@ -537,6 +550,9 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBindingStatus
   map:
     fields:
+    - name: abandoned
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Abandonment
     - name: asyncOpInProgress
       type:
         scalar: boolean
@@ -685,6 +701,9 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceStatus
   map:
     fields:
+    - name: abandoned
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Abandonment
     - name: asyncOpInProgress
       type:
         scalar: boolean

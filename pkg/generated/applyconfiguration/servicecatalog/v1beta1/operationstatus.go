@@ -44,6 +44,11 @@ type OperationStatusApplyConfiguration struct {
 	OrphanMitigationInProgress *bool `json:"orphanMitigationInProgress,omitempty"`
 	// attempts records failed attempts of the current operation and when the next one is due.
 	Attempts *OperationAttemptsApplyConfiguration `json:"attempts,omitempty"`
+	// abandoned records a request, made through the abandon subresource, to let the
+	// object go without the broker: once it is deleted, the controller removes its
+	// finalizer without calling the broker again, and the broker may still hold what the
+	// object stood for.
+	Abandoned *AbandonmentApplyConfiguration `json:"abandoned,omitempty"`
 }
 
 // OperationStatusApplyConfiguration constructs a declarative configuration of the OperationStatus type for use with
@@ -97,5 +102,13 @@ func (b *OperationStatusApplyConfiguration) WithOrphanMitigationInProgress(value
 // If called multiple times, the Attempts field is set to the value of the last call.
 func (b *OperationStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *OperationStatusApplyConfiguration {
 	b.Attempts = value
+	return b
+}
+
+// WithAbandoned sets the Abandoned field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Abandoned field is set to the value of the last call.
+func (b *OperationStatusApplyConfiguration) WithAbandoned(value *AbandonmentApplyConfiguration) *OperationStatusApplyConfiguration {
+	b.Abandoned = value
 	return b
 }

@@ -88,6 +88,18 @@ func ExtractServiceBinding(serviceBinding *servicecatalogv1beta1.ServiceBinding,
 	return ExtractServiceBindingFrom(serviceBinding, fieldManager, "")
 }
 
+// ExtractServiceBindingAbandon extracts the applied configuration owned by fieldManager from
+// serviceBinding for the abandon subresource.
+func ExtractServiceBindingAbandon(serviceBinding *servicecatalogv1beta1.ServiceBinding, fieldManager string) (*ServiceBindingApplyConfiguration, error) {
+	return ExtractServiceBindingFrom(serviceBinding, fieldManager, "abandon")
+}
+
+// ExtractServiceBindingRetry extracts the applied configuration owned by fieldManager from
+// serviceBinding for the retry subresource.
+func ExtractServiceBindingRetry(serviceBinding *servicecatalogv1beta1.ServiceBinding, fieldManager string) (*ServiceBindingApplyConfiguration, error) {
+	return ExtractServiceBindingFrom(serviceBinding, fieldManager, "retry")
+}
+
 // ExtractServiceBindingStatus extracts the applied configuration owned by fieldManager from
 // serviceBinding for the status subresource.
 func ExtractServiceBindingStatus(serviceBinding *servicecatalogv1beta1.ServiceBinding, fieldManager string) (*ServiceBindingApplyConfiguration, error) {

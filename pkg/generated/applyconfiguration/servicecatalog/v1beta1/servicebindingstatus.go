@@ -134,6 +134,14 @@ func (b *ServiceBindingStatusApplyConfiguration) WithAttempts(value *OperationAt
 	return b
 }
 
+// WithAbandoned sets the Abandoned field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Abandoned field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithAbandoned(value *AbandonmentApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	b.OperationStatusApplyConfiguration.Abandoned = value
+	return b
+}
+
 // WithInProgressProperties sets the InProgressProperties field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the InProgressProperties field is set to the value of the last call.

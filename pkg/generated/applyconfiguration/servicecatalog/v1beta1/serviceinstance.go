@@ -89,6 +89,18 @@ func ExtractServiceInstance(serviceInstance *servicecatalogv1beta1.ServiceInstan
 	return ExtractServiceInstanceFrom(serviceInstance, fieldManager, "")
 }
 
+// ExtractServiceInstanceAbandon extracts the applied configuration owned by fieldManager from
+// serviceInstance for the abandon subresource.
+func ExtractServiceInstanceAbandon(serviceInstance *servicecatalogv1beta1.ServiceInstance, fieldManager string) (*ServiceInstanceApplyConfiguration, error) {
+	return ExtractServiceInstanceFrom(serviceInstance, fieldManager, "abandon")
+}
+
+// ExtractServiceInstanceRetry extracts the applied configuration owned by fieldManager from
+// serviceInstance for the retry subresource.
+func ExtractServiceInstanceRetry(serviceInstance *servicecatalogv1beta1.ServiceInstance, fieldManager string) (*ServiceInstanceApplyConfiguration, error) {
+	return ExtractServiceInstanceFrom(serviceInstance, fieldManager, "retry")
+}
+
 // ExtractServiceInstanceStatus extracts the applied configuration owned by fieldManager from
 // serviceInstance for the status subresource.
 func ExtractServiceInstanceStatus(serviceInstance *servicecatalogv1beta1.ServiceInstance, fieldManager string) (*ServiceInstanceApplyConfiguration, error) {

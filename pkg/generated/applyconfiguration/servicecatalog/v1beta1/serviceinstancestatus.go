@@ -172,6 +172,14 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithAttempts(value *OperationA
 	return b
 }
 
+// WithAbandoned sets the Abandoned field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Abandoned field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithAbandoned(value *AbandonmentApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	b.OperationStatusApplyConfiguration.Abandoned = value
+	return b
+}
+
 // WithInProgressProperties sets the InProgressProperties field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the InProgressProperties field is set to the value of the last call.

@@ -24,8 +24,9 @@ var (
 	_ rest.CategoriesProvider = &REST{}
 )
 
-// NewREST returns the storage of instances and of their status subresource.
-func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*REST, *registry.StatusREST, error) {
+// NewREST returns the storage of instances and of their subresources: status, retry
+// and abandon.
+func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*REST, map[string]rest.Storage, error) {
 	store, statusStore, err := registry.NewStores(optsGetter, registry.StoreConfig{
 		Resource:         sc.Resource("serviceinstances"),
 		SingularResource: sc.Resource("serviceinstance"),
@@ -45,7 +46,11 @@ func NewREST(scheme *runtime.Scheme, optsGetter generic.RESTOptionsGetter) (*RES
 	if err != nil {
 		return nil, nil, err
 	}
-	return &REST{store}, registry.NewStatusREST(statusStore), nil
+	return &REST{store}, map[string]rest.Storage{
+		"status":  registry.NewStatusREST(statusStore),
+		"retry":   registry.NewInterventionREST(statusStore, serviceinstance.Retry),
+		"abandon": registry.NewInterventionREST(statusStore, serviceinstance.Abandon),
+	}, nil
 }
 
 // ShortNames returns the short name kubectl accepts for instances.

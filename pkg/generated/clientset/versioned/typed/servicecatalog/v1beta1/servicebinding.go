@@ -51,6 +51,9 @@ type ServiceBindingInterface interface {
 	Apply(ctx context.Context, serviceBinding *applyconfigurationservicecatalogv1beta1.ServiceBindingApplyConfiguration, opts v1.ApplyOptions) (result *servicecatalogv1beta1.ServiceBinding, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, serviceBinding *applyconfigurationservicecatalogv1beta1.ServiceBindingApplyConfiguration, opts v1.ApplyOptions) (result *servicecatalogv1beta1.ServiceBinding, err error)
+	Retry(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (*v1.Status, error)
+	Abandon(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (*v1.Status, error)
+
 	ServiceBindingExpansion
 }
 
@@ -71,4 +74,34 @@ func newServiceBindings(c *ServicecatalogV1beta1Client, namespace string) *servi
 			func() *servicecatalogv1beta1.ServiceBindingList { return &servicecatalogv1beta1.ServiceBindingList{} },
 		),
 	}
+}
+
+// Retry takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *serviceBindings) Retry(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	result = &v1.Status{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("servicebindings").
+		Name(serviceBindingName).
+		SubResource("retry").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(intervention).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Abandon takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *serviceBindings) Abandon(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	result = &v1.Status{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("servicebindings").
+		Name(serviceBindingName).
+		SubResource("abandon").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(intervention).
+		Do(ctx).
+		Into(result)
+	return
 }

@@ -51,6 +51,9 @@ type ServiceInstanceInterface interface {
 	Apply(ctx context.Context, serviceInstance *applyconfigurationservicecatalogv1beta1.ServiceInstanceApplyConfiguration, opts v1.ApplyOptions) (result *servicecatalogv1beta1.ServiceInstance, err error)
 	// Add a +genclient:noStatus comment above the type to avoid generating ApplyStatus().
 	ApplyStatus(ctx context.Context, serviceInstance *applyconfigurationservicecatalogv1beta1.ServiceInstanceApplyConfiguration, opts v1.ApplyOptions) (result *servicecatalogv1beta1.ServiceInstance, err error)
+	Retry(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (*v1.Status, error)
+	Abandon(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (*v1.Status, error)
+
 	ServiceInstanceExpansion
 }
 
@@ -71,4 +74,34 @@ func newServiceInstances(c *ServicecatalogV1beta1Client, namespace string) *serv
 			func() *servicecatalogv1beta1.ServiceInstanceList { return &servicecatalogv1beta1.ServiceInstanceList{} },
 		),
 	}
+}
+
+// Retry takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *serviceInstances) Retry(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	result = &v1.Status{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("serviceinstances").
+		Name(serviceInstanceName).
+		SubResource("retry").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(intervention).
+		Do(ctx).
+		Into(result)
+	return
+}
+
+// Abandon takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *serviceInstances) Abandon(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	result = &v1.Status{}
+	err = c.GetClient().Post().
+		Namespace(c.GetNamespace()).
+		Resource("serviceinstances").
+		Name(serviceInstanceName).
+		SubResource("abandon").
+		VersionedParams(&opts, scheme.ParameterCodec).
+		Body(intervention).
+		Do(ctx).
+		Into(result)
+	return
 }

@@ -19,10 +19,14 @@ limitations under the License.
 package fake
 
 import (
+	context "context"
+
 	v1beta1 "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	servicecatalogv1beta1 "github.com/kube-service-catalog/catalog/pkg/generated/applyconfiguration/servicecatalog/v1beta1"
 	typedservicecatalogv1beta1 "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/typed/servicecatalog/v1beta1"
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gentype "k8s.io/client-go/gentype"
+	testing "k8s.io/client-go/testing"
 )
 
 // fakeServiceInstances implements ServiceInstanceInterface
@@ -50,4 +54,28 @@ func newFakeServiceInstances(fake *FakeServicecatalogV1beta1, namespace string) 
 		),
 		fake,
 	}
+}
+
+// Retry takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *fakeServiceInstances) Retry(ctx context.Context, serviceInstanceName string, intervention *v1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	emptyResult := &v1.Status{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), serviceInstanceName, "retry", c.Namespace(), intervention, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1.Status), err
+}
+
+// Abandon takes the representation of a intervention and creates it.  Returns the server's representation of the status, and an error, if there is any.
+func (c *fakeServiceInstances) Abandon(ctx context.Context, serviceInstanceName string, intervention *v1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
+	emptyResult := &v1.Status{}
+	obj, err := c.Fake.
+		Invokes(testing.NewCreateSubresourceActionWithOptions(c.Resource(), serviceInstanceName, "abandon", c.Namespace(), intervention, opts), emptyResult)
+
+	if obj == nil {
+		return emptyResult, err
+	}
+	return obj.(*v1.Status), err
 }

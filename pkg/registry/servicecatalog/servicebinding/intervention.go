@@ -1,0 +1,29 @@
+package servicebinding
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
+)
+
+// Retry is what the retry subresource does to a stored binding (see registry.Retry).
+func Retry(obj runtime.Object, _ *sc.Intervention, _ string, _ time.Time) (string, error) {
+	return registry.Retry(target(obj.(*sc.ServiceBinding))), nil
+}
+
+// Abandon is what the abandon subresource does to a stored binding (see registry.Abandon).
+func Abandon(obj runtime.Object, i *sc.Intervention, user string, now time.Time) (string, error) {
+	return registry.Abandon(target(obj.(*sc.ServiceBinding)), i, user, now)
+}
+
+func target(o *sc.ServiceBinding) registry.Target {
+	st := &o.Status
+	return registry.Target{
+		Resource: "servicebinding", Meta: &o.ObjectMeta, Operation: &st.OperationStatus, Conditions: &st.Conditions,
+		GaveUp:   func() bool { return st.UnbindStatus == sc.ServiceBindingUnbindStatusFailed },
+		TryAgain: func() { st.UnbindStatus = sc.ServiceBindingUnbindStatusRequired },
+	}
+}
