@@ -509,7 +509,7 @@ func TestAnAbandonedInstanceIsReleasedWithoutTheBroker(t *testing.T) {
 		name  string
 		tweak func(*fixtureObjects)
 	}{
-		{"a deprovision refused", func(o *fixtureObjects) {}},
+		{"a deprovision refused", func(*fixtureObjects) {}},
 		{"an asynchronous deprovision in progress", func(o *fixtureObjects) {
 			o.instance.Status.CurrentOperation = v1beta1.ServiceInstanceOperationDeprovision
 			o.instance.Status.AsyncOpInProgress = true
