@@ -16,6 +16,7 @@ import (
 //	GET    /admin/requests[?since=N]   recorded OSB requests (JSON)
 //	DELETE /admin/requests             forget them
 //	GET    /admin/instances            instances held
+//	DELETE /admin/instances/{id}       lose an instance and its bindings, as a broker that lost them would
 //	GET    /admin/bindings             bindings held
 //	GET    /admin/behaviors            behaviour of every plan
 //	GET    /admin/behaviors/{plan}     behaviour of one plan (id, name or offering/plan)
@@ -30,6 +31,13 @@ func (b *Broker) adminRoutes() *http.ServeMux {
 	mux.HandleFunc("DELETE /admin/requests", b.deleteRequests)
 	mux.HandleFunc("GET /admin/instances", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, b.Instances())
+	})
+	mux.HandleFunc("DELETE /admin/instances/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !b.LoseInstance(r.PathValue("id")) {
+			http.Error(w, "no such instance", http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("GET /admin/bindings", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, b.Bindings())

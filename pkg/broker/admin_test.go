@@ -151,3 +151,30 @@ func jsonNumber(n uint64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// DELETE /admin/instances/{id} loses an instance and its bindings: the broker answers
+// 404 for them from then on, as one that lost them would, and keeps no record of a
+// delete (a 410).
+func TestLosingAnInstance(t *testing.T) {
+	b, srv := startBroker(t, broker.Options{})
+	c := newClient(t, srv.URL)
+	ctx := context.Background()
+	if _, err := c.Provision(ctx, &osb.ProvisionRequest{InstanceID: "i1", ServiceID: pgService, PlanID: pgSmall, OrganizationGUID: "o", SpaceGUID: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Bind(ctx, &osb.BindRequest{InstanceID: "i1", BindingID: "b1", ServiceID: pgService, PlanID: pgSmall}); err != nil {
+		t.Fatal(err)
+	}
+	if r := send(t, srv, "DELETE", "/admin/instances/i1", ""); r.status != 204 {
+		t.Fatalf("DELETE /admin/instances/i1 = %d %s", r.status, r.body)
+	}
+	if r := send(t, srv, "DELETE", "/admin/instances/i1", ""); r.status != 404 {
+		t.Errorf("losing it twice = %d", r.status)
+	}
+	if _, held := b.Instance("i1"); held || len(b.Bindings()) != 0 {
+		t.Errorf("the broker still holds the instance (%v) or %d bindings", held, len(b.Bindings()))
+	}
+	if r := send(t, srv, "GET", "/v2/service_instances/i1/last_operation", ""); r.status != 404 {
+		t.Errorf("last_operation of the lost instance = %d, want 404", r.status)
+	}
+}

@@ -254,3 +254,20 @@ func deepCopyValue(v any) any {
 	}
 	return v
 }
+
+// LoseInstance forgets an instance and its bindings as a broker that lost them would:
+// no record of a delete is kept, so it answers 404 for them from then on. It reports
+// whether the broker held the instance.
+func (b *Broker) LoseInstance(id string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	inst, ok := b.instances[id]
+	if !ok {
+		return false
+	}
+	for bindingID := range inst.bindings {
+		delete(b.bindings, bindingKey{id, bindingID})
+	}
+	delete(b.instances, id)
+	return true
+}

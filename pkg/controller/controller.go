@@ -30,6 +30,20 @@ type Result struct {
 // RequeueNow is the result of a sync whose next step follows at once.
 var RequeueNow = Result{Requeue: true}
 
+// Sooner returns the result that syncs again first: a requeue at once, else the shorter
+// positive wait.
+func Sooner(a, b Result) Result {
+	switch {
+	case a.Requeue || b.Requeue:
+		return RequeueNow
+	case a.RequeueAfter <= 0:
+		return b
+	case b.RequeueAfter <= 0 || a.RequeueAfter < b.RequeueAfter:
+		return a
+	}
+	return b
+}
+
 // SyncFunc brings the object named by key to the state its spec asks for. An error
 // retries the key with a per-key exponential backoff.
 type SyncFunc func(ctx context.Context, key cache.ObjectName) (Result, error)

@@ -96,6 +96,7 @@ func (s shared) operationConfig() operation.Config {
 		Backoff:           s.backoff,
 		Polling:           s.polling,
 		DeleteRetryWindow: s.deleteRetryWindow,
+		BrokerCheckPeriod: s.brokerCheckPeriod,
 	}
 }
 

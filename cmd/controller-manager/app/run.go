@@ -70,6 +70,7 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 		backoff:           newBackoff(cfg),
 		polling:           newPolling(cfg),
 		deleteRetryWindow: cfg.DeleteRetryWindow,
+		brokerCheckPeriod: cfg.BrokerCheckPeriod,
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ type shared struct {
 	polling       controller.Polling
 	// deleteRetryWindow bounds the retries of refused deletes.
 	deleteRetryWindow time.Duration
+	// brokerCheckPeriod spaces the checks of Ready objects with their brokers.
+	brokerCheckPeriod time.Duration
 }
 
 // informerFactories are the shared informers of the catalog API and of the Kubernetes API.

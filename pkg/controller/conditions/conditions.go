@@ -110,6 +110,17 @@ const (
 	// Abandoned (an event): a user let the object go without the broker through the
 	// abandon subresource; the broker may still hold what it stood for.
 	Abandoned = "Abandoned"
+	// Adopted (an event): the instance the broker held under spec.externalID was adopted
+	// (the adopt annotation); no provision was sent.
+	Adopted = "Adopted"
+	// AdoptionFailed: the instance to adopt cannot be fetched, the broker does not hold it,
+	// or it holds it with another class or plan than the spec's; nothing was sent.
+	AdoptionFailed = "AdoptionFailed"
+	// NotFoundAtBroker: asked whether it still holds a Ready object, the broker answered
+	// 404 (the BrokerResourceMissing condition).
+	NotFoundAtBroker = "NotFoundAtBroker"
+	// FoundAtBroker: the broker holds again an object it had said it did not hold.
+	FoundAtBroker = "FoundAtBroker"
 	// BrokerBusy: the broker answered ConcurrencyError; the request is retried once the
 	// broker's other operation on the instance finished.
 	BrokerBusy = "BrokerBusy"

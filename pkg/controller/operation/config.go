@@ -53,10 +53,16 @@ type Config struct {
 	// read again, to send changed values to the broker; zero means
 	// DefaultSecretsCheckPeriod.
 	SecretsCheckPeriod time.Duration
+	// BrokerCheckPeriod is how often a Ready object of an offering that can be fetched is
+	// checked with its broker (GET instance, GET binding); zero turns the checks off.
+	BrokerCheckPeriod time.Duration
 	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
 	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
 	RequestRelist func(broker string)
 }
+
+// DefaultBrokerCheckPeriod is how often Ready objects are checked with their brokers.
+const DefaultBrokerCheckPeriod = time.Hour
 
 // DefaultSecretsCheckPeriod is how often parametersFrom Secrets are read again.
 const DefaultSecretsCheckPeriod = 5 * time.Minute

@@ -72,6 +72,8 @@ type Engine[T Object[T]] struct {
 	kind  Kind[T]
 	cfg   Config
 	polls *polls
+	// checks are when objects were last checked with their brokers.
+	checks *checks
 	// held are objects whose status could not be written: they are not synced again for a
 	// while, so that a broker call is not repeated in a tight loop.
 	held *polls
@@ -79,7 +81,7 @@ type Engine[T Object[T]] struct {
 
 // New returns the engine of a kind, which writes with writer.
 func New[T Object[T]](kind Kind[T], writer *controller.Writer[T], cfg Config) *Engine[T] {
-	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete(), polls: newPolls(), held: newPolls()}
+	return &Engine[T]{Writer: writer, kind: kind, cfg: cfg.Complete(), polls: newPolls(), held: newPolls(), checks: newChecks()}
 }
 
 // Now tells the time.
@@ -109,6 +111,11 @@ func (e *Engine[T]) setReady(obj T, status metav1.ConditionStatus, reason, messa
 // event records an event about the object.
 func (e *Engine[T]) event(obj T, eventType, reason, message string) {
 	e.cfg.Recorder.Event(obj, eventType, reason, message)
+}
+
+// Event records a Normal event about obj.
+func (e *Engine[T]) Event(obj T, reason, message string) {
+	e.event(obj, corev1.EventTypeNormal, reason, message)
 }
 
 // Sentence ends a message for a condition with a full stop, which error strings do not

@@ -195,7 +195,7 @@ func (c *Controller) restoreSecret(ctx context.Context, binding *v1beta1.Service
 	}
 	name := binding.Status.Binding.Name
 	if _, err := c.cfg.Secrets.Lister().Secrets(binding.Namespace).Get(name); !apierrors.IsNotFound(err) {
-		return controller.Result{}, nil
+		return c.checkAtBroker(ctx, binding)
 	}
 	owned, err := ownedSecret(ctx, c.cfg.KubeClient.CoreV1(), binding)
 	switch {

@@ -117,7 +117,12 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	if err := c.noteMaintenance(ctx, instance); err != nil {
 		return controller.Result{}, err
 	}
-	return c.checkSecrets(ctx, instance)
+	checked, err := c.checkAtBroker(ctx, instance)
+	if err != nil {
+		return checked, err
+	}
+	result, err = c.checkSecrets(ctx, instance)
+	return controller.Sooner(result, checked), err
 }
 
 // ParametersFromAnnotation set to "manual" on an instance turns off sending changed values

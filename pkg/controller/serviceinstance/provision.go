@@ -30,6 +30,9 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		instance.Status.ObservedGeneration = instance.Generation
 		return c.ops.Fail(ctx, instance, conditions.UnsupportedPlatformFeature, operation.Sentence(why)+" Nothing was sent to the broker.")
 	}
+	if wantsAdoption(instance) {
+		return c.adopt(ctx, instance, r, params)
+	}
 	answer, answered := c.provisions.Get(instance)
 	if answered {
 		if instance, err = c.recordProvision(ctx, instance, r, params); err != nil {

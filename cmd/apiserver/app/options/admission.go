@@ -14,6 +14,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 
+	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
@@ -45,6 +46,7 @@ var admissionPlugins = []admissionPlugin{
 	{bindinglifecycle.PluginName, bindinglifecycle.Register, false},
 	{externalid.PluginName, externalid.Register, false},
 	{instancesharing.PluginName, instancesharing.Register, true},
+	{adoption.PluginName, adoption.Register, true},
 	{secretaccess.PluginName, secretaccess.Register, true},
 	{parameterschema.PluginName, parameterschema.Register, false},
 }

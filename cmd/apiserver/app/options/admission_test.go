@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
@@ -24,7 +25,7 @@ import (
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, secretaccess.PluginName, parameterschema.PluginName}
+var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, adoption.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -71,9 +72,9 @@ func standaloneOptions(t *testing.T) *Options {
 func TestStandaloneAdmission(t *testing.T) {
 	o := standaloneOptions(t)
 	a := o.RecommendedOptions.Admission
-	// SecretAccessCheck and ServiceInstanceSharing need the Kubernetes API.
+	// SecretAccessCheck, ServiceInstanceSharing and AdoptionCheck need the Kubernetes API.
 	want := slices.DeleteFunc(slices.Clone(catalogPlugins), func(name string) bool {
-		return name == secretaccess.PluginName || name == instancesharing.PluginName
+		return name == secretaccess.PluginName || name == instancesharing.PluginName || name == adoption.PluginName
 	})
 	if !slices.Equal(a.RecommendedPluginOrder, want) {
 		t.Errorf("RecommendedPluginOrder = %v, want %v", a.RecommendedPluginOrder, want)

@@ -48,6 +48,8 @@ type Config struct {
 	MaxPollingDuration time.Duration
 	// DeleteRetryWindow is how long a refused deprovision or unbind is tried again.
 	DeleteRetryWindow time.Duration
+	// BrokerCheckPeriod is how often Ready objects are checked with their brokers; 0: never.
+	BrokerCheckPeriod time.Duration
 	// DefaultRelistDuration is the catalog relist period of brokers that set none.
 	DefaultRelistDuration time.Duration
 

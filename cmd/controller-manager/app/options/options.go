@@ -58,6 +58,9 @@ type Options struct {
 	// again before the controller gives up and says what to do; 0 tries for ever
 	// (--delete-retry-window).
 	DeleteRetryWindow time.Duration
+	// BrokerCheckPeriod is how often a Ready instance or binding of an offering that can be
+	// fetched is checked with its broker; 0 turns the checks off (--broker-check-period).
+	BrokerCheckPeriod time.Duration
 	// DefaultRelistDuration is the relist period of brokers that set none
 	// (--default-relist-duration).
 	DefaultRelistDuration time.Duration
@@ -90,6 +93,7 @@ func NewOptions() *Options {
 		PollIntervalMax:       time.Minute,
 		MaxPollingDuration:    24 * time.Hour,
 		DeleteRetryWindow:     operation.DefaultDeleteRetryWindow,
+		BrokerCheckPeriod:     operation.DefaultBrokerCheckPeriod,
 		DefaultRelistDuration: 15 * time.Minute,
 		ClusterIDNamespace:    "service-catalog",
 		ClusterIDConfigMap:    "cluster-info",
@@ -131,6 +135,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.DurationVar(&o.PollIntervalMin, "poll-interval-min", o.PollIntervalMin, "Shortest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.PollIntervalMax, "poll-interval-max", o.PollIntervalMax, "Longest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled at most; a plan's shorter maximum_polling_duration ends it sooner.")
+	fs.DurationVar(&o.BrokerCheckPeriod, "broker-check-period", o.BrokerCheckPeriod, "How often a Ready instance or binding of an instances_retrievable or bindings_retrievable offering is checked with its broker (GET), so that one the broker lost shows BrokerResourceMissing; 0 turns the checks off.")
 	fs.DurationVar(&o.DeleteRetryWindow, "delete-retry-window", o.DeleteRetryWindow, "How long a deprovision or unbind the broker refuses is tried again before the controller stops and says what to do; 0 tries for ever.")
 	fs.DurationVar(&o.DefaultRelistDuration, "default-relist-duration", o.DefaultRelistDuration, "Catalog relist period of brokers that set no relistDuration.")
 	fs.StringVar(&o.ClusterIDNamespace, "cluster-id-namespace", o.ClusterIDNamespace, "Namespace of the ConfigMap holding the cluster ID sent to brokers.")
@@ -235,6 +240,7 @@ func (o *Options) Config() (*config.Config, error) {
 		PollIntervalMax:       o.PollIntervalMax,
 		MaxPollingDuration:    o.MaxPollingDuration,
 		DeleteRetryWindow:     o.DeleteRetryWindow,
+		BrokerCheckPeriod:     o.BrokerCheckPeriod,
 		DefaultRelistDuration: o.DefaultRelistDuration,
 		ClusterIDNamespace:    o.ClusterIDNamespace,
 		ClusterIDConfigMap:    o.ClusterIDConfigMap,

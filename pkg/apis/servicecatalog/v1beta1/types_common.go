@@ -25,6 +25,11 @@ const (
 	// refused: its message carries the broker's reason, when the next attempt is, and what
 	// to do (the retry and abandon subresources).
 	ConditionDeleteBlocked = "DeleteBlocked"
+	// ConditionBrokerResourceMissing is True when the broker, asked with GET instance or
+	// GET binding (offerings that are instances_retrievable or bindings_retrievable),
+	// answered that it does not hold a Ready object: the catalog does not silently
+	// believe it holds what it once did.
+	ConditionBrokerResourceMissing = "BrokerResourceMissing"
 )
 
 // UserInfo identifies the user who last created, changed or deleted an object. The API

@@ -1,0 +1,36 @@
+package servicebinding
+
+import (
+	"context"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
+	"github.com/kube-service-catalog/catalog/pkg/osb"
+)
+
+// checkAtBroker asks the broker whether it still holds a Ready binding of an offering
+// that is bindings_retrievable (see operation.Engine.CheckAtBroker). The credentials GET
+// binding returns are not looked at.
+func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.ServiceBinding) (controller.Result, error) {
+	r, err := c.resolve(binding)
+	if err != nil || r.class == nil || !r.class.Spec.BindingsRetrievable || r.broker == nil ||
+		!c.cfg.BrokerClients.APIVersion(r.broker).Supports(osb.FeatureGetBinding) || r.known == nil {
+		return controller.Result{}, nil //nolint:nilerr // nothing to check with
+	}
+	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
+	if err != nil {
+		return controller.Result{}, nil //nolint:nilerr // the next sync that calls the broker reports it
+	}
+	return c.ops.CheckAtBroker(ctx, binding, r.broker.Name, func(ctx context.Context) (bool, error) {
+		_, err := client.GetBinding(ctx, &osb.GetBindingRequest{
+			InstanceID: r.instance.Spec.ExternalID, BindingID: binding.Spec.ExternalID,
+			ServiceID: r.known.ClusterServiceClassExternalID, PlanID: r.known.ClusterServicePlanExternalID,
+			OriginatingIdentity: operation.Identity(binding.Spec.UserInfo),
+		})
+		if osb.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	})
+}
