@@ -60,6 +60,9 @@ func (b *Broker) decideBind(c *call, key bindingKey, in *bindIn) reply {
 	if rp, refused := refuseBindTo(inst, key.instanceID, in); refused {
 		return rp
 	}
+	if msg := b.refusePredecessorLocked(c, ref, key, in.PredecessorBindingID); msg != "" {
+		return badRequest(msg)
+	}
 	ob := b.opBehaviorLocked(in.PlanID, osb.OperationBind)
 	if appGUID, _ := in.BindResource["app_guid"].(string); ob.RequiresApp && appGUID == "" {
 		return errorReply(http.StatusUnprocessableEntity, osb.ErrorCodeRequiresApp,
@@ -138,4 +141,23 @@ func (b *Broker) createBindingLocked(c *call, ref planRef, inst *instance, bindi
 	bd.op = b.newOpLocked(osb.OperationBind, ob)
 	bd.state = osb.StateInProgress
 	return reply{status: http.StatusAccepted, body: bindingAnswer{Operation: bd.op.key}, malformed: malformed}
+}
+
+// refusePredecessorLocked says why a rotation (predecessor_binding_id) may not be asked
+// for, or "": it needs API 2.17, a binding_rotatable plan, and a binding of the same
+// instance to rotate.
+func (b *Broker) refusePredecessorLocked(c *call, ref planRef, key bindingKey, predecessor string) string {
+	switch {
+	case predecessor == "":
+		return ""
+	case c.minor < 17:
+		return "predecessor_binding_id needs API version 2.17 or later"
+	case !osb.EffectiveBindingRotatable(ref.plan):
+		return "plan " + ref.plan.Name + " is not binding_rotatable"
+	case predecessor == key.bindingID:
+		return "a binding cannot be its own predecessor"
+	case b.bindings[bindingKey{key.instanceID, predecessor}] == nil:
+		return "predecessor binding " + predecessor + " does not exist for this instance"
+	}
+	return ""
 }

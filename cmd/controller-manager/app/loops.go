@@ -97,6 +97,7 @@ func (s shared) operationConfig() operation.Config {
 		Polling:           s.polling,
 		DeleteRetryWindow: s.deleteRetryWindow,
 		BrokerCheckPeriod: s.brokerCheckPeriod,
+		RotationOverlap:   s.rotationOverlap,
 	}
 }
 

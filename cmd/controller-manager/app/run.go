@@ -71,6 +71,7 @@ func runControllers(ctx context.Context, cfg *config.Config, catalogClient clien
 		polling:           newPolling(cfg),
 		deleteRetryWindow: cfg.DeleteRetryWindow,
 		brokerCheckPeriod: cfg.BrokerCheckPeriod,
+		rotationOverlap:   cfg.RotationOverlap,
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,8 @@ type shared struct {
 	deleteRetryWindow time.Duration
 	// brokerCheckPeriod spaces the checks of Ready objects with their brokers.
 	brokerCheckPeriod time.Duration
+	// rotationOverlap is how long rotated credentials stay valid.
+	rotationOverlap time.Duration
 }
 
 // informerFactories are the shared informers of the catalog API and of the Kubernetes API.

@@ -53,6 +53,8 @@ type ServiceBindingSpec struct {
 	// ExternalID is the binding_id sent to the broker. The server sets a new UUID when it
 	// is empty on create; it cannot change.
 	ExternalID string
+	// RotationRequests, when bumped, asks for new credentials.
+	RotationRequests int64
 	// UserInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfo
@@ -151,6 +153,34 @@ type ServiceBindingStatus struct {
 	Binding *LocalObjectReference
 	// Credentials describes the credentials the broker handed out.
 	Credentials *BindingCredentialsStatus
+	// BindingID is the binding_id at the broker of the credentials in the Secret.
+	BindingID string
+	// CredentialsIssuedAt is when the broker handed out the credentials in the Secret.
+	CredentialsIssuedAt *metav1.Time
+	// Rotation is the rotation in progress.
+	Rotation *BindingRotation
+	// ObservedRotationRequests is the spec.rotationRequests the controller last acted on.
+	ObservedRotationRequests int64
+	// Predecessors are the bindings whose credentials a rotation replaced.
+	Predecessors []PredecessorBinding
+}
+
+// BindingRotation is a rotation of a binding's credentials in progress.
+type BindingRotation struct {
+	// BindingID is the binding_id of the new credentials.
+	BindingID string
+	// Reason says why.
+	Reason string
+	// StartTime is when the rotation started.
+	StartTime metav1.Time
+}
+
+// PredecessorBinding is a binding at the broker whose credentials were rotated.
+type PredecessorBinding struct {
+	// BindingID is its binding_id at the broker.
+	BindingID string
+	// UnbindAfter is when the controller unbinds it.
+	UnbindAfter metav1.Time
 }
 
 // BindingCredentialsStatus describes the credentials of a binding as the broker handed

@@ -110,6 +110,12 @@ const (
 	// Abandoned (an event): a user let the object go without the broker through the
 	// abandon subresource; the broker may still hold what it stood for.
 	Abandoned = "Abandoned"
+	// CredentialsRotated: a rotation put new credentials into the binding's Secret; the
+	// previous binding is unbound after the overlap window.
+	CredentialsRotated = "CredentialsRotated"
+	// RotationFailed: the bind of new credentials failed; the credentials in the Secret
+	// stay valid and the rotation is tried again.
+	RotationFailed = "RotationFailed"
 	// Adopted (an event): the instance the broker held under spec.externalID was adopted
 	// (the adopt annotation); no provision was sent.
 	Adopted = "Adopted"

@@ -56,10 +56,16 @@ type Config struct {
 	// BrokerCheckPeriod is how often a Ready object of an offering that can be fetched is
 	// checked with its broker (GET instance, GET binding); zero turns the checks off.
 	BrokerCheckPeriod time.Duration
+	// RotationOverlap is how long the credentials a rotation replaced stay valid before
+	// their binding is unbound; DefaultRotationOverlap when zero.
+	RotationOverlap time.Duration
 	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
 	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
 	RequestRelist func(broker string)
 }
+
+// DefaultRotationOverlap is how long rotated credentials stay valid.
+const DefaultRotationOverlap = 10 * time.Minute
 
 // DefaultBrokerCheckPeriod is how often Ready objects are checked with their brokers.
 const DefaultBrokerCheckPeriod = time.Hour
@@ -74,6 +80,9 @@ const DefaultDeleteRetryWindow = 24 * time.Hour
 func (c Config) Complete() Config {
 	if c.Clock == nil {
 		c.Clock = clock.RealClock{}
+	}
+	if c.RotationOverlap <= 0 {
+		c.RotationOverlap = DefaultRotationOverlap
 	}
 	if c.SecretsCheckPeriod <= 0 {
 		c.SecretsCheckPeriod = DefaultSecretsCheckPeriod

@@ -156,7 +156,7 @@ func (c *Controller) recordBind(ctx context.Context, binding *v1beta1.ServiceBin
 // bindRequest builds the bind request.
 func (c *Controller) bindRequest(binding *v1beta1.ServiceBinding, r *resolved, params *parameters.Parameters, appGUID string, async bool) *osb.BindRequest {
 	return &osb.BindRequest{
-		BindingID:         binding.Spec.ExternalID,
+		BindingID:         brokerBindingID(binding),
 		InstanceID:        r.instance.Spec.ExternalID,
 		AcceptsIncomplete: async,
 		ServiceID:         r.known.ClusterServiceClassExternalID,

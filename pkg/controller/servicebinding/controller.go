@@ -92,10 +92,10 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -148,7 +148,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 		BusyMessage: "The broker is busy with another operation on the instance or binding.",
 		Forget:      c.pending.forget,
 		ForgetKey:   c.pending.forgetKey,
-		ExternalID:  func(b *v1beta1.ServiceBinding) string { return b.Spec.ExternalID },
+		ExternalID:  brokerBindingID,
 	}
 }
 
@@ -177,11 +177,36 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 		// The broker holds the binding; the Secret is still to be written.
 		return c.injectPending(ctx, binding)
 	}
-	if status.CurrentOperation == "" && status.Binding != nil && status.ObservedGeneration == binding.Generation &&
-		apimeta.IsStatusConditionTrue(status.Conditions, v1beta1.ConditionReady) {
-		return c.restoreSecret(ctx, binding)
+	if status.Rotation != nil {
+		return c.rotate(ctx, binding, status.Rotation.Reason)
+	}
+	if holdsCredentials(binding) {
+		return c.maintain(ctx, binding)
 	}
 	return c.bind(ctx, binding)
+}
+
+// maintain keeps a bound binding's credentials: it rotates them when asked or when the
+// broker said they expire, unbinds the bindings a rotation replaced once their overlap
+// window ended, and writes the Secret again if it was deleted.
+func (c *Controller) maintain(ctx context.Context, binding *v1beta1.ServiceBinding) (controller.Result, error) {
+	now := c.ops.Now()
+	reason, at := rotationDue(binding, now)
+	if reason != "" {
+		return c.rotate(ctx, binding, reason)
+	}
+	binding, next, err := c.unbindPredecessors(ctx, binding, false)
+	if err != nil {
+		return controller.Result{}, err
+	}
+	result, err := c.restoreSecret(ctx, binding)
+	if !at.IsZero() {
+		result = controller.Sooner(result, controller.Result{RequeueAfter: max(at.Sub(now), time.Second)})
+	}
+	if next > 0 {
+		result = controller.Sooner(result, controller.Result{RequeueAfter: next})
+	}
+	return result, err
 }
 
 // restoreSecret writes the credentials Secret of a Ready binding again when it was

@@ -36,7 +36,7 @@ func (p *pendingCredentials) put(binding *v1beta1.ServiceBinding, credentials ma
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.entries[cache.MetaObjectToName(binding)] = pendingEntry{uid: binding.UID, bindingID: binding.Spec.ExternalID, credentials: credentials}
+	p.entries[cache.MetaObjectToName(binding)] = pendingEntry{uid: binding.UID, bindingID: brokerBindingID(binding), credentials: credentials}
 }
 
 // get returns the kept credentials of a binding.
@@ -44,7 +44,7 @@ func (p *pendingCredentials) get(binding *v1beta1.ServiceBinding) (map[string]an
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	e, ok := p.entries[cache.MetaObjectToName(binding)]
-	if !ok || e.uid != binding.UID || e.bindingID != binding.Spec.ExternalID {
+	if !ok || e.uid != binding.UID || e.bindingID != brokerBindingID(binding) {
 		return nil, false
 	}
 	return e.credentials, true

@@ -75,6 +75,8 @@ func (c *Controller) injected(ctx context.Context, binding *v1beta1.ServiceBindi
 	name := secretName(binding)
 	status.Binding = &v1beta1.LocalObjectReference{Name: name}
 	status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusRequired
+	status.ObservedRotationRequests = binding.Spec.RotationRequests
+	status.CredentialsIssuedAt = &metav1.Time{Time: c.ops.Now()}
 	c.ops.End(binding)
 	conditions.ClearFailed(&status.Conditions)
 	if _, err := c.ops.Report(ctx, binding, true, conditions.InjectedBindResult,
@@ -125,7 +127,7 @@ func (c *Controller) fetchCredentials(ctx context.Context, binding *v1beta1.Serv
 	}
 	resp, err := client.GetBinding(ctx, &osb.GetBindingRequest{
 		InstanceID:          r.instance.Spec.ExternalID,
-		BindingID:           binding.Spec.ExternalID,
+		BindingID:           brokerBindingID(binding),
 		ServiceID:           r.known.ClusterServiceClassExternalID,
 		PlanID:              r.known.ClusterServicePlanExternalID,
 		OriginatingIdentity: operation.Identity(requester(status)),

@@ -24,7 +24,7 @@ func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.Service
 	}
 	return c.ops.CheckAtBroker(ctx, binding, r.broker.Name, func(ctx context.Context) (bool, error) {
 		_, err := client.GetBinding(ctx, &osb.GetBindingRequest{
-			InstanceID: r.instance.Spec.ExternalID, BindingID: binding.Spec.ExternalID,
+			InstanceID: r.instance.Spec.ExternalID, BindingID: brokerBindingID(binding),
 			ServiceID: r.known.ClusterServiceClassExternalID, PlanID: r.known.ClusterServicePlanExternalID,
 			OriginatingIdentity: operation.Identity(binding.Spec.UserInfo),
 		})

@@ -33,7 +33,7 @@ func (c *Controller) pollOf(binding *v1beta1.ServiceBinding, r *resolved) operat
 		Send: func(ctx context.Context, client osb.Client, key *string) (*osb.LastOperationResponse, error) {
 			return client.PollBindingLastOperation(ctx, &osb.BindingLastOperationRequest{
 				InstanceID:          r.instance.Spec.ExternalID,
-				BindingID:           binding.Spec.ExternalID,
+				BindingID:           brokerBindingID(binding),
 				ServiceID:           r.known.ClusterServiceClassExternalID,
 				PlanID:              r.known.ClusterServicePlanExternalID,
 				OperationKey:        key,

@@ -132,3 +132,12 @@ func serviceType(class *v1beta1.ClusterServiceClass) string {
 	}
 	return class.Name
 }
+
+// brokerBindingID is the binding_id at the broker of the credentials in the binding's
+// Secret: spec.externalID until a rotation binds under a new one.
+func brokerBindingID(binding *v1beta1.ServiceBinding) string {
+	if binding.Status.BindingID != "" {
+		return binding.Status.BindingID
+	}
+	return binding.Spec.ExternalID
+}

@@ -22,8 +22,18 @@ type unbinder struct{ c *Controller }
 
 var _ operation.Deleter[*v1beta1.ServiceBinding] = unbinder{}
 
-// Blocked never holds a binding back.
-func (unbinder) Blocked(context.Context, *v1beta1.ServiceBinding) (bool, error) { return false, nil }
+// Blocked holds a deleted binding back until the bindings of its earlier credentials,
+// and of a rotation left unfinished, are unbound: the binding itself is unbound last.
+func (u unbinder) Blocked(ctx context.Context, binding *v1beta1.ServiceBinding) (bool, error) {
+	binding, _, err := u.c.unbindPredecessors(ctx, binding, true)
+	if err != nil {
+		return true, err
+	}
+	if n := len(binding.Status.Predecessors); n > 0 || binding.Status.Rotation != nil {
+		return true, fmt.Errorf("binding %s/%s: %d bindings of earlier credentials (or of a rotation) still to unbind at the broker", binding.Namespace, binding.Name, n)
+	}
+	return false, nil
+}
 
 // Held tells whether the broker may hold the binding.
 func (unbinder) Held(binding *v1beta1.ServiceBinding) bool {
@@ -91,7 +101,7 @@ func (u unbinder) Prepare(ctx context.Context, binding *v1beta1.ServiceBinding) 
 func (u unbinder) removal(binding *v1beta1.ServiceBinding, r *resolved, client osb.Client) *operation.Removal {
 	deleted := binding.DeletionTimestamp != nil
 	request := &osb.UnbindRequest{
-		BindingID:         binding.Spec.ExternalID,
+		BindingID:         brokerBindingID(binding),
 		InstanceID:        r.instance.Spec.ExternalID,
 		AcceptsIncomplete: u.c.asyncBindings(r),
 		ServiceID:         r.known.ClusterServiceClassExternalID,

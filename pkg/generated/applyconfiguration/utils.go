@@ -40,6 +40,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.AddKeyTransformApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("BindingCredentialsStatus"):
 		return &servicecatalogv1beta1.BindingCredentialsStatusApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("BindingRotation"):
+		return &servicecatalogv1beta1.BindingRotationApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("CatalogRestrictions"):
 		return &servicecatalogv1beta1.CatalogRestrictionsApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ClusterBasicAuthConfig"):
@@ -94,6 +96,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.ParametersFromSourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("PlanReference"):
 		return &servicecatalogv1beta1.PlanReferenceApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("PredecessorBinding"):
+		return &servicecatalogv1beta1.PredecessorBindingApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("PropertiesState"):
 		return &servicecatalogv1beta1.PropertiesStateApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("RemoveKeyTransform"):

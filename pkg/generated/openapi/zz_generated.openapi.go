@@ -37,6 +37,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.AddKeyTransform{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_AddKeyTransform(ref),
 		v1beta1.AddKeysFromTransform{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref),
 		v1beta1.BindingCredentialsStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref),
+		v1beta1.BindingRotation{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_BindingRotation(ref),
 		v1beta1.CatalogRestrictions{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_CatalogRestrictions(ref),
 		v1beta1.ClusterBasicAuthConfig{}.OpenAPIModelName():         schema_pkg_apis_servicecatalog_v1beta1_ClusterBasicAuthConfig(ref),
 		v1beta1.ClusterBearerTokenAuthConfig{}.OpenAPIModelName():   schema_pkg_apis_servicecatalog_v1beta1_ClusterBearerTokenAuthConfig(ref),
@@ -68,6 +69,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.OperationStatus{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_OperationStatus(ref),
 		v1beta1.ParametersFromSource{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_ParametersFromSource(ref),
 		v1beta1.PlanReference{}.OpenAPIModelName():                  schema_pkg_apis_servicecatalog_v1beta1_PlanReference(ref),
+		v1beta1.PredecessorBinding{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_PredecessorBinding(ref),
 		v1beta1.PropertiesState{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_PropertiesState(ref),
 		v1beta1.RemoveKeyTransform{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_RemoveKeyTransform(ref),
 		v1beta1.RenameKeyTransform{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_RenameKeyTransform(ref),
@@ -300,6 +302,44 @@ func schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref common.
 		},
 		Dependencies: []string{
 			v1.Time{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_BindingRotation(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BindingRotation is a rotation of a binding's credentials in progress.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"bindingID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingID is the binding_id of the new credentials.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Description: "reason says why: requested (spec.rotationRequests), renewBefore or expiring.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"startTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "startTime is when the rotation started.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"bindingID", "reason", "startTime"},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -1953,6 +1993,36 @@ func schema_pkg_apis_servicecatalog_v1beta1_PlanReference(ref common.ReferenceCa
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_PredecessorBinding(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PredecessorBinding is a binding at the broker whose credentials were rotated.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"bindingID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingID is its binding_id at the broker.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"unbindAfter": {
+						SchemaProps: spec.SchemaProps{
+							Description: "unbindAfter is when the controller unbinds it: the end of the overlap window.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"bindingID", "unbindAfter"},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_PropertiesState(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2273,9 +2343,16 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingSpec(ref common.Refere
 					},
 					"externalID": {
 						SchemaProps: spec.SchemaProps{
-							Description: "externalID is the binding_id sent to the broker. The server sets a new UUID when it is empty on create; it cannot change.",
+							Description: "externalID is the binding_id sent to the broker. The server sets a new UUID when it is empty on create; it cannot change. A rotation binds under a new id (status.bindingID).",
 							Type:        []string{"string"},
 							Format:      "",
+						},
+					},
+					"rotationRequests": {
+						SchemaProps: spec.SchemaProps{
+							Description: "rotationRequests, when bumped, asks for new credentials: the controller binds again under a new binding_id (with predecessor_binding_id where the plan is binding_rotatable and the broker speaks OSB 2.17), writes the new credentials into the same Secret, and unbinds the old binding after the overlap window.",
+							Type:        []string{"integer"},
+							Format:      "int64",
 						},
 					},
 					"userInfo": {
@@ -2415,11 +2492,55 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 							Ref:         ref(v1beta1.BindingCredentialsStatus{}.OpenAPIModelName()),
 						},
 					},
+					"bindingID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingID is the binding_id at the broker of the credentials in the Secret: spec.externalID until the first rotation.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"credentialsIssuedAt": {
+						SchemaProps: spec.SchemaProps{
+							Description: "credentialsIssuedAt is when the broker handed out the credentials in the Secret.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"rotation": {
+						SchemaProps: spec.SchemaProps{
+							Description: "rotation is the rotation in progress: the binding_id the new credentials are asked under, recorded before the bind is sent.",
+							Ref:         ref(v1beta1.BindingRotation{}.OpenAPIModelName()),
+						},
+					},
+					"observedRotationRequests": {
+						SchemaProps: spec.SchemaProps{
+							Description: "observedRotationRequests is the spec.rotationRequests the controller last acted on.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"predecessors": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "predecessors are the bindings at the broker whose credentials a rotation replaced, still valid until they are unbound, after the overlap window.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.PredecessorBinding{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.BindingRotation{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PredecessorBinding{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -50,6 +50,8 @@ type Config struct {
 	DeleteRetryWindow time.Duration
 	// BrokerCheckPeriod is how often Ready objects are checked with their brokers; 0: never.
 	BrokerCheckPeriod time.Duration
+	// RotationOverlap is how long rotated credentials stay valid.
+	RotationOverlap time.Duration
 	// DefaultRelistDuration is the catalog relist period of brokers that set none.
 	DefaultRelistDuration time.Duration
 

@@ -61,6 +61,9 @@ type Options struct {
 	// BrokerCheckPeriod is how often a Ready instance or binding of an offering that can be
 	// fetched is checked with its broker; 0 turns the checks off (--broker-check-period).
 	BrokerCheckPeriod time.Duration
+	// RotationOverlap is how long rotated credentials stay valid before their binding is
+	// unbound (--rotation-overlap).
+	RotationOverlap time.Duration
 	// DefaultRelistDuration is the relist period of brokers that set none
 	// (--default-relist-duration).
 	DefaultRelistDuration time.Duration
@@ -94,6 +97,7 @@ func NewOptions() *Options {
 		MaxPollingDuration:    24 * time.Hour,
 		DeleteRetryWindow:     operation.DefaultDeleteRetryWindow,
 		BrokerCheckPeriod:     operation.DefaultBrokerCheckPeriod,
+		RotationOverlap:       operation.DefaultRotationOverlap,
 		DefaultRelistDuration: 15 * time.Minute,
 		ClusterIDNamespace:    "service-catalog",
 		ClusterIDConfigMap:    "cluster-info",
@@ -135,6 +139,7 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.DurationVar(&o.PollIntervalMin, "poll-interval-min", o.PollIntervalMin, "Shortest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.PollIntervalMax, "poll-interval-max", o.PollIntervalMax, "Longest wait between polls of an asynchronous operation when the broker sends no Retry-After.")
 	fs.DurationVar(&o.MaxPollingDuration, "max-polling-duration", o.MaxPollingDuration, "How long an asynchronous operation is polled at most; a plan's shorter maximum_polling_duration ends it sooner.")
+	fs.DurationVar(&o.RotationOverlap, "rotation-overlap", o.RotationOverlap, "How long the credentials a binding rotation replaced stay valid (their binding at the broker is unbound after it), so that running applications pick up the new ones.")
 	fs.DurationVar(&o.BrokerCheckPeriod, "broker-check-period", o.BrokerCheckPeriod, "How often a Ready instance or binding of an instances_retrievable or bindings_retrievable offering is checked with its broker (GET), so that one the broker lost shows BrokerResourceMissing; 0 turns the checks off.")
 	fs.DurationVar(&o.DeleteRetryWindow, "delete-retry-window", o.DeleteRetryWindow, "How long a deprovision or unbind the broker refuses is tried again before the controller stops and says what to do; 0 tries for ever.")
 	fs.DurationVar(&o.DefaultRelistDuration, "default-relist-duration", o.DefaultRelistDuration, "Catalog relist period of brokers that set no relistDuration.")
@@ -160,6 +165,7 @@ func (o *Options) Validate() error {
 		"--osb-timeout": o.OSBTimeout, "--retry-backoff-base": o.RetryBackoffBase, "--retry-backoff-max": o.RetryBackoffMax,
 		"--poll-interval-min": o.PollIntervalMin, "--poll-interval-max": o.PollIntervalMax,
 		"--max-polling-duration": o.MaxPollingDuration, "--default-relist-duration": o.DefaultRelistDuration,
+		"--rotation-overlap": o.RotationOverlap,
 	} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", name))
@@ -241,6 +247,7 @@ func (o *Options) Config() (*config.Config, error) {
 		MaxPollingDuration:    o.MaxPollingDuration,
 		DeleteRetryWindow:     o.DeleteRetryWindow,
 		BrokerCheckPeriod:     o.BrokerCheckPeriod,
+		RotationOverlap:       o.RotationOverlap,
 		DefaultRelistDuration: o.DefaultRelistDuration,
 		ClusterIDNamespace:    o.ClusterIDNamespace,
 		ClusterIDConfigMap:    o.ClusterIDConfigMap,

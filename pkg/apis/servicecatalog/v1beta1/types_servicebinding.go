@@ -64,9 +64,16 @@ type ServiceBindingSpec struct {
 	// +listType=atomic
 	SecretTransforms []SecretTransform `json:"secretTransforms,omitempty"`
 	// externalID is the binding_id sent to the broker. The server sets a new UUID when it
-	// is empty on create; it cannot change.
+	// is empty on create; it cannot change. A rotation binds under a new id
+	// (status.bindingID).
 	// +optional
 	ExternalID string `json:"externalID,omitempty"`
+	// rotationRequests, when bumped, asks for new credentials: the controller binds again
+	// under a new binding_id (with predecessor_binding_id where the plan is
+	// binding_rotatable and the broker speaks OSB 2.17), writes the new credentials into
+	// the same Secret, and unbinds the old binding after the overlap window.
+	// +optional
+	RotationRequests int64 `json:"rotationRequests,omitempty"`
 	// userInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	// +optional
@@ -186,6 +193,43 @@ type ServiceBindingStatus struct {
 	// holds.
 	// +optional
 	Credentials *BindingCredentialsStatus `json:"credentials,omitempty"`
+	// bindingID is the binding_id at the broker of the credentials in the Secret:
+	// spec.externalID until the first rotation.
+	// +optional
+	BindingID string `json:"bindingID,omitempty"`
+	// credentialsIssuedAt is when the broker handed out the credentials in the Secret.
+	// +optional
+	CredentialsIssuedAt *metav1.Time `json:"credentialsIssuedAt,omitempty"`
+	// rotation is the rotation in progress: the binding_id the new credentials are asked
+	// under, recorded before the bind is sent.
+	// +optional
+	Rotation *BindingRotation `json:"rotation,omitempty"`
+	// observedRotationRequests is the spec.rotationRequests the controller last acted on.
+	// +optional
+	ObservedRotationRequests int64 `json:"observedRotationRequests,omitempty"`
+	// predecessors are the bindings at the broker whose credentials a rotation replaced,
+	// still valid until they are unbound, after the overlap window.
+	// +optional
+	// +listType=atomic
+	Predecessors []PredecessorBinding `json:"predecessors,omitempty"`
+}
+
+// BindingRotation is a rotation of a binding's credentials in progress.
+type BindingRotation struct {
+	// bindingID is the binding_id of the new credentials.
+	BindingID string `json:"bindingID"`
+	// reason says why: requested (spec.rotationRequests), renewBefore or expiring.
+	Reason string `json:"reason"`
+	// startTime is when the rotation started.
+	StartTime metav1.Time `json:"startTime"`
+}
+
+// PredecessorBinding is a binding at the broker whose credentials were rotated.
+type PredecessorBinding struct {
+	// bindingID is its binding_id at the broker.
+	BindingID string `json:"bindingID"`
+	// unbindAfter is when the controller unbinds it: the end of the overlap window.
+	UnbindAfter metav1.Time `json:"unbindAfter"`
 }
 
 // BindingCredentialsStatus describes the credentials of a binding as the broker handed

@@ -42,6 +42,11 @@ func (in BindingCredentialsStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in BindingRotation) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingRotation"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in CatalogRestrictions) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions"
 }
@@ -194,6 +199,11 @@ func (in ParametersFromSource) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PlanReference) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PlanReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PredecessorBinding) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PredecessorBinding"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -29,8 +29,12 @@ func ValidateServiceBindingUpdate(newBinding, oldBinding *sc.ServiceBinding) fie
 	newSpec.UserInfo, oldSpec.UserInfo = nil, nil
 	newSpec.InstanceRef, oldSpec.InstanceRef = oldBinding.Spec.InstanceRef, oldBinding.Spec.InstanceRef
 	newSpec.ExternalID = oldSpec.ExternalID
+	if newBinding.Spec.RotationRequests < oldBinding.Spec.RotationRequests {
+		allErrs = append(allErrs, field.Invalid(specPath.Child("rotationRequests"), newBinding.Spec.RotationRequests, "must not decrease"))
+	}
+	newSpec.RotationRequests = oldSpec.RotationRequests
 	if !helper.Semantic.DeepEqual(newSpec, oldSpec) {
-		allErrs = append(allErrs, field.Forbidden(specPath, "a binding's spec cannot change; delete the binding and create a new one"))
+		allErrs = append(allErrs, field.Forbidden(specPath, "a binding's spec cannot change but for rotationRequests; delete the binding and create a new one"))
 	}
 	return allErrs
 }

@@ -283,7 +283,7 @@ func TestValidateServiceBindingUpdate(t *testing.T) {
 	for name, change := range specChanges {
 		t.Run(name, func(t *testing.T) {
 			expectErrors(t, ValidateServiceBindingUpdate(same(change), old),
-				"spec: Forbidden: a binding's spec cannot change; delete the binding and create a new one", "spec")
+				"spec: Forbidden: a binding's spec cannot change but for rotationRequests; delete the binding and create a new one", "spec")
 		})
 	}
 
@@ -372,5 +372,23 @@ func TestValidateServiceBindingStatusUpdate(t *testing.T) {
 			obj := withStatus(func(s *sc.ServiceBindingStatus) { s.Conditions = tc.conditions })
 			expectErrors(t, ValidateServiceBindingStatusUpdate(obj, old), msg, "status.conditions"+tc.field)
 		})
+	}
+}
+
+// rotationRequests is the one field of a binding's spec that may change, and only up;
+// instanceRef.namespace must be a namespace name.
+func TestBindingRotationRequestsAndInstanceNamespace(t *testing.T) {
+	old := validBinding(func(b *sc.ServiceBinding) { b.Spec.RotationRequests = 2 })
+	bumped := validBinding(func(b *sc.ServiceBinding) { b.Spec.RotationRequests = 3 })
+	if errs := ValidateServiceBindingUpdate(bumped, old); len(errs) != 0 {
+		t.Errorf("a bump: %v", errs)
+	}
+	lowered := validBinding(func(b *sc.ServiceBinding) { b.Spec.RotationRequests = 1 })
+	if errs := ValidateServiceBindingUpdate(lowered, old); len(errs) != 1 || errs[0].Field != "spec.rotationRequests" {
+		t.Errorf("a decrease: %v", errs)
+	}
+	foreign := validBinding(func(b *sc.ServiceBinding) { b.Spec.InstanceRef.Namespace = "Not_A_Namespace" })
+	if errs := ValidateServiceBinding(foreign); len(errs) != 1 || errs[0].Field != "spec.instanceRef.namespace" {
+		t.Errorf("an invalid instance namespace: %v", errs)
 	}
 }

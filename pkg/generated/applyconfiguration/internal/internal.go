@@ -95,6 +95,20 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             namedType: __untyped_atomic_
           elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingRotation
+  map:
+    fields:
+    - name: bindingID
+      type:
+        scalar: string
+      default: ""
+    - name: reason
+      type:
+        scalar: string
+      default: ""
+    - name: startTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions
   map:
     fields:
@@ -439,6 +453,16 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: secretKeyRef
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SecretKeyReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PredecessorBinding
+  map:
+    fields:
+    - name: bindingID
+      type:
+        scalar: string
+      default: ""
+    - name: unbindAfter
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState
   map:
     fields:
@@ -535,6 +559,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
           elementRelationship: atomic
+    - name: rotationRequests
+      type:
+        scalar: numeric
     - name: secretName
       type:
         scalar: string
@@ -563,6 +590,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: binding
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+    - name: bindingID
+      type:
+        scalar: string
     - name: conditions
       type:
         list:
@@ -574,6 +604,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: credentials
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus
+    - name: credentialsIssuedAt
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
     - name: currentOperation
       type:
         scalar: string
@@ -589,6 +622,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: observedGeneration
       type:
         scalar: numeric
+    - name: observedRotationRequests
+      type:
+        scalar: numeric
     - name: operationKey
       type:
         scalar: string
@@ -598,6 +634,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: orphanMitigationInProgress
       type:
         scalar: boolean
+    - name: predecessors
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PredecessorBinding
+          elementRelationship: atomic
+    - name: rotation
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingRotation
     - name: unbindStatus
       type:
         scalar: string

@@ -48,6 +48,9 @@ func FuzzStrategy(f *testing.F) {
 			if want.SecretName == "" {
 				want.SecretName = old.Spec.SecretName
 			}
+			if want.RotationRequests == 0 {
+				want.RotationRequests = old.Spec.RotationRequests
+			}
 			want.UserInfo = old.Spec.UserInfo
 			if got.Generation != old.Generation {
 				want.UserInfo = user

@@ -78,6 +78,9 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 	if newBinding.Spec.SecretName == "" {
 		newBinding.Spec.SecretName = oldBinding.Spec.SecretName
 	}
+	if newBinding.Spec.RotationRequests == 0 {
+		newBinding.Spec.RotationRequests = oldBinding.Spec.RotationRequests
+	}
 	newBinding.Spec.UserInfo = oldBinding.Spec.UserInfo
 	if !helper.Semantic.DeepEqual(newBinding.Spec, oldBinding.Spec) {
 		newBinding.Generation = oldBinding.Generation + 1

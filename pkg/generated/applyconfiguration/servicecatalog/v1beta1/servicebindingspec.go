@@ -45,8 +45,14 @@ type ServiceBindingSpecApplyConfiguration struct {
 	// are applied in order; each entry sets exactly one transform.
 	SecretTransforms []SecretTransformApplyConfiguration `json:"secretTransforms,omitempty"`
 	// externalID is the binding_id sent to the broker. The server sets a new UUID when it
-	// is empty on create; it cannot change.
+	// is empty on create; it cannot change. A rotation binds under a new id
+	// (status.bindingID).
 	ExternalID *string `json:"externalID,omitempty"`
+	// rotationRequests, when bumped, asks for new credentials: the controller binds again
+	// under a new binding_id (with predecessor_binding_id where the plan is
+	// binding_rotatable and the broker speaks OSB 2.17), writes the new credentials into
+	// the same Secret, and unbinds the old binding after the overlap window.
+	RotationRequests *int64 `json:"rotationRequests,omitempty"`
 	// userInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfoApplyConfiguration `json:"userInfo,omitempty"`
@@ -113,6 +119,14 @@ func (b *ServiceBindingSpecApplyConfiguration) WithSecretTransforms(values ...*S
 // If called multiple times, the ExternalID field is set to the value of the last call.
 func (b *ServiceBindingSpecApplyConfiguration) WithExternalID(value string) *ServiceBindingSpecApplyConfiguration {
 	b.ExternalID = &value
+	return b
+}
+
+// WithRotationRequests sets the RotationRequests field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RotationRequests field is set to the value of the last call.
+func (b *ServiceBindingSpecApplyConfiguration) WithRotationRequests(value int64) *ServiceBindingSpecApplyConfiguration {
+	b.RotationRequests = &value
 	return b
 }
 

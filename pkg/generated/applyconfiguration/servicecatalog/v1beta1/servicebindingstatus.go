@@ -49,6 +49,19 @@ type ServiceBindingStatusApplyConfiguration struct {
 	// credentials describes the credentials the broker handed out, beyond what the Secret
 	// holds.
 	Credentials *BindingCredentialsStatusApplyConfiguration `json:"credentials,omitempty"`
+	// bindingID is the binding_id at the broker of the credentials in the Secret:
+	// spec.externalID until the first rotation.
+	BindingID *string `json:"bindingID,omitempty"`
+	// credentialsIssuedAt is when the broker handed out the credentials in the Secret.
+	CredentialsIssuedAt *metav1.Time `json:"credentialsIssuedAt,omitempty"`
+	// rotation is the rotation in progress: the binding_id the new credentials are asked
+	// under, recorded before the bind is sent.
+	Rotation *BindingRotationApplyConfiguration `json:"rotation,omitempty"`
+	// observedRotationRequests is the spec.rotationRequests the controller last acted on.
+	ObservedRotationRequests *int64 `json:"observedRotationRequests,omitempty"`
+	// predecessors are the bindings at the broker whose credentials a rotation replaced,
+	// still valid until they are unbound, after the overlap window.
+	Predecessors []PredecessorBindingApplyConfiguration `json:"predecessors,omitempty"`
 }
 
 // ServiceBindingStatusApplyConfiguration constructs a declarative configuration of the ServiceBindingStatus type for use with
@@ -179,5 +192,50 @@ func (b *ServiceBindingStatusApplyConfiguration) WithBinding(value *LocalObjectR
 // If called multiple times, the Credentials field is set to the value of the last call.
 func (b *ServiceBindingStatusApplyConfiguration) WithCredentials(value *BindingCredentialsStatusApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
 	b.Credentials = value
+	return b
+}
+
+// WithBindingID sets the BindingID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the BindingID field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithBindingID(value string) *ServiceBindingStatusApplyConfiguration {
+	b.BindingID = &value
+	return b
+}
+
+// WithCredentialsIssuedAt sets the CredentialsIssuedAt field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CredentialsIssuedAt field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithCredentialsIssuedAt(value metav1.Time) *ServiceBindingStatusApplyConfiguration {
+	b.CredentialsIssuedAt = &value
+	return b
+}
+
+// WithRotation sets the Rotation field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Rotation field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithRotation(value *BindingRotationApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	b.Rotation = value
+	return b
+}
+
+// WithObservedRotationRequests sets the ObservedRotationRequests field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ObservedRotationRequests field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithObservedRotationRequests(value int64) *ServiceBindingStatusApplyConfiguration {
+	b.ObservedRotationRequests = &value
+	return b
+}
+
+// WithPredecessors adds the given value to the Predecessors field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Predecessors field.
+func (b *ServiceBindingStatusApplyConfiguration) WithPredecessors(values ...*PredecessorBindingApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithPredecessors")
+		}
+		b.Predecessors = append(b.Predecessors, *values[i])
+	}
 	return b
 }
