@@ -55,6 +55,8 @@ type ServiceBindingSpec struct {
 	ExternalID string
 	// RotationRequests, when bumped, asks for new credentials.
 	RotationRequests int64
+	// RotateWhenStale rotates stale credentials on their own.
+	RotateWhenStale bool
 	// UserInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfo
@@ -163,6 +165,18 @@ type ServiceBindingStatus struct {
 	ObservedRotationRequests int64
 	// Predecessors are the bindings whose credentials a rotation replaced.
 	Predecessors []PredecessorBinding
+	// IssuedFor is the instance's plan and parameters when the credentials were handed out.
+	IssuedFor *IssuedFor
+}
+
+// IssuedFor is what an instance was when a binding's credentials were handed out.
+type IssuedFor struct {
+	// ClusterServicePlanExternalName is the instance's plan.
+	ClusterServicePlanExternalName string
+	// ClusterServicePlanExternalID is the instance's plan_id.
+	ClusterServicePlanExternalID string
+	// ParameterChecksum is the checksum of the instance's parameters.
+	ParameterChecksum string
 }
 
 // BindingRotation is a rotation of a binding's credentials in progress.

@@ -116,6 +116,9 @@ const (
 	// RotationFailed: the bind of new credentials failed; the credentials in the Secret
 	// stay valid and the rotation is tried again.
 	RotationFailed = "RotationFailed"
+	// InstanceChanged (the Stale condition of a binding): the instance's plan or
+	// parameters changed since the credentials were handed out.
+	InstanceChanged = "InstanceChanged"
 	// Adopted (an event): the instance the broker held under spec.externalID was adopted
 	// (the adopt annotation); no provision was sent.
 	Adopted = "Adopted"

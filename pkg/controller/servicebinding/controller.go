@@ -186,14 +186,26 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 	return c.bind(ctx, binding)
 }
 
-// maintain keeps a bound binding's credentials: it rotates them when asked or when the
-// broker said they expire, unbinds the bindings a rotation replaced once their overlap
+// rotateIf rotates stale credentials, unless err.
+func (c *Controller) rotateIf(ctx context.Context, binding *v1beta1.ServiceBinding, stale bool, err error) (controller.Result, error) {
+	if err != nil || !stale {
+		return controller.Result{}, err
+	}
+	return c.rotate(ctx, binding, rotationStale)
+}
+
+// maintain keeps a bound binding's credentials: it rotates them when asked, when the
+// broker said they expire, or when they are stale and the binding asks for it, unbinds the bindings a rotation replaced once their overlap
 // window ended, and writes the Secret again if it was deleted.
 func (c *Controller) maintain(ctx context.Context, binding *v1beta1.ServiceBinding) (controller.Result, error) {
 	now := c.ops.Now()
 	reason, at := rotationDue(binding, now)
 	if reason != "" {
 		return c.rotate(ctx, binding, reason)
+	}
+	binding, stale, err := c.checkStale(ctx, binding)
+	if err != nil || stale {
+		return c.rotateIf(ctx, binding, stale, err)
 	}
 	binding, next, err := c.unbindPredecessors(ctx, binding, false)
 	if err != nil {

@@ -56,6 +56,7 @@ func (c *Controller) inject(ctx context.Context, binding *v1beta1.ServiceBinding
 	reason, message := conditions.ErrorInjectingBindResult, fmt.Sprintf("Writing the Secret %q failed: %v", secretName(binding), err)
 	switch {
 	case err == nil:
+		binding.Status.IssuedFor = issuedFor(r)
 		return c.injected(ctx, binding, requestIdentity)
 	case errors.As(err, &se):
 		return c.ops.Fail(ctx, binding, conditions.ErrorInjectingBindResult, se.Error())

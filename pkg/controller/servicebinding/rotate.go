@@ -23,6 +23,7 @@ const (
 	rotationRequested   = "Requested"
 	rotationRenewBefore = "RenewBefore"
 	rotationExpiring    = "Expiring"
+	rotationStale       = "Stale"
 )
 
 // holdsCredentials tells whether the binding's credentials are in its Secret and nothing is in flight.
@@ -32,11 +33,10 @@ func holdsCredentials(binding *v1beta1.ServiceBinding) bool {
 }
 
 // rotationDue says why a bound binding's credentials are to be rotated now, or "" and
-// when they will be (zero: never). A bound binding whose generation moved had
-// rotationRequests bumped: nothing else of its spec may change.
+// when they will be (zero: never).
 func rotationDue(binding *v1beta1.ServiceBinding, now time.Time) (string, time.Time) {
 	st := &binding.Status
-	if binding.Spec.RotationRequests != st.ObservedRotationRequests || binding.Generation != st.ObservedGeneration {
+	if binding.Spec.RotationRequests != st.ObservedRotationRequests {
 		return rotationRequested, now
 	}
 	cr, issued := st.Credentials, st.CredentialsIssuedAt
@@ -111,7 +111,7 @@ func (c *Controller) rotate(ctx context.Context, binding *v1beta1.ServiceBinding
 		// The bind is sent again, and answered with the same credentials.
 		return c.ops.RetryLater(ctx, binding, conditions.RotationFailed, fmt.Sprintf("Writing the new credentials into the Secret %q failed: %v.", secretName(binding), err))
 	}
-	return c.rotated(ctx, binding, answer)
+	return c.rotated(ctx, binding, r, answer)
 }
 
 // sendRotation sends the bind of a rotation: synchronous, with predecessor_binding_id
@@ -139,7 +139,7 @@ func (c *Controller) sendRotation(ctx context.Context, binding *v1beta1.ServiceB
 
 // rotated records the rotation done: the new binding is the current one, the old one a
 // predecessor until the overlap window ends.
-func (c *Controller) rotated(ctx context.Context, binding *v1beta1.ServiceBinding, answer *bindAnswer) (controller.Result, error) {
+func (c *Controller) rotated(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, answer *bindAnswer) (controller.Result, error) {
 	st := &binding.Status
 	now := c.ops.Now()
 	old := brokerBindingID(binding)
@@ -153,6 +153,8 @@ func (c *Controller) rotated(ctx context.Context, binding *v1beta1.ServiceBindin
 	st.ObservedGeneration = binding.Generation
 	st.LastRequestIdentity = answer.requestIdentity
 	st.Attempts = v1beta1.OperationAttempts{}
+	st.IssuedFor = issuedFor(r)
+	apimeta.RemoveStatusCondition(&st.Conditions, v1beta1.ConditionStale)
 	message := fmt.Sprintf("New credentials (binding %s, request %s) are in the Secret %q; the previous binding %s is unbound at %s.",
 		st.BindingID, answer.requestIdentity, secretName(binding), old, unbindAfter.UTC().Format(time.RFC3339))
 	if _, err := c.ops.Report(ctx, binding, true, conditions.CredentialsRotated, message); err != nil {

@@ -1,6 +1,7 @@
 package servicebinding
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,5 +40,28 @@ func TestRotationDue(t *testing.T) {
 				t.Errorf("rotationDue = %q at %v, want %q at %v", reason, when, tc.reason, tc.when)
 			}
 		})
+	}
+}
+
+// Credentials are stale when the instance's plan or parameters changed since their issue.
+func TestStaleness(t *testing.T) {
+	was := &v1beta1.IssuedFor{ClusterServicePlanExternalName: "small", ClusterServicePlanExternalID: "s", ParameterChecksum: "a"}
+	for _, tc := range []struct {
+		name string
+		now  *v1beta1.IssuedFor
+		want string
+	}{
+		{"unchanged", was, ""},
+		{"unknown now", nil, ""},
+		{"another plan", &v1beta1.IssuedFor{ClusterServicePlanExternalName: "large", ClusterServicePlanExternalID: "l", ParameterChecksum: "a"}, "plan changed from small to large"},
+		{"other parameters", &v1beta1.IssuedFor{ClusterServicePlanExternalName: "small", ClusterServicePlanExternalID: "s", ParameterChecksum: "b"}, "parameters changed"},
+	} {
+		got := staleness(was, tc.now)
+		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := staleness(nil, was); got != "" {
+		t.Errorf("credentials of unknown issue: %q", got)
 	}
 }

@@ -80,6 +80,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.CommonServiceClassStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("CommonServicePlanSpec"):
 		return &servicecatalogv1beta1.CommonServicePlanSpecApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("IssuedFor"):
+		return &servicecatalogv1beta1.IssuedForApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("LocalObjectReference"):
 		return &servicecatalogv1beta1.LocalObjectReferenceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("MaintenanceInfo"):

@@ -61,6 +61,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.CommonServiceClassStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_CommonServiceClassStatus(ref),
 		v1beta1.CommonServicePlanSpec{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_CommonServicePlanSpec(ref),
 		v1beta1.Intervention{}.OpenAPIModelName():                   schema_pkg_apis_servicecatalog_v1beta1_Intervention(ref),
+		v1beta1.IssuedFor{}.OpenAPIModelName():                      schema_pkg_apis_servicecatalog_v1beta1_IssuedFor(ref),
 		v1beta1.LocalObjectReference{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_LocalObjectReference(ref),
 		v1beta1.MaintenanceInfo{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_MaintenanceInfo(ref),
 		v1beta1.NamespacedObjectReference{}.OpenAPIModelName():      schema_pkg_apis_servicecatalog_v1beta1_NamespacedObjectReference(ref),
@@ -1717,6 +1718,40 @@ func schema_pkg_apis_servicecatalog_v1beta1_Intervention(ref common.ReferenceCal
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_IssuedFor(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "IssuedFor is what an instance was when a binding's credentials were handed out.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"clusterServicePlanExternalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "clusterServicePlanExternalName is the instance's plan.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"clusterServicePlanExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "clusterServicePlanExternalID is the instance's plan_id.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"parameterChecksum": {
+						SchemaProps: spec.SchemaProps{
+							Description: "parameterChecksum is the checksum of the instance's parameters.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_LocalObjectReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2355,6 +2390,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingSpec(ref common.Refere
 							Format:      "int64",
 						},
 					},
+					"rotateWhenStale": {
+						SchemaProps: spec.SchemaProps{
+							Description: "rotateWhenStale rotates the credentials on its own when they are stale: the instance's plan or parameters changed since they were handed out (the Stale condition). It may change.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
 					"userInfo": {
 						SchemaProps: spec.SchemaProps{
 							Description: "userInfo is the user who last created, changed or deleted this binding, set by the server; values sent by clients are replaced.",
@@ -2536,11 +2578,17 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 							},
 						},
 					},
+					"issuedFor": {
+						SchemaProps: spec.SchemaProps{
+							Description: "issuedFor is the instance's plan and parameters when the broker handed out the credentials in the Secret; when the instance's differ, the Stale condition says so.",
+							Ref:         ref(v1beta1.IssuedFor{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.BindingRotation{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PredecessorBinding{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.BindingCredentialsStatus{}.OpenAPIModelName(), v1beta1.BindingRotation{}.OpenAPIModelName(), v1beta1.IssuedFor{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.PredecessorBinding{}.OpenAPIModelName(), v1beta1.PropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

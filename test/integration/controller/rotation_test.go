@@ -181,3 +181,43 @@ func (e *env) requestRotation(name string, n int) {
 		e.t.Fatal(err)
 	}
 }
+
+// When the instance's parameters change, its bindings say their credentials are Stale;
+// one that asks for it (spec.rotateWhenStale) is rotated instead.
+func TestStaleBindings(t *testing.T) {
+	e := newEnv(t, envOptions{catalog: rotationCatalog, tweak: overlapOf(time.Hour)})
+	ctx := context.Background()
+	created := e.createInstance(e.instance("db", "rot-{id}", "rotatable", `{"size": 1}`))
+	instance := e.waitInstanceReady(created.Name)
+	plain := e.createBinding(e.binding("plain", instance.Name))
+	auto := e.binding("auto", instance.Name)
+	auto.Spec.RotateWhenStale = true
+	auto = e.createBinding(auto)
+	e.waitBindingReady(plain.Name)
+	e.waitBindingReady(auto.Name)
+
+	patch := []byte(`{"spec":{"parameters":{"size":2}}}`)
+	if _, err := e.catalog.ServicecatalogV1beta1().ServiceInstances(e.namespace).Patch(ctx, instance.Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stale := e.waitBinding(plain.Name, "Stale", func(b *v1beta1.ServiceBinding) bool {
+		return meta.IsStatusConditionTrue(b.Status.Conditions, v1beta1.ConditionStale)
+	})
+	if c := meta.FindStatusCondition(stale.Status.Conditions, v1beta1.ConditionStale); c.Reason != conditions.InstanceChanged || !strings.Contains(c.Message, "parameters changed") {
+		t.Errorf("Stale %+v", c)
+	}
+	if stale.Status.BindingID != "" {
+		t.Errorf("a binding that did not ask for it was rotated: %+v", bindingStatus(stale))
+	}
+	rotated := e.waitBinding(auto.Name, "rotated", bindingHasReason(v1beta1.ConditionReady, conditions.CredentialsRotated))
+	if meta.FindStatusCondition(rotated.Status.Conditions, v1beta1.ConditionStale) != nil || rotated.Status.BindingID == "" {
+		t.Errorf("the binding that asks for it: %+v", bindingStatus(rotated))
+	}
+
+	// Rotating the stale one by hand clears Stale.
+	e.requestRotation(plain.Name, 1)
+	fresh := e.waitBinding(plain.Name, "rotated", bindingHasReason(v1beta1.ConditionReady, conditions.CredentialsRotated))
+	if meta.FindStatusCondition(fresh.Status.Conditions, v1beta1.ConditionStale) != nil {
+		t.Errorf("still Stale after the rotation")
+	}
+}

@@ -30,6 +30,10 @@ const (
 	// answered that it does not hold a Ready object: the catalog does not silently
 	// believe it holds what it once did.
 	ConditionBrokerResourceMissing = "BrokerResourceMissing"
+	// ConditionStale is True on a binding whose instance's plan or parameters changed
+	// since its credentials were handed out: they may not fit the instance any more.
+	// Rotating them (spec.rotationRequests, or spec.rotateWhenStale) clears it.
+	ConditionStale = "Stale"
 )
 
 // UserInfo identifies the user who last created, changed or deleted an object. The API

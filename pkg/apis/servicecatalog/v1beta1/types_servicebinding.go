@@ -74,6 +74,11 @@ type ServiceBindingSpec struct {
 	// the same Secret, and unbinds the old binding after the overlap window.
 	// +optional
 	RotationRequests int64 `json:"rotationRequests,omitempty"`
+	// rotateWhenStale rotates the credentials on its own when they are stale: the
+	// instance's plan or parameters changed since they were handed out (the Stale
+	// condition). It may change.
+	// +optional
+	RotateWhenStale bool `json:"rotateWhenStale,omitempty"`
 	// userInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	// +optional
@@ -212,6 +217,23 @@ type ServiceBindingStatus struct {
 	// +optional
 	// +listType=atomic
 	Predecessors []PredecessorBinding `json:"predecessors,omitempty"`
+	// issuedFor is the instance's plan and parameters when the broker handed out the
+	// credentials in the Secret; when the instance's differ, the Stale condition says so.
+	// +optional
+	IssuedFor *IssuedFor `json:"issuedFor,omitempty"`
+}
+
+// IssuedFor is what an instance was when a binding's credentials were handed out.
+type IssuedFor struct {
+	// clusterServicePlanExternalName is the instance's plan.
+	// +optional
+	ClusterServicePlanExternalName string `json:"clusterServicePlanExternalName,omitempty"`
+	// clusterServicePlanExternalID is the instance's plan_id.
+	// +optional
+	ClusterServicePlanExternalID string `json:"clusterServicePlanExternalID,omitempty"`
+	// parameterChecksum is the checksum of the instance's parameters.
+	// +optional
+	ParameterChecksum string `json:"parameterChecksum,omitempty"`
 }
 
 // BindingRotation is a rotation of a binding's credentials in progress.

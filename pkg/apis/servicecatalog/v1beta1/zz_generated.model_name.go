@@ -162,6 +162,11 @@ func (in Intervention) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in IssuedFor) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.IssuedFor"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in LocalObjectReference) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference"
 }

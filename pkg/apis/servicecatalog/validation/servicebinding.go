@@ -32,9 +32,9 @@ func ValidateServiceBindingUpdate(newBinding, oldBinding *sc.ServiceBinding) fie
 	if newBinding.Spec.RotationRequests < oldBinding.Spec.RotationRequests {
 		allErrs = append(allErrs, field.Invalid(specPath.Child("rotationRequests"), newBinding.Spec.RotationRequests, "must not decrease"))
 	}
-	newSpec.RotationRequests = oldSpec.RotationRequests
+	newSpec.RotationRequests, newSpec.RotateWhenStale = oldSpec.RotationRequests, oldSpec.RotateWhenStale
 	if !helper.Semantic.DeepEqual(newSpec, oldSpec) {
-		allErrs = append(allErrs, field.Forbidden(specPath, "a binding's spec cannot change but for rotationRequests; delete the binding and create a new one"))
+		allErrs = append(allErrs, field.Forbidden(specPath, "a binding's spec cannot change but for rotationRequests and rotateWhenStale; delete the binding and create a new one"))
 	}
 	return allErrs
 }

@@ -283,7 +283,7 @@ func TestValidateServiceBindingUpdate(t *testing.T) {
 	for name, change := range specChanges {
 		t.Run(name, func(t *testing.T) {
 			expectErrors(t, ValidateServiceBindingUpdate(same(change), old),
-				"spec: Forbidden: a binding's spec cannot change but for rotationRequests; delete the binding and create a new one", "spec")
+				"spec: Forbidden: a binding's spec cannot change but for rotationRequests and rotateWhenStale; delete the binding and create a new one", "spec")
 		})
 	}
 

@@ -400,6 +400,18 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: removedFromBrokerCatalog
       type:
         scalar: boolean
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.IssuedFor
+  map:
+    fields:
+    - name: clusterServicePlanExternalID
+      type:
+        scalar: string
+    - name: clusterServicePlanExternalName
+      type:
+        scalar: string
+    - name: parameterChecksum
+      type:
+        scalar: string
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
   map:
     fields:
@@ -559,6 +571,9 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
           elementRelationship: atomic
+    - name: rotateWhenStale
+      type:
+        scalar: boolean
     - name: rotationRequests
       type:
         scalar: numeric
@@ -616,6 +631,9 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: inProgressProperties
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.PropertiesState
+    - name: issuedFor
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.IssuedFor
     - name: lastRequestIdentity
       type:
         scalar: string

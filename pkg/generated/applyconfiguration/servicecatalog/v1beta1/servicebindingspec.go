@@ -53,6 +53,10 @@ type ServiceBindingSpecApplyConfiguration struct {
 	// binding_rotatable and the broker speaks OSB 2.17), writes the new credentials into
 	// the same Secret, and unbinds the old binding after the overlap window.
 	RotationRequests *int64 `json:"rotationRequests,omitempty"`
+	// rotateWhenStale rotates the credentials on its own when they are stale: the
+	// instance's plan or parameters changed since they were handed out (the Stale
+	// condition). It may change.
+	RotateWhenStale *bool `json:"rotateWhenStale,omitempty"`
 	// userInfo is the user who last created, changed or deleted this binding, set by the
 	// server; values sent by clients are replaced.
 	UserInfo *UserInfoApplyConfiguration `json:"userInfo,omitempty"`
@@ -127,6 +131,14 @@ func (b *ServiceBindingSpecApplyConfiguration) WithExternalID(value string) *Ser
 // If called multiple times, the RotationRequests field is set to the value of the last call.
 func (b *ServiceBindingSpecApplyConfiguration) WithRotationRequests(value int64) *ServiceBindingSpecApplyConfiguration {
 	b.RotationRequests = &value
+	return b
+}
+
+// WithRotateWhenStale sets the RotateWhenStale field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RotateWhenStale field is set to the value of the last call.
+func (b *ServiceBindingSpecApplyConfiguration) WithRotateWhenStale(value bool) *ServiceBindingSpecApplyConfiguration {
+	b.RotateWhenStale = &value
 	return b
 }
 

@@ -62,6 +62,9 @@ type ServiceBindingStatusApplyConfiguration struct {
 	// predecessors are the bindings at the broker whose credentials a rotation replaced,
 	// still valid until they are unbound, after the overlap window.
 	Predecessors []PredecessorBindingApplyConfiguration `json:"predecessors,omitempty"`
+	// issuedFor is the instance's plan and parameters when the broker handed out the
+	// credentials in the Secret; when the instance's differ, the Stale condition says so.
+	IssuedFor *IssuedForApplyConfiguration `json:"issuedFor,omitempty"`
 }
 
 // ServiceBindingStatusApplyConfiguration constructs a declarative configuration of the ServiceBindingStatus type for use with
@@ -237,5 +240,13 @@ func (b *ServiceBindingStatusApplyConfiguration) WithPredecessors(values ...*Pre
 		}
 		b.Predecessors = append(b.Predecessors, *values[i])
 	}
+	return b
+}
+
+// WithIssuedFor sets the IssuedFor field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the IssuedFor field is set to the value of the last call.
+func (b *ServiceBindingStatusApplyConfiguration) WithIssuedFor(value *IssuedForApplyConfiguration) *ServiceBindingStatusApplyConfiguration {
+	b.IssuedFor = value
 	return b
 }
