@@ -115,6 +115,25 @@ type ClusterBearerTokenAuthConfig struct {
 // ClusterServiceBrokerStatus reports the state of a cluster-wide broker.
 type ClusterServiceBrokerStatus struct {
 	CommonServiceBrokerStatus
+	// Abandoned lists the instances and bindings of this broker let go without it.
+	Abandoned []AbandonedResource
+}
+
+// AbandonedResource is an instance or binding let go without its broker.
+type AbandonedResource struct {
+	// Kind is ServiceInstance or ServiceBinding.
+	Kind string
+	// Namespace and Name were the object's.
+	Namespace string
+	Name      string
+	// InstanceID is the instance's id at the broker.
+	InstanceID string
+	// BindingID is the binding's id at the broker, for a binding.
+	BindingID string
+	// User asked for it, at Time, for Reason.
+	User   string
+	Time   metav1.Time
+	Reason string
 }
 
 // CommonServiceBrokerStatus reports the catalog fetches of a broker.

@@ -63,6 +63,9 @@ type Kind[T Object[T]] struct {
 	ForgetKey func(cache.ObjectName)
 	// ExternalID returns the id of the object at the broker.
 	ExternalID func(T) string
+	// Ledger returns how the broker's ledger of abandoned objects records the object, and
+	// the broker's name ("" when it is not known).
+	Ledger func(T) (broker string, entry v1beta1.AbandonedResource)
 }
 
 // Engine keeps the broker operations of one kind of object. It writes them with the

@@ -6,9 +6,13 @@ import (
 	"strconv"
 	"time"
 
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -86,8 +90,45 @@ func (e *Engine[T]) abandon(ctx context.Context, obj T) error {
 	message += fmt.Sprintf("; the broker may still hold %s %s.", kindOf(obj), e.kind.ExternalID(obj))
 	e.event(obj, corev1.EventTypeWarning, conditions.Abandoned, message)
 	klog.FromContext(ctx).Info("Released without the broker", e.kind.Noun, klog.KObj(obj), "externalID", e.kind.ExternalID(obj), "user", a.User)
+	if err := e.recordAbandoned(ctx, obj, a); err != nil {
+		return err
+	}
 	e.forget(obj)
 	return e.Release(ctx, obj)
+}
+
+// maxAbandoned is how many abandoned objects a broker's ledger keeps.
+const maxAbandoned = 100
+
+// recordAbandoned adds the object to its broker's ledger of abandoned objects
+// (status.abandoned), newest first, once.
+func (e *Engine[T]) recordAbandoned(ctx context.Context, obj T, a *v1beta1.Abandonment) error {
+	if e.kind.Ledger == nil {
+		return nil
+	}
+	name, entry := e.kind.Ledger(obj)
+	if name == "" {
+		return nil
+	}
+	entry.Namespace, entry.Name, entry.User, entry.Time, entry.Reason = obj.GetNamespace(), obj.GetName(), a.User, a.Time, a.Reason
+	brokers := e.cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		broker, err := brokers.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if slices.Contains(broker.Status.Abandoned, entry) {
+			return nil
+		}
+		broker.Status.Abandoned = append([]v1beta1.AbandonedResource{entry}, broker.Status.Abandoned...)
+		broker.Status.Abandoned = broker.Status.Abandoned[:min(len(broker.Status.Abandoned), maxAbandoned)]
+		_, err = brokers.UpdateStatus(ctx, broker, metav1.UpdateOptions{FieldManager: "catalog-ledger"})
+		return err
+	})
+	if apierrors.IsNotFound(err) {
+		return nil // the broker is gone: the event is the record
+	}
+	return err
 }
 
 // stopped tells whether a delete the controller gave up on is still to be left alone:

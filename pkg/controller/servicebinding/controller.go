@@ -149,6 +149,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceBinding] {
 		Forget:      c.pending.forget,
 		ForgetKey:   c.pending.forgetKey,
 		ExternalID:  brokerBindingID,
+		Ledger:      c.ledgerEntry,
 	}
 }
 

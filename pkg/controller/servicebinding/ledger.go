@@ -34,3 +34,15 @@ func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.Service
 		return err == nil, err
 	})
 }
+
+// ledgerEntry is how the broker's ledger of abandoned objects records the binding, and the
+// broker's name: "" when the binding's instance is gone.
+func (c *Controller) ledgerEntry(binding *v1beta1.ServiceBinding) (string, v1beta1.AbandonedResource) {
+	instance, err := c.cfg.Instances.Lister().ServiceInstances(binding.InstanceNamespace()).Get(binding.Spec.InstanceRef.Name)
+	if err != nil {
+		return "", v1beta1.AbandonedResource{}
+	}
+	return instance.Status.ClusterServiceBrokerName, v1beta1.AbandonedResource{
+		Kind: "ServiceBinding", InstanceID: instance.Spec.ExternalID, BindingID: brokerBindingID(binding),
+	}
+}

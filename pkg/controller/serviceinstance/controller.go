@@ -90,6 +90,9 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 			c.unclearChecks.Forget(key)
 		},
 		ExternalID: func(i *v1beta1.ServiceInstance) string { return i.Spec.ExternalID },
+		Ledger: func(i *v1beta1.ServiceInstance) (string, v1beta1.AbandonedResource) {
+			return i.Status.ClusterServiceBrokerName, v1beta1.AbandonedResource{Kind: "ServiceInstance", InstanceID: i.Spec.ExternalID}
+		},
 	}
 }
 

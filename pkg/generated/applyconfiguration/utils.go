@@ -32,6 +32,8 @@ import (
 func ForKind(kind schema.GroupVersionKind) interface{} {
 	switch kind {
 	// Group=servicecatalog.k8s.io, Version=v1beta1
+	case v1beta1.SchemeGroupVersion.WithKind("AbandonedResource"):
+		return &servicecatalogv1beta1.AbandonedResourceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("Abandonment"):
 		return &servicecatalogv1beta1.AbandonmentApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("AddKeysFromTransform"):

@@ -33,6 +33,7 @@ import (
 
 func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenAPIDefinition {
 	return map[string]common.OpenAPIDefinition{
+		v1beta1.AbandonedResource{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref),
 		v1beta1.Abandonment{}.OpenAPIModelName():                    schema_pkg_apis_servicecatalog_v1beta1_Abandonment(ref),
 		v1beta1.AddKeyTransform{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_AddKeyTransform(ref),
 		v1beta1.AddKeysFromTransform{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref),
@@ -143,6 +144,79 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		runtime.TypeMeta{}.OpenAPIModelName():                       schema_k8sio_apimachinery_pkg_runtime_TypeMeta(ref),
 		runtime.Unknown{}.OpenAPIModelName():                        schema_k8sio_apimachinery_pkg_runtime_Unknown(ref),
 		version.Info{}.OpenAPIModelName():                           schema_k8sio_apimachinery_pkg_version_Info(ref),
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "AbandonedResource is an instance or binding let go without its broker.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "kind is ServiceInstance or ServiceBinding.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"namespace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "namespace and name were the object's.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Default: "",
+							Type:    []string{"string"},
+							Format:  "",
+						},
+					},
+					"instanceID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "instanceID is the instance's id at the broker.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"bindingID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingID is the binding's id at the broker, for a binding.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"user": {
+						SchemaProps: spec.SchemaProps{
+							Description: "user asked for it, at time, for reason.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"time": {
+						SchemaProps: spec.SchemaProps{
+							Ref: ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"reason": {
+						SchemaProps: spec.SchemaProps{
+							Type:   []string{"string"},
+							Format: "",
+						},
+					},
+				},
+				Required: []string{"kind", "namespace", "name", "instanceID", "user", "time"},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
 	}
 }
 
@@ -751,11 +825,29 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServiceBrokerStatus(ref commo
 							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
 						},
 					},
+					"abandoned": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "abandoned lists, newest first, the instances and bindings of this broker that users let go without the broker (their abandon subresource): the broker may still hold them. The newest 100 are kept.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.AbandonedResource{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.SkippedOffering{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.AbandonedResource{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.SkippedOffering{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -94,4 +94,13 @@ func TestARefusedDeleteIsRetriedOrAbandonedOnRequest(t *testing.T) {
 	if n := deletes(); n != 2 {
 		t.Errorf("%d deprovisions, want 2: abandon calls no broker", n)
 	}
+	// The broker's ledger keeps it.
+	b, err := e.catalog.ServicecatalogV1beta1().ClusterServiceBrokers().Get(ctx, e.brokerName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l := b.Status.Abandoned; len(l) != 1 || l[0].Kind != "ServiceInstance" || l[0].InstanceID != instance.Spec.ExternalID ||
+		l[0].Namespace != e.namespace || l[0].Name != instance.Name || l[0].User != "catalog-admin" || l[0].Reason != "the legal hold outlives the project" {
+		t.Errorf("the broker's ledger: %+v", l)
+	}
 }

@@ -136,6 +136,31 @@ type ClusterBearerTokenAuthConfig struct {
 // ClusterServiceBrokerStatus reports the state of a cluster-wide broker.
 type ClusterServiceBrokerStatus struct {
 	CommonServiceBrokerStatus `json:",inline"`
+	// abandoned lists, newest first, the instances and bindings of this broker that users
+	// let go without the broker (their abandon subresource): the broker may still hold
+	// them. The newest 100 are kept.
+	// +optional
+	// +listType=atomic
+	Abandoned []AbandonedResource `json:"abandoned,omitempty"`
+}
+
+// AbandonedResource is an instance or binding let go without its broker.
+type AbandonedResource struct {
+	// kind is ServiceInstance or ServiceBinding.
+	Kind string `json:"kind"`
+	// namespace and name were the object's.
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// instanceID is the instance's id at the broker.
+	InstanceID string `json:"instanceID"`
+	// bindingID is the binding's id at the broker, for a binding.
+	// +optional
+	BindingID string `json:"bindingID,omitempty"`
+	// user asked for it, at time, for reason.
+	User string      `json:"user"`
+	Time metav1.Time `json:"time"`
+	// +optional
+	Reason string `json:"reason,omitempty"`
 }
 
 // CommonServiceBrokerStatus reports the catalog fetches of a broker.

@@ -39,6 +39,38 @@ func Parser() *typed.Parser {
 var parserOnce sync.Once
 var parser *typed.Parser
 var schemaYAML = typed.YAMLObject(`types:
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AbandonedResource
+  map:
+    fields:
+    - name: bindingID
+      type:
+        scalar: string
+    - name: instanceID
+      type:
+        scalar: string
+      default: ""
+    - name: kind
+      type:
+        scalar: string
+      default: ""
+    - name: name
+      type:
+        scalar: string
+      default: ""
+    - name: namespace
+      type:
+        scalar: string
+      default: ""
+    - name: reason
+      type:
+        scalar: string
+    - name: time
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: user
+      type:
+        scalar: string
+      default: ""
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.Abandonment
   map:
     fields:
@@ -207,6 +239,12 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceBrokerStatus
   map:
     fields:
+    - name: abandoned
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AbandonedResource
+          elementRelationship: atomic
     - name: attempts
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts

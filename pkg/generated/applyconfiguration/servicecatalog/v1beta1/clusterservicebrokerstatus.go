@@ -29,6 +29,10 @@ import (
 // ClusterServiceBrokerStatus reports the state of a cluster-wide broker.
 type ClusterServiceBrokerStatusApplyConfiguration struct {
 	CommonServiceBrokerStatusApplyConfiguration `json:""`
+	// abandoned lists, newest first, the instances and bindings of this broker that users
+	// let go without the broker (their abandon subresource): the broker may still hold
+	// them. The newest 100 are kept.
+	Abandoned []AbandonedResourceApplyConfiguration `json:"abandoned,omitempty"`
 }
 
 // ClusterServiceBrokerStatusApplyConfiguration constructs a declarative configuration of the ClusterServiceBrokerStatus type for use with
@@ -108,5 +112,18 @@ func (b *ClusterServiceBrokerStatusApplyConfiguration) WithSkippedOfferings(valu
 // If called multiple times, the Attempts field is set to the value of the last call.
 func (b *ClusterServiceBrokerStatusApplyConfiguration) WithAttempts(value *OperationAttemptsApplyConfiguration) *ClusterServiceBrokerStatusApplyConfiguration {
 	b.CommonServiceBrokerStatusApplyConfiguration.Attempts = value
+	return b
+}
+
+// WithAbandoned adds the given value to the Abandoned field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the Abandoned field.
+func (b *ClusterServiceBrokerStatusApplyConfiguration) WithAbandoned(values ...*AbandonedResourceApplyConfiguration) *ClusterServiceBrokerStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithAbandoned")
+		}
+		b.Abandoned = append(b.Abandoned, *values[i])
+	}
 	return b
 }
