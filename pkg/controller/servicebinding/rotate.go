@@ -115,7 +115,9 @@ func (c *Controller) rotate(ctx context.Context, binding *v1beta1.ServiceBinding
 }
 
 // sendRotation sends the bind of a rotation: synchronous, with predecessor_binding_id
-// where the plan is binding_rotatable and the broker speaks OSB 2.17.
+// where the plan is binding_rotatable, the broker speaks OSB 2.17 and the current
+// credentials have not expired (OSB: the predecessor must be a non-expired binding); a
+// plain bind under the new id otherwise.
 func (c *Controller) sendRotation(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, params *parameters.Parameters) (*osb.BindResponse, error) {
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
 	if err != nil {
@@ -127,7 +129,7 @@ func (c *Controller) sendRotation(ctx context.Context, binding *v1beta1.ServiceB
 	}
 	request := c.bindRequest(binding, r, params, string(namespace.UID), false)
 	request.BindingID = binding.Status.Rotation.BindingID
-	if r.plan.Spec.BindingRotatable && c.cfg.BrokerClients.APIVersion(r.broker).Supports(osb.FeatureBindingRotation) {
+	if r.plan.Spec.BindingRotatable && c.cfg.BrokerClients.APIVersion(r.broker).Supports(osb.FeatureBindingRotation) && !expired(binding, c.ops.Now()) {
 		request.PredecessorBindingID = brokerBindingID(binding)
 	}
 	resp, err := client.Bind(ctx, request)
@@ -221,4 +223,10 @@ func (c *Controller) unbindPredecessors(ctx context.Context, binding *v1beta1.Se
 		}
 	}
 	return binding, next, nil
+}
+
+// expired tells whether the broker said the binding's current credentials expire by now.
+func expired(binding *v1beta1.ServiceBinding, now time.Time) bool {
+	cr := binding.Status.Credentials
+	return cr != nil && cr.ExpiresAt != nil && !now.Before(cr.ExpiresAt.Time)
 }

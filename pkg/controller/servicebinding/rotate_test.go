@@ -65,3 +65,19 @@ func TestStaleness(t *testing.T) {
 		t.Errorf("credentials of unknown issue: %q", got)
 	}
 }
+
+// Only a binding whose credentials have not expired may be named as a predecessor.
+func TestExpired(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	b := &v1beta1.ServiceBinding{}
+	if expired(b, now) {
+		t.Error("credentials without an expiry expired")
+	}
+	b.Status.Credentials = &v1beta1.BindingCredentialsStatus{ExpiresAt: &metav1.Time{Time: now.Add(time.Minute)}}
+	if expired(b, now) {
+		t.Error("credentials expiring in a minute expired")
+	}
+	if !expired(b, now.Add(time.Minute)) {
+		t.Error("credentials at their expiry did not expire")
+	}
+}
