@@ -16,6 +16,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
+	"github.com/kube-service-catalog/catalog/pkg/admission/defaultplan"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	"github.com/kube-service-catalog/catalog/pkg/admission/instancesharing"
@@ -40,6 +41,7 @@ type admissionPlugin struct {
 // admissionPlugins are the catalog's admission plugins, in the order they run. All are
 // enabled by default.
 var admissionPlugins = []admissionPlugin{
+	{defaultplan.PluginName, defaultplan.Register, false},
 	{planchange.PluginName, planchange.Register, false},
 	{platformfeatures.PluginName, platformfeatures.Register, false},
 	{pendingchange.PluginName, pendingchange.Register, false},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
+	"github.com/kube-service-catalog/catalog/pkg/admission/defaultplan"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	"github.com/kube-service-catalog/catalog/pkg/admission/instancesharing"
@@ -25,7 +26,7 @@ import (
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, adoption.PluginName, secretaccess.PluginName, parameterschema.PluginName}
+var catalogPlugins = []string{defaultplan.PluginName, planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, adoption.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -104,7 +105,7 @@ func TestStandaloneAdmission(t *testing.T) {
 func TestStandaloneAdmissionChain(t *testing.T) {
 	o := standaloneOptions(t)
 	o.RecommendedOptions.Admission.DisablePlugins = []string{bindinglifecycle.PluginName}
-	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, externalid.PluginName, parameterschema.PluginName}; !slices.Equal(got, want) {
+	if got, want := enabledPlugins(o.RecommendedOptions.Admission), []string{defaultplan.PluginName, planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, externalid.PluginName, parameterschema.PluginName}; !slices.Equal(got, want) {
 		t.Errorf("enabled plugins = %v, want %v", got, want)
 	}
 	client := fake.NewClientset()

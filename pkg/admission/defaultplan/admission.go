@@ -1,0 +1,142 @@
+// Package defaultplan holds the DefaultServicePlan admission plugin: a new instance that
+// names its class but no plan gets the class's plan when the class has exactly one; when
+// it has several, the refusal lists them.
+package defaultplan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/admission"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "DefaultServicePlan"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the DefaultServicePlan admission plugin. An instance whose class cannot be
+// found is left as it is: validation then asks for the plan.
+type Plugin struct {
+	*admission.Handler
+	reader  *initializer.CatalogReader
+	initErr error
+}
+
+var (
+	_ admission.MutationInterface    = &Plugin{}
+	_ initializer.WantsCatalogReader = &Plugin{}
+)
+
+// New returns the plugin; it handles instance creation.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create)}
+}
+
+// SetCatalogReader takes the reader and has it watch classes and plans; the plugin is
+// ready once they have synced.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
+	synced, err := reader.WatchClassesAndPlans()
+	if err != nil {
+		p.initErr = err
+		return
+	}
+	p.SetReadyFunc(synced)
+}
+
+// ValidateInitialization fails until the plugin has its reader.
+func (p *Plugin) ValidateInitialization() error {
+	if p.reader == nil {
+		return fmt.Errorf("%s: missing the catalog reader", PluginName)
+	}
+	return p.initErr
+}
+
+// Admit names the plan of a new instance that names only its class, when the class has
+// one plan the broker still offers, the same way the class is named.
+func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if a.GetResource().GroupResource() != sc.Resource("serviceinstances") || a.GetSubresource() != "" {
+		return nil
+	}
+	instance, ok := a.GetObject().(*sc.ServiceInstance)
+	if !ok {
+		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
+	}
+	ref := catalog.PlanReference(instance.Spec.PlanReference)
+	n := catalog.NamingOf(ref)
+	if n.Class(ref) == "" || namesAPlan(ref) {
+		return nil
+	}
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
+	}
+	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	if err != nil || len(classes) != 1 {
+		return nil //nolint:nilerr // validation asks for the plan
+	}
+	plans, err := p.offered(ctx, classes[0].Name)
+	switch {
+	case err != nil || len(plans) == 0:
+		return nil //nolint:nilerr // validation asks for the plan
+	case len(plans) == 1:
+		setPlan(&instance.Spec.PlanReference, n, n.Of(names(plans[0])))
+		return nil
+	}
+	choices := make([]string, 0, len(plans))
+	for _, plan := range plans {
+		choices = append(choices, n.Of(names(plan)))
+	}
+	slices.Sort(choices)
+	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
+		field.Required(field.NewPath("spec", n.PlanField()), fmt.Sprintf("class %q has %d plans; name one of: %s",
+			n.Class(ref), len(plans), strings.Join(choices, ", "))),
+	})
+}
+
+// offered returns the plans of a class that the broker still offers.
+func (p *Plugin) offered(ctx context.Context, class string) ([]*v1beta1.ClusterServicePlan, error) {
+	plans, err := p.reader.ClusterServicePlansOfClass(ctx, class)
+	return slices.DeleteFunc(plans, func(plan *v1beta1.ClusterServicePlan) bool { return plan.Status.RemovedFromBrokerCatalog }), err
+}
+
+// namesAPlan tells whether ref names a plan in any naming.
+func namesAPlan(ref catalog.PlanReference) bool {
+	for _, n := range catalog.Namings() {
+		if n.Plan(ref) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// setPlan names the plan in ref the way n does.
+func setPlan(ref *sc.PlanReference, n catalog.Naming, plan string) {
+	switch n {
+	case catalog.ByExternalID:
+		ref.ClusterServicePlanExternalID = plan
+	case catalog.ByName:
+		ref.ClusterServicePlanName = plan
+	default:
+		ref.ClusterServicePlanExternalName = plan
+	}
+}
+
+func names(plan *v1beta1.ClusterServicePlan) catalog.Names {
+	return catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}
+}
