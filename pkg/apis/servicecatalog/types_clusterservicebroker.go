@@ -123,16 +123,19 @@ type ClusterServiceBrokerStatus struct {
 type AbandonedResource struct {
 	// Kind is ServiceInstance or ServiceBinding.
 	Kind string
-	// Namespace and Name were the object's.
+	// Namespace was the object's namespace.
 	Namespace string
-	Name      string
+	// Name was the object's name.
+	Name string
 	// InstanceID is the instance's id at the broker.
 	InstanceID string
 	// BindingID is the binding's id at the broker, for a binding.
 	BindingID string
-	// User asked for it, at Time, for Reason.
-	User   string
-	Time   metav1.Time
+	// User is who asked for it.
+	User string
+	// Time is when they asked.
+	Time metav1.Time
+	// Reason is what they gave as the reason.
 	Reason string
 }
 

@@ -164,7 +164,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref common.Referen
 					},
 					"namespace": {
 						SchemaProps: spec.SchemaProps{
-							Description: "namespace and name were the object's.",
+							Description: "namespace was the object's namespace.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -172,9 +172,10 @@ func schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref common.Referen
 					},
 					"name": {
 						SchemaProps: spec.SchemaProps{
-							Default: "",
-							Type:    []string{"string"},
-							Format:  "",
+							Description: "name was the object's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 					"instanceID": {
@@ -194,7 +195,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref common.Referen
 					},
 					"user": {
 						SchemaProps: spec.SchemaProps{
-							Description: "user asked for it, at time, for reason.",
+							Description: "user is who asked for it.",
 							Default:     "",
 							Type:        []string{"string"},
 							Format:      "",
@@ -202,13 +203,15 @@ func schema_pkg_apis_servicecatalog_v1beta1_AbandonedResource(ref common.Referen
 					},
 					"time": {
 						SchemaProps: spec.SchemaProps{
-							Ref: ref(v1.Time{}.OpenAPIModelName()),
+							Description: "time is when they asked.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
 						},
 					},
 					"reason": {
 						SchemaProps: spec.SchemaProps{
-							Type:   []string{"string"},
-							Format: "",
+							Description: "reason is what they gave as the reason, if anything.",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 				},

@@ -148,17 +148,20 @@ type ClusterServiceBrokerStatus struct {
 type AbandonedResource struct {
 	// kind is ServiceInstance or ServiceBinding.
 	Kind string `json:"kind"`
-	// namespace and name were the object's.
+	// namespace was the object's namespace.
 	Namespace string `json:"namespace"`
-	Name      string `json:"name"`
+	// name was the object's name.
+	Name string `json:"name"`
 	// instanceID is the instance's id at the broker.
 	InstanceID string `json:"instanceID"`
 	// bindingID is the binding's id at the broker, for a binding.
 	// +optional
 	BindingID string `json:"bindingID,omitempty"`
-	// user asked for it, at time, for reason.
-	User string      `json:"user"`
+	// user is who asked for it.
+	User string `json:"user"`
+	// time is when they asked.
 	Time metav1.Time `json:"time"`
+	// reason is what they gave as the reason, if anything.
 	// +optional
 	Reason string `json:"reason,omitempty"`
 }

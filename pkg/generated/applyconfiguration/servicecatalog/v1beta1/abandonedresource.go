@@ -29,17 +29,20 @@ import (
 type AbandonedResourceApplyConfiguration struct {
 	// kind is ServiceInstance or ServiceBinding.
 	Kind *string `json:"kind,omitempty"`
-	// namespace and name were the object's.
+	// namespace was the object's namespace.
 	Namespace *string `json:"namespace,omitempty"`
-	Name      *string `json:"name,omitempty"`
+	// name was the object's name.
+	Name *string `json:"name,omitempty"`
 	// instanceID is the instance's id at the broker.
 	InstanceID *string `json:"instanceID,omitempty"`
 	// bindingID is the binding's id at the broker, for a binding.
 	BindingID *string `json:"bindingID,omitempty"`
-	// user asked for it, at time, for reason.
-	User   *string  `json:"user,omitempty"`
-	Time   *v1.Time `json:"time,omitempty"`
-	Reason *string  `json:"reason,omitempty"`
+	// user is who asked for it.
+	User *string `json:"user,omitempty"`
+	// time is when they asked.
+	Time *v1.Time `json:"time,omitempty"`
+	// reason is what they gave as the reason, if anything.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // AbandonedResourceApplyConfiguration constructs a declarative configuration of the AbandonedResource type for use with
