@@ -271,3 +271,37 @@ func TestReadyzCoversAdmissionInformers(t *testing.T) {
 		t.Errorf("/readyz does not check the admission informers:\n%s", body)
 	}
 }
+
+// An instance that names a class with one plan, and no plan, gets that plan; one that
+// names a class with several is refused with the list.
+func TestDefaultServicePlan(t *testing.T) {
+	s := framework.StartServer(t, framework.ServerOptions{EtcdServers: framework.SharedEtcd(t)})
+	c := s.AdminClient(t).ServicecatalogV1beta1()
+	ctx := t.Context()
+	const ns = "team-a"
+	for _, class := range []string{"single", "several"} {
+		if _, err := c.ClusterServiceClasses().Create(ctx, framework.Class(class, "broker"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, plan := range []struct{ name, class string }{{"several-a", "several"}, {"several-b", "several"}, {"single-only", "single"}} {
+		if _, err := c.ClusterServicePlans().Create(ctx, framework.Plan(plan.name, plan.class, "broker"), metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create := func(name, class string) func([]string) error {
+		return func(dryRun []string) error {
+			_, err := c.ServiceInstances(ns).Create(ctx, framework.Instance(ns, name, class, ""), metav1.CreateOptions{DryRun: dryRun})
+			return err
+		}
+	}
+	if err := afterCachesCatchUp(t, allowed, create("defaulted", "single-offering")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ServiceInstances(ns).Get(ctx, "defaulted", metav1.GetOptions{})
+	if err != nil || got.Spec.ClusterServicePlanExternalName != "single-only-plan" {
+		t.Fatalf("plan of the instance: %q (%v), want single-only-plan", got.Spec.ClusterServicePlanExternalName, err)
+	}
+	err = afterCachesCatchUp(t, apierrors.IsInvalid, create("ambiguous", "several-offering"))
+	checkInvalid(t, err, "spec.clusterServicePlanExternalName", `class "several-offering" has 2 plans; name one of: several-a-plan, several-b-plan`)
+}
