@@ -140,6 +140,21 @@ func (r *CatalogReader) ServiceBindingsWithExternalID(ctx context.Context, id st
 	return out, nil
 }
 
+// WatchBrokers asks for the broker informer, so that it starts with the others; the
+// reader's broker lookups need it. The returned function reports whether it has synced.
+func (r *CatalogReader) WatchBrokers() (synced func() bool) {
+	return r.brokers().Informer().HasSynced
+}
+
+// ClusterServiceBroker returns the broker called name, or a NotFound API error.
+func (r *CatalogReader) ClusterServiceBroker(_ context.Context, name string) (*v1beta1.ClusterServiceBroker, error) {
+	return r.brokers().Lister().Get(name)
+}
+
+func (r *CatalogReader) brokers() scinformers.ClusterServiceBrokerInformer {
+	return r.factory.Servicecatalog().V1beta1().ClusterServiceBrokers()
+}
+
 func (r *CatalogReader) classes() scinformers.ClusterServiceClassInformer {
 	return r.factory.Servicecatalog().V1beta1().ClusterServiceClasses()
 }

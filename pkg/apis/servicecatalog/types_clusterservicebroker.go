@@ -38,6 +38,8 @@ type ClusterServiceBrokerSpec struct {
 	// AuthInfo says how the catalog authenticates to the broker. Without it, requests carry
 	// no credentials.
 	AuthInfo *ClusterServiceBrokerAuthInfo
+	// NamespaceSelector limits the namespaces whose instances may use this broker's classes.
+	NamespaceSelector *metav1.LabelSelector
 }
 
 // CommonServiceBrokerSpec holds the broker settings shared by every broker scope.

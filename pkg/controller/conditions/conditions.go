@@ -116,6 +116,9 @@ const (
 	// RotationFailed: the bind of new credentials failed; the credentials in the Secret
 	// stay valid and the rotation is tried again.
 	RotationFailed = "RotationFailed"
+	// ClassNotOfferedHere: the broker's namespaceSelector does not match the instance's
+	// namespace; nothing was sent. The API refuses such instances when it knows the class.
+	ClassNotOfferedHere = "ClassNotOfferedHere"
 	// InstanceChanged (the Stale condition of a binding): the instance's plan or
 	// parameters changed since the credentials were handed out.
 	InstanceChanged = "InstanceChanged"

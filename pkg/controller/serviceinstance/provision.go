@@ -30,6 +30,16 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		instance.Status.ObservedGeneration = instance.Generation
 		return c.ops.Fail(ctx, instance, conditions.UnsupportedPlatformFeature, operation.Sentence(why)+" Nothing was sent to the broker.")
 	}
+	if instance.Status.CurrentOperation == "" {
+		why, err := catalog.NotOffered(r.broker, c.cfg.Namespaces.Lister(), instance.Namespace)
+		if err != nil {
+			return controller.Result{}, err
+		}
+		if why != "" {
+			instance.Status.ObservedGeneration = instance.Generation
+			return c.ops.Fail(ctx, instance, conditions.ClassNotOfferedHere, fmt.Sprintf("Class %s: %s. Nothing was sent to the broker.", r.class.Spec.ExternalName, why))
+		}
+	}
 	if wantsAdoption(instance) {
 		return c.adopt(ctx, instance, r, params)
 	}

@@ -917,3 +917,19 @@ func TestAnInstanceOfAnOfferingThatNeedsAnUnservedFeatureFails(t *testing.T) {
 	}
 	f.wantFailed(conditions.UnsupportedPlatformFeature)
 }
+
+// An instance in a namespace its broker's namespaceSelector does not match (admitted
+// before the API knew its class) fails with nothing sent.
+func TestAClassNotOfferedInTheNamespaceFails(t *testing.T) {
+	f := newFixture(t, func(o *fixtureObjects) {
+		o.broker.Spec.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}
+	})
+	f.onProvision(provisioned200())
+	f.MustSync()
+	f.WantCalls()
+	i := f.wantReady(metav1.ConditionFalse, conditions.ClassNotOfferedHere)
+	if m := readyMessage(i); !strings.Contains(m, "namespaces whose labels match env=prod; namespace ns does not") {
+		t.Errorf("message %q", m)
+	}
+	f.wantFailed(conditions.ClassNotOfferedHere)
+}

@@ -732,12 +732,18 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServiceBrokerSpec(ref common.
 							Ref:         ref(v1beta1.ClusterServiceBrokerAuthInfo{}.OpenAPIModelName()),
 						},
 					},
+					"namespaceSelector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "namespaceSelector limits the namespaces whose instances may use this broker's classes to those whose labels it matches; unset, every namespace may. An instance in another namespace is refused when it is created. Instances that exist keep working.",
+							Ref:         ref(v1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
 				},
 				Required: []string{"url"},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.CatalogRestrictions{}.OpenAPIModelName(), v1beta1.ClusterServiceBrokerAuthInfo{}.OpenAPIModelName(), v1.Duration{}.OpenAPIModelName()},
+			v1beta1.CatalogRestrictions{}.OpenAPIModelName(), v1beta1.ClusterServiceBrokerAuthInfo{}.OpenAPIModelName(), v1.Duration{}.OpenAPIModelName(), v1.LabelSelector{}.OpenAPIModelName()},
 	}
 }
 

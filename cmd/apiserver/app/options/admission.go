@@ -16,6 +16,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
+	"github.com/kube-service-catalog/catalog/pkg/admission/brokervisibility"
 	"github.com/kube-service-catalog/catalog/pkg/admission/defaultplan"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
@@ -49,6 +50,7 @@ var admissionPlugins = []admissionPlugin{
 	{externalid.PluginName, externalid.Register, false},
 	{instancesharing.PluginName, instancesharing.Register, true},
 	{adoption.PluginName, adoption.Register, true},
+	{brokervisibility.PluginName, brokervisibility.Register, true},
 	{secretaccess.PluginName, secretaccess.Register, true},
 	{parameterschema.PluginName, parameterschema.Register, false},
 }

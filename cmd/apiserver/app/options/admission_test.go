@@ -13,6 +13,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/adoption"
 	"github.com/kube-service-catalog/catalog/pkg/admission/bindinglifecycle"
+	"github.com/kube-service-catalog/catalog/pkg/admission/brokervisibility"
 	"github.com/kube-service-catalog/catalog/pkg/admission/defaultplan"
 	"github.com/kube-service-catalog/catalog/pkg/admission/externalid"
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
@@ -26,7 +27,7 @@ import (
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 )
 
-var catalogPlugins = []string{defaultplan.PluginName, planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, adoption.PluginName, secretaccess.PluginName, parameterschema.PluginName}
+var catalogPlugins = []string{defaultplan.PluginName, planchange.PluginName, platformfeatures.PluginName, pendingchange.PluginName, bindinglifecycle.PluginName, externalid.PluginName, instancesharing.PluginName, adoption.PluginName, brokervisibility.PluginName, secretaccess.PluginName, parameterschema.PluginName}
 
 func TestDelegatedAdmissionOrder(t *testing.T) {
 	o := NewOptions()
@@ -73,9 +74,10 @@ func standaloneOptions(t *testing.T) *Options {
 func TestStandaloneAdmission(t *testing.T) {
 	o := standaloneOptions(t)
 	a := o.RecommendedOptions.Admission
-	// SecretAccessCheck, ServiceInstanceSharing and AdoptionCheck need the Kubernetes API.
+	// SecretAccessCheck, ServiceInstanceSharing, AdoptionCheck and
+	// ClusterServiceBrokerVisibility need the Kubernetes API.
 	want := slices.DeleteFunc(slices.Clone(catalogPlugins), func(name string) bool {
-		return name == secretaccess.PluginName || name == instancesharing.PluginName || name == adoption.PluginName
+		return name == secretaccess.PluginName || name == instancesharing.PluginName || name == adoption.PluginName || name == brokervisibility.PluginName
 	})
 	if !slices.Equal(a.RecommendedPluginOrder, want) {
 		t.Errorf("RecommendedPluginOrder = %v, want %v", a.RecommendedPluginOrder, want)

@@ -45,6 +45,11 @@ type ClusterServiceBrokerSpec struct {
 	// no credentials.
 	// +optional
 	AuthInfo *ClusterServiceBrokerAuthInfo `json:"authInfo,omitempty"`
+	// namespaceSelector limits the namespaces whose instances may use this broker's classes
+	// to those whose labels it matches; unset, every namespace may. An instance in another
+	// namespace is refused when it is created. Instances that exist keep working.
+	// +optional
+	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
 }
 
 // CommonServiceBrokerSpec holds the broker settings shared by every broker scope.

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -47,6 +48,9 @@ func ValidateClusterServiceBrokerStatusUpdate(newBroker, oldBroker *sc.ClusterSe
 // ValidateClusterServiceBrokerSpec checks the settings of a cluster-wide broker.
 func ValidateClusterServiceBrokerSpec(spec *sc.ClusterServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
 	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, fldPath)
+	if spec.NamespaceSelector != nil {
+		allErrs = append(allErrs, metav1validation.ValidateLabelSelector(spec.NamespaceSelector, metav1validation.LabelSelectorValidationOptions{}, fldPath.Child("namespaceSelector"))...)
+	}
 	if spec.AuthInfo != nil {
 		allErrs = append(allErrs, validateClusterServiceBrokerAuthInfo(spec.AuthInfo, fldPath.Child("authInfo"))...)
 	}

@@ -20,7 +20,8 @@ package v1beta1
 
 import (
 	servicecatalogv1beta1 "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	v1 "k8s.io/client-go/applyconfigurations/meta/v1"
 )
 
 // ClusterServiceBrokerSpecApplyConfiguration represents a declarative configuration of the ClusterServiceBrokerSpec type for use
@@ -32,6 +33,10 @@ type ClusterServiceBrokerSpecApplyConfiguration struct {
 	// authInfo says how the catalog authenticates to the broker. Without it, requests carry
 	// no credentials.
 	AuthInfo *ClusterServiceBrokerAuthInfoApplyConfiguration `json:"authInfo,omitempty"`
+	// namespaceSelector limits the namespaces whose instances may use this broker's classes
+	// to those whose labels it matches; unset, every namespace may. An instance in another
+	// namespace is refused when it is created. Instances that exist keep working.
+	NamespaceSelector *v1.LabelSelectorApplyConfiguration `json:"namespaceSelector,omitempty"`
 }
 
 // ClusterServiceBrokerSpecApplyConfiguration constructs a declarative configuration of the ClusterServiceBrokerSpec type for use with
@@ -77,7 +82,7 @@ func (b *ClusterServiceBrokerSpecApplyConfiguration) WithRelistBehavior(value se
 // WithRelistDuration sets the RelistDuration field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the RelistDuration field is set to the value of the last call.
-func (b *ClusterServiceBrokerSpecApplyConfiguration) WithRelistDuration(value v1.Duration) *ClusterServiceBrokerSpecApplyConfiguration {
+func (b *ClusterServiceBrokerSpecApplyConfiguration) WithRelistDuration(value metav1.Duration) *ClusterServiceBrokerSpecApplyConfiguration {
 	b.CommonServiceBrokerSpecApplyConfiguration.RelistDuration = &value
 	return b
 }
@@ -111,5 +116,13 @@ func (b *ClusterServiceBrokerSpecApplyConfiguration) WithOSBAPIVersion(value str
 // If called multiple times, the AuthInfo field is set to the value of the last call.
 func (b *ClusterServiceBrokerSpecApplyConfiguration) WithAuthInfo(value *ClusterServiceBrokerAuthInfoApplyConfiguration) *ClusterServiceBrokerSpecApplyConfiguration {
 	b.AuthInfo = value
+	return b
+}
+
+// WithNamespaceSelector sets the NamespaceSelector field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the NamespaceSelector field is set to the value of the last call.
+func (b *ClusterServiceBrokerSpecApplyConfiguration) WithNamespaceSelector(value *v1.LabelSelectorApplyConfiguration) *ClusterServiceBrokerSpecApplyConfiguration {
+	b.NamespaceSelector = value
 	return b
 }

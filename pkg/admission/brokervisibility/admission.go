@@ -1,0 +1,128 @@
+// Package brokervisibility holds the ClusterServiceBrokerVisibility admission plugin: a
+// new instance may use a class only in the namespaces its broker's namespaceSelector
+// matches.
+package brokervisibility
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/admission"
+	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
+	"k8s.io/client-go/informers"
+	corelisters "k8s.io/client-go/listers/core/v1"
+
+	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
+	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
+)
+
+// PluginName is the name of the plugin in --enable-admission-plugins.
+const PluginName = "ClusterServiceBrokerVisibility"
+
+// Register registers the plugin.
+func Register(plugins *admission.Plugins) {
+	plugins.Register(PluginName, func(io.Reader) (admission.Interface, error) {
+		return New(), nil
+	})
+}
+
+// Plugin is the ClusterServiceBrokerVisibility admission plugin. An instance whose class
+// or broker cannot be found is let through: the controller checks again before it
+// provisions.
+type Plugin struct {
+	*admission.Handler
+	reader     *initializer.CatalogReader
+	namespaces corelisters.NamespaceLister
+	synced     []func() bool
+	initErr    error
+}
+
+var (
+	_ admission.ValidationInterface                       = &Plugin{}
+	_ initializer.WantsCatalogReader                      = &Plugin{}
+	_ genericinitializer.WantsExternalKubeInformerFactory = &Plugin{}
+)
+
+// New returns the plugin; it handles instance creation.
+func New() *Plugin {
+	return &Plugin{Handler: admission.NewHandler(admission.Create)}
+}
+
+// SetCatalogReader takes the reader of classes and brokers.
+func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
+	p.reader = reader
+	synced, err := reader.WatchClassesAndPlans()
+	if err != nil {
+		p.initErr = err
+		return
+	}
+	p.synced = append(p.synced, synced, reader.WatchBrokers())
+	p.setReady()
+}
+
+// SetExternalKubeInformerFactory takes the namespace informer.
+func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
+	namespaces := f.Core().V1().Namespaces()
+	p.namespaces = namespaces.Lister()
+	p.synced = append(p.synced, namespaces.Informer().HasSynced)
+	p.setReady()
+}
+
+func (p *Plugin) setReady() {
+	synced := p.synced
+	p.SetReadyFunc(func() bool {
+		for _, s := range synced {
+			if !s() {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// ValidateInitialization fails until the plugin has its reader and namespace lister.
+func (p *Plugin) ValidateInitialization() error {
+	if p.reader == nil || p.namespaces == nil {
+		return fmt.Errorf("%s: missing the catalog reader or the namespace informer", PluginName)
+	}
+	return p.initErr
+}
+
+// Validate refuses a new instance of a class whose broker does not offer it in the
+// instance's namespace.
+func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+	if a.GetResource().GroupResource() != sc.Resource("serviceinstances") || a.GetSubresource() != "" {
+		return nil
+	}
+	instance, ok := a.GetObject().(*sc.ServiceInstance)
+	if !ok {
+		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
+	}
+	ref := catalog.PlanReference(instance.Spec.PlanReference)
+	n := catalog.NamingOf(ref)
+	if !p.WaitForReady() {
+		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
+	}
+	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	if err != nil || len(classes) != 1 {
+		return nil //nolint:nilerr // the controller resolves the class, and checks again
+	}
+	broker, err := p.reader.ClusterServiceBroker(ctx, classes[0].Spec.ClusterServiceBrokerName)
+	if err != nil {
+		return nil //nolint:nilerr // the controller reports a missing broker
+	}
+	why, err := catalog.NotOffered(broker, p.namespaces, a.GetNamespace())
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	if why == "" {
+		return nil
+	}
+	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
+		field.Forbidden(field.NewPath("spec", n.ClassField()), fmt.Sprintf("class %q: %s", n.Class(ref), why)),
+	})
+}
