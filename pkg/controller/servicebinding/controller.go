@@ -204,15 +204,20 @@ func (c *Controller) maintain(ctx context.Context, binding *v1beta1.ServiceBindi
 	if reason != "" {
 		return c.rotate(ctx, binding, reason)
 	}
-	binding, stale, err := c.checkStale(ctx, binding)
+	// Resolved once for the checks below; each skips what it cannot do without it.
+	r, _ := c.resolve(binding)
+	binding, stale, err := c.checkStale(ctx, binding, r)
 	if err != nil || stale {
 		return c.rotateIf(ctx, binding, stale, err)
 	}
-	binding, next, err := c.unbindPredecessors(ctx, binding, false)
+	binding, next, err := c.unbindPredecessors(ctx, binding, r, false)
 	if err != nil {
 		return controller.Result{}, err
 	}
 	result, err := c.restoreSecret(ctx, binding)
+	if err == nil && result == (controller.Result{}) {
+		result, err = c.checkAtBroker(ctx, binding, r)
+	}
 	if !at.IsZero() {
 		result = controller.Sooner(result, controller.Result{RequeueAfter: max(at.Sub(now), time.Second)})
 	}
@@ -233,7 +238,7 @@ func (c *Controller) restoreSecret(ctx context.Context, binding *v1beta1.Service
 	}
 	name := binding.Status.Binding.Name
 	if _, err := c.cfg.Secrets.Lister().Secrets(binding.Namespace).Get(name); !apierrors.IsNotFound(err) {
-		return c.checkAtBroker(ctx, binding)
+		return controller.Result{}, nil
 	}
 	owned, err := ownedSecret(ctx, c.cfg.KubeClient.CoreV1(), binding)
 	switch {

@@ -11,12 +11,11 @@ import (
 
 // checkAtBroker asks the broker whether it still holds a Ready binding of an offering
 // that is bindings_retrievable (see operation.Engine.CheckAtBroker). The credentials GET
-// binding returns are not looked at.
-func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.ServiceBinding) (controller.Result, error) {
-	r, err := c.resolve(binding)
-	if err != nil || r.class == nil || !r.class.Spec.BindingsRetrievable || r.broker == nil ||
+// binding returns are not looked at. r is the binding's instance resolved, or nil.
+func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved) (controller.Result, error) {
+	if r == nil || r.class == nil || !r.class.Spec.BindingsRetrievable || r.broker == nil ||
 		!c.cfg.BrokerClients.APIVersion(r.broker).Supports(osb.FeatureGetBinding) || r.known == nil {
-		return controller.Result{}, nil //nolint:nilerr // nothing to check with
+		return controller.Result{}, nil
 	}
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
 	if err != nil {

@@ -176,16 +176,16 @@ func (c *Controller) rotationFailed(ctx context.Context, binding *v1beta1.Servic
 
 // unbindPredecessors unbinds the predecessors whose overlap window ended, or all of them
 // (a deleted binding), and the binding of a rotation left unfinished (a deleted binding).
-// It returns the binding as written and when the next one is due. A predecessor the
-// broker does not unbind now is tried again a minute later.
-func (c *Controller) unbindPredecessors(ctx context.Context, binding *v1beta1.ServiceBinding, all bool) (*v1beta1.ServiceBinding, time.Duration, error) {
+// r is the binding's instance resolved, or nil. It returns the binding as written and
+// when the next one is due. A predecessor the broker does not unbind now is tried again a
+// minute later.
+func (c *Controller) unbindPredecessors(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, all bool) (*v1beta1.ServiceBinding, time.Duration, error) {
 	st := &binding.Status
 	if len(st.Predecessors) == 0 && (!all || st.Rotation == nil) {
 		return binding, 0, nil
 	}
-	r, err := c.resolve(binding)
-	if err != nil || r.broker == nil || r.known == nil {
-		return binding, time.Minute, nil //nolint:nilerr // the instance's broker is not known yet: later
+	if r == nil || r.broker == nil || r.known == nil {
+		return binding, time.Minute, nil // the instance's broker is not known yet: later
 	}
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, r.broker)
 	if err != nil {

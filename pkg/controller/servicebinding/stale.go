@@ -40,11 +40,11 @@ func staleness(was, now *v1beta1.IssuedFor) string {
 
 // checkStale records in the Stale condition whether the instance changed since the
 // credentials were handed out, and the generation of the spec observed. It tells whether
-// to rotate: the binding is stale and asks to be rotated then (spec.rotateWhenStale).
-func (c *Controller) checkStale(ctx context.Context, binding *v1beta1.ServiceBinding) (*v1beta1.ServiceBinding, bool, error) {
-	r, err := c.resolve(binding)
-	if err != nil {
-		return binding, false, nil //nolint:nilerr // the next bind or unbind reports it
+// to rotate: the binding is stale and asks to be rotated then (spec.rotateWhenStale). r is
+// the binding's instance resolved; without it (nil) nothing is checked.
+func (c *Controller) checkStale(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved) (*v1beta1.ServiceBinding, bool, error) {
+	if r == nil {
+		return binding, false, nil // the next bind or unbind reports why
 	}
 	why := staleness(binding.Status.IssuedFor, issuedFor(r))
 	if why != "" && binding.Spec.RotateWhenStale {
@@ -66,7 +66,7 @@ func (c *Controller) checkStale(ctx context.Context, binding *v1beta1.ServiceBin
 	if !changed {
 		return binding, false, nil
 	}
-	binding, err = c.ops.UpdateStatus(ctx, binding)
+	binding, err := c.ops.UpdateStatus(ctx, binding)
 	return binding, false, err
 }
 

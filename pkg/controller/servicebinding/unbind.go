@@ -25,7 +25,8 @@ var _ operation.Deleter[*v1beta1.ServiceBinding] = unbinder{}
 // Blocked holds a deleted binding back until the bindings of its earlier credentials,
 // and of a rotation left unfinished, are unbound: the binding itself is unbound last.
 func (u unbinder) Blocked(ctx context.Context, binding *v1beta1.ServiceBinding) (bool, error) {
-	binding, _, err := u.c.unbindPredecessors(ctx, binding, true)
+	r, _ := u.c.resolve(binding) // without it, unbinding them waits
+	binding, _, err := u.c.unbindPredecessors(ctx, binding, r, true)
 	if err != nil {
 		return true, err
 	}
