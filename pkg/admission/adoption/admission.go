@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apiserver/pkg/admission"
 	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/access"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -41,7 +40,7 @@ func Register(plugins *admission.Plugins) {
 // Plugin is the AdoptionCheck admission plugin.
 type Plugin struct {
 	*admission.Handler
-	client kubernetes.Interface
+	access.Reviewer
 }
 
 var (
@@ -51,18 +50,7 @@ var (
 
 // New returns the plugin; it handles instance creates and updates.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update)}
-}
-
-// SetExternalKubeClientSet takes the client of the Kubernetes API.
-func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) { p.client = client }
-
-// ValidateInitialization fails until the plugin has a Kubernetes client.
-func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil {
-		return fmt.Errorf("%s: missing the Kubernetes client", PluginName)
-	}
-	return nil
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update), Reviewer: access.NewReviewer(PluginName)}
 }
 
 // Validate refuses an instance that asks for adoption, newly, unless its user may adopt
@@ -82,7 +70,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if u == nil {
 		return admission.NewForbidden(a, fmt.Errorf("no user to check the %q verb for", AdoptVerb))
 	}
-	allowed, err := access.Allowed(ctx, p.client, u, authorizationv1.ResourceAttributes{
+	allowed, err := p.Allowed(ctx, u, authorizationv1.ResourceAttributes{
 		Namespace: a.GetNamespace(), Verb: AdoptVerb, Group: sc.GroupName, Resource: "serviceinstances", Name: a.GetName(),
 	})
 	if err != nil {

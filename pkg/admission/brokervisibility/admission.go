@@ -34,11 +34,8 @@ func Register(plugins *admission.Plugins) {
 // or broker cannot be found is let through: the controller checks again before it
 // provisions.
 type Plugin struct {
-	*admission.Handler
-	reader     *initializer.CatalogReader
+	initializer.CatalogHandler
 	namespaces corelisters.NamespaceLister
-	synced     []func() bool
-	initErr    error
 }
 
 var (
@@ -49,47 +46,28 @@ var (
 
 // New returns the plugin; it handles instance creation.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
+	return &Plugin{CatalogHandler: initializer.NewCatalogHandler(PluginName, admission.Create)}
 }
 
-// SetCatalogReader takes the reader of classes and brokers.
+// SetCatalogReader takes the reader of classes, plans and brokers.
 func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
-	p.reader = reader
-	synced, err := reader.WatchClassesAndPlans()
-	if err != nil {
-		p.initErr = err
-		return
-	}
-	p.synced = append(p.synced, synced, reader.WatchBrokers())
-	p.setReady()
+	p.CatalogHandler.SetCatalogReader(reader)
+	p.WaitFor(reader.WatchBrokers())
 }
 
 // SetExternalKubeInformerFactory takes the namespace informer.
 func (p *Plugin) SetExternalKubeInformerFactory(f informers.SharedInformerFactory) {
 	namespaces := f.Core().V1().Namespaces()
 	p.namespaces = namespaces.Lister()
-	p.synced = append(p.synced, namespaces.Informer().HasSynced)
-	p.setReady()
-}
-
-func (p *Plugin) setReady() {
-	synced := p.synced
-	p.SetReadyFunc(func() bool {
-		for _, s := range synced {
-			if !s() {
-				return false
-			}
-		}
-		return true
-	})
+	p.WaitFor(namespaces.Informer().HasSynced)
 }
 
 // ValidateInitialization fails until the plugin has its reader and namespace lister.
 func (p *Plugin) ValidateInitialization() error {
-	if p.reader == nil || p.namespaces == nil {
-		return fmt.Errorf("%s: missing the catalog reader or the namespace informer", PluginName)
+	if p.namespaces == nil {
+		return fmt.Errorf("%s: missing the namespace informer", PluginName)
 	}
-	return p.initErr
+	return p.CatalogHandler.ValidateInitialization()
 }
 
 // Validate refuses a new instance of a class whose broker does not offer it in the
@@ -107,11 +85,11 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
 	if err != nil || len(classes) != 1 {
 		return nil //nolint:nilerr // the controller resolves the class, and checks again
 	}
-	broker, err := p.reader.ClusterServiceBroker(ctx, classes[0].Spec.ClusterServiceBrokerName)
+	broker, err := p.Reader.ClusterServiceBroker(ctx, classes[0].Spec.ClusterServiceBrokerName)
 	if err != nil {
 		return nil //nolint:nilerr // the controller reports a missing broker
 	}

@@ -33,9 +33,7 @@ func Register(plugins *admission.Plugins) {
 // Plugin is the DefaultServicePlan admission plugin. An instance whose class cannot be
 // found is left as it is: validation then asks for the plan.
 type Plugin struct {
-	*admission.Handler
-	reader  *initializer.CatalogReader
-	initErr error
+	initializer.CatalogHandler
 }
 
 var (
@@ -45,27 +43,7 @@ var (
 
 // New returns the plugin; it handles instance creation.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
-}
-
-// SetCatalogReader takes the reader and has it watch classes and plans; the plugin is
-// ready once they have synced.
-func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
-	p.reader = reader
-	synced, err := reader.WatchClassesAndPlans()
-	if err != nil {
-		p.initErr = err
-		return
-	}
-	p.SetReadyFunc(synced)
-}
-
-// ValidateInitialization fails until the plugin has its reader.
-func (p *Plugin) ValidateInitialization() error {
-	if p.reader == nil {
-		return fmt.Errorf("%s: missing the catalog reader", PluginName)
-	}
-	return p.initErr
+	return &Plugin{CatalogHandler: initializer.NewCatalogHandler(PluginName, admission.Create)}
 }
 
 // Admit names the plan of a new instance that names only its class, when the class has
@@ -86,7 +64,7 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
 	if err != nil || len(classes) != 1 {
 		return nil //nolint:nilerr // validation asks for the plan
 	}
@@ -111,7 +89,7 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 
 // offered returns the plans of a class that the broker still offers.
 func (p *Plugin) offered(ctx context.Context, class string) ([]*v1beta1.ClusterServicePlan, error) {
-	plans, err := p.reader.ClusterServicePlansOfClass(ctx, class)
+	plans, err := p.Reader.ClusterServicePlansOfClass(ctx, class)
 	return slices.DeleteFunc(plans, func(plan *v1beta1.ClusterServicePlan) bool { return plan.Status.RemovedFromBrokerCatalog }), err
 }
 

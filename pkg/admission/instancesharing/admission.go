@@ -18,7 +18,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apiserver/pkg/admission"
 	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/access"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -42,7 +41,7 @@ func Register(plugins *admission.Plugins) {
 // binding's instanceRef cannot change.
 type Plugin struct {
 	*admission.Handler
-	client kubernetes.Interface
+	access.Reviewer
 }
 
 var (
@@ -52,20 +51,7 @@ var (
 
 // New returns the plugin; it handles binding creation.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
-}
-
-// SetExternalKubeClientSet takes the client of the Kubernetes API.
-func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) {
-	p.client = client
-}
-
-// ValidateInitialization fails until the plugin has a Kubernetes client.
-func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil {
-		return fmt.Errorf("%s: missing the Kubernetes client", PluginName)
-	}
-	return nil
+	return &Plugin{Handler: admission.NewHandler(admission.Create), Reviewer: access.NewReviewer(PluginName)}
 }
 
 // Validate refuses a binding to an instance of another namespace unless its user may
@@ -86,7 +72,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 		return admission.NewForbidden(a, fmt.Errorf("no user to check the %q verb for", BindVerb))
 	}
 	namespace, name := binding.Spec.InstanceRef.Namespace, binding.Spec.InstanceRef.Name
-	allowed, err := access.Allowed(ctx, p.client, u, authorizationv1.ResourceAttributes{
+	allowed, err := p.Allowed(ctx, u, authorizationv1.ResourceAttributes{
 		Namespace: namespace, Verb: BindVerb, Group: sc.GroupName, Resource: "serviceinstances", Name: name,
 	})
 	if err != nil {

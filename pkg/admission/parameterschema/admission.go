@@ -47,11 +47,9 @@ func Register(plugins *admission.Plugins) {
 
 // Plugin is the ParameterSchemaValidator admission plugin.
 type Plugin struct {
-	*admission.Handler
-	reader  *initializer.CatalogReader
+	initializer.CatalogHandler
 	client  kubernetes.Interface
 	schemas *cache
-	initErr error
 }
 
 var (
@@ -62,33 +60,13 @@ var (
 
 // New returns the plugin; it handles creates and updates.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update), schemas: newCache()}
-}
-
-// SetCatalogReader takes the reader plans are read with; the plugin is ready once the
-// classes and plans have synced.
-func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
-	p.reader = reader
-	synced, err := reader.WatchClassesAndPlans()
-	if err != nil {
-		p.initErr = err
-		return
-	}
-	p.SetReadyFunc(synced)
+	return &Plugin{CatalogHandler: initializer.NewCatalogHandler(PluginName, admission.Create, admission.Update), schemas: newCache()}
 }
 
 // SetExternalKubeClientSet takes the client the Secrets of parametersFrom are read with.
 // Without one (standalone mode) parameters from Secrets are not checked.
 func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) {
 	p.client = client
-}
-
-// ValidateInitialization fails until the plugin has its reader.
-func (p *Plugin) ValidateInitialization() error {
-	if p.reader == nil {
-		return fmt.Errorf("%s: missing the catalog reader", PluginName)
-	}
-	return p.initErr
 }
 
 // Validate checks the parameters of a new instance or binding, or of an instance whose
@@ -122,7 +100,7 @@ func (p *Plugin) validateInstance(ctx context.Context, a admission.Attributes, i
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	plan, err := p.reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
+	plan, err := p.Reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))
 	}
@@ -135,7 +113,7 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	instance, err := p.reader.ServiceInstance(ctx, binding.InstanceNamespace(), binding.Spec.InstanceRef.Name)
+	instance, err := p.Reader.ServiceInstance(ctx, binding.InstanceNamespace(), binding.Spec.InstanceRef.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -144,12 +122,12 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	}
 	var plan *v1beta1.ClusterServicePlan
 	if ref := instance.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
-		plan, err = p.reader.ClusterServicePlan(ctx, ref.Name)
+		plan, err = p.Reader.ClusterServicePlan(ctx, ref.Name)
 		if apierrors.IsNotFound(err) {
 			plan, err = nil, nil
 		}
 	} else {
-		plan, err = p.reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
+		plan, err = p.Reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
 	}
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))

@@ -31,9 +31,7 @@ func Register(plugins *admission.Plugins) {
 // Plugin is the ServicePlanChangeValidator admission plugin. Instances whose class or
 // current plan cannot be found are let through: the controller reports those.
 type Plugin struct {
-	*admission.Handler
-	reader  *initializer.CatalogReader
-	initErr error
+	initializer.CatalogHandler
 }
 
 var (
@@ -43,27 +41,7 @@ var (
 
 // New returns the plugin; it handles instance updates.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Update)}
-}
-
-// SetCatalogReader takes the reader and has it watch classes and plans; the plugin is
-// ready once they have synced.
-func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
-	p.reader = reader
-	synced, err := reader.WatchClassesAndPlans()
-	if err != nil {
-		p.initErr = err
-		return
-	}
-	p.SetReadyFunc(synced)
-}
-
-// ValidateInitialization fails until the plugin has its reader.
-func (p *Plugin) ValidateInitialization() error {
-	if p.reader == nil {
-		return fmt.Errorf("%s: missing the catalog reader", PluginName)
-	}
-	return p.initErr
+	return &Plugin{CatalogHandler: initializer.NewCatalogHandler(PluginName, admission.Update)}
 }
 
 // Validate refuses a change of the plan identifier when the current plan is not updatable.
@@ -102,7 +80,7 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 // findClass returns the class ref names, or nil when there is no such class or several
 // classes match.
 func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, ref catalog.PlanReference) *v1beta1.ClusterServiceClass {
-	classes, err := p.reader.ClusterServiceClasses(ctx, n, n.Class(ref))
+	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
 	if err != nil || len(classes) != 1 {
 		return nil
 	}
@@ -113,13 +91,13 @@ func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, ref catalog.Pl
 // the one its old spec names. It returns nil when that plan cannot be found.
 func (p *Plugin) currentPlan(ctx context.Context, n catalog.Naming, class *v1beta1.ClusterServiceClass, old *sc.ServiceInstance) *v1beta1.ClusterServicePlan {
 	if ref := old.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
-		plan, err := p.reader.ClusterServicePlan(ctx, ref.Name)
+		plan, err := p.Reader.ClusterServicePlan(ctx, ref.Name)
 		if err != nil {
 			return nil
 		}
 		return plan
 	}
-	plans, err := p.reader.ClusterServicePlansOfClass(ctx, class.Name)
+	plans, err := p.Reader.ClusterServicePlansOfClass(ctx, class.Name)
 	if err != nil {
 		return nil
 	}

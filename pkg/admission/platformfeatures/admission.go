@@ -45,9 +45,7 @@ func Register(plugins *admission.Plugins) {
 
 // Plugin is the PlatformFeatureCheck admission plugin.
 type Plugin struct {
-	*admission.Handler
-	reader  *initializer.CatalogReader
-	initErr error
+	initializer.CatalogHandler
 }
 
 var (
@@ -57,27 +55,7 @@ var (
 
 // New returns the plugin; it handles the creation of instances and bindings.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create)}
-}
-
-// SetCatalogReader takes the reader classes and instances are read with; the plugin is
-// ready once the classes and plans have synced.
-func (p *Plugin) SetCatalogReader(reader *initializer.CatalogReader) {
-	p.reader = reader
-	synced, err := reader.WatchClassesAndPlans()
-	if err != nil {
-		p.initErr = err
-		return
-	}
-	p.SetReadyFunc(synced)
-}
-
-// ValidateInitialization fails until the plugin has its reader.
-func (p *Plugin) ValidateInitialization() error {
-	if p.reader == nil {
-		return fmt.Errorf("%s: missing the catalog reader", PluginName)
-	}
-	return p.initErr
+	return &Plugin{CatalogHandler: initializer.NewCatalogHandler(PluginName, admission.Create)}
 }
 
 // Validate refuses a new instance of a class that requires a feature the catalog does not
@@ -121,7 +99,7 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	instance, err := p.reader.ServiceInstance(ctx, binding.InstanceNamespace(), binding.Spec.InstanceRef.Name)
+	instance, err := p.Reader.ServiceInstance(ctx, binding.InstanceNamespace(), binding.Spec.InstanceRef.Name)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -156,7 +134,7 @@ func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, value string) 
 	if value == "" {
 		return nil, nil
 	}
-	classes, err := p.reader.ClusterServiceClasses(ctx, n, value)
+	classes, err := p.Reader.ClusterServiceClasses(ctx, n, value)
 	if err != nil || len(classes) != 1 {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func Register(plugins *admission.Plugins) {
 // credentials elsewhere.
 type Plugin struct {
 	*admission.Handler
-	client kubernetes.Interface
+	access.Reviewer
 }
 
 var (
@@ -62,20 +62,7 @@ var (
 
 // New returns the plugin; it handles creates and updates.
 func New() *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update)}
-}
-
-// SetExternalKubeClientSet takes the client of the Kubernetes API.
-func (p *Plugin) SetExternalKubeClientSet(client kubernetes.Interface) {
-	p.client = client
-}
-
-// ValidateInitialization fails until the plugin has a Kubernetes client.
-func (p *Plugin) ValidateInitialization() error {
-	if p.client == nil {
-		return fmt.Errorf("%s: missing the Kubernetes client", PluginName)
-	}
-	return nil
+	return &Plugin{Handler: admission.NewHandler(admission.Create, admission.Update), Reviewer: access.NewReviewer(PluginName)}
 }
 
 // secretRef is a Secret an object names, and where.
@@ -123,14 +110,17 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 
 // mayGet asks the Kubernetes API whether u may get the Secret.
 func (p *Plugin) mayGet(ctx context.Context, u user.Info, ref secretRef) (bool, error) {
-	return MayGet(ctx, p.client, u, ref.namespace, ref.name)
+	return p.Allowed(ctx, u, getSecret(ref.namespace, ref.name))
 }
 
 // MayGet asks the Kubernetes API, with a SubjectAccessReview, whether u may get a Secret.
 func MayGet(ctx context.Context, client kubernetes.Interface, u user.Info, namespace, name string) (bool, error) {
-	return access.Allowed(ctx, client, u, authorizationv1.ResourceAttributes{
-		Namespace: namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: name,
-	})
+	return access.Allowed(ctx, client, u, getSecret(namespace, name))
+}
+
+// getSecret are the attributes of getting a Secret.
+func getSecret(namespace, name string) authorizationv1.ResourceAttributes {
+	return authorizationv1.ResourceAttributes{Namespace: namespace, Verb: "get", Version: "v1", Resource: "secrets", Name: name}
 }
 
 // secretRefsToCheck returns the Secrets obj names that must be checked, given the old

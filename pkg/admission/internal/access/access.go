@@ -4,6 +4,7 @@ package access
 
 import (
 	"context"
+	"fmt"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,4 +31,30 @@ func Allowed(ctx context.Context, client kubernetes.Interface, u user.Info, attr
 		return false, err
 	}
 	return review.Status.Allowed, nil
+}
+
+// Reviewer asks the Kubernetes API what users may do. Embedded in an admission plugin, it
+// takes the Kubernetes client from the initializer and fails initialization without one.
+type Reviewer struct {
+	client kubernetes.Interface
+	plugin string
+}
+
+// NewReviewer returns the reviewer of the plugin called plugin.
+func NewReviewer(plugin string) Reviewer { return Reviewer{plugin: plugin} }
+
+// SetExternalKubeClientSet takes the client of the Kubernetes API.
+func (r *Reviewer) SetExternalKubeClientSet(client kubernetes.Interface) { r.client = client }
+
+// ValidateInitialization fails until the reviewer has a Kubernetes client.
+func (r *Reviewer) ValidateInitialization() error {
+	if r.client == nil {
+		return fmt.Errorf("%s: missing the Kubernetes client", r.plugin)
+	}
+	return nil
+}
+
+// Allowed asks whether u may do what attrs say (see the function Allowed).
+func (r *Reviewer) Allowed(ctx context.Context, u user.Info, attrs authorizationv1.ResourceAttributes) (bool, error) {
+	return Allowed(ctx, r.client, u, attrs)
 }
