@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -22,39 +20,27 @@ import (
 // is a time (RFC 3339, or seconds since the epoch) after the last check.
 const BrokerCheckAnnotation = "servicecatalog.k8s.io/check-broker"
 
-// checks remembers, in memory, when each object was last checked with its broker. A
-// restarted controller spreads its first checks over a period, by UID, so that it never
+// checks remembers, in memory, when each object is next due for a check with its broker.
+// A restarted controller spreads its first checks over a period, by UID, so that it never
 // asks the broker about every object at once.
-type checks struct {
-	mu   sync.Mutex
-	last map[types.UID]time.Time
-}
+type checks struct{ *polls }
 
-func newChecks() *checks { return &checks{last: map[types.UID]time.Time{}} }
+func newChecks() checks { return checks{newPolls()} }
 
-// wait returns how long until obj's next check is due.
-func (c *checks) wait(obj metav1.Object, now time.Time, period time.Duration) time.Duration {
-	c.mu.Lock()
-	last, ok := c.last[obj.GetUID()]
+// wait returns how long until obj's next check is due: at once when the check
+// annotation asks for one after the last check.
+func (c checks) wait(obj metav1.Object, now time.Time, period time.Duration) time.Duration {
+	due, ok := c.at(obj)
 	if !ok {
-		// Never checked by this controller: due within a period, at an offset that
-		// depends on the UID only.
 		h := fnv.New64a()
 		_, _ = h.Write([]byte(obj.GetUID()))
-		last = now.Add(time.Duration(h.Sum64()%uint64(period)) - period)
-		c.last[obj.GetUID()] = last
+		due = now.Add(time.Duration(h.Sum64() % uint64(period)))
+		c.next(obj, due)
 	}
-	c.mu.Unlock()
-	if asked, ok := parseTime(obj.GetAnnotations()[BrokerCheckAnnotation]); ok && asked.After(last) {
+	if asked, ok := parseTime(obj.GetAnnotations()[BrokerCheckAnnotation]); ok && asked.After(due.Add(-period)) {
 		return 0
 	}
-	return max(0, last.Add(period).Sub(now))
-}
-
-func (c *checks) done(obj metav1.Object, now time.Time) {
-	c.mu.Lock()
-	c.last[obj.GetUID()] = now
-	c.mu.Unlock()
+	return max(due.Sub(now), 0)
 }
 
 // BrokerCheck is a GET of the object at its broker: found false with a nil error when the
@@ -75,7 +61,7 @@ func (e *Engine[T]) CheckAtBroker(ctx context.Context, obj T, broker string, get
 		return controller.Result{RequeueAfter: wait}, nil
 	}
 	found, err := get(ctx)
-	e.checks.done(obj, now)
+	e.checks.next(obj, now.Add(period))
 	if err != nil {
 		klog.FromContext(ctx).V(2).Info("The broker did not say whether it holds the object", e.kind.Noun, klog.KObj(obj), "broker", broker, "err", Describe(err))
 		return controller.Result{RequeueAfter: period}, nil

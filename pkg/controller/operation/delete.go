@@ -185,6 +185,7 @@ func (e *Engine[T]) send(ctx context.Context, obj T, d Deleter[T], removal *Remo
 // Release lets the API server delete an object the broker holds nothing for.
 func (e *Engine[T]) Release(ctx context.Context, obj T) error {
 	e.forget(obj)
+	e.checks.done(obj)
 	return e.ReleaseFinalizer(ctx, obj)
 }
 

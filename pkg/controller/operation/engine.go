@@ -76,7 +76,7 @@ type Engine[T Object[T]] struct {
 	cfg   Config
 	polls *polls
 	// checks are when objects were last checked with their brokers.
-	checks *checks
+	checks checks
 	// held are objects whose status could not be written: they are not synced again for a
 	// while, so that a broker call is not repeated in a tight loop.
 	held *polls

@@ -25,6 +25,14 @@ func (p *polls) next(obj Identified, at time.Time) {
 	p.notBefore[obj.GetUID()] = at
 }
 
+// at returns when obj may be polled next, if that was recorded.
+func (p *polls) at(obj Identified) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	at, ok := p.notBefore[obj.GetUID()]
+	return at, ok
+}
+
 // wait returns how long until obj may be polled, or zero.
 func (p *polls) wait(obj Identified, now time.Time) time.Duration {
 	p.mu.Lock()
