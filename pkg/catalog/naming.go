@@ -17,6 +17,18 @@ type PlanReference struct {
 	ClusterServiceClassName string
 	// ClusterServicePlanName is the Kubernetes name of the ClusterServicePlan.
 	ClusterServicePlanName string
+	// ServiceClassExternalName is the namespaced class's name in the broker's catalog.
+	ServiceClassExternalName string
+	// ServicePlanExternalName is the namespaced plan's name in the broker's catalog.
+	ServicePlanExternalName string
+	// ServiceClassExternalID is the namespaced class's id in the broker's catalog.
+	ServiceClassExternalID string
+	// ServicePlanExternalID is the namespaced plan's id in the broker's catalog.
+	ServicePlanExternalID string
+	// ServiceClassName is the Kubernetes name of the ServiceClass.
+	ServiceClassName string
+	// ServicePlanName is the Kubernetes name of the ServicePlan.
+	ServicePlanName string
 }
 
 // Names are the three identifiers of a class or a plan, one per Naming.

@@ -88,4 +88,7 @@ type CommonServiceClassStatus struct {
 	RemovedFromBrokerCatalog bool
 	// LastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.
 	LastCatalogRetrievalTime *metav1.Time
+	// CatalogDigest is "sha256:" and the hex SHA-256 of the broker's catalog entry as
+	// that fetch returned it, in canonical JSON.
+	CatalogDigest string
 }

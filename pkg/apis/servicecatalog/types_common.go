@@ -104,6 +104,13 @@ type PropertiesState struct {
 	ParameterChecksum string
 	// UserInfo is the identity of the user whose change caused the request.
 	UserInfo *UserInfo
+	// PlanDigest is the catalogDigest of the plan when the request was made.
+	PlanDigest string
+	// PlanRetrievalTime is the lastCatalogRetrievalTime of the plan when the request was
+	// made.
+	PlanRetrievalTime *metav1.Time
+	// RequestIdentity is the X-Broker-API-Request-Identity of the request that made it.
+	RequestIdentity string
 }
 
 // OperationAttempts records retries of a failed operation so that a restarted controller

@@ -52,6 +52,24 @@ type PlanReference struct {
 	ClusterServiceClassName string
 	// ClusterServicePlanName is the Kubernetes name of the ClusterServicePlan.
 	ClusterServicePlanName string
+
+	// ServiceClassExternalName is the offering's name in the catalog of a ServiceBroker of
+	// the instance's namespace. It cannot change.
+	ServiceClassExternalName string
+	// ServicePlanExternalName is the plan's name in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	ServicePlanExternalName string
+	// ServiceClassExternalID is the offering's id in the catalog of a ServiceBroker of the
+	// instance's namespace. It cannot change.
+	ServiceClassExternalID string
+	// ServicePlanExternalID is the plan's id in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	ServicePlanExternalID string
+	// ServiceClassName is the Kubernetes name of a ServiceClass of the instance's
+	// namespace. It cannot change.
+	ServiceClassName string
+	// ServicePlanName is the Kubernetes name of a ServicePlan of the instance's namespace.
+	ServicePlanName string
 }
 
 // ServiceInstanceSpec says which plan to provision and with which parameters.
@@ -129,6 +147,12 @@ type ServiceInstanceStatus struct {
 	ClusterServicePlanRef *ClusterObjectReference
 	// ClusterServiceBrokerName is the broker that offers the resolved class.
 	ClusterServiceBrokerName string
+	// ServiceClassRef is the namespaced class the controller resolved from the spec.
+	ServiceClassRef *LocalObjectReference
+	// ServicePlanRef is the namespaced plan the controller resolved from the spec.
+	ServicePlanRef *LocalObjectReference
+	// ServiceBrokerName is the ServiceBroker that offers the resolved namespaced class.
+	ServiceBrokerName string
 	// CurrentOperation is the broker operation in progress, if any.
 	CurrentOperation ServiceInstanceOperation
 	// OperationStatus follows the operation in progress.

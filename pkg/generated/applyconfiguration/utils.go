@@ -40,6 +40,10 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.AddKeysFromTransformApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("AddKeyTransform"):
 		return &servicecatalogv1beta1.AddKeyTransformApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("BasicAuthConfig"):
+		return &servicecatalogv1beta1.BasicAuthConfigApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("BearerTokenAuthConfig"):
+		return &servicecatalogv1beta1.BearerTokenAuthConfigApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("BindingCredentialsStatus"):
 		return &servicecatalogv1beta1.BindingCredentialsStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("BindingRotation"):
@@ -118,6 +122,20 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.ServiceBindingSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceBindingStatus"):
 		return &servicecatalogv1beta1.ServiceBindingStatusApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceBroker"):
+		return &servicecatalogv1beta1.ServiceBrokerApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceBrokerAuthInfo"):
+		return &servicecatalogv1beta1.ServiceBrokerAuthInfoApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceBrokerSpec"):
+		return &servicecatalogv1beta1.ServiceBrokerSpecApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceBrokerStatus"):
+		return &servicecatalogv1beta1.ServiceBrokerStatusApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceClass"):
+		return &servicecatalogv1beta1.ServiceClassApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceClassSpec"):
+		return &servicecatalogv1beta1.ServiceClassSpecApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServiceClassStatus"):
+		return &servicecatalogv1beta1.ServiceClassStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstance"):
 		return &servicecatalogv1beta1.ServiceInstanceApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstancePropertiesState"):
@@ -128,6 +146,12 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &servicecatalogv1beta1.ServiceInstanceSpecApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("ServiceInstanceStatus"):
 		return &servicecatalogv1beta1.ServiceInstanceStatusApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServicePlan"):
+		return &servicecatalogv1beta1.ServicePlanApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServicePlanSpec"):
+		return &servicecatalogv1beta1.ServicePlanSpecApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("ServicePlanStatus"):
+		return &servicecatalogv1beta1.ServicePlanStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("SkippedOffering"):
 		return &servicecatalogv1beta1.SkippedOfferingApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("UserInfo"):

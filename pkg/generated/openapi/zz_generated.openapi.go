@@ -37,6 +37,8 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.Abandonment{}.OpenAPIModelName():                    schema_pkg_apis_servicecatalog_v1beta1_Abandonment(ref),
 		v1beta1.AddKeyTransform{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_AddKeyTransform(ref),
 		v1beta1.AddKeysFromTransform{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref),
+		v1beta1.BasicAuthConfig{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_BasicAuthConfig(ref),
+		v1beta1.BearerTokenAuthConfig{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_BearerTokenAuthConfig(ref),
 		v1beta1.BindingCredentialsStatus{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_BindingCredentialsStatus(ref),
 		v1beta1.BindingRotation{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_BindingRotation(ref),
 		v1beta1.CatalogRestrictions{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_CatalogRestrictions(ref),
@@ -81,12 +83,25 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.ServiceBindingList{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingList(ref),
 		v1beta1.ServiceBindingSpec{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingSpec(ref),
 		v1beta1.ServiceBindingStatus{}.OpenAPIModelName():           schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref),
+		v1beta1.ServiceBroker{}.OpenAPIModelName():                  schema_pkg_apis_servicecatalog_v1beta1_ServiceBroker(ref),
+		v1beta1.ServiceBrokerAuthInfo{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerAuthInfo(ref),
+		v1beta1.ServiceBrokerList{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerList(ref),
+		v1beta1.ServiceBrokerSpec{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerSpec(ref),
+		v1beta1.ServiceBrokerStatus{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerStatus(ref),
+		v1beta1.ServiceClass{}.OpenAPIModelName():                   schema_pkg_apis_servicecatalog_v1beta1_ServiceClass(ref),
+		v1beta1.ServiceClassList{}.OpenAPIModelName():               schema_pkg_apis_servicecatalog_v1beta1_ServiceClassList(ref),
+		v1beta1.ServiceClassSpec{}.OpenAPIModelName():               schema_pkg_apis_servicecatalog_v1beta1_ServiceClassSpec(ref),
+		v1beta1.ServiceClassStatus{}.OpenAPIModelName():             schema_pkg_apis_servicecatalog_v1beta1_ServiceClassStatus(ref),
 		v1beta1.ServiceInstance{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ServiceInstance(ref),
 		v1beta1.ServiceInstanceList{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceList(ref),
 		v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(): schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref),
 		v1beta1.ServiceInstanceReference{}.OpenAPIModelName():       schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceReference(ref),
 		v1beta1.ServiceInstanceSpec{}.OpenAPIModelName():            schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceSpec(ref),
 		v1beta1.ServiceInstanceStatus{}.OpenAPIModelName():          schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref),
+		v1beta1.ServicePlan{}.OpenAPIModelName():                    schema_pkg_apis_servicecatalog_v1beta1_ServicePlan(ref),
+		v1beta1.ServicePlanList{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ServicePlanList(ref),
+		v1beta1.ServicePlanSpec{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_ServicePlanSpec(ref),
+		v1beta1.ServicePlanStatus{}.OpenAPIModelName():              schema_pkg_apis_servicecatalog_v1beta1_ServicePlanStatus(ref),
 		v1beta1.SkippedOffering{}.OpenAPIModelName():                schema_pkg_apis_servicecatalog_v1beta1_SkippedOffering(ref),
 		v1beta1.UserInfo{}.OpenAPIModelName():                       schema_pkg_apis_servicecatalog_v1beta1_UserInfo(ref),
 		resource.Quantity{}.OpenAPIModelName():                      schema_apimachinery_pkg_api_resource_Quantity(ref),
@@ -321,6 +336,48 @@ func schema_pkg_apis_servicecatalog_v1beta1_AddKeysFromTransform(ref common.Refe
 		},
 		Dependencies: []string{
 			v1beta1.ObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_BasicAuthConfig(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BasicAuthConfig points at the Secret, in the broker's namespace, holding its basic auth credentials.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "secretRef names the Secret, with keys \"username\" and \"password\".",
+							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.LocalObjectReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_BearerTokenAuthConfig(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BearerTokenAuthConfig points at the Secret, in the broker's namespace, holding its bearer token.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"secretRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "secretRef names the Secret, with key \"token\" (the bare token, without \"Bearer\").",
+							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.LocalObjectReference{}.OpenAPIModelName()},
 	}
 }
 
@@ -1106,6 +1163,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServiceClassStatus(ref common
 							Ref:         ref(v1.Time{}.OpenAPIModelName()),
 						},
 					},
+					"catalogDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},
@@ -1350,6 +1414,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServicePlanStatus(ref common.
 						SchemaProps: spec.SchemaProps{
 							Description: "lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.",
 							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"catalogDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 				},
@@ -1663,6 +1734,13 @@ func schema_pkg_apis_servicecatalog_v1beta1_CommonServiceClassStatus(ref common.
 						SchemaProps: spec.SchemaProps{
 							Description: "lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.",
 							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"catalogDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Type:        []string{"string"},
+							Format:      "",
 						},
 					},
 				},
@@ -2078,7 +2156,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_PlanReference(ref common.ReferenceCa
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "PlanReference names the class and the plan of an instance. The class is named exactly one way: by external name, by external ID, or by Kubernetes name; the plan is named the same way as the class.",
+				Description: "PlanReference names the class and the plan of an instance: a ClusterServiceClass and ClusterServicePlan (the clusterService... fields) or a ServiceClass and ServicePlan of the instance's namespace (the service... fields), never both. The class is named exactly one way: by external name, by external ID, or by Kubernetes name; the plan is named the same way as the class.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"clusterServiceClassExternalName": {
@@ -2119,6 +2197,48 @@ func schema_pkg_apis_servicecatalog_v1beta1_PlanReference(ref common.ReferenceCa
 					"clusterServicePlanName": {
 						SchemaProps: spec.SchemaProps{
 							Description: "clusterServicePlanName is the Kubernetes name of the ClusterServicePlan.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassExternalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassExternalName is the offering's name in the catalog of a ServiceBroker of the instance's namespace. It cannot change. An instance names a ServiceClass or a ClusterServiceClass, never both.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanExternalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanExternalName is the plan's name in the catalog of a ServiceBroker of the instance's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassExternalID is the offering's id in the catalog of a ServiceBroker of the instance's namespace. It cannot change.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanExternalID is the plan's id in the catalog of a ServiceBroker of the instance's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassName is the Kubernetes name of a ServiceClass of the instance's namespace. It cannot change.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanName is the Kubernetes name of a ServicePlan of the instance's namespace.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -2185,11 +2305,31 @@ func schema_pkg_apis_servicecatalog_v1beta1_PropertiesState(ref common.Reference
 							Ref:         ref(v1beta1.UserInfo{}.OpenAPIModelName()),
 						},
 					},
+					"planDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planDigest is the catalogDigest of the plan when the request was made: which version of the broker's catalog entry the request was made with.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"planRetrievalTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planRetrievalTime is the lastCatalogRetrievalTime of the plan when the request was made: the catalog fetch its entry came from.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"requestIdentity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "requestIdentity is the X-Broker-API-Request-Identity of the request that made it, to find it in the broker's logs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.UserInfo{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+			v1beta1.UserInfo{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
 	}
 }
 
@@ -2693,6 +2833,585 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceBindingStatus(ref common.Refe
 	}
 }
 
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceBroker(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceBroker registers an Open Service Broker for one namespace. The controller fetches the broker's catalog and publishes each offering as a ServiceClass and each plan as a ServicePlan in the broker's namespace, where only instances of that namespace can use them.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard object metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "spec says where the broker is and how to talk to it.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServiceBrokerSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "status reports the last catalog fetch and the broker's health.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServiceBrokerStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServiceBrokerSpec{}.OpenAPIModelName(), v1beta1.ServiceBrokerStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerAuthInfo(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceBrokerAuthInfo says how the catalog authenticates to a namespaced broker. Exactly one method must be set.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"basic": {
+						SchemaProps: spec.SchemaProps{
+							Description: "basic authenticates with HTTP basic auth, taking \"username\" and \"password\" from a Secret of the broker's namespace.",
+							Ref:         ref(v1beta1.BasicAuthConfig{}.OpenAPIModelName()),
+						},
+					},
+					"bearer": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bearer authenticates with a bearer token, taking \"token\" from a Secret of the broker's namespace.",
+							Ref:         ref(v1beta1.BearerTokenAuthConfig{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.BasicAuthConfig{}.OpenAPIModelName(), v1beta1.BearerTokenAuthConfig{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceBrokerList is a list of ServiceBrokers.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard list metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "items are the brokers.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.ServiceBroker{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServiceBroker{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceBrokerSpec says where a namespaced broker is and how to talk to it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"url": {
+						SchemaProps: spec.SchemaProps{
+							Description: "url is the broker's base URL, an absolute http or https URL. The catalog calls <url>/v2/catalog, <url>/v2/service_instances/... and so on.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"insecureSkipTLSVerify": {
+						SchemaProps: spec.SchemaProps{
+							Description: "insecureSkipTLSVerify disables verification of the broker's TLS certificate. It cannot be combined with caBundle. Use it only for tests.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"caBundle": {
+						SchemaProps: spec.SchemaProps{
+							Description: "caBundle is a PEM-encoded bundle of certificate authorities used to verify the broker's TLS certificate instead of the system roots.",
+							Type:        []string{"string"},
+							Format:      "byte",
+						},
+					},
+					"relistBehavior": {
+						SchemaProps: spec.SchemaProps{
+							Description: "relistBehavior says when the catalog is fetched again: \"Duration\" (the default) fetches it every relistDuration; \"Manual\" fetches it only when relistRequests grows.\n\nPossible enum values:\n - `\"Duration\"` fetches the catalog every relistDuration.\n - `\"Manual\"` fetches the catalog only when relistRequests grows.",
+							Type:        []string{"string"},
+							Format:      "",
+							Enum:        []interface{}{"Duration", "Manual"},
+						},
+					},
+					"relistDuration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "relistDuration is the period between catalog fetches when relistBehavior is \"Duration\". When unset, the controller's default period applies.",
+							Ref:         ref(v1.Duration{}.OpenAPIModelName()),
+						},
+					},
+					"relistRequests": {
+						SchemaProps: spec.SchemaProps{
+							Description: "relistRequests is a counter a user increments to make the controller fetch the catalog now. It may never decrease.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"catalogRestrictions": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogRestrictions filter which of the broker's offerings and plans are published.",
+							Ref:         ref(v1beta1.CatalogRestrictions{}.OpenAPIModelName()),
+						},
+					},
+					"osbAPIVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "osbAPIVersion is the Open Service Broker API version sent to this broker, from \"2.13\" to \"2.17\". When unset, the controller's default (2.17) is used. Set it when the broker answers 412 Precondition Failed to the default.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"authInfo": {
+						SchemaProps: spec.SchemaProps{
+							Description: "authInfo says how the catalog authenticates to the broker, with a Secret of the broker's namespace. Without it, requests carry no credentials.",
+							Ref:         ref(v1beta1.ServiceBrokerAuthInfo{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"url"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.CatalogRestrictions{}.OpenAPIModelName(), v1beta1.ServiceBrokerAuthInfo{}.OpenAPIModelName(), v1.Duration{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceBrokerStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceBrokerStatus reports the state of a namespaced broker.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "conditions describe the broker's state. Ready is True once the catalog was fetched and published; its reason and message say what went wrong otherwise.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"observedGeneration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "observedGeneration is the generation of the spec the controller last acted on.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"observedRelistRequests": {
+						SchemaProps: spec.SchemaProps{
+							Description: "observedRelistRequests is the relistRequests value of the last catalog fetch.",
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"lastCatalogRetrievalTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "lastCatalogRetrievalTime is when the catalog was last fetched successfully.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"serviceClassCount": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassCount is the number of offerings published from the last catalog.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"servicePlanCount": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanCount is the number of plans published from the last catalog.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"skippedOfferings": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "skippedOfferings lists the offerings of the last catalog that were not published because they are malformed, with the reason.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.SkippedOffering{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"attempts": {
+						SchemaProps: spec.SchemaProps{
+							Description: "attempts records failed catalog fetches and when the next one is due.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.OperationAttempts{}.OpenAPIModelName()),
+						},
+					},
+					"abandoned": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "abandoned lists, newest first, the instances and bindings of this broker that users let go without the broker (their abandon subresource): the broker may still hold them. The newest 100 are kept.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.AbandonedResource{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.AbandonedResource{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.SkippedOffering{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceClass(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceClass is one offering of a namespaced broker's catalog. The controller creates and updates it in the broker's namespace; only instances of that namespace can use it.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard object metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "spec is the offering as the broker describes it.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServiceClassSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "status says whether the offering is still in the broker's catalog.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServiceClassStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServiceClassSpec{}.OpenAPIModelName(), v1beta1.ServiceClassStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceClassList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceClassList is a list of ServiceClasses.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard list metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "items are the classes.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.ServiceClass{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServiceClass{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceClassSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceClassSpec describes an offering of a namespaced broker.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"externalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalName is the offering's name in the broker's catalog. Instances usually name their class by it.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"externalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalID is the offering's id in the broker's catalog, the only property the OSB API guarantees never changes.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"description": {
+						SchemaProps: spec.SchemaProps{
+							Description: "description is the broker's short description of the offering.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"bindable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindable says whether instances of this offering can be bound by default; a plan may override it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"planUpdatable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planUpdatable says whether an instance may change to another plan of this offering by default; a plan may override it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"instancesRetrievable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "instancesRetrievable says whether the broker serves GET for instances of this offering.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"bindingsRetrievable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingsRetrievable says whether the broker serves GET for bindings of this offering; asynchronous binding requires it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"allowContextUpdates": {
+						SchemaProps: spec.SchemaProps{
+							Description: "allowContextUpdates says whether the broker accepts updates that change only the request context, such as annotations.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"tags": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "tags are the broker's keywords for the offering.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"requires": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "requires lists the platform permissions the offering asks for (syslog_drain, route_forwarding, volume_mount).",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"externalMetadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalMetadata is the broker's opaque metadata for the offering, such as displayName, imageUrl and documentationUrl.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+					"serviceBrokerName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceBrokerName is the name of the ServiceBroker, in the same namespace, offering this class. It cannot change.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"externalName", "externalID", "serviceBrokerName"},
+			},
+		},
+		Dependencies: []string{
+			runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServiceClassStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServiceClassStatus reports the state of a namespaced class.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"removedFromBrokerCatalog": {
+						SchemaProps: spec.SchemaProps{
+							Description: "removedFromBrokerCatalog is true once the broker no longer lists the offering. Existing instances keep working for update and deprovision, new ones are refused, and the object is deleted when nothing uses it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"lastCatalogRetrievalTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"catalogDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstance(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2802,7 +3521,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref c
 				Properties: map[string]spec.Schema{
 					"clusterServiceClassExternalID": {
 						SchemaProps: spec.SchemaProps{
-							Description: "clusterServiceClassExternalID is the service_id sent to the broker.",
+							Description: "clusterServiceClassExternalID is the service_id sent to the broker (of the class of either scope).",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -2847,11 +3566,31 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstancePropertiesState(ref c
 							Ref:         ref(v1beta1.UserInfo{}.OpenAPIModelName()),
 						},
 					},
+					"planDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planDigest is the catalogDigest of the plan when the request was made: which version of the broker's catalog entry the request was made with.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"planRetrievalTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planRetrievalTime is the lastCatalogRetrievalTime of the plan when the request was made: the catalog fetch its entry came from.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"requestIdentity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "requestIdentity is the X-Broker-API-Request-Identity of the request that made it, to find it in the broker's logs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			v1beta1.UserInfo{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+			v1beta1.UserInfo{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
 	}
 }
 
@@ -2929,6 +3668,48 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceSpec(ref common.Refer
 					"clusterServicePlanName": {
 						SchemaProps: spec.SchemaProps{
 							Description: "clusterServicePlanName is the Kubernetes name of the ClusterServicePlan.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassExternalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassExternalName is the offering's name in the catalog of a ServiceBroker of the instance's namespace. It cannot change. An instance names a ServiceClass or a ClusterServiceClass, never both.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanExternalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanExternalName is the plan's name in the catalog of a ServiceBroker of the instance's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassExternalID is the offering's id in the catalog of a ServiceBroker of the instance's namespace. It cannot change.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanExternalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanExternalID is the plan's id in the catalog of a ServiceBroker of the instance's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassName is the Kubernetes name of a ServiceClass of the instance's namespace. It cannot change.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"servicePlanName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanName is the Kubernetes name of a ServicePlan of the instance's namespace.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -3042,6 +3823,25 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 					"clusterServiceBrokerName": {
 						SchemaProps: spec.SchemaProps{
 							Description: "clusterServiceBrokerName is the broker that offers the resolved class.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassRef is the namespaced class the controller resolved from the spec.",
+							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"servicePlanRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "servicePlanRef is the namespaced plan the controller resolved from the spec.",
+							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+					"serviceBrokerName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceBrokerName is the ServiceBroker, in the instance's namespace, that offers the resolved namespaced class.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -3171,7 +3971,260 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceInstanceStatus(ref common.Ref
 			},
 		},
 		Dependencies: []string{
-			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.NamespacedObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+			v1beta1.Abandonment{}.OpenAPIModelName(), v1beta1.ClusterObjectReference{}.OpenAPIModelName(), v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1beta1.NamespacedObjectReference{}.OpenAPIModelName(), v1beta1.OperationAttempts{}.OpenAPIModelName(), v1beta1.ServiceInstancePropertiesState{}.OpenAPIModelName(), v1.Condition{}.OpenAPIModelName(), v1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServicePlan(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServicePlan is one plan of an offering in a namespaced broker's catalog. The controller creates and updates it in the broker's namespace.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard object metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "spec is the plan as the broker describes it.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServicePlanSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "status says whether the plan is still in the broker's catalog.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.ServicePlanStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServicePlanSpec{}.OpenAPIModelName(), v1beta1.ServicePlanStatus{}.OpenAPIModelName(), v1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServicePlanList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServicePlanList is a list of ServicePlans.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "metadata is the standard list metadata.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "items are the plans.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(v1beta1.ServicePlan{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.ServicePlan{}.OpenAPIModelName(), v1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServicePlanSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServicePlanSpec describes a plan of a namespaced broker.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"externalName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalName is the plan's name in the broker's catalog, unique within its offering.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"externalID": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalID is the plan's id in the broker's catalog.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"description": {
+						SchemaProps: spec.SchemaProps{
+							Description: "description is the broker's short description of the plan.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"free": {
+						SchemaProps: spec.SchemaProps{
+							Description: "free says whether the plan costs nothing.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"bindable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindable overrides the class's bindable for this plan when set.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"planUpdatable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "planUpdatable overrides the class's planUpdatable for this plan when set.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"bindingRotatable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "bindingRotatable says whether bindings of this plan can be rotated.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"maintenanceInfo": {
+						SchemaProps: spec.SchemaProps{
+							Description: "maintenanceInfo is the plan's current maintenance version.",
+							Ref:         ref(v1beta1.MaintenanceInfo{}.OpenAPIModelName()),
+						},
+					},
+					"maximumPollingDuration": {
+						SchemaProps: spec.SchemaProps{
+							Description: "maximumPollingDuration is how long the controller polls an asynchronous operation on this plan before it counts the operation as failed.",
+							Ref:         ref(v1.Duration{}.OpenAPIModelName()),
+						},
+					},
+					"externalMetadata": {
+						SchemaProps: spec.SchemaProps{
+							Description: "externalMetadata is the broker's opaque metadata for the plan, such as bullets and costs.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+					"instanceCreateParameterSchema": {
+						SchemaProps: spec.SchemaProps{
+							Description: "instanceCreateParameterSchema is the JSON schema of the parameters accepted when an instance of this plan is created.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+					"instanceUpdateParameterSchema": {
+						SchemaProps: spec.SchemaProps{
+							Description: "instanceUpdateParameterSchema is the JSON schema of the parameters accepted when an instance of this plan is updated.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+					"serviceBindingCreateParameterSchema": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceBindingCreateParameterSchema is the JSON schema of the parameters accepted when a binding to an instance of this plan is created.",
+							Ref:         ref(runtime.RawExtension{}.OpenAPIModelName()),
+						},
+					},
+					"serviceBrokerName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceBrokerName is the name of the ServiceBroker, in the same namespace, offering this plan. It cannot change.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"serviceClassRef": {
+						SchemaProps: spec.SchemaProps{
+							Description: "serviceClassRef names the ServiceClass, in the same namespace, this plan belongs to. It cannot change.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1beta1.LocalObjectReference{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"externalName", "externalID", "serviceBrokerName", "serviceClassRef"},
+			},
+		},
+		Dependencies: []string{
+			v1beta1.LocalObjectReference{}.OpenAPIModelName(), v1beta1.MaintenanceInfo{}.OpenAPIModelName(), v1.Duration{}.OpenAPIModelName(), runtime.RawExtension{}.OpenAPIModelName()},
+	}
+}
+
+func schema_pkg_apis_servicecatalog_v1beta1_ServicePlanStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ServicePlanStatus reports the state of a namespaced plan.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"removedFromBrokerCatalog": {
+						SchemaProps: spec.SchemaProps{
+							Description: "removedFromBrokerCatalog is true once the broker no longer lists the offering. Existing instances keep working for update and deprovision, new ones are refused, and the object is deleted when nothing uses it.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"lastCatalogRetrievalTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.",
+							Ref:         ref(v1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"catalogDigest": {
+						SchemaProps: spec.SchemaProps{
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			v1.Time{}.OpenAPIModelName()},
 	}
 }
 

@@ -107,4 +107,10 @@ type CommonServiceClassStatus struct {
 	// lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.
 	// +optional
 	LastCatalogRetrievalTime *metav1.Time `json:"lastCatalogRetrievalTime,omitempty"`
+	// catalogDigest is "sha256:" and the hex SHA-256 of the broker's catalog entry (the
+	// offering without its plans, or the plan) as that fetch returned it, in canonical JSON.
+	// It changes exactly when the broker's entry changes; instances and bindings record the
+	// digest of the plan they were made with.
+	// +optional
+	CatalogDigest string `json:"catalogDigest,omitempty"`
 }

@@ -132,6 +132,18 @@ type PropertiesState struct {
 	// userInfo is the identity of the user whose change caused the request.
 	// +optional
 	UserInfo *UserInfo `json:"userInfo,omitempty"`
+	// planDigest is the catalogDigest of the plan when the request was made: which
+	// version of the broker's catalog entry the request was made with.
+	// +optional
+	PlanDigest string `json:"planDigest,omitempty"`
+	// planRetrievalTime is the lastCatalogRetrievalTime of the plan when the request was
+	// made: the catalog fetch its entry came from.
+	// +optional
+	PlanRetrievalTime *metav1.Time `json:"planRetrievalTime,omitempty"`
+	// requestIdentity is the X-Broker-API-Request-Identity of the request that made it,
+	// to find it in the broker's logs.
+	// +optional
+	RequestIdentity string `json:"requestIdentity,omitempty"`
 }
 
 // OperationAttempts records retries of a failed operation so that a restarted controller

@@ -39,9 +39,11 @@ type ServiceInstanceList struct {
 	Items []ServiceInstance `json:"items"`
 }
 
-// PlanReference names the class and the plan of an instance. The class is named exactly
-// one way: by external name, by external ID, or by Kubernetes name; the plan is named the
-// same way as the class.
+// PlanReference names the class and the plan of an instance: a ClusterServiceClass and
+// ClusterServicePlan (the clusterService... fields) or a ServiceClass and ServicePlan of the
+// instance's namespace (the service... fields), never both. The class is named exactly one
+// way: by external name, by external ID, or by Kubernetes name; the plan is named the same
+// way as the class.
 type PlanReference struct {
 	// clusterServiceClassExternalName is the offering's name in the broker's catalog, for
 	// example "postgresql". It cannot change.
@@ -65,6 +67,31 @@ type PlanReference struct {
 	// clusterServicePlanName is the Kubernetes name of the ClusterServicePlan.
 	// +optional
 	ClusterServicePlanName string `json:"clusterServicePlanName,omitempty"`
+
+	// serviceClassExternalName is the offering's name in the catalog of a ServiceBroker of
+	// the instance's namespace. It cannot change. An instance names a ServiceClass or a
+	// ClusterServiceClass, never both.
+	// +optional
+	ServiceClassExternalName string `json:"serviceClassExternalName,omitempty"`
+	// servicePlanExternalName is the plan's name in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	// +optional
+	ServicePlanExternalName string `json:"servicePlanExternalName,omitempty"`
+	// serviceClassExternalID is the offering's id in the catalog of a ServiceBroker of the
+	// instance's namespace. It cannot change.
+	// +optional
+	ServiceClassExternalID string `json:"serviceClassExternalID,omitempty"`
+	// servicePlanExternalID is the plan's id in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	// +optional
+	ServicePlanExternalID string `json:"servicePlanExternalID,omitempty"`
+	// serviceClassName is the Kubernetes name of a ServiceClass of the instance's
+	// namespace. It cannot change.
+	// +optional
+	ServiceClassName string `json:"serviceClassName,omitempty"`
+	// servicePlanName is the Kubernetes name of a ServicePlan of the instance's namespace.
+	// +optional
+	ServicePlanName string `json:"servicePlanName,omitempty"`
 }
 
 // ServiceInstanceSpec says which plan to provision and with which parameters.
@@ -161,6 +188,16 @@ type ServiceInstanceStatus struct {
 	// clusterServiceBrokerName is the broker that offers the resolved class.
 	// +optional
 	ClusterServiceBrokerName string `json:"clusterServiceBrokerName,omitempty"`
+	// serviceClassRef is the namespaced class the controller resolved from the spec.
+	// +optional
+	ServiceClassRef *LocalObjectReference `json:"serviceClassRef,omitempty"`
+	// servicePlanRef is the namespaced plan the controller resolved from the spec.
+	// +optional
+	ServicePlanRef *LocalObjectReference `json:"servicePlanRef,omitempty"`
+	// serviceBrokerName is the ServiceBroker, in the instance's namespace, that offers the
+	// resolved namespaced class.
+	// +optional
+	ServiceBrokerName string `json:"serviceBrokerName,omitempty"`
 	// currentOperation is the broker operation in progress, if any.
 	// +optional
 	CurrentOperation ServiceInstanceOperation `json:"currentOperation,omitempty"`
@@ -198,7 +235,8 @@ type ServiceInstanceStatus struct {
 
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.
 type ServiceInstancePropertiesState struct {
-	// clusterServiceClassExternalID is the service_id sent to the broker.
+	// clusterServiceClassExternalID is the service_id sent to the broker (of the class of
+	// either scope).
 	// +optional
 	ClusterServiceClassExternalID string `json:"clusterServiceClassExternalID,omitempty"`
 	// clusterServicePlanExternalName is the plan's name in the broker's catalog.

@@ -77,6 +77,26 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*BasicAuthConfig)(nil), (*servicecatalog.BasicAuthConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_BasicAuthConfig_To_servicecatalog_BasicAuthConfig(a.(*BasicAuthConfig), b.(*servicecatalog.BasicAuthConfig), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.BasicAuthConfig)(nil), (*BasicAuthConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_BasicAuthConfig_To_v1beta1_BasicAuthConfig(a.(*servicecatalog.BasicAuthConfig), b.(*BasicAuthConfig), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*BearerTokenAuthConfig)(nil), (*servicecatalog.BearerTokenAuthConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_BearerTokenAuthConfig_To_servicecatalog_BearerTokenAuthConfig(a.(*BearerTokenAuthConfig), b.(*servicecatalog.BearerTokenAuthConfig), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.BearerTokenAuthConfig)(nil), (*BearerTokenAuthConfig)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_BearerTokenAuthConfig_To_v1beta1_BearerTokenAuthConfig(a.(*servicecatalog.BearerTokenAuthConfig), b.(*BearerTokenAuthConfig), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*BindingCredentialsStatus)(nil), (*servicecatalog.BindingCredentialsStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta1_BindingCredentialsStatus_To_servicecatalog_BindingCredentialsStatus(a.(*BindingCredentialsStatus), b.(*servicecatalog.BindingCredentialsStatus), scope)
 	}); err != nil {
@@ -517,6 +537,96 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.AddGeneratedConversionFunc((*ServiceBroker)(nil), (*servicecatalog.ServiceBroker)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceBroker_To_servicecatalog_ServiceBroker(a.(*ServiceBroker), b.(*servicecatalog.ServiceBroker), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceBroker)(nil), (*ServiceBroker)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceBroker_To_v1beta1_ServiceBroker(a.(*servicecatalog.ServiceBroker), b.(*ServiceBroker), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceBrokerAuthInfo)(nil), (*servicecatalog.ServiceBrokerAuthInfo)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceBrokerAuthInfo_To_servicecatalog_ServiceBrokerAuthInfo(a.(*ServiceBrokerAuthInfo), b.(*servicecatalog.ServiceBrokerAuthInfo), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceBrokerAuthInfo)(nil), (*ServiceBrokerAuthInfo)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceBrokerAuthInfo_To_v1beta1_ServiceBrokerAuthInfo(a.(*servicecatalog.ServiceBrokerAuthInfo), b.(*ServiceBrokerAuthInfo), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceBrokerList)(nil), (*servicecatalog.ServiceBrokerList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceBrokerList_To_servicecatalog_ServiceBrokerList(a.(*ServiceBrokerList), b.(*servicecatalog.ServiceBrokerList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceBrokerList)(nil), (*ServiceBrokerList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceBrokerList_To_v1beta1_ServiceBrokerList(a.(*servicecatalog.ServiceBrokerList), b.(*ServiceBrokerList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceBrokerSpec)(nil), (*servicecatalog.ServiceBrokerSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec(a.(*ServiceBrokerSpec), b.(*servicecatalog.ServiceBrokerSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceBrokerSpec)(nil), (*ServiceBrokerSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec(a.(*servicecatalog.ServiceBrokerSpec), b.(*ServiceBrokerSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceBrokerStatus)(nil), (*servicecatalog.ServiceBrokerStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus(a.(*ServiceBrokerStatus), b.(*servicecatalog.ServiceBrokerStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceBrokerStatus)(nil), (*ServiceBrokerStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus(a.(*servicecatalog.ServiceBrokerStatus), b.(*ServiceBrokerStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceClass)(nil), (*servicecatalog.ServiceClass)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceClass_To_servicecatalog_ServiceClass(a.(*ServiceClass), b.(*servicecatalog.ServiceClass), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceClass)(nil), (*ServiceClass)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceClass_To_v1beta1_ServiceClass(a.(*servicecatalog.ServiceClass), b.(*ServiceClass), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceClassList)(nil), (*servicecatalog.ServiceClassList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceClassList_To_servicecatalog_ServiceClassList(a.(*ServiceClassList), b.(*servicecatalog.ServiceClassList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceClassList)(nil), (*ServiceClassList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceClassList_To_v1beta1_ServiceClassList(a.(*servicecatalog.ServiceClassList), b.(*ServiceClassList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceClassSpec)(nil), (*servicecatalog.ServiceClassSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec(a.(*ServiceClassSpec), b.(*servicecatalog.ServiceClassSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceClassSpec)(nil), (*ServiceClassSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec(a.(*servicecatalog.ServiceClassSpec), b.(*ServiceClassSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServiceClassStatus)(nil), (*servicecatalog.ServiceClassStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus(a.(*ServiceClassStatus), b.(*servicecatalog.ServiceClassStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceClassStatus)(nil), (*ServiceClassStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus(a.(*servicecatalog.ServiceClassStatus), b.(*ServiceClassStatus), scope)
+	}); err != nil {
+		return err
+	}
 	if err := s.AddGeneratedConversionFunc((*ServiceInstance)(nil), (*servicecatalog.ServiceInstance)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_v1beta1_ServiceInstance_To_servicecatalog_ServiceInstance(a.(*ServiceInstance), b.(*servicecatalog.ServiceInstance), scope)
 	}); err != nil {
@@ -574,6 +684,46 @@ func RegisterConversions(s *runtime.Scheme) error {
 	}
 	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServiceInstanceStatus)(nil), (*ServiceInstanceStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
 		return Convert_servicecatalog_ServiceInstanceStatus_To_v1beta1_ServiceInstanceStatus(a.(*servicecatalog.ServiceInstanceStatus), b.(*ServiceInstanceStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServicePlan)(nil), (*servicecatalog.ServicePlan)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServicePlan_To_servicecatalog_ServicePlan(a.(*ServicePlan), b.(*servicecatalog.ServicePlan), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServicePlan)(nil), (*ServicePlan)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServicePlan_To_v1beta1_ServicePlan(a.(*servicecatalog.ServicePlan), b.(*ServicePlan), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServicePlanList)(nil), (*servicecatalog.ServicePlanList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServicePlanList_To_servicecatalog_ServicePlanList(a.(*ServicePlanList), b.(*servicecatalog.ServicePlanList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServicePlanList)(nil), (*ServicePlanList)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServicePlanList_To_v1beta1_ServicePlanList(a.(*servicecatalog.ServicePlanList), b.(*ServicePlanList), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServicePlanSpec)(nil), (*servicecatalog.ServicePlanSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec(a.(*ServicePlanSpec), b.(*servicecatalog.ServicePlanSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServicePlanSpec)(nil), (*ServicePlanSpec)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec(a.(*servicecatalog.ServicePlanSpec), b.(*ServicePlanSpec), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*ServicePlanStatus)(nil), (*servicecatalog.ServicePlanStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus(a.(*ServicePlanStatus), b.(*servicecatalog.ServicePlanStatus), scope)
+	}); err != nil {
+		return err
+	}
+	if err := s.AddGeneratedConversionFunc((*servicecatalog.ServicePlanStatus)(nil), (*ServicePlanStatus)(nil), func(a, b interface{}, scope conversion.Scope) error {
+		return Convert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus(a.(*servicecatalog.ServicePlanStatus), b.(*ServicePlanStatus), scope)
 	}); err != nil {
 		return err
 	}
@@ -684,6 +834,46 @@ func autoConvert_servicecatalog_AddKeysFromTransform_To_v1beta1_AddKeysFromTrans
 // Convert_servicecatalog_AddKeysFromTransform_To_v1beta1_AddKeysFromTransform is an autogenerated conversion function.
 func Convert_servicecatalog_AddKeysFromTransform_To_v1beta1_AddKeysFromTransform(in *servicecatalog.AddKeysFromTransform, out *AddKeysFromTransform, s conversion.Scope) error {
 	return autoConvert_servicecatalog_AddKeysFromTransform_To_v1beta1_AddKeysFromTransform(in, out, s)
+}
+
+func autoConvert_v1beta1_BasicAuthConfig_To_servicecatalog_BasicAuthConfig(in *BasicAuthConfig, out *servicecatalog.BasicAuthConfig, s conversion.Scope) error {
+	*out = *(*servicecatalog.BasicAuthConfig)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_BasicAuthConfig_To_servicecatalog_BasicAuthConfig is an autogenerated conversion function.
+func Convert_v1beta1_BasicAuthConfig_To_servicecatalog_BasicAuthConfig(in *BasicAuthConfig, out *servicecatalog.BasicAuthConfig, s conversion.Scope) error {
+	return autoConvert_v1beta1_BasicAuthConfig_To_servicecatalog_BasicAuthConfig(in, out, s)
+}
+
+func autoConvert_servicecatalog_BasicAuthConfig_To_v1beta1_BasicAuthConfig(in *servicecatalog.BasicAuthConfig, out *BasicAuthConfig, s conversion.Scope) error {
+	*out = *(*BasicAuthConfig)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_BasicAuthConfig_To_v1beta1_BasicAuthConfig is an autogenerated conversion function.
+func Convert_servicecatalog_BasicAuthConfig_To_v1beta1_BasicAuthConfig(in *servicecatalog.BasicAuthConfig, out *BasicAuthConfig, s conversion.Scope) error {
+	return autoConvert_servicecatalog_BasicAuthConfig_To_v1beta1_BasicAuthConfig(in, out, s)
+}
+
+func autoConvert_v1beta1_BearerTokenAuthConfig_To_servicecatalog_BearerTokenAuthConfig(in *BearerTokenAuthConfig, out *servicecatalog.BearerTokenAuthConfig, s conversion.Scope) error {
+	*out = *(*servicecatalog.BearerTokenAuthConfig)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_BearerTokenAuthConfig_To_servicecatalog_BearerTokenAuthConfig is an autogenerated conversion function.
+func Convert_v1beta1_BearerTokenAuthConfig_To_servicecatalog_BearerTokenAuthConfig(in *BearerTokenAuthConfig, out *servicecatalog.BearerTokenAuthConfig, s conversion.Scope) error {
+	return autoConvert_v1beta1_BearerTokenAuthConfig_To_servicecatalog_BearerTokenAuthConfig(in, out, s)
+}
+
+func autoConvert_servicecatalog_BearerTokenAuthConfig_To_v1beta1_BearerTokenAuthConfig(in *servicecatalog.BearerTokenAuthConfig, out *BearerTokenAuthConfig, s conversion.Scope) error {
+	*out = *(*BearerTokenAuthConfig)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_BearerTokenAuthConfig_To_v1beta1_BearerTokenAuthConfig is an autogenerated conversion function.
+func Convert_servicecatalog_BearerTokenAuthConfig_To_v1beta1_BearerTokenAuthConfig(in *servicecatalog.BearerTokenAuthConfig, out *BearerTokenAuthConfig, s conversion.Scope) error {
+	return autoConvert_servicecatalog_BearerTokenAuthConfig_To_v1beta1_BearerTokenAuthConfig(in, out, s)
 }
 
 func autoConvert_v1beta1_BindingCredentialsStatus_To_servicecatalog_BindingCredentialsStatus(in *BindingCredentialsStatus, out *servicecatalog.BindingCredentialsStatus, s conversion.Scope) error {
@@ -1638,6 +1828,214 @@ func Convert_servicecatalog_ServiceBindingStatus_To_v1beta1_ServiceBindingStatus
 	return autoConvert_servicecatalog_ServiceBindingStatus_To_v1beta1_ServiceBindingStatus(in, out, s)
 }
 
+func autoConvert_v1beta1_ServiceBroker_To_servicecatalog_ServiceBroker(in *ServiceBroker, out *servicecatalog.ServiceBroker, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1beta1_ServiceBroker_To_servicecatalog_ServiceBroker is an autogenerated conversion function.
+func Convert_v1beta1_ServiceBroker_To_servicecatalog_ServiceBroker(in *ServiceBroker, out *servicecatalog.ServiceBroker, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceBroker_To_servicecatalog_ServiceBroker(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceBroker_To_v1beta1_ServiceBroker(in *servicecatalog.ServiceBroker, out *ServiceBroker, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_servicecatalog_ServiceBroker_To_v1beta1_ServiceBroker is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceBroker_To_v1beta1_ServiceBroker(in *servicecatalog.ServiceBroker, out *ServiceBroker, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceBroker_To_v1beta1_ServiceBroker(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceBrokerAuthInfo_To_servicecatalog_ServiceBrokerAuthInfo(in *ServiceBrokerAuthInfo, out *servicecatalog.ServiceBrokerAuthInfo, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServiceBrokerAuthInfo)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServiceBrokerAuthInfo_To_servicecatalog_ServiceBrokerAuthInfo is an autogenerated conversion function.
+func Convert_v1beta1_ServiceBrokerAuthInfo_To_servicecatalog_ServiceBrokerAuthInfo(in *ServiceBrokerAuthInfo, out *servicecatalog.ServiceBrokerAuthInfo, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceBrokerAuthInfo_To_servicecatalog_ServiceBrokerAuthInfo(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceBrokerAuthInfo_To_v1beta1_ServiceBrokerAuthInfo(in *servicecatalog.ServiceBrokerAuthInfo, out *ServiceBrokerAuthInfo, s conversion.Scope) error {
+	*out = *(*ServiceBrokerAuthInfo)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceBrokerAuthInfo_To_v1beta1_ServiceBrokerAuthInfo is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceBrokerAuthInfo_To_v1beta1_ServiceBrokerAuthInfo(in *servicecatalog.ServiceBrokerAuthInfo, out *ServiceBrokerAuthInfo, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceBrokerAuthInfo_To_v1beta1_ServiceBrokerAuthInfo(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceBrokerList_To_servicecatalog_ServiceBrokerList(in *ServiceBrokerList, out *servicecatalog.ServiceBrokerList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]servicecatalog.ServiceBroker)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1beta1_ServiceBrokerList_To_servicecatalog_ServiceBrokerList is an autogenerated conversion function.
+func Convert_v1beta1_ServiceBrokerList_To_servicecatalog_ServiceBrokerList(in *ServiceBrokerList, out *servicecatalog.ServiceBrokerList, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceBrokerList_To_servicecatalog_ServiceBrokerList(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceBrokerList_To_v1beta1_ServiceBrokerList(in *servicecatalog.ServiceBrokerList, out *ServiceBrokerList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]ServiceBroker)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceBrokerList_To_v1beta1_ServiceBrokerList is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceBrokerList_To_v1beta1_ServiceBrokerList(in *servicecatalog.ServiceBrokerList, out *ServiceBrokerList, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceBrokerList_To_v1beta1_ServiceBrokerList(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec(in *ServiceBrokerSpec, out *servicecatalog.ServiceBrokerSpec, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServiceBrokerSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec is an autogenerated conversion function.
+func Convert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec(in *ServiceBrokerSpec, out *servicecatalog.ServiceBrokerSpec, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceBrokerSpec_To_servicecatalog_ServiceBrokerSpec(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec(in *servicecatalog.ServiceBrokerSpec, out *ServiceBrokerSpec, s conversion.Scope) error {
+	*out = *(*ServiceBrokerSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec(in *servicecatalog.ServiceBrokerSpec, out *ServiceBrokerSpec, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceBrokerSpec_To_v1beta1_ServiceBrokerSpec(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus(in *ServiceBrokerStatus, out *servicecatalog.ServiceBrokerStatus, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServiceBrokerStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus is an autogenerated conversion function.
+func Convert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus(in *ServiceBrokerStatus, out *servicecatalog.ServiceBrokerStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceBrokerStatus_To_servicecatalog_ServiceBrokerStatus(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus(in *servicecatalog.ServiceBrokerStatus, out *ServiceBrokerStatus, s conversion.Scope) error {
+	*out = *(*ServiceBrokerStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus(in *servicecatalog.ServiceBrokerStatus, out *ServiceBrokerStatus, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceBrokerStatus_To_v1beta1_ServiceBrokerStatus(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceClass_To_servicecatalog_ServiceClass(in *ServiceClass, out *servicecatalog.ServiceClass, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1beta1_ServiceClass_To_servicecatalog_ServiceClass is an autogenerated conversion function.
+func Convert_v1beta1_ServiceClass_To_servicecatalog_ServiceClass(in *ServiceClass, out *servicecatalog.ServiceClass, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceClass_To_servicecatalog_ServiceClass(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceClass_To_v1beta1_ServiceClass(in *servicecatalog.ServiceClass, out *ServiceClass, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_servicecatalog_ServiceClass_To_v1beta1_ServiceClass is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceClass_To_v1beta1_ServiceClass(in *servicecatalog.ServiceClass, out *ServiceClass, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceClass_To_v1beta1_ServiceClass(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceClassList_To_servicecatalog_ServiceClassList(in *ServiceClassList, out *servicecatalog.ServiceClassList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]servicecatalog.ServiceClass)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1beta1_ServiceClassList_To_servicecatalog_ServiceClassList is an autogenerated conversion function.
+func Convert_v1beta1_ServiceClassList_To_servicecatalog_ServiceClassList(in *ServiceClassList, out *servicecatalog.ServiceClassList, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceClassList_To_servicecatalog_ServiceClassList(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceClassList_To_v1beta1_ServiceClassList(in *servicecatalog.ServiceClassList, out *ServiceClassList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]ServiceClass)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceClassList_To_v1beta1_ServiceClassList is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceClassList_To_v1beta1_ServiceClassList(in *servicecatalog.ServiceClassList, out *ServiceClassList, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceClassList_To_v1beta1_ServiceClassList(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec(in *ServiceClassSpec, out *servicecatalog.ServiceClassSpec, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServiceClassSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec is an autogenerated conversion function.
+func Convert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec(in *ServiceClassSpec, out *servicecatalog.ServiceClassSpec, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceClassSpec_To_servicecatalog_ServiceClassSpec(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec(in *servicecatalog.ServiceClassSpec, out *ServiceClassSpec, s conversion.Scope) error {
+	*out = *(*ServiceClassSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec(in *servicecatalog.ServiceClassSpec, out *ServiceClassSpec, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceClassSpec_To_v1beta1_ServiceClassSpec(in, out, s)
+}
+
+func autoConvert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus(in *ServiceClassStatus, out *servicecatalog.ServiceClassStatus, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServiceClassStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus is an autogenerated conversion function.
+func Convert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus(in *ServiceClassStatus, out *servicecatalog.ServiceClassStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServiceClassStatus_To_servicecatalog_ServiceClassStatus(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus(in *servicecatalog.ServiceClassStatus, out *ServiceClassStatus, s conversion.Scope) error {
+	*out = *(*ServiceClassStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus is an autogenerated conversion function.
+func Convert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus(in *servicecatalog.ServiceClassStatus, out *ServiceClassStatus, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServiceClassStatus_To_v1beta1_ServiceClassStatus(in, out, s)
+}
+
 func autoConvert_v1beta1_ServiceInstance_To_servicecatalog_ServiceInstance(in *ServiceInstance, out *servicecatalog.ServiceInstance, s conversion.Scope) error {
 	out.ObjectMeta = in.ObjectMeta
 	if err := Convert_v1beta1_ServiceInstanceSpec_To_servicecatalog_ServiceInstanceSpec(&in.Spec, &out.Spec, s); err != nil {
@@ -1770,6 +2168,100 @@ func autoConvert_servicecatalog_ServiceInstanceStatus_To_v1beta1_ServiceInstance
 // Convert_servicecatalog_ServiceInstanceStatus_To_v1beta1_ServiceInstanceStatus is an autogenerated conversion function.
 func Convert_servicecatalog_ServiceInstanceStatus_To_v1beta1_ServiceInstanceStatus(in *servicecatalog.ServiceInstanceStatus, out *ServiceInstanceStatus, s conversion.Scope) error {
 	return autoConvert_servicecatalog_ServiceInstanceStatus_To_v1beta1_ServiceInstanceStatus(in, out, s)
+}
+
+func autoConvert_v1beta1_ServicePlan_To_servicecatalog_ServicePlan(in *ServicePlan, out *servicecatalog.ServicePlan, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_v1beta1_ServicePlan_To_servicecatalog_ServicePlan is an autogenerated conversion function.
+func Convert_v1beta1_ServicePlan_To_servicecatalog_ServicePlan(in *ServicePlan, out *servicecatalog.ServicePlan, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServicePlan_To_servicecatalog_ServicePlan(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServicePlan_To_v1beta1_ServicePlan(in *servicecatalog.ServicePlan, out *ServicePlan, s conversion.Scope) error {
+	out.ObjectMeta = in.ObjectMeta
+	if err := Convert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec(&in.Spec, &out.Spec, s); err != nil {
+		return err
+	}
+	if err := Convert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus(&in.Status, &out.Status, s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Convert_servicecatalog_ServicePlan_To_v1beta1_ServicePlan is an autogenerated conversion function.
+func Convert_servicecatalog_ServicePlan_To_v1beta1_ServicePlan(in *servicecatalog.ServicePlan, out *ServicePlan, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServicePlan_To_v1beta1_ServicePlan(in, out, s)
+}
+
+func autoConvert_v1beta1_ServicePlanList_To_servicecatalog_ServicePlanList(in *ServicePlanList, out *servicecatalog.ServicePlanList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]servicecatalog.ServicePlan)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_v1beta1_ServicePlanList_To_servicecatalog_ServicePlanList is an autogenerated conversion function.
+func Convert_v1beta1_ServicePlanList_To_servicecatalog_ServicePlanList(in *ServicePlanList, out *servicecatalog.ServicePlanList, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServicePlanList_To_servicecatalog_ServicePlanList(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServicePlanList_To_v1beta1_ServicePlanList(in *servicecatalog.ServicePlanList, out *ServicePlanList, s conversion.Scope) error {
+	out.ListMeta = in.ListMeta
+	out.Items = *(*[]ServicePlan)(unsafe.Pointer(&in.Items))
+	return nil
+}
+
+// Convert_servicecatalog_ServicePlanList_To_v1beta1_ServicePlanList is an autogenerated conversion function.
+func Convert_servicecatalog_ServicePlanList_To_v1beta1_ServicePlanList(in *servicecatalog.ServicePlanList, out *ServicePlanList, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServicePlanList_To_v1beta1_ServicePlanList(in, out, s)
+}
+
+func autoConvert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec(in *ServicePlanSpec, out *servicecatalog.ServicePlanSpec, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServicePlanSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec is an autogenerated conversion function.
+func Convert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec(in *ServicePlanSpec, out *servicecatalog.ServicePlanSpec, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServicePlanSpec_To_servicecatalog_ServicePlanSpec(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec(in *servicecatalog.ServicePlanSpec, out *ServicePlanSpec, s conversion.Scope) error {
+	*out = *(*ServicePlanSpec)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec is an autogenerated conversion function.
+func Convert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec(in *servicecatalog.ServicePlanSpec, out *ServicePlanSpec, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServicePlanSpec_To_v1beta1_ServicePlanSpec(in, out, s)
+}
+
+func autoConvert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus(in *ServicePlanStatus, out *servicecatalog.ServicePlanStatus, s conversion.Scope) error {
+	*out = *(*servicecatalog.ServicePlanStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus is an autogenerated conversion function.
+func Convert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus(in *ServicePlanStatus, out *servicecatalog.ServicePlanStatus, s conversion.Scope) error {
+	return autoConvert_v1beta1_ServicePlanStatus_To_servicecatalog_ServicePlanStatus(in, out, s)
+}
+
+func autoConvert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus(in *servicecatalog.ServicePlanStatus, out *ServicePlanStatus, s conversion.Scope) error {
+	*out = *(*ServicePlanStatus)(unsafe.Pointer(in))
+	return nil
+}
+
+// Convert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus is an autogenerated conversion function.
+func Convert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus(in *servicecatalog.ServicePlanStatus, out *ServicePlanStatus, s conversion.Scope) error {
+	return autoConvert_servicecatalog_ServicePlanStatus_To_v1beta1_ServicePlanStatus(in, out, s)
 }
 
 func autoConvert_v1beta1_SkippedOffering_To_servicecatalog_SkippedOffering(in *SkippedOffering, out *servicecatalog.SkippedOffering, s conversion.Scope) error {

@@ -42,6 +42,16 @@ func (in AddKeysFromTransform) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in BasicAuthConfig) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BasicAuthConfig"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in BearerTokenAuthConfig) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BearerTokenAuthConfig"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in BindingCredentialsStatus) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus"
 }
@@ -262,6 +272,51 @@ func (in ServiceBindingStatus) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceBroker) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBroker"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceBrokerAuthInfo) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerAuthInfo"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceBrokerList) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceBrokerSpec) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceBrokerStatus) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceClass) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClass"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceClassList) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceClassSpec) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServiceClassStatus) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstance) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstance"
 }
@@ -289,6 +344,26 @@ func (in ServiceInstanceSpec) OpenAPIModelName() string {
 // OpenAPIModelName returns the OpenAPI model name for this type.
 func (in ServiceInstanceStatus) OpenAPIModelName() string {
 	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstanceStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServicePlan) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlan"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServicePlanList) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServicePlanSpec) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanSpec"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in ServicePlanStatus) OpenAPIModelName() string {
+	return "com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanStatus"
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.

@@ -106,6 +106,18 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: secretRef
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BasicAuthConfig
+  map:
+    fields:
+    - name: secretRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BearerTokenAuthConfig
+  map:
+    fields:
+    - name: secretRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BindingCredentialsStatus
   map:
     fields:
@@ -353,6 +365,9 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServiceClassStatus
   map:
     fields:
+    - name: catalogDigest
+      type:
+        scalar: string
     - name: lastCatalogRetrievalTime
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
@@ -435,6 +450,9 @@ var schemaYAML = typed.YAMLObject(`types:
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ClusterServicePlanStatus
   map:
     fields:
+    - name: catalogDigest
+      type:
+        scalar: string
     - name: lastCatalogRetrievalTime
       type:
         namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
@@ -525,6 +543,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: parameters
       type:
         namedType: __untyped_atomic_
+    - name: planDigest
+      type:
+        scalar: string
+    - name: planRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: requestIdentity
+      type:
+        scalar: string
     - name: userInfo
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
@@ -705,6 +732,190 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: unbindStatus
       type:
         scalar: string
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBroker
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerAuthInfo
+  map:
+    fields:
+    - name: basic
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BasicAuthConfig
+    - name: bearer
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.BearerTokenAuthConfig
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerSpec
+  map:
+    fields:
+    - name: authInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerAuthInfo
+    - name: caBundle
+      type:
+        scalar: string
+    - name: catalogRestrictions
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.CatalogRestrictions
+    - name: insecureSkipTLSVerify
+      type:
+        scalar: boolean
+    - name: osbAPIVersion
+      type:
+        scalar: string
+    - name: relistBehavior
+      type:
+        scalar: string
+    - name: relistDuration
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: relistRequests
+      type:
+        scalar: numeric
+    - name: url
+      type:
+        scalar: string
+      default: ""
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceBrokerStatus
+  map:
+    fields:
+    - name: abandoned
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.AbandonedResource
+          elementRelationship: atomic
+    - name: attempts
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.OperationAttempts
+      default: {}
+    - name: conditions
+      type:
+        list:
+          elementType:
+            namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Condition
+          elementRelationship: associative
+          keys:
+          - type
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: observedGeneration
+      type:
+        scalar: numeric
+    - name: observedRelistRequests
+      type:
+        scalar: numeric
+    - name: serviceClassCount
+      type:
+        scalar: numeric
+    - name: servicePlanCount
+      type:
+        scalar: numeric
+    - name: skippedOfferings
+      type:
+        list:
+          elementType:
+            namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering
+          elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClass
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassSpec
+  map:
+    fields:
+    - name: allowContextUpdates
+      type:
+        scalar: boolean
+    - name: bindable
+      type:
+        scalar: boolean
+    - name: bindingsRetrievable
+      type:
+        scalar: boolean
+    - name: description
+      type:
+        scalar: string
+    - name: externalID
+      type:
+        scalar: string
+      default: ""
+    - name: externalMetadata
+      type:
+        namedType: __untyped_atomic_
+    - name: externalName
+      type:
+        scalar: string
+      default: ""
+    - name: instancesRetrievable
+      type:
+        scalar: boolean
+    - name: planUpdatable
+      type:
+        scalar: boolean
+    - name: requires
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+    - name: serviceBrokerName
+      type:
+        scalar: string
+      default: ""
+    - name: tags
+      type:
+        list:
+          elementType:
+            scalar: string
+          elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceClassStatus
+  map:
+    fields:
+    - name: catalogDigest
+      type:
+        scalar: string
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: removedFromBrokerCatalog
+      type:
+        scalar: boolean
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServiceInstance
   map:
     fields:
@@ -747,6 +958,15 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: parameters
       type:
         namedType: __untyped_atomic_
+    - name: planDigest
+      type:
+        scalar: string
+    - name: planRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: requestIdentity
+      type:
+        scalar: string
     - name: userInfo
       type:
         namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.UserInfo
@@ -796,6 +1016,24 @@ var schemaYAML = typed.YAMLObject(`types:
           elementType:
             namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ParametersFromSource
           elementRelationship: atomic
+    - name: serviceClassExternalID
+      type:
+        scalar: string
+    - name: serviceClassExternalName
+      type:
+        scalar: string
+    - name: serviceClassName
+      type:
+        scalar: string
+    - name: servicePlanExternalID
+      type:
+        scalar: string
+    - name: servicePlanExternalName
+      type:
+        scalar: string
+    - name: servicePlanName
+      type:
+        scalar: string
     - name: updateRequests
       type:
         scalar: numeric
@@ -871,12 +1109,106 @@ var schemaYAML = typed.YAMLObject(`types:
     - name: provisionStatus
       type:
         scalar: string
+    - name: serviceBrokerName
+      type:
+        scalar: string
+    - name: serviceClassRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+    - name: servicePlanRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
     - name: sharedWith
       type:
         list:
           elementType:
             namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.NamespacedObjectReference
           elementRelationship: atomic
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlan
+  map:
+    fields:
+    - name: apiVersion
+      type:
+        scalar: string
+    - name: kind
+      type:
+        scalar: string
+    - name: metadata
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta
+      default: {}
+    - name: spec
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanSpec
+      default: {}
+    - name: status
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanStatus
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanSpec
+  map:
+    fields:
+    - name: bindable
+      type:
+        scalar: boolean
+    - name: bindingRotatable
+      type:
+        scalar: boolean
+    - name: description
+      type:
+        scalar: string
+    - name: externalID
+      type:
+        scalar: string
+      default: ""
+    - name: externalMetadata
+      type:
+        namedType: __untyped_atomic_
+    - name: externalName
+      type:
+        scalar: string
+      default: ""
+    - name: free
+      type:
+        scalar: boolean
+    - name: instanceCreateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+    - name: instanceUpdateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+    - name: maintenanceInfo
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.MaintenanceInfo
+    - name: maximumPollingDuration
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Duration
+    - name: planUpdatable
+      type:
+        scalar: boolean
+    - name: serviceBindingCreateParameterSchema
+      type:
+        namedType: __untyped_atomic_
+    - name: serviceBrokerName
+      type:
+        scalar: string
+      default: ""
+    - name: serviceClassRef
+      type:
+        namedType: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.LocalObjectReference
+      default: {}
+- name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.ServicePlanStatus
+  map:
+    fields:
+    - name: catalogDigest
+      type:
+        scalar: string
+    - name: lastCatalogRetrievalTime
+      type:
+        namedType: io.k8s.apimachinery.pkg.apis.meta.v1.Time
+    - name: removedFromBrokerCatalog
+      type:
+        scalar: boolean
 - name: com.github.kube-service-catalog.catalog.pkg.apis.servicecatalog.v1beta1.SkippedOffering
   map:
     fields:

@@ -51,3 +51,11 @@ func (b *ClusterServiceClassStatusApplyConfiguration) WithLastCatalogRetrievalTi
 	b.CommonServiceClassStatusApplyConfiguration.LastCatalogRetrievalTime = &value
 	return b
 }
+
+// WithCatalogDigest sets the CatalogDigest field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CatalogDigest field is set to the value of the last call.
+func (b *ClusterServiceClassStatusApplyConfiguration) WithCatalogDigest(value string) *ClusterServiceClassStatusApplyConfiguration {
+	b.CommonServiceClassStatusApplyConfiguration.CatalogDigest = &value
+	return b
+}

@@ -51,3 +51,11 @@ func (b *ClusterServicePlanStatusApplyConfiguration) WithLastCatalogRetrievalTim
 	b.CommonServiceClassStatusApplyConfiguration.LastCatalogRetrievalTime = &value
 	return b
 }
+
+// WithCatalogDigest sets the CatalogDigest field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CatalogDigest field is set to the value of the last call.
+func (b *ClusterServicePlanStatusApplyConfiguration) WithCatalogDigest(value string) *ClusterServicePlanStatusApplyConfiguration {
+	b.CommonServiceClassStatusApplyConfiguration.CatalogDigest = &value
+	return b
+}

@@ -33,6 +33,11 @@ type CommonServiceClassStatusApplyConfiguration struct {
 	RemovedFromBrokerCatalog *bool `json:"removedFromBrokerCatalog,omitempty"`
 	// lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.
 	LastCatalogRetrievalTime *v1.Time `json:"lastCatalogRetrievalTime,omitempty"`
+	// catalogDigest is "sha256:" and the hex SHA-256 of the broker's catalog entry (the
+	// offering without its plans, or the plan) as that fetch returned it, in canonical JSON.
+	// It changes exactly when the broker's entry changes; instances and bindings record the
+	// digest of the plan they were made with.
+	CatalogDigest *string `json:"catalogDigest,omitempty"`
 }
 
 // CommonServiceClassStatusApplyConfiguration constructs a declarative configuration of the CommonServiceClassStatus type for use with
@@ -54,5 +59,13 @@ func (b *CommonServiceClassStatusApplyConfiguration) WithRemovedFromBrokerCatalo
 // If called multiple times, the LastCatalogRetrievalTime field is set to the value of the last call.
 func (b *CommonServiceClassStatusApplyConfiguration) WithLastCatalogRetrievalTime(value v1.Time) *CommonServiceClassStatusApplyConfiguration {
 	b.LastCatalogRetrievalTime = &value
+	return b
+}
+
+// WithCatalogDigest sets the CatalogDigest field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the CatalogDigest field is set to the value of the last call.
+func (b *CommonServiceClassStatusApplyConfiguration) WithCatalogDigest(value string) *CommonServiceClassStatusApplyConfiguration {
+	b.CatalogDigest = &value
 	return b
 }

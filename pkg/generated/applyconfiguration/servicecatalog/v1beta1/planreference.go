@@ -21,9 +21,11 @@ package v1beta1
 // PlanReferenceApplyConfiguration represents a declarative configuration of the PlanReference type for use
 // with apply.
 //
-// PlanReference names the class and the plan of an instance. The class is named exactly
-// one way: by external name, by external ID, or by Kubernetes name; the plan is named the
-// same way as the class.
+// PlanReference names the class and the plan of an instance: a ClusterServiceClass and
+// ClusterServicePlan (the clusterService... fields) or a ServiceClass and ServicePlan of the
+// instance's namespace (the service... fields), never both. The class is named exactly one
+// way: by external name, by external ID, or by Kubernetes name; the plan is named the same
+// way as the class.
 type PlanReferenceApplyConfiguration struct {
 	// clusterServiceClassExternalName is the offering's name in the broker's catalog, for
 	// example "postgresql". It cannot change.
@@ -41,6 +43,24 @@ type PlanReferenceApplyConfiguration struct {
 	ClusterServiceClassName *string `json:"clusterServiceClassName,omitempty"`
 	// clusterServicePlanName is the Kubernetes name of the ClusterServicePlan.
 	ClusterServicePlanName *string `json:"clusterServicePlanName,omitempty"`
+	// serviceClassExternalName is the offering's name in the catalog of a ServiceBroker of
+	// the instance's namespace. It cannot change. An instance names a ServiceClass or a
+	// ClusterServiceClass, never both.
+	ServiceClassExternalName *string `json:"serviceClassExternalName,omitempty"`
+	// servicePlanExternalName is the plan's name in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	ServicePlanExternalName *string `json:"servicePlanExternalName,omitempty"`
+	// serviceClassExternalID is the offering's id in the catalog of a ServiceBroker of the
+	// instance's namespace. It cannot change.
+	ServiceClassExternalID *string `json:"serviceClassExternalID,omitempty"`
+	// servicePlanExternalID is the plan's id in the catalog of a ServiceBroker of the
+	// instance's namespace.
+	ServicePlanExternalID *string `json:"servicePlanExternalID,omitempty"`
+	// serviceClassName is the Kubernetes name of a ServiceClass of the instance's
+	// namespace. It cannot change.
+	ServiceClassName *string `json:"serviceClassName,omitempty"`
+	// servicePlanName is the Kubernetes name of a ServicePlan of the instance's namespace.
+	ServicePlanName *string `json:"servicePlanName,omitempty"`
 }
 
 // PlanReferenceApplyConfiguration constructs a declarative configuration of the PlanReference type for use with
@@ -94,5 +114,53 @@ func (b *PlanReferenceApplyConfiguration) WithClusterServiceClassName(value stri
 // If called multiple times, the ClusterServicePlanName field is set to the value of the last call.
 func (b *PlanReferenceApplyConfiguration) WithClusterServicePlanName(value string) *PlanReferenceApplyConfiguration {
 	b.ClusterServicePlanName = &value
+	return b
+}
+
+// WithServiceClassExternalName sets the ServiceClassExternalName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassExternalName field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServiceClassExternalName(value string) *PlanReferenceApplyConfiguration {
+	b.ServiceClassExternalName = &value
+	return b
+}
+
+// WithServicePlanExternalName sets the ServicePlanExternalName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanExternalName field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServicePlanExternalName(value string) *PlanReferenceApplyConfiguration {
+	b.ServicePlanExternalName = &value
+	return b
+}
+
+// WithServiceClassExternalID sets the ServiceClassExternalID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassExternalID field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServiceClassExternalID(value string) *PlanReferenceApplyConfiguration {
+	b.ServiceClassExternalID = &value
+	return b
+}
+
+// WithServicePlanExternalID sets the ServicePlanExternalID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanExternalID field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServicePlanExternalID(value string) *PlanReferenceApplyConfiguration {
+	b.ServicePlanExternalID = &value
+	return b
+}
+
+// WithServiceClassName sets the ServiceClassName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassName field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServiceClassName(value string) *PlanReferenceApplyConfiguration {
+	b.ServiceClassName = &value
+	return b
+}
+
+// WithServicePlanName sets the ServicePlanName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanName field is set to the value of the last call.
+func (b *PlanReferenceApplyConfiguration) WithServicePlanName(value string) *PlanReferenceApplyConfiguration {
+	b.ServicePlanName = &value
 	return b
 }

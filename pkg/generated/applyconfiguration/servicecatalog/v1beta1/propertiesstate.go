@@ -19,6 +19,7 @@ limitations under the License.
 package v1beta1
 
 import (
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -35,6 +36,15 @@ type PropertiesStateApplyConfiguration struct {
 	ParameterChecksum *string `json:"parameterChecksum,omitempty"`
 	// userInfo is the identity of the user whose change caused the request.
 	UserInfo *UserInfoApplyConfiguration `json:"userInfo,omitempty"`
+	// planDigest is the catalogDigest of the plan when the request was made: which
+	// version of the broker's catalog entry the request was made with.
+	PlanDigest *string `json:"planDigest,omitempty"`
+	// planRetrievalTime is the lastCatalogRetrievalTime of the plan when the request was
+	// made: the catalog fetch its entry came from.
+	PlanRetrievalTime *v1.Time `json:"planRetrievalTime,omitempty"`
+	// requestIdentity is the X-Broker-API-Request-Identity of the request that made it,
+	// to find it in the broker's logs.
+	RequestIdentity *string `json:"requestIdentity,omitempty"`
 }
 
 // PropertiesStateApplyConfiguration constructs a declarative configuration of the PropertiesState type for use with
@@ -64,5 +74,29 @@ func (b *PropertiesStateApplyConfiguration) WithParameterChecksum(value string) 
 // If called multiple times, the UserInfo field is set to the value of the last call.
 func (b *PropertiesStateApplyConfiguration) WithUserInfo(value *UserInfoApplyConfiguration) *PropertiesStateApplyConfiguration {
 	b.UserInfo = value
+	return b
+}
+
+// WithPlanDigest sets the PlanDigest field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PlanDigest field is set to the value of the last call.
+func (b *PropertiesStateApplyConfiguration) WithPlanDigest(value string) *PropertiesStateApplyConfiguration {
+	b.PlanDigest = &value
+	return b
+}
+
+// WithPlanRetrievalTime sets the PlanRetrievalTime field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PlanRetrievalTime field is set to the value of the last call.
+func (b *PropertiesStateApplyConfiguration) WithPlanRetrievalTime(value v1.Time) *PropertiesStateApplyConfiguration {
+	b.PlanRetrievalTime = &value
+	return b
+}
+
+// WithRequestIdentity sets the RequestIdentity field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RequestIdentity field is set to the value of the last call.
+func (b *PropertiesStateApplyConfiguration) WithRequestIdentity(value string) *PropertiesStateApplyConfiguration {
+	b.RequestIdentity = &value
 	return b
 }

@@ -19,6 +19,7 @@ limitations under the License.
 package v1beta1
 
 import (
+	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 )
 
@@ -27,7 +28,8 @@ import (
 //
 // ServiceInstancePropertiesState records the plan and parameters of a request to the broker.
 type ServiceInstancePropertiesStateApplyConfiguration struct {
-	// clusterServiceClassExternalID is the service_id sent to the broker.
+	// clusterServiceClassExternalID is the service_id sent to the broker (of the class of
+	// either scope).
 	ClusterServiceClassExternalID *string `json:"clusterServiceClassExternalID,omitempty"`
 	// clusterServicePlanExternalName is the plan's name in the broker's catalog.
 	ClusterServicePlanExternalName *string `json:"clusterServicePlanExternalName,omitempty"`
@@ -97,5 +99,29 @@ func (b *ServiceInstancePropertiesStateApplyConfiguration) WithParameterChecksum
 // If called multiple times, the UserInfo field is set to the value of the last call.
 func (b *ServiceInstancePropertiesStateApplyConfiguration) WithUserInfo(value *UserInfoApplyConfiguration) *ServiceInstancePropertiesStateApplyConfiguration {
 	b.PropertiesStateApplyConfiguration.UserInfo = value
+	return b
+}
+
+// WithPlanDigest sets the PlanDigest field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PlanDigest field is set to the value of the last call.
+func (b *ServiceInstancePropertiesStateApplyConfiguration) WithPlanDigest(value string) *ServiceInstancePropertiesStateApplyConfiguration {
+	b.PropertiesStateApplyConfiguration.PlanDigest = &value
+	return b
+}
+
+// WithPlanRetrievalTime sets the PlanRetrievalTime field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the PlanRetrievalTime field is set to the value of the last call.
+func (b *ServiceInstancePropertiesStateApplyConfiguration) WithPlanRetrievalTime(value v1.Time) *ServiceInstancePropertiesStateApplyConfiguration {
+	b.PropertiesStateApplyConfiguration.PlanRetrievalTime = &value
+	return b
+}
+
+// WithRequestIdentity sets the RequestIdentity field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the RequestIdentity field is set to the value of the last call.
+func (b *ServiceInstancePropertiesStateApplyConfiguration) WithRequestIdentity(value string) *ServiceInstancePropertiesStateApplyConfiguration {
+	b.PropertiesStateApplyConfiguration.RequestIdentity = &value
 	return b
 }

@@ -105,6 +105,54 @@ func (b *ServiceInstanceSpecApplyConfiguration) WithClusterServicePlanName(value
 	return b
 }
 
+// WithServiceClassExternalName sets the ServiceClassExternalName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassExternalName field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServiceClassExternalName(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServiceClassExternalName = &value
+	return b
+}
+
+// WithServicePlanExternalName sets the ServicePlanExternalName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanExternalName field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServicePlanExternalName(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServicePlanExternalName = &value
+	return b
+}
+
+// WithServiceClassExternalID sets the ServiceClassExternalID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassExternalID field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServiceClassExternalID(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServiceClassExternalID = &value
+	return b
+}
+
+// WithServicePlanExternalID sets the ServicePlanExternalID field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanExternalID field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServicePlanExternalID(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServicePlanExternalID = &value
+	return b
+}
+
+// WithServiceClassName sets the ServiceClassName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassName field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServiceClassName(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServiceClassName = &value
+	return b
+}
+
+// WithServicePlanName sets the ServicePlanName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanName field is set to the value of the last call.
+func (b *ServiceInstanceSpecApplyConfiguration) WithServicePlanName(value string) *ServiceInstanceSpecApplyConfiguration {
+	b.PlanReferenceApplyConfiguration.ServicePlanName = &value
+	return b
+}
+
 // WithParameters sets the Parameters field in the declarative configuration to the given value
 // and returns the receiver, so that objects can be built by chaining "With" function invocations.
 // If called multiple times, the Parameters field is set to the value of the last call.

@@ -40,6 +40,13 @@ type ServiceInstanceStatusApplyConfiguration struct {
 	ClusterServicePlanRef *ClusterObjectReferenceApplyConfiguration `json:"clusterServicePlanRef,omitempty"`
 	// clusterServiceBrokerName is the broker that offers the resolved class.
 	ClusterServiceBrokerName *string `json:"clusterServiceBrokerName,omitempty"`
+	// serviceClassRef is the namespaced class the controller resolved from the spec.
+	ServiceClassRef *LocalObjectReferenceApplyConfiguration `json:"serviceClassRef,omitempty"`
+	// servicePlanRef is the namespaced plan the controller resolved from the spec.
+	ServicePlanRef *LocalObjectReferenceApplyConfiguration `json:"servicePlanRef,omitempty"`
+	// serviceBrokerName is the ServiceBroker, in the instance's namespace, that offers the
+	// resolved namespaced class.
+	ServiceBrokerName *string `json:"serviceBrokerName,omitempty"`
 	// currentOperation is the broker operation in progress, if any.
 	CurrentOperation                  *servicecatalogv1beta1.ServiceInstanceOperation `json:"currentOperation,omitempty"`
 	OperationStatusApplyConfiguration `json:""`
@@ -113,6 +120,30 @@ func (b *ServiceInstanceStatusApplyConfiguration) WithClusterServicePlanRef(valu
 // If called multiple times, the ClusterServiceBrokerName field is set to the value of the last call.
 func (b *ServiceInstanceStatusApplyConfiguration) WithClusterServiceBrokerName(value string) *ServiceInstanceStatusApplyConfiguration {
 	b.ClusterServiceBrokerName = &value
+	return b
+}
+
+// WithServiceClassRef sets the ServiceClassRef field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceClassRef field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithServiceClassRef(value *LocalObjectReferenceApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	b.ServiceClassRef = value
+	return b
+}
+
+// WithServicePlanRef sets the ServicePlanRef field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServicePlanRef field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithServicePlanRef(value *LocalObjectReferenceApplyConfiguration) *ServiceInstanceStatusApplyConfiguration {
+	b.ServicePlanRef = value
+	return b
+}
+
+// WithServiceBrokerName sets the ServiceBrokerName field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the ServiceBrokerName field is set to the value of the last call.
+func (b *ServiceInstanceStatusApplyConfiguration) WithServiceBrokerName(value string) *ServiceInstanceStatusApplyConfiguration {
+	b.ServiceBrokerName = &value
 	return b
 }
 
