@@ -1,11 +1,13 @@
 // Package catalog holds the rules of a broker's catalog that the API server and the
 // controllers both apply: which of a plan's settings win over its class's, which platform
-// features an offering may require, and the three ways a ServiceInstance names its class
-// and plan.
+// features an offering may require, the three ways a ServiceInstance names its class and
+// plan, and the two scopes of brokers, classes and plans (cluster and namespace), with one
+// view of each kind that serves both.
 //
-// The rules take plain values, not API objects, so that admission and validation (on the
-// internal types) and the controllers (on the v1beta1 types) run the same code. The
-// package imports no API, registry or controller package.
+// The naming rules take plain values, not API objects, so that admission and validation
+// (on the internal types) and the controllers (on the v1beta1 types) run the same code;
+// the views are of the v1beta1 types, which the controllers and the admission informers
+// read. The package imports no registry or controller package.
 package catalog
 
 import (

@@ -72,10 +72,11 @@ func Namings() [3]Naming {
 	return [...]Naming{ByExternalName, ByExternalID, ByName}
 }
 
-// NamingOf returns the naming ref names its class by. Should ref name the class several
+// NamingOf returns the naming ref names its class by, in ref's scope. Should ref name the class several
 // ways, which validation refuses, the Kubernetes name wins, then the external ID; when
 // it names the class no way, the answer is ByExternalName.
 func NamingOf(ref PlanReference) Naming {
+	ref = ref.local()
 	switch {
 	case ref.ClusterServiceClassName != "":
 		return ByName
@@ -107,8 +108,10 @@ func (n Naming) SelectableField() string {
 	return namings[n].selectableField
 }
 
-// Class returns the identifier ref gives its class in this naming; "" if none.
+// Class returns the identifier ref gives its class in this naming, in ref's scope; "" if
+// none.
 func (n Naming) Class(ref PlanReference) string {
+	ref = ref.local()
 	switch n {
 	case ByExternalID:
 		return ref.ClusterServiceClassExternalID
@@ -118,8 +121,10 @@ func (n Naming) Class(ref PlanReference) string {
 	return ref.ClusterServiceClassExternalName
 }
 
-// Plan returns the identifier ref gives its plan in this naming; "" if none.
+// Plan returns the identifier ref gives its plan in this naming, in ref's scope; "" if
+// none.
 func (n Naming) Plan(ref PlanReference) string {
+	ref = ref.local()
 	switch n {
 	case ByExternalID:
 		return ref.ClusterServicePlanExternalID
@@ -127,6 +132,17 @@ func (n Naming) Plan(ref PlanReference) string {
 		return ref.ClusterServicePlanName
 	}
 	return ref.ClusterServicePlanExternalName
+}
+
+// ClassFieldIn is the spec field of an instance naming its class this way in scope s:
+// clusterServiceClassExternalName or serviceClassExternalName, and so on.
+func (n Naming) ClassFieldIn(s Scope) string {
+	return s.field(n.ClassField())
+}
+
+// PlanFieldIn is the spec field of an instance naming its plan this way in scope s.
+func (n Naming) PlanFieldIn(s Scope) string {
+	return s.field(n.PlanField())
 }
 
 // Of returns the identifier of a class or plan in this naming.
