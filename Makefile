@@ -20,7 +20,7 @@
 SHELL := /usr/bin/env bash -o errexit -o pipefail -o nounset
 GO ?= go
 BIN_DIR := _output/bin
-COMMANDS := apiserver controller-manager test-broker
+COMMANDS := apiserver controller-manager test-broker kubectl-catalog kubectl_complete-catalog
 # Unit tests run with the race detector; a tier's timeout bounds a hung test.
 UNIT_PACKAGES = $$($(GO) list ./pkg/... ./cmd/... ./hack/... | grep -v /pkg/generated/)
 
