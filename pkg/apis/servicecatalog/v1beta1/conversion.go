@@ -6,23 +6,27 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// Field labels users and the controller can select on, per kind. The registry publishes
-// exactly these fields; metadata.name (and metadata.namespace for namespaced kinds) are
-// always selectable.
-var (
-	clusterServiceBrokerFieldLabels = []string{}
-	clusterServiceClassFieldLabels  = []string{
-		"spec.externalName",
-		"spec.externalID",
-		"spec.clusterServiceBrokerName",
-	}
-	clusterServicePlanFieldLabels = []string{
-		"spec.externalName",
-		"spec.externalID",
-		"spec.clusterServiceBrokerName",
-		"spec.clusterServiceClassRef.name",
-	}
-	serviceInstanceFieldLabels = []string{
+// selectable describes the field labels users and the controller can select on for one
+// kind. The registry publishes exactly these fields; metadata.name (and
+// metadata.namespace for namespaced kinds) are always selectable. (An unnamed type: the
+// OpenAPI generator describes every named type of the package.)
+type selectable = struct {
+	namespaced bool
+	labels     []string
+}
+
+// fieldLabels are the selectable fields of every kind. Instances select on the fields of
+// either scope they name their class and plan with, and on what the controller resolved.
+var fieldLabels = map[string]selectable{
+	"ClusterServiceBroker": {false, []string{}},
+	"ClusterServiceClass":  {false, []string{"spec.externalName", "spec.externalID", "spec.clusterServiceBrokerName"}},
+	"ClusterServicePlan": {false, []string{
+		"spec.externalName", "spec.externalID", "spec.clusterServiceBrokerName", "spec.clusterServiceClassRef.name",
+	}},
+	"ServiceBroker": {true, []string{}},
+	"ServiceClass":  {true, []string{"spec.externalName", "spec.externalID", "spec.serviceBrokerName"}},
+	"ServicePlan":   {true, []string{"spec.externalName", "spec.externalID", "spec.serviceBrokerName", "spec.serviceClassRef.name"}},
+	"ServiceInstance": {true, []string{
 		"spec.externalID",
 		"spec.clusterServiceClassExternalName",
 		"spec.clusterServicePlanExternalName",
@@ -30,40 +34,42 @@ var (
 		"spec.clusterServicePlanExternalID",
 		"spec.clusterServiceClassName",
 		"spec.clusterServicePlanName",
+		"spec.serviceClassExternalName",
+		"spec.servicePlanExternalName",
+		"spec.serviceClassExternalID",
+		"spec.servicePlanExternalID",
+		"spec.serviceClassName",
+		"spec.servicePlanName",
 		"status.clusterServiceClassRef.name",
 		"status.clusterServicePlanRef.name",
 		"status.clusterServiceBrokerName",
-	}
-	serviceBindingFieldLabels = []string{
+		"status.serviceClassRef.name",
+		"status.servicePlanRef.name",
+		"status.serviceBrokerName",
+	}},
+	"ServiceBinding": {true, []string{
 		"spec.externalID",
 		"spec.instanceRef.name",
 		"spec.instanceRef.namespace",
 		"spec.secretName",
-	}
-)
+	}},
+}
 
 func addFieldLabelConversionFuncs(scheme *runtime.Scheme) error {
-	for kind, labels := range map[string][]string{
-		"ClusterServiceBroker": clusterServiceBrokerFieldLabels,
-		"ClusterServiceClass":  clusterServiceClassFieldLabels,
-		"ClusterServicePlan":   clusterServicePlanFieldLabels,
-		"ServiceInstance":      serviceInstanceFieldLabels,
-		"ServiceBinding":       serviceBindingFieldLabels,
-	} {
-		namespaced := kind == "ServiceInstance" || kind == "ServiceBinding"
-		if err := scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind(kind), fieldLabelConversion(labels, namespaced)); err != nil {
+	for kind, s := range fieldLabels {
+		if err := scheme.AddFieldLabelConversionFunc(SchemeGroupVersion.WithKind(kind), fieldLabelConversion(s)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func fieldLabelConversion(labels []string, namespaced bool) runtime.FieldLabelConversionFunc {
+func fieldLabelConversion(s selectable) runtime.FieldLabelConversionFunc {
 	allowed := map[string]bool{"metadata.name": true}
-	if namespaced {
+	if s.namespaced {
 		allowed["metadata.namespace"] = true
 	}
-	for _, l := range labels {
+	for _, l := range s.labels {
 		allowed[l] = true
 	}
 	return func(label, value string) (string, string, error) {
@@ -77,17 +83,5 @@ func fieldLabelConversion(labels []string, namespaced bool) runtime.FieldLabelCo
 // FieldLabels returns the field labels that can be selected on for a kind of this group,
 // metadata fields excluded.
 func FieldLabels(kind string) []string {
-	switch kind {
-	case "ClusterServiceBroker":
-		return clusterServiceBrokerFieldLabels
-	case "ClusterServiceClass":
-		return clusterServiceClassFieldLabels
-	case "ClusterServicePlan":
-		return clusterServicePlanFieldLabels
-	case "ServiceInstance":
-		return serviceInstanceFieldLabels
-	case "ServiceBinding":
-		return serviceBindingFieldLabels
-	}
-	return nil
+	return fieldLabels[kind].labels
 }

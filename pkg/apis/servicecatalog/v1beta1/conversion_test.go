@@ -19,15 +19,22 @@ func TestFieldLabelConversion(t *testing.T) {
 		namespaced bool
 		labels     []string
 	}{
-		{"ClusterServiceBroker", false, nil},
+		{"ClusterServiceBroker", false, []string{}},
 		{"ClusterServiceClass", false, []string{"spec.externalName", "spec.externalID", "spec.clusterServiceBrokerName"}},
 		{"ClusterServicePlan", false, []string{"spec.externalName", "spec.externalID", "spec.clusterServiceBrokerName", "spec.clusterServiceClassRef.name"}},
+		{"ServiceBroker", true, []string{}},
+		{"ServiceClass", true, []string{"spec.externalName", "spec.externalID", "spec.serviceBrokerName"}},
+		{"ServicePlan", true, []string{"spec.externalName", "spec.externalID", "spec.serviceBrokerName", "spec.serviceClassRef.name"}},
 		{"ServiceInstance", true, []string{
 			"spec.externalID",
 			"spec.clusterServiceClassExternalName", "spec.clusterServicePlanExternalName",
 			"spec.clusterServiceClassExternalID", "spec.clusterServicePlanExternalID",
 			"spec.clusterServiceClassName", "spec.clusterServicePlanName",
+			"spec.serviceClassExternalName", "spec.servicePlanExternalName",
+			"spec.serviceClassExternalID", "spec.servicePlanExternalID",
+			"spec.serviceClassName", "spec.servicePlanName",
 			"status.clusterServiceClassRef.name", "status.clusterServicePlanRef.name", "status.clusterServiceBrokerName",
+			"status.serviceClassRef.name", "status.servicePlanRef.name", "status.serviceBrokerName",
 		}},
 		{"ServiceBinding", true, []string{"spec.externalID", "spec.instanceRef.name", "spec.instanceRef.namespace", "spec.secretName"}},
 	}

@@ -10,8 +10,19 @@ func addDefaultingFuncs(scheme *runtime.Scheme) error {
 
 // SetDefaults_ClusterServiceBroker fills in the relist behaviour when it is unset.
 func SetDefaults_ClusterServiceBroker(obj *ClusterServiceBroker) {
-	if obj.Spec.RelistBehavior == "" {
-		obj.Spec.RelistBehavior = ServiceBrokerRelistBehaviorDuration
+	defaultRelistBehavior(&obj.Spec.CommonServiceBrokerSpec)
+}
+
+// SetDefaults_ServiceBroker fills in the relist behaviour when it is unset.
+func SetDefaults_ServiceBroker(obj *ServiceBroker) {
+	defaultRelistBehavior(&obj.Spec.CommonServiceBrokerSpec)
+}
+
+// defaultRelistBehavior fetches the catalog every relistDuration unless a broker says
+// otherwise.
+func defaultRelistBehavior(spec *CommonServiceBrokerSpec) {
+	if spec.RelistBehavior == "" {
+		spec.RelistBehavior = ServiceBrokerRelistBehaviorDuration
 	}
 }
 

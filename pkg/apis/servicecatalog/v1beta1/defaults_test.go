@@ -14,9 +14,13 @@ import (
 
 func newCodecs(t *testing.T) serializer.CodecFactory {
 	t.Helper()
+	return serializer.NewCodecFactory(newScheme())
+}
+
+func newScheme() *runtime.Scheme {
 	scheme := runtime.NewScheme()
 	install.Install(scheme)
-	return serializer.NewCodecFactory(scheme)
+	return scheme
 }
 
 // decode decodes a v1beta1 JSON document into the given version, as the API server
@@ -32,46 +36,64 @@ func decode(t *testing.T, codecs serializer.CodecFactory, gv schema.GroupVersion
 
 var internalGV = schema.GroupVersion{Group: sc.GroupName, Version: runtime.APIVersionInternal}
 
-func TestDecodeDefaultsClusterServiceBroker(t *testing.T) {
+// TestDecodeDefaultsBrokers checks the defaults of the brokers of both scopes.
+func TestDecodeDefaultsBrokers(t *testing.T) {
 	codecs := newCodecs(t)
 	tests := []struct {
 		name string
-		doc  string
+		spec string
 		want sc.ServiceBrokerRelistBehavior
 	}{{
 		name: "unset relistBehavior defaults to Duration",
-		doc:  `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ClusterServiceBroker","metadata":{"name":"b"},"spec":{"url":"https://broker.example.com"}}`,
+		spec: `{"url":"https://broker.example.com"}`,
 		want: sc.ServiceBrokerRelistBehaviorDuration,
 	}, {
 		name: "Manual is kept",
-		doc:  `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ClusterServiceBroker","metadata":{"name":"b"},"spec":{"url":"https://broker.example.com","relistBehavior":"Manual"}}`,
+		spec: `{"url":"https://broker.example.com","relistBehavior":"Manual"}`,
 		want: sc.ServiceBrokerRelistBehaviorManual,
 	}, {
 		name: "an unknown value is left for validation to refuse",
-		doc:  `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ClusterServiceBroker","metadata":{"name":"b"},"spec":{"url":"https://broker.example.com","relistBehavior":"Sometimes"}}`,
+		spec: `{"url":"https://broker.example.com","relistBehavior":"Sometimes"}`,
 		want: "Sometimes",
 	}}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			internal, ok := decode(t, codecs, internalGV, tc.doc).(*sc.ClusterServiceBroker)
-			if !ok {
-				t.Fatalf("decoded to internal %T, want *servicecatalog.ClusterServiceBroker", internal)
-			}
-			if got := internal.Spec.RelistBehavior; got != tc.want {
-				t.Errorf("internal relistBehavior = %q, want %q", got, tc.want)
-			}
-			versioned, ok := decode(t, codecs, v1beta1.SchemeGroupVersion, tc.doc).(*v1beta1.ClusterServiceBroker)
-			if !ok {
-				t.Fatalf("decoded to v1beta1 %T, want *v1beta1.ClusterServiceBroker", versioned)
-			}
-			if got := versioned.Spec.RelistBehavior; string(got) != string(tc.want) {
-				t.Errorf("v1beta1 relistBehavior = %q, want %q", got, tc.want)
-			}
-			if versioned.Spec.RelistDuration != nil {
-				t.Errorf("relistDuration = %v, want it left unset (the controller's default applies)", versioned.Spec.RelistDuration)
-			}
-		})
+	for _, kind := range []string{"ClusterServiceBroker", "ServiceBroker"} {
+		for _, tc := range tests {
+			t.Run(kind+"/"+tc.name, func(t *testing.T) {
+				doc := `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"` + kind + `","metadata":{"name":"b","namespace":"ns"},"spec":` + tc.spec + `}`
+				internal := brokerSpec(t, decode(t, codecs, internalGV, doc))
+				if got := internal.RelistBehavior; got != tc.want {
+					t.Errorf("internal relistBehavior = %q, want %q", got, tc.want)
+				}
+				versioned := brokerSpec(t, decode(t, codecs, v1beta1.SchemeGroupVersion, doc))
+				if got := versioned.RelistBehavior; string(got) != string(tc.want) {
+					t.Errorf("v1beta1 relistBehavior = %q, want %q", got, tc.want)
+				}
+				if versioned.RelistDuration != nil {
+					t.Errorf("relistDuration = %v, want it left unset (the controller's default applies)", versioned.RelistDuration)
+				}
+			})
+		}
 	}
+}
+
+// brokerSpec returns the spec every broker has, as internal values, of a decoded broker
+// of either scope and version.
+func brokerSpec(t *testing.T, obj runtime.Object) sc.CommonServiceBrokerSpec {
+	t.Helper()
+	switch b := obj.(type) {
+	case *sc.ClusterServiceBroker:
+		return b.Spec.CommonServiceBrokerSpec
+	case *sc.ServiceBroker:
+		return b.Spec.CommonServiceBrokerSpec
+	case *v1beta1.ClusterServiceBroker, *v1beta1.ServiceBroker:
+		internal, err := newScheme().ConvertToVersion(obj, internalGV)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return brokerSpec(t, internal)
+	}
+	t.Fatalf("decoded a %T, want a broker", obj)
+	return sc.CommonServiceBrokerSpec{}
 }
 
 func TestDecodeDefaultsServiceBinding(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 var fuzzKinds = []string{
 	"ClusterServiceBroker", "ClusterServiceClass", "ClusterServicePlan", "ServiceInstance", "ServiceBinding",
 	"ClusterServiceBrokerList", "ClusterServiceClassList", "ClusterServicePlanList", "ServiceInstanceList", "ServiceBindingList",
+	"ServiceBroker", "ServiceClass", "ServicePlan", "ServiceBrokerList", "ServiceClassList", "ServicePlanList",
 }
 
 // FuzzDefaultsAndConversion decodes any document as a v1beta1 object of the selected kind
@@ -45,6 +46,11 @@ func FuzzDefaultsAndConversion(f *testing.F) {
 		{"ServiceBinding", `{"metadata":{"generateName":"b-","namespace":"ns"},"spec":{"instanceRef":{"name":"i"},"secretName":""}}`},
 		{"ServiceBindingList", `{"items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"},"spec":{"secretName":"s"}}]}`},
 		{"ClusterServiceBrokerList", `{"items":[{"spec":{}},{"spec":{"relistBehavior":"Duration"}}]}`},
+		{"ServiceBroker", `{"metadata":{"name":"b","namespace":"ns"},"spec":{"url":"https://b.example.com","authInfo":{"basic":{"secretRef":{"name":"s"}}}}}`},
+		{"ServiceBrokerList", `{"items":[{"spec":{}},{"spec":{"relistBehavior":"Manual"}}]}`},
+		{"ServiceClass", `{"metadata":{"name":"c","namespace":"ns"},"spec":{"serviceBrokerName":"b","externalName":"n","externalID":"i"},"status":{"catalogDigest":"sha256:00"}}`},
+		{"ServicePlan", `{"metadata":{"name":"p","namespace":"ns"},"spec":{"serviceClassRef":{"name":"c"},"serviceBindingCreateParameterSchema":{"type":"object"}}}`},
+		{"ServiceInstance", `{"metadata":{"name":"i","namespace":"ns"},"spec":{"serviceClassName":"c","servicePlanName":"p"},"status":{"serviceClassRef":{"name":"c"},"serviceBrokerName":"b"}}`},
 	} {
 		f.Add(index[s.kind], []byte(s.doc))
 	}
@@ -120,10 +126,16 @@ func checkDefaults(t *testing.T, obj, defaulted runtime.Object) {
 	undone := defaulted.DeepCopyObject()
 	switch o := obj.(type) {
 	case *v1beta1.ClusterServiceBroker:
-		undoBrokerDefaults(t, o, undone.(*v1beta1.ClusterServiceBroker))
+		undoBrokerDefaults(t, &o.Spec.CommonServiceBrokerSpec, &undone.(*v1beta1.ClusterServiceBroker).Spec.CommonServiceBrokerSpec)
 	case *v1beta1.ClusterServiceBrokerList:
 		for i := range o.Items {
-			undoBrokerDefaults(t, &o.Items[i], &undone.(*v1beta1.ClusterServiceBrokerList).Items[i])
+			undoBrokerDefaults(t, &o.Items[i].Spec.CommonServiceBrokerSpec, &undone.(*v1beta1.ClusterServiceBrokerList).Items[i].Spec.CommonServiceBrokerSpec)
+		}
+	case *v1beta1.ServiceBroker:
+		undoBrokerDefaults(t, &o.Spec.CommonServiceBrokerSpec, &undone.(*v1beta1.ServiceBroker).Spec.CommonServiceBrokerSpec)
+	case *v1beta1.ServiceBrokerList:
+		for i := range o.Items {
+			undoBrokerDefaults(t, &o.Items[i].Spec.CommonServiceBrokerSpec, &undone.(*v1beta1.ServiceBrokerList).Items[i].Spec.CommonServiceBrokerSpec)
 		}
 	case *v1beta1.ServiceBinding:
 		undoBindingDefaults(t, o, undone.(*v1beta1.ServiceBinding))
@@ -137,14 +149,15 @@ func checkDefaults(t *testing.T, obj, defaulted runtime.Object) {
 	}
 }
 
-// undoBrokerDefaults checks the defaults of a broker and resets them in d.
-func undoBrokerDefaults(t *testing.T, orig, d *v1beta1.ClusterServiceBroker) {
+// undoBrokerDefaults checks the defaults of a broker's spec, of either scope, and resets
+// them in d.
+func undoBrokerDefaults(t *testing.T, orig, d *v1beta1.CommonServiceBrokerSpec) {
 	t.Helper()
-	if orig.Spec.RelistBehavior == "" {
-		if d.Spec.RelistBehavior != v1beta1.ServiceBrokerRelistBehaviorDuration {
-			t.Fatalf("an empty relistBehavior defaults to %q", d.Spec.RelistBehavior)
+	if orig.RelistBehavior == "" {
+		if d.RelistBehavior != v1beta1.ServiceBrokerRelistBehaviorDuration {
+			t.Fatalf("an empty relistBehavior defaults to %q", d.RelistBehavior)
 		}
-		d.Spec.RelistBehavior = ""
+		d.RelistBehavior = ""
 	}
 }
 

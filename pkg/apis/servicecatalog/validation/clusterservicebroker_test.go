@@ -93,6 +93,9 @@ func TestValidateClusterServiceBroker(t *testing.T) {
 		if errs := ValidateClusterServiceBroker(broker); len(errs) != 0 {
 			t.Errorf("success case %d (%+v): unexpected errors: %v", i, broker.Spec, errs)
 		}
+		if errs := ValidateServiceBroker(brokerTwin(broker)); len(errs) != 0 {
+			t.Errorf("success case %d, namespaced: unexpected errors: %v", i, errs)
+		}
 	}
 	for _, v := range SupportedOSBAPIVersions {
 		expectNoErrors(t, ValidateClusterServiceBroker(validBroker(func(b *sc.ClusterServiceBroker) { b.Spec.OSBAPIVersion = v })))
@@ -239,6 +242,7 @@ func TestValidateClusterServiceBroker(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServiceBroker(tc.obj), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServiceBroker(brokerTwin(tc.obj)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 }
@@ -308,6 +312,7 @@ func TestValidateClusterServiceBrokerUpdate(t *testing.T) {
 	for name, broker := range successCases {
 		t.Run(name, func(t *testing.T) {
 			expectNoErrors(t, ValidateClusterServiceBrokerUpdate(broker, old))
+			expectNoErrors(t, ValidateServiceBrokerUpdate(brokerTwin(broker), brokerTwin(old)))
 		})
 	}
 
@@ -328,6 +333,7 @@ func TestValidateClusterServiceBrokerUpdate(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServiceBrokerUpdate(tc.obj, old), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServiceBrokerUpdate(brokerTwin(tc.obj), brokerTwin(old)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 }
@@ -394,6 +400,7 @@ func TestValidateClusterServiceBrokerStatusUpdate(t *testing.T) {
 	for msg, tc := range conditionErrorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServiceBrokerStatusUpdate(withStatus(tc.conditions...), old), msg, "status.conditions"+tc.field)
+			expectTwinErrors(t, ValidateServiceBrokerStatusUpdate(brokerTwin(withStatus(tc.conditions...)), brokerTwin(old)), msg, "status.conditions"+tc.field)
 		})
 	}
 	t.Run("metadata", func(t *testing.T) {

@@ -47,6 +47,9 @@ func TestValidateClusterServiceClass(t *testing.T) {
 		if errs := ValidateClusterServiceClass(class); len(errs) != 0 {
 			t.Errorf("success case %d: unexpected errors: %v", i, errs)
 		}
+		if errs := ValidateServiceClass(classTwin(class)); len(errs) != 0 {
+			t.Errorf("success case %d, namespaced: unexpected errors: %v", i, errs)
+		}
 	}
 
 	errorCases := map[string]errorCase[*sc.ClusterServiceClass]{
@@ -90,6 +93,7 @@ func TestValidateClusterServiceClass(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServiceClass(tc.obj), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServiceClass(classTwin(tc.obj)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 }
@@ -111,6 +115,7 @@ func TestValidateClusterServiceClassUpdate(t *testing.T) {
 	for name, class := range successCases {
 		t.Run(name, func(t *testing.T) {
 			expectNoErrors(t, ValidateClusterServiceClassUpdate(class, old))
+			expectNoErrors(t, ValidateServiceClassUpdate(classTwin(class), classTwin(old)))
 		})
 	}
 
@@ -131,6 +136,7 @@ func TestValidateClusterServiceClassUpdate(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServiceClassUpdate(tc.obj, old), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServiceClassUpdate(classTwin(tc.obj), classTwin(old)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 }
@@ -139,6 +145,7 @@ func TestValidateClusterServiceClassStatusUpdate(t *testing.T) {
 	old := validClass()
 	removed := validClass(func(c *sc.ClusterServiceClass) { c.Status.RemovedFromBrokerCatalog = true })
 	expectNoErrors(t, ValidateClusterServiceClassStatusUpdate(removed, old))
+	expectNoErrors(t, ValidateServiceClassStatusUpdate(classTwin(removed), classTwin(old)))
 
 	renamed := validClass(func(c *sc.ClusterServiceClass) { c.Name = "renamed" })
 	expectErrors(t, ValidateClusterServiceClassStatusUpdate(renamed, old), "field is immutable", "metadata.name")

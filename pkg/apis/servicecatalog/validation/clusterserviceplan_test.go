@@ -67,6 +67,9 @@ func TestValidateClusterServicePlan(t *testing.T) {
 		if errs := ValidateClusterServicePlan(plan); len(errs) != 0 {
 			t.Errorf("success case %d: unexpected errors: %v", i, errs)
 		}
+		if errs := ValidateServicePlan(planTwin(plan)); len(errs) != 0 {
+			t.Errorf("success case %d, namespaced: unexpected errors: %v", i, errs)
+		}
 	}
 
 	errorCases := map[string]errorCase[*sc.ClusterServicePlan]{
@@ -122,6 +125,7 @@ func TestValidateClusterServicePlan(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServicePlan(tc.obj), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServicePlan(planTwin(tc.obj)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 }
@@ -176,6 +180,7 @@ func TestValidateClusterServicePlanUpdate(t *testing.T) {
 	for name, plan := range successCases {
 		t.Run(name, func(t *testing.T) {
 			expectNoErrors(t, ValidateClusterServicePlanUpdate(plan, old))
+			expectNoErrors(t, ValidateServicePlanUpdate(planTwin(plan), planTwin(old)))
 		})
 	}
 
@@ -188,9 +193,9 @@ func TestValidateClusterServicePlanUpdate(t *testing.T) {
 			obj:   validPlan(func(p *sc.ClusterServicePlan) { p.Spec.ClusterServiceBrokerName = "other-broker" }),
 			field: "spec.clusterServiceBrokerName",
 		},
-		"spec.clusterServiceClassRef: Invalid value": {
+		`spec.clusterServiceClassRef.name: Invalid value: "other-class": field is immutable`: {
 			obj:   validPlan(func(p *sc.ClusterServicePlan) { p.Spec.ClusterServiceClassRef.Name = "other-class" }),
-			field: "spec.clusterServiceClassRef",
+			field: "spec.clusterServiceClassRef.name",
 		},
 		`spec.maximumPollingDuration: Invalid value: "0s"`: {
 			obj:   validPlan(func(p *sc.ClusterServicePlan) { p.Spec.MaximumPollingDuration = &metav1.Duration{} }),
@@ -200,6 +205,7 @@ func TestValidateClusterServicePlanUpdate(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateClusterServicePlanUpdate(tc.obj, old), msg, tc.field, tc.alsoAt...)
+			expectTwinErrors(t, ValidateServicePlanUpdate(planTwin(tc.obj), planTwin(old)), msg, tc.field, tc.alsoAt...)
 		})
 	}
 	// The class reference is immutable as a whole.
@@ -213,6 +219,7 @@ func TestValidateClusterServicePlanStatusUpdate(t *testing.T) {
 	old := validPlan()
 	removed := validPlan(func(p *sc.ClusterServicePlan) { p.Status.RemovedFromBrokerCatalog = true })
 	expectNoErrors(t, ValidateClusterServicePlanStatusUpdate(removed, old))
+	expectNoErrors(t, ValidateServicePlanStatusUpdate(planTwin(removed), planTwin(old)))
 
 	moved := validPlan(func(p *sc.ClusterServicePlan) { p.Namespace = "default" })
 	expectErrors(t, ValidateClusterServicePlanStatusUpdate(moved, old), "field is immutable", "metadata.namespace")

@@ -24,61 +24,30 @@ type validators struct {
 	statusUpdate func(obj, old runtime.Object) field.ErrorList
 }
 
+// validatorsOf returns the validators of kind T.
+func validatorsOf[T runtime.Object](create func(T) field.ErrorList, update, statusUpdate func(obj, old T) field.ErrorList) validators {
+	return validators{
+		create:       func(o runtime.Object) field.ErrorList { return create(o.(T)) },
+		update:       func(o, old runtime.Object) field.ErrorList { return update(o.(T), old.(T)) },
+		statusUpdate: func(o, old runtime.Object) field.ErrorList { return statusUpdate(o.(T), old.(T)) },
+	}
+}
+
 // kindValidators are the validators of every kind, by kind.
 var kindValidators = map[string]validators{
-	"ClusterServiceBroker": {
-		create: func(o runtime.Object) field.ErrorList {
-			return ValidateClusterServiceBroker(o.(*sc.ClusterServiceBroker))
-		},
-		update: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServiceBrokerUpdate(o.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker))
-		},
-		statusUpdate: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServiceBrokerStatusUpdate(o.(*sc.ClusterServiceBroker), old.(*sc.ClusterServiceBroker))
-		},
-	},
-	"ClusterServiceClass": {
-		create: func(o runtime.Object) field.ErrorList {
-			return ValidateClusterServiceClass(o.(*sc.ClusterServiceClass))
-		},
-		update: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServiceClassUpdate(o.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass))
-		},
-		statusUpdate: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServiceClassStatusUpdate(o.(*sc.ClusterServiceClass), old.(*sc.ClusterServiceClass))
-		},
-	},
-	"ClusterServicePlan": {
-		create: func(o runtime.Object) field.ErrorList { return ValidateClusterServicePlan(o.(*sc.ClusterServicePlan)) },
-		update: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServicePlanUpdate(o.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan))
-		},
-		statusUpdate: func(o, old runtime.Object) field.ErrorList {
-			return ValidateClusterServicePlanStatusUpdate(o.(*sc.ClusterServicePlan), old.(*sc.ClusterServicePlan))
-		},
-	},
-	"ServiceInstance": {
-		create: func(o runtime.Object) field.ErrorList { return ValidateServiceInstance(o.(*sc.ServiceInstance)) },
-		update: func(o, old runtime.Object) field.ErrorList {
-			return ValidateServiceInstanceUpdate(o.(*sc.ServiceInstance), old.(*sc.ServiceInstance))
-		},
-		statusUpdate: func(o, old runtime.Object) field.ErrorList {
-			return ValidateServiceInstanceStatusUpdate(o.(*sc.ServiceInstance), old.(*sc.ServiceInstance))
-		},
-	},
-	"ServiceBinding": {
-		create: func(o runtime.Object) field.ErrorList { return ValidateServiceBinding(o.(*sc.ServiceBinding)) },
-		update: func(o, old runtime.Object) field.ErrorList {
-			return ValidateServiceBindingUpdate(o.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
-		},
-		statusUpdate: func(o, old runtime.Object) field.ErrorList {
-			return ValidateServiceBindingStatusUpdate(o.(*sc.ServiceBinding), old.(*sc.ServiceBinding))
-		},
-	},
+	"ClusterServiceBroker": validatorsOf(ValidateClusterServiceBroker, ValidateClusterServiceBrokerUpdate, ValidateClusterServiceBrokerStatusUpdate),
+	"ClusterServiceClass":  validatorsOf(ValidateClusterServiceClass, ValidateClusterServiceClassUpdate, ValidateClusterServiceClassStatusUpdate),
+	"ClusterServicePlan":   validatorsOf(ValidateClusterServicePlan, ValidateClusterServicePlanUpdate, ValidateClusterServicePlanStatusUpdate),
+	"ServiceBroker":        validatorsOf(ValidateServiceBroker, ValidateServiceBrokerUpdate, ValidateServiceBrokerStatusUpdate),
+	"ServiceClass":         validatorsOf(ValidateServiceClass, ValidateServiceClassUpdate, ValidateServiceClassStatusUpdate),
+	"ServicePlan":          validatorsOf(ValidateServicePlan, ValidateServicePlanUpdate, ValidateServicePlanStatusUpdate),
+	"ServiceInstance":      validatorsOf(ValidateServiceInstance, ValidateServiceInstanceUpdate, ValidateServiceInstanceStatusUpdate),
+	"ServiceBinding":       validatorsOf(ValidateServiceBinding, ValidateServiceBindingUpdate, ValidateServiceBindingStatusUpdate),
 }
 
 // fuzzKinds orders the kinds for the fuzz target's kind selector.
-var fuzzKinds = []string{"ClusterServiceBroker", "ClusterServiceClass", "ClusterServicePlan", "ServiceInstance", "ServiceBinding"}
+var fuzzKinds = []string{"ClusterServiceBroker", "ClusterServiceClass", "ClusterServicePlan", "ServiceInstance", "ServiceBinding",
+	"ServiceBroker", "ServiceClass", "ServicePlan"}
 
 // validationSeeds are documents of every kind, valid ones first: the fuzzer mutates them
 // into the neighbouring invalid ones.
@@ -106,6 +75,17 @@ var validationSeeds = []struct {
 		"status":{"currentOperation":"Provision","asyncOpInProgress":true,"provisionStatus":"Provisioned","deprovisionStatus":"Required",
 		"conditions":[{"type":"Ready","status":"True","reason":"Provisioned","message":"ok","lastTransitionTime":"2024-01-01T00:00:00Z"}]}}`},
 	{"ServiceInstance", `{"metadata":{"name":"db","namespace":"ns"},"spec":{"clusterServiceClassName":"c","clusterServicePlanName":"p","externalID":"x"}}`},
+	{"ServiceInstance", `{"metadata":{"name":"db","namespace":"ns"},"spec":{"serviceClassExternalName":"c","servicePlanExternalName":"p","externalID":"x"},
+		"status":{"serviceClassRef":{"name":"c"},"servicePlanRef":{"name":"p"},"serviceBrokerName":"b"}}`},
+	{"ServiceInstance", `{"metadata":{"name":"db","namespace":"ns"},"spec":{"serviceClassName":"c","clusterServicePlanName":"p","externalID":"x"},
+		"status":{"clusterServiceClassRef":{"name":"c"},"servicePlanRef":{"name":"P"}}}`},
+	{"ServiceBroker", `{"metadata":{"name":"b","namespace":"ns"},"spec":{"url":"https://broker.example.com/osb","relistBehavior":"Duration",
+		"authInfo":{"bearer":{"secretRef":{"name":"token"}}}}}`},
+	{"ServiceBroker", `{"metadata":{"name":"b"},"spec":{"url":"http://user:hunter2-password@broker.example.com","authInfo":{"basic":{"secretRef":{}}}}}`},
+	{"ServiceClass", `{"metadata":{"name":"c","namespace":"ns"},"spec":{"serviceBrokerName":"b","externalName":"postgresql","externalID":"3f2d"}}`},
+	{"ServicePlan", `{"metadata":{"name":"p","namespace":"ns"},"spec":{"serviceBrokerName":"b","serviceClassRef":{"name":"c"},"externalName":"small",
+		"externalID":"p-1","instanceCreateParameterSchema":{"type":"object"}}}`},
+	{"ServicePlan", `{"metadata":{"name":"p"},"spec":{"serviceClassRef":{},"maximumPollingDuration":"-1s"}}`},
 	{"ServiceInstance", `{"metadata":{"generateName":"db-","namespace":"ns"},"spec":{"clusterServiceClassExternalID":"c","clusterServicePlanExternalName":"p",
 		"externalID":"..","parameters":"hunter2-password","parametersFrom":[{}],"updateRequests":-3},"status":{"asyncOpInProgress":true,"currentOperation":"Nope"}}`},
 	{"ServiceBinding", `{"metadata":{"name":"db-creds","namespace":"ns"},"spec":{"instanceRef":{"name":"db"},"externalID":"b-1","secretName":"creds",
@@ -215,6 +195,18 @@ func withResourceVersion(obj runtime.Object) runtime.Object {
 	return out
 }
 
+// addBroker adds the values of a broker's spec that may hold a secret: its URL, the
+// URL's password and its CA bundle.
+func addBroker(add func(path, value string), spec *sc.CommonServiceBrokerSpec) {
+	add("spec.url", spec.URL)
+	if u, err := url.Parse(spec.URL); err == nil && u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			add("spec.url", p)
+		}
+	}
+	add("spec.caBundle", string(spec.CABundle))
+}
+
 // minQuotedSecret is the shortest value checkQuotesNoSecret looks for: shorter ones
 // ("{}", "http") appear in messages for other reasons.
 const minQuotedSecret = 6
@@ -232,13 +224,9 @@ func checkQuotesNoSecret(t *testing.T, obj runtime.Object, errs field.ErrorList)
 	}
 	switch o := obj.(type) {
 	case *sc.ClusterServiceBroker:
-		add("spec.url", o.Spec.URL)
-		if u, err := url.Parse(o.Spec.URL); err == nil && u.User != nil {
-			if p, ok := u.User.Password(); ok {
-				add("spec.url", p)
-			}
-		}
-		add("spec.caBundle", string(o.Spec.CABundle))
+		addBroker(add, &o.Spec.CommonServiceBrokerSpec)
+	case *sc.ServiceBroker:
+		addBroker(add, &o.Spec.CommonServiceBrokerSpec)
 	case *sc.ServiceInstance:
 		if o.Spec.Parameters != nil {
 			add("spec.parameters", string(o.Spec.Parameters.Raw))

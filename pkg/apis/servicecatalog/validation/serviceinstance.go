@@ -5,6 +5,7 @@ import (
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
@@ -23,10 +24,7 @@ func ValidateServiceInstanceUpdate(newInstance, oldInstance *sc.ServiceInstance)
 	specPath := field.NewPath("spec")
 	allErrs = append(allErrs, ValidateServiceInstanceSpec(&newInstance.Spec, specPath)...)
 	allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(newInstance.Spec.ExternalID, oldInstance.Spec.ExternalID, specPath.Child("externalID"))...)
-	newRef, oldRef := catalog.PlanReference(newInstance.Spec.PlanReference), catalog.PlanReference(oldInstance.Spec.PlanReference)
-	for _, n := range catalog.Namings() {
-		allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(n.Class(newRef), n.Class(oldRef), specPath.Child(n.ClassField()))...)
-	}
+	allErrs = append(allErrs, validateClassUnchanged(catalog.PlanReference(newInstance.Spec.PlanReference), catalog.PlanReference(oldInstance.Spec.PlanReference), specPath)...)
 	allErrs = append(allErrs, validateCounterUpdate(newInstance.Spec.UpdateRequests, oldInstance.Spec.UpdateRequests, specPath.Child("updateRequests"))...)
 	return allErrs
 }
@@ -49,6 +47,7 @@ func ValidateServiceInstanceStatusUpdate(newInstance, oldInstance *sc.ServiceIns
 	}
 	allErrs = append(allErrs, validateOperationStatus(&status.OperationStatus, statusPath)...)
 	allErrs = append(allErrs, validateMaxLength(status.DashboardURL, MaxDashboardURLLength, statusPath.Child("dashboardURL"))...)
+	allErrs = append(allErrs, validateResolved(status, statusPath)...)
 	return allErrs
 }
 
@@ -63,10 +62,15 @@ func ValidateServiceInstanceSpec(spec *sc.ServiceInstanceSpec, fldPath *field.Pa
 	return allErrs
 }
 
-// validatePlanReference checks that the class is named exactly one way (see
-// catalog.Namings) and the plan is named the same way.
+// validatePlanReference checks that the class and plan are named in one scope, the
+// cluster's or the instance's namespace's; that the class is named exactly one way (see
+// catalog.Namings); and that the plan is named the same way.
 func validatePlanReference(planRef *sc.PlanReference, fldPath *field.Path) field.ErrorList {
 	ref := catalog.PlanReference(*planRef)
+	if catalog.MixesScopes(ref) {
+		return field.ErrorList{mixedScopes(ref, fldPath)}
+	}
+	scope := catalog.ScopeOf(ref)
 	var used []catalog.Naming
 	for _, n := range catalog.Namings() {
 		if n.Class(ref) != "" {
@@ -74,29 +78,93 @@ func validatePlanReference(planRef *sc.PlanReference, fldPath *field.Path) field
 		}
 	}
 	if len(used) != 1 {
-		msg := "exactly one of clusterServiceClassExternalName, clusterServiceClassExternalID and clusterServiceClassName must be set"
+		msg := fmt.Sprintf("exactly one of %s, %s and %s must be set", catalog.ByExternalName.ClassFieldIn(scope),
+			catalog.ByExternalID.ClassFieldIn(scope), catalog.ByName.ClassFieldIn(scope))
 		if len(used) == 0 {
-			return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.ClassField()), msg)}
+			return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.ClassFieldIn(scope)), msg)}
 		}
-		return field.ErrorList{field.Forbidden(fldPath.Child(used[1].ClassField()), msg)}
+		return field.ErrorList{field.Forbidden(fldPath.Child(used[1].ClassFieldIn(scope)), msg)}
 	}
-	naming := used[0]
+	return validatePlanNaming(ref, used[0], scope, fldPath)
+}
+
+// mixedScopes is the error of a reference that names its class or plan in both scopes,
+// at the first field it sets in the namespace scope.
+func mixedScopes(ref catalog.PlanReference, fldPath *field.Path) *field.Error {
+	local := catalog.NamingOf(ref)
+	at := local.ClassFieldIn(catalog.NamespaceScope)
+	if local.Class(ref) == "" {
+		for _, n := range catalog.Namings() {
+			if n.Plan(ref) != "" {
+				at = n.PlanFieldIn(catalog.NamespaceScope)
+				break
+			}
+		}
+	}
+	return field.Forbidden(fldPath.Child(at), "an instance names its class and plan either with the clusterServiceClass…/clusterServicePlan… fields "+
+		"(a ClusterServiceClass) or with the serviceClass…/servicePlan… fields (a ServiceClass of its namespace), never both")
+}
+
+// validatePlanNaming checks that ref names its plan the way n names its class, in scope.
+func validatePlanNaming(ref catalog.PlanReference, naming catalog.Naming, scope catalog.Scope, fldPath *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
 	if naming.Plan(ref) == "" {
-		allErrs = append(allErrs, field.Required(fldPath.Child(naming.PlanField()),
-			fmt.Sprintf("the plan must be named the same way as the class (%s)", naming.ClassField())))
+		allErrs = append(allErrs, field.Required(fldPath.Child(naming.PlanFieldIn(scope)),
+			fmt.Sprintf("the plan must be named the same way as the class (%s)", naming.ClassFieldIn(scope))))
 	}
 	for _, other := range catalog.Namings() {
 		if other != naming && other.Plan(ref) != "" {
-			allErrs = append(allErrs, field.Forbidden(fldPath.Child(other.PlanField()),
-				fmt.Sprintf("the plan must be named the same way as the class: use %s", naming.PlanField())))
+			allErrs = append(allErrs, field.Forbidden(fldPath.Child(other.PlanFieldIn(scope)),
+				fmt.Sprintf("the plan must be named the same way as the class: use %s", naming.PlanFieldIn(scope))))
 		}
 	}
 	if naming == catalog.ByName {
-		allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServiceClassName, fldPath.Child(naming.ClassField()))...)
-		if ref.ClusterServicePlanName != "" {
-			allErrs = append(allErrs, validateDNSSubdomainName(ref.ClusterServicePlanName, fldPath.Child(naming.PlanField()))...)
+		allErrs = append(allErrs, validateDNSSubdomainName(naming.Class(ref), fldPath.Child(naming.ClassFieldIn(scope)))...)
+		if plan := naming.Plan(ref); plan != "" {
+			allErrs = append(allErrs, validateDNSSubdomainName(plan, fldPath.Child(naming.PlanFieldIn(scope)))...)
 		}
+	}
+	return allErrs
+}
+
+// validateClassUnchanged refuses a change of the class an instance names, in any naming,
+// and a move between the scopes; a change of the plan within the scope is allowed.
+func validateClassUnchanged(ref, oldRef catalog.PlanReference, fldPath *field.Path) field.ErrorList {
+	scope, oldScope := catalog.ScopeOf(ref), catalog.ScopeOf(oldRef)
+	if scope != oldScope {
+		n := catalog.NamingOf(ref)
+		return field.ErrorList{field.Forbidden(fldPath.Child(n.ClassFieldIn(scope)), fmt.Sprintf(
+			"the instance's class is a %s (%s): it cannot change to a %s", oldScope.ClassKind(), catalog.NamingOf(oldRef).ClassFieldIn(oldScope), scope.ClassKind()))}
+	}
+	var allErrs field.ErrorList
+	for _, n := range catalog.Namings() {
+		allErrs = append(allErrs, apimachineryvalidation.ValidateImmutableField(n.Class(ref), n.Class(oldRef), fldPath.Child(n.ClassFieldIn(scope)))...)
+	}
+	return allErrs
+}
+
+// validateResolved checks the class, plan and broker the controller resolved: names of
+// objects, all of one scope.
+func validateResolved(status *sc.ServiceInstanceStatus, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	check := func(set bool, name string, path ...string) {
+		if set {
+			allErrs = append(allErrs, validateDNSSubdomainName(name, fldPath.Child(path[0], path[1:]...))...)
+		}
+	}
+	cluster, local := status.ClusterServiceClassRef, status.ServiceClassRef
+	clusterPlan, localPlan := status.ClusterServicePlanRef, status.ServicePlanRef
+	check(cluster != nil, ptr.Deref(cluster, sc.ClusterObjectReference{}).Name, "clusterServiceClassRef", "name")
+	check(clusterPlan != nil, ptr.Deref(clusterPlan, sc.ClusterObjectReference{}).Name, "clusterServicePlanRef", "name")
+	check(status.ClusterServiceBrokerName != "", status.ClusterServiceBrokerName, "clusterServiceBrokerName")
+	check(local != nil, ptr.Deref(local, sc.LocalObjectReference{}).Name, "serviceClassRef", "name")
+	check(localPlan != nil, ptr.Deref(localPlan, sc.LocalObjectReference{}).Name, "servicePlanRef", "name")
+	check(status.ServiceBrokerName != "", status.ServiceBrokerName, "serviceBrokerName")
+	inCluster := cluster != nil || clusterPlan != nil || status.ClusterServiceBrokerName != ""
+	if inCluster && (local != nil || localPlan != nil || status.ServiceBrokerName != "") {
+		allErrs = append(allErrs, field.Forbidden(fldPath.Child("serviceClassRef"),
+			"the instance's class, plan and broker are resolved in one scope: the clusterServiceClassRef, clusterServicePlanRef and clusterServiceBrokerName, "+
+				"or the serviceClassRef, servicePlanRef and serviceBrokerName, never both"))
 	}
 	return allErrs
 }

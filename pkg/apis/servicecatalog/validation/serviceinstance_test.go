@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 func validInstance(tweaks ...func(*sc.ServiceInstance)) *sc.ServiceInstance {
@@ -26,6 +27,20 @@ func validInstance(tweaks ...func(*sc.ServiceInstance)) *sc.ServiceInstance {
 		tweak(i)
 	}
 	return i
+}
+
+// instanceTwin returns a copy of an instance that names its class and plan the same way,
+// but in its namespace: serviceClassExternalName for clusterServiceClassExternalName, and
+// so on.
+func instanceTwin(i *sc.ServiceInstance) *sc.ServiceInstance {
+	twin := i.DeepCopy()
+	r := &twin.Spec.PlanReference
+	*r = sc.PlanReference{
+		ServiceClassExternalName: r.ClusterServiceClassExternalName, ServicePlanExternalName: r.ClusterServicePlanExternalName,
+		ServiceClassExternalID: r.ClusterServiceClassExternalID, ServicePlanExternalID: r.ClusterServicePlanExternalID,
+		ServiceClassName: r.ClusterServiceClassName, ServicePlanName: r.ClusterServicePlanName,
+	}
+	return twin
 }
 
 // tweakPlanRef replaces the whole plan reference.
@@ -58,6 +73,9 @@ func TestValidateServiceInstance(t *testing.T) {
 	for n, instance := range successCases {
 		if errs := ValidateServiceInstance(instance); len(errs) != 0 {
 			t.Errorf("success case %d (%+v): unexpected errors: %v", n, instance.Spec.PlanReference, errs)
+		}
+		if errs := ValidateServiceInstance(instanceTwin(instance)); len(errs) != 0 {
+			t.Errorf("success case %d, namespaced: unexpected errors: %v", n, errs)
 		}
 	}
 
@@ -130,6 +148,17 @@ func TestValidateServiceInstance(t *testing.T) {
 		`spec.clusterServicePlanName: Invalid value: "Small Plan"`: {
 			obj:   validInstance(tweakPlanRef(sc.PlanReference{ClusterServiceClassName: "postgresql", ClusterServicePlanName: "Small Plan"})),
 			field: "spec.clusterServicePlanName",
+		},
+		"spec.serviceClassExternalName: Forbidden: an instance names its class and plan either with the clusterServiceClass…/clusterServicePlan… fields " +
+			"(a ClusterServiceClass) or with the serviceClass…/servicePlan… fields (a ServiceClass of its namespace), never both": {
+			obj: validInstance(func(i *sc.ServiceInstance) {
+				i.Spec.ServiceClassExternalName, i.Spec.ServicePlanExternalName = "postgresql", "small"
+			}),
+			field: "spec.serviceClassExternalName",
+		},
+		"spec.servicePlanName: Forbidden: an instance names its class and plan either": {
+			obj:   validInstance(func(i *sc.ServiceInstance) { i.Spec.ServicePlanName = "small" }),
+			field: "spec.servicePlanName",
 		},
 		`spec.parameters: Invalid value: "<value omitted>": must be a JSON object`: {
 			obj:   validInstance(func(i *sc.ServiceInstance) { i.Spec.Parameters = raw(`["size","1Gi"]`) }),
@@ -212,6 +241,9 @@ func TestValidateServiceInstance(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateServiceInstance(tc.obj), msg, tc.field, tc.alsoAt...)
+			if !catalog.MixesScopes(catalog.PlanReference(tc.obj.Spec.PlanReference)) {
+				expectTwinErrors(t, ValidateServiceInstance(instanceTwin(tc.obj)), msg, tc.field, tc.alsoAt...)
+			}
 		})
 	}
 }
@@ -236,6 +268,7 @@ func TestValidateServiceInstanceUpdate(t *testing.T) {
 	old := validInstance(func(i *sc.ServiceInstance) { i.Spec.UpdateRequests = 2 })
 	oldByName := validInstance(tweakPlanRef(sc.PlanReference{ClusterServiceClassName: "pg", ClusterServicePlanName: "small"}))
 	oldByID := validInstance(tweakPlanRef(sc.PlanReference{ClusterServiceClassExternalID: "4f6e6cf6", ClusterServicePlanExternalID: "86064792"}))
+	oldLocalByName := validInstance(tweakPlanRef(sc.PlanReference{ServiceClassName: "pg", ServicePlanName: "small"}))
 
 	successCases := map[string]struct{ new, old *sc.ServiceInstance }{
 		"unchanged": {old.DeepCopy(), old},
@@ -259,6 +292,7 @@ func TestValidateServiceInstanceUpdate(t *testing.T) {
 	for name, tc := range successCases {
 		t.Run(name, func(t *testing.T) {
 			expectNoErrors(t, ValidateServiceInstanceUpdate(tc.new, tc.old))
+			expectNoErrors(t, ValidateServiceInstanceUpdate(instanceTwin(tc.new), instanceTwin(tc.old)))
 		})
 	}
 
@@ -306,6 +340,21 @@ func TestValidateServiceInstanceUpdate(t *testing.T) {
 			},
 			old: old,
 		},
+		"spec.serviceClassExternalName: Forbidden: the instance's class is a ClusterServiceClass (clusterServiceClassExternalName): it cannot change to a ServiceClass": {
+			errorCase: errorCase[*sc.ServiceInstance]{
+				obj: validInstance(tweakPlanRef(sc.PlanReference{ServiceClassExternalName: "postgresql", ServicePlanExternalName: "small"}),
+					func(i *sc.ServiceInstance) { i.Spec.UpdateRequests = 2 }),
+				field: "spec.serviceClassExternalName",
+			},
+			old: old,
+		},
+		"spec.clusterServiceClassName: Forbidden: the instance's class is a ServiceClass (serviceClassName): it cannot change to a ClusterServiceClass": {
+			errorCase: errorCase[*sc.ServiceInstance]{
+				obj:   validInstance(tweakPlanRef(sc.PlanReference{ClusterServiceClassName: "pg", ClusterServicePlanName: "small"})),
+				field: "spec.clusterServiceClassName",
+			},
+			old: oldLocalByName,
+		},
 		"spec.updateRequests: Invalid value: 1: must not decrease": {
 			errorCase: errorCase[*sc.ServiceInstance]{
 				obj:   validInstance(func(i *sc.ServiceInstance) { i.Spec.UpdateRequests = 1 }),
@@ -331,6 +380,9 @@ func TestValidateServiceInstanceUpdate(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateServiceInstanceUpdate(tc.obj, tc.old), msg, tc.field, tc.alsoAt...)
+			if catalog.ScopeOf(catalog.PlanReference(tc.obj.Spec.PlanReference)) == catalog.ScopeOf(catalog.PlanReference(tc.old.Spec.PlanReference)) {
+				expectTwinErrors(t, ValidateServiceInstanceUpdate(instanceTwin(tc.obj), instanceTwin(tc.old)), msg, tc.field, tc.alsoAt...)
+			}
 		})
 	}
 }
@@ -359,6 +411,12 @@ func TestValidateServiceInstanceStatusUpdate(t *testing.T) {
 			s.DeprovisionStatus = sc.ServiceInstanceDeprovisionStatusRequired
 			s.ClusterServiceClassRef = &sc.ClusterObjectReference{Name: "pg"}
 			s.ClusterServicePlanRef = &sc.ClusterObjectReference{Name: "small"}
+		}),
+		"provisioned from a namespaced broker": withStatus(func(s *sc.ServiceInstanceStatus) {
+			s.ProvisionStatus = sc.ServiceInstanceProvisionStatusProvisioned
+			s.ServiceClassRef = &sc.LocalObjectReference{Name: "pg"}
+			s.ServicePlanRef = &sc.LocalObjectReference{Name: "small"}
+			s.ServiceBrokerName = "team-broker"
 		}),
 		"updating":      withStatus(func(s *sc.ServiceInstanceStatus) { s.CurrentOperation = sc.ServiceInstanceOperationUpdate }),
 		"deprovisioned": withStatus(func(s *sc.ServiceInstanceStatus) { s.DeprovisionStatus = sc.ServiceInstanceDeprovisionStatusSucceeded }),
@@ -407,6 +465,13 @@ func TestValidateServiceInstanceStatusUpdate(t *testing.T) {
 			obj:   validInstance(func(i *sc.ServiceInstance) { i.Name = "other" }),
 			field: "metadata.name",
 		},
+		"status.serviceClassRef: Forbidden: the instance's class, plan and broker are resolved in one scope": {
+			obj: withStatus(func(s *sc.ServiceInstanceStatus) {
+				s.ClusterServiceClassRef = &sc.ClusterObjectReference{Name: "pg"}
+				s.ServicePlanRef = &sc.LocalObjectReference{Name: "small"}
+			}),
+			field: "status.serviceClassRef",
+		},
 	}
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
@@ -417,6 +482,38 @@ func TestValidateServiceInstanceStatusUpdate(t *testing.T) {
 		t.Run("conditions/"+msg, func(t *testing.T) {
 			obj := withStatus(func(s *sc.ServiceInstanceStatus) { s.Conditions = tc.conditions })
 			expectErrors(t, ValidateServiceInstanceStatusUpdate(obj, old), msg, "status.conditions"+tc.field)
+		})
+	}
+}
+
+// TestValidateServiceInstanceResolved checks the names of the class, plan and broker the
+// controller resolved, in either scope: names of objects, or nothing.
+func TestValidateServiceInstanceResolved(t *testing.T) {
+	old := validInstance()
+	invalid := map[string]func(s *sc.ServiceInstanceStatus, name string){
+		"status.clusterServiceClassRef.name": func(s *sc.ServiceInstanceStatus, n string) {
+			s.ClusterServiceClassRef = &sc.ClusterObjectReference{Name: n}
+		},
+		"status.clusterServicePlanRef.name": func(s *sc.ServiceInstanceStatus, n string) {
+			s.ClusterServicePlanRef = &sc.ClusterObjectReference{Name: n}
+		},
+		"status.clusterServiceBrokerName": func(s *sc.ServiceInstanceStatus, n string) { s.ClusterServiceBrokerName = n },
+		"status.serviceClassRef.name":     func(s *sc.ServiceInstanceStatus, n string) { s.ServiceClassRef = &sc.LocalObjectReference{Name: n} },
+		"status.servicePlanRef.name":      func(s *sc.ServiceInstanceStatus, n string) { s.ServicePlanRef = &sc.LocalObjectReference{Name: n} },
+		"status.serviceBrokerName":        func(s *sc.ServiceInstanceStatus, n string) { s.ServiceBrokerName = n },
+	}
+	for path, set := range invalid {
+		t.Run(path, func(t *testing.T) {
+			named := func(name string) *sc.ServiceInstance {
+				i := validInstance()
+				set(&i.Status, name)
+				return i
+			}
+			expectNoErrors(t, ValidateServiceInstanceStatusUpdate(named("pg-small.v2"), old))
+			expectErrors(t, ValidateServiceInstanceStatusUpdate(named("Team_PG"), old), `Invalid value: "Team_PG"`, path)
+			if strings.HasSuffix(path, ".name") {
+				expectErrors(t, ValidateServiceInstanceStatusUpdate(named(""), old), "Required value", path)
+			}
 		})
 	}
 }

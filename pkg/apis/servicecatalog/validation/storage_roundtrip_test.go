@@ -44,6 +44,16 @@ func TestValidationSurvivesStorage(t *testing.T) {
 		"broker with an empty caBundle": `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ClusterServiceBroker",
 			"metadata":{"name":"b"},
 			"spec":{"url":"https://b.example.com","caBundle":"","insecureSkipTLSVerify":true,"catalogRestrictions":{}}}`,
+		"namespaced broker with an empty caBundle": `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ServiceBroker",
+			"metadata":{"name":"b","namespace":"ns"},
+			"spec":{"url":"https://b.example.com","caBundle":"","insecureSkipTLSVerify":true,"authInfo":{"basic":{"secretRef":{"name":"creds"}}}}}`,
+		"namespaced plan with empty schemas": `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ServicePlan",
+			"metadata":{"name":"p","namespace":"ns"},
+			"spec":{"externalName":"p","externalID":"p","serviceBrokerName":"b","serviceClassRef":{"name":"c"},
+				"instanceCreateParameterSchema":{},"maintenanceInfo":{"version":""}}}`,
+		"namespaced instance with empty parameters": `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ServiceInstance",
+			"metadata":{"name":"i","namespace":"ns"},
+			"spec":{"serviceClassExternalName":"c","servicePlanExternalName":"p","externalID":"id","parameters":{ }}}`,
 		"plan with empty schemas": `{"apiVersion":"servicecatalog.k8s.io/v1beta1","kind":"ClusterServicePlan",
 			"metadata":{"name":"p"},
 			"spec":{"externalName":"p","externalID":"p","clusterServiceBrokerName":"b","clusterServiceClassRef":{"name":"c"},
@@ -63,7 +73,7 @@ func TestValidationSurvivesStorage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("decoding the stored form: %v", err)
 			}
-			before, after := validate(t, created), validate(t, stored)
+			before, after := validate(t, scheme, created), validate(t, scheme, stored)
 			if fmt.Sprint(before) != fmt.Sprint(after) {
 				t.Errorf("validation changed once stored:\n  created: %v\n  stored:  %v\n  stored JSON: %s", before, after, data)
 			}
@@ -71,18 +81,15 @@ func TestValidationSurvivesStorage(t *testing.T) {
 	}
 }
 
-func validate(t *testing.T, obj runtime.Object) field.ErrorList {
+func validate(t *testing.T, scheme *runtime.Scheme, obj runtime.Object) field.ErrorList {
 	t.Helper()
-	switch o := obj.(type) {
-	case *sc.ServiceBinding:
-		return ValidateServiceBinding(o)
-	case *sc.ServiceInstance:
-		return ValidateServiceInstance(o)
-	case *sc.ClusterServiceBroker:
-		return ValidateClusterServiceBroker(o)
-	case *sc.ClusterServicePlan:
-		return ValidateClusterServicePlan(o)
+	gvks, _, err := scheme.ObjectKinds(obj)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("no validation for %T", obj)
-	return nil
+	v, ok := kindValidators[gvks[0].Kind]
+	if !ok {
+		t.Fatalf("no validation for %T", obj)
+	}
+	return v.create(obj)
 }

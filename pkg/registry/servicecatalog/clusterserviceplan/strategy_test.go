@@ -138,7 +138,7 @@ func TestPrepareForUpdate(t *testing.T) {
 		name:           "class reference changed",
 		update:         func(p *sc.ClusterServicePlan) { p.Spec.ClusterServiceClassRef.Name = "other" },
 		wantGeneration: 3,
-		wantInvalid:    "spec.clusterServiceClassRef",
+		wantInvalid:    "spec.clusterServiceClassRef.name",
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -22,28 +23,9 @@ var (
 	planRestrictionProperties  = sets.New("name", "spec.externalName", "spec.externalID", "spec.free", "spec.clusterServiceClass.name")
 )
 
-// ValidateClusterServiceBroker checks a new broker.
-func ValidateClusterServiceBroker(broker *sc.ClusterServiceBroker) field.ErrorList {
-	allErrs := apimachineryvalidation.ValidateObjectMeta(&broker.ObjectMeta, false, apimachineryvalidation.NameIsDNSSubdomain, field.NewPath("metadata"))
-	allErrs = append(allErrs, ValidateClusterServiceBrokerSpec(&broker.Spec, field.NewPath("spec"))...)
-	return allErrs
-}
-
-// ValidateClusterServiceBrokerUpdate checks a change to a broker's metadata or spec.
-func ValidateClusterServiceBrokerUpdate(newBroker, oldBroker *sc.ClusterServiceBroker) field.ErrorList {
-	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newBroker.ObjectMeta, &oldBroker.ObjectMeta, field.NewPath("metadata"))
-	specPath := field.NewPath("spec")
-	allErrs = append(allErrs, ValidateClusterServiceBrokerSpec(&newBroker.Spec, specPath)...)
-	allErrs = append(allErrs, validateCounterUpdate(newBroker.Spec.RelistRequests, oldBroker.Spec.RelistRequests, specPath.Child("relistRequests"))...)
-	return allErrs
-}
-
-// ValidateClusterServiceBrokerStatusUpdate checks a change to a broker's status.
-func ValidateClusterServiceBrokerStatusUpdate(newBroker, oldBroker *sc.ClusterServiceBroker) field.ErrorList {
-	allErrs := apimachineryvalidation.ValidateObjectMetaUpdate(&newBroker.ObjectMeta, &oldBroker.ObjectMeta, field.NewPath("metadata"))
-	allErrs = append(allErrs, validateConditions(newBroker.Status.Conditions, field.NewPath("status", "conditions"))...)
-	return allErrs
-}
+// The brokers of both scopes share every rule but where their credentials are: a
+// cluster-wide broker names the Secret's namespace, a namespaced broker's Secret is in its
+// own namespace.
 
 // ValidateClusterServiceBrokerSpec checks the settings of a cluster-wide broker.
 func ValidateClusterServiceBrokerSpec(spec *sc.ClusterServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
@@ -52,9 +34,29 @@ func ValidateClusterServiceBrokerSpec(spec *sc.ClusterServiceBrokerSpec, fldPath
 		allErrs = append(allErrs, metav1validation.ValidateLabelSelector(spec.NamespaceSelector, metav1validation.LabelSelectorValidationOptions{}, fldPath.Child("namespaceSelector"))...)
 	}
 	if spec.AuthInfo != nil {
-		allErrs = append(allErrs, validateClusterServiceBrokerAuthInfo(spec.AuthInfo, fldPath.Child("authInfo"))...)
+		allErrs = append(allErrs, validateBrokerAuth(spec.AuthInfo, false, fldPath.Child("authInfo"))...)
 	}
 	return allErrs
+}
+
+// ValidateServiceBrokerSpec checks the settings of a namespaced broker.
+func ValidateServiceBrokerSpec(spec *sc.ServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
+	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, fldPath)
+	if spec.AuthInfo != nil {
+		allErrs = append(allErrs, validateBrokerAuth(localAuth(spec.AuthInfo), true, fldPath.Child("authInfo"))...)
+	}
+	return allErrs
+}
+
+// validateBrokerUpdate checks a change to a broker: its metadata, its new spec, whose
+// errors are specErrs, and that relistRequests did not decrease.
+func validateBrokerUpdate(meta, oldMeta *metav1.ObjectMeta, specErrs field.ErrorList, relistRequests, oldRelistRequests int64) field.ErrorList {
+	return validateObjectUpdate(meta, oldMeta, specErrs, validateCounterUpdate(relistRequests, oldRelistRequests, specPath.Child("relistRequests")))
+}
+
+// validateBrokerStatus checks the status every broker has.
+func validateBrokerStatus(status *sc.CommonServiceBrokerStatus) field.ErrorList {
+	return validateConditions(status.Conditions, field.NewPath("status", "conditions"))
 }
 
 func validateCommonServiceBrokerSpec(spec *sc.CommonServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
@@ -151,33 +153,57 @@ func validateRestrictions(predicates []string, allowed sets.Set[string], fldPath
 	return allErrs
 }
 
-func validateClusterServiceBrokerAuthInfo(auth *sc.ClusterServiceBrokerAuthInfo, fldPath *field.Path) field.ErrorList {
-	var allErrs field.ErrorList
-	switch {
-	case auth.Basic != nil && auth.Bearer != nil:
-		allErrs = append(allErrs, field.Forbidden(fldPath, "exactly one of basic and bearer may be set"))
-	case auth.Basic != nil:
-		allErrs = append(allErrs, validateClusterSecretRef(auth.Basic.SecretRef, fldPath.Child("basic", "secretRef"))...)
-	case auth.Bearer != nil:
-		allErrs = append(allErrs, validateClusterSecretRef(auth.Bearer.SecretRef, fldPath.Child("bearer", "secretRef"))...)
-	default:
-		allErrs = append(allErrs, field.Required(fldPath, "exactly one of basic and bearer must be set"))
+// localAuth returns the authentication of a namespaced broker in the shape of a
+// cluster-wide broker's, its Secrets named without a namespace.
+func localAuth(auth *sc.ServiceBrokerAuthInfo) *sc.ClusterServiceBrokerAuthInfo {
+	out := &sc.ClusterServiceBrokerAuthInfo{}
+	if auth.Basic != nil {
+		out.Basic = &sc.ClusterBasicAuthConfig{SecretRef: localRef(auth.Basic.SecretRef)}
 	}
-	return allErrs
+	if auth.Bearer != nil {
+		out.Bearer = &sc.ClusterBearerTokenAuthConfig{SecretRef: localRef(auth.Bearer.SecretRef)}
+	}
+	return out
 }
 
-func validateClusterSecretRef(ref *sc.ObjectReference, fldPath *field.Path) field.ErrorList {
+// localRef returns a reference to an object of the referrer's namespace as one without
+// a namespace, or nil.
+func localRef(ref *sc.LocalObjectReference) *sc.ObjectReference {
+	if ref == nil {
+		return nil
+	}
+	return &sc.ObjectReference{Name: ref.Name}
+}
+
+// validateBrokerAuth checks that a broker authenticates exactly one way, with a valid
+// reference to its Secret.
+func validateBrokerAuth(auth *sc.ClusterServiceBrokerAuthInfo, namespaced bool, fldPath *field.Path) field.ErrorList {
+	switch {
+	case auth.Basic != nil && auth.Bearer != nil:
+		return field.ErrorList{field.Forbidden(fldPath, "exactly one of basic and bearer may be set")}
+	case auth.Basic != nil:
+		return validateSecretRef(auth.Basic.SecretRef, namespaced, fldPath.Child("basic", "secretRef"))
+	case auth.Bearer != nil:
+		return validateSecretRef(auth.Bearer.SecretRef, namespaced, fldPath.Child("bearer", "secretRef"))
+	}
+	return field.ErrorList{field.Required(fldPath, "exactly one of basic and bearer must be set")}
+}
+
+// validateSecretRef checks the reference to a broker's Secret. A cluster-wide broker must
+// name the Secret's namespace; a namespaced broker's Secret is in its own namespace.
+func validateSecretRef(ref *sc.ObjectReference, namespaced bool, fldPath *field.Path) field.ErrorList {
 	if ref == nil {
 		return field.ErrorList{field.Required(fldPath, "")}
 	}
 	var allErrs field.ErrorList
-	if ref.Namespace == "" {
+	switch {
+	case namespaced:
+	case ref.Namespace == "":
 		allErrs = append(allErrs, field.Required(fldPath.Child("namespace"), "a cluster-wide broker must name the Secret's namespace"))
-	} else {
+	default:
 		for _, msg := range apimachineryvalidation.ValidateNamespaceName(ref.Namespace, false) {
 			allErrs = append(allErrs, field.Invalid(fldPath.Child("namespace"), ref.Namespace, msg))
 		}
 	}
-	allErrs = append(allErrs, validateDNSSubdomainName(ref.Name, fldPath.Child("name"))...)
-	return allErrs
+	return append(allErrs, validateDNSSubdomainName(ref.Name, fldPath.Child("name"))...)
 }
