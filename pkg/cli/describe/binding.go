@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -91,12 +92,7 @@ func (p *page) rotation(b *v1beta1.ServiceBinding) {
 	for _, pre := range st.Predecessors {
 		predecessors = append(predecessors, fmt.Sprintf("%s, unbound at %s", pre.BindingID, p.when(&pre.UnbindAfter)))
 	}
-	if len(predecessors) > 0 {
-		p.section("Previous Credentials")
-		for _, line := range predecessors {
-			p.row(line)
-		}
-	}
+	p.field("Previous Credentials", strings.Join(predecessors, "; "))
 }
 
 // short shortens a checksum for reading.

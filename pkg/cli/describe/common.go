@@ -73,12 +73,9 @@ func (p *page) conditions(conditions []metav1.Condition) {
 		return
 	}
 	p.section("Conditions")
-	p.row("TYPE", "STATUS", "REASON", "AGE")
+	p.row("TYPE", "STATUS", "REASON", "AGE", "MESSAGE")
 	for _, c := range conditions {
-		p.row(c.Type, string(c.Status), c.Reason, p.ago(c.LastTransitionTime))
-		if c.Message != "" {
-			p.text(c.Message)
-		}
+		p.row(c.Type, string(c.Status), c.Reason, p.ago(c.LastTransitionTime), c.Message)
 	}
 }
 

@@ -131,7 +131,11 @@ func (p *page) instanceStatus(i *v1beta1.ServiceInstance) {
 		current = st.ExternalProperties.MaintenanceInfoVersion
 	}
 	if a := st.AvailableMaintenanceInfo; a != nil && a.Version != "" {
-		p.field("Maintenance", strings.TrimSpace(fmt.Sprintf("%s (%s available: set spec.maintenanceInfoVersion to apply it) %s", current, a.Version, a.Description)))
+		available := a.Version
+		if a.Description != "" {
+			available += " (" + a.Description + ")"
+		}
+		p.field("Maintenance", fmt.Sprintf("%s; %s is available: set spec.maintenanceInfoVersion to apply it", orDefault(current, "<none>"), available))
 	} else {
 		p.field("Maintenance", current)
 	}

@@ -40,16 +40,12 @@ func (p *page) section(title string) {
 	fmt.Fprintf(p.tw, "%s:\n", title)
 }
 
-// row writes the cells of a row of a section.
+// row writes the cells of a row of a section; a cell's line breaks become spaces.
 func (p *page) row(cells ...string) {
-	fmt.Fprintf(p.tw, "  %s\n", strings.Join(cells, "\t"))
-}
-
-// text writes free text under a row of a section, line by line.
-func (p *page) text(s string) {
-	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
-		fmt.Fprintf(p.tw, "    %s\n", line)
+	for i, c := range cells {
+		cells[i] = strings.Join(strings.Fields(c), " ")
 	}
+	fmt.Fprintf(p.tw, "  %s\n", strings.Join(cells, "\t"))
 }
 
 // when writes a time and how long ago it was, or how soon it is: "2026-05-01T12:00:00Z

@@ -31,9 +31,11 @@ func Get(ctx context.Context, client rest.Interface, kind kinds.Kind, namespace,
 	if name != "" {
 		req = req.Name(name)
 	}
-	raw, err := req.Do(ctx).Raw()
+	result := req.Do(ctx)
+	raw, err := result.Raw()
 	if err != nil {
-		return nil, err
+		// Error decodes the server's Status, which Raw leaves undecoded.
+		return nil, result.Error()
 	}
 	return decode(raw)
 }
