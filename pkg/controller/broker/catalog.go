@@ -16,60 +16,102 @@ import (
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
-// offering is an offering of the catalog as the catalog will publish it.
+// offering is an offering of the catalog as a sync publishes it: its class and plans,
+// drafted.
 type offering struct {
-	class *v1beta1.ClusterServiceClass
-	plans []*v1beta1.ClusterServicePlan
+	class *draft[classSpec]
+	plans []*draft[planSpec]
 }
 
-// convertService turns a valid OSB offering into a class and its plans, named later.
-func convertService(brokerName string, svc *osb.Service) *offering {
-	o := &offering{class: &v1beta1.ClusterServiceClass{Spec: v1beta1.ClusterServiceClassSpec{
-		CommonServiceClassSpec: v1beta1.CommonServiceClassSpec{
-			ExternalName:         svc.Name,
-			ExternalID:           svc.ID,
-			Description:          svc.Description,
-			Bindable:             svc.Bindable,
-			PlanUpdatable:        svc.PlanUpdatable != nil && *svc.PlanUpdatable,
-			InstancesRetrievable: svc.InstancesRetrievable,
-			BindingsRetrievable:  svc.BindingsRetrievable,
-			AllowContextUpdates:  svc.AllowContextUpdates,
-			Tags:                 svc.Tags,
-			Requires:             svc.Requires,
-			ExternalMetadata:     rawObject(svc.Metadata),
-		},
-		ClusterServiceBrokerName: brokerName,
+// convertService drafts a valid OSB offering as a class and its plans, named later.
+func convertService(svc *osb.Service) (*offering, error) {
+	withoutPlans := *svc
+	withoutPlans.Plans = nil
+	classDigest, err := digest(&withoutPlans, "plans")
+	if err != nil {
+		return nil, fmt.Errorf("offering: %w", err)
+	}
+	o := &offering{class: &draft[classSpec]{digest: classDigest, spec: classSpec{
+		ExternalName:         svc.Name,
+		ExternalID:           svc.ID,
+		Description:          svc.Description,
+		Bindable:             svc.Bindable,
+		PlanUpdatable:        svc.PlanUpdatable != nil && *svc.PlanUpdatable,
+		InstancesRetrievable: svc.InstancesRetrievable,
+		BindingsRetrievable:  svc.BindingsRetrievable,
+		AllowContextUpdates:  svc.AllowContextUpdates,
+		Tags:                 svc.Tags,
+		Requires:             svc.Requires,
+		ExternalMetadata:     rawObject(svc.Metadata),
 	}}}
 	for i := range svc.Plans {
-		p := &svc.Plans[i]
-		plan := &v1beta1.ClusterServicePlan{Spec: v1beta1.ClusterServicePlanSpec{
-			CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
-				ExternalName:                        p.Name,
-				ExternalID:                          p.ID,
-				Description:                         p.Description,
-				Free:                                osb.EffectiveFree(p),
-				Bindable:                            p.Bindable,
-				PlanUpdatable:                       p.PlanUpdatable,
-				BindingRotatable:                    osb.EffectiveBindingRotatable(p),
-				ExternalMetadata:                    rawObject(p.Metadata),
-				InstanceCreateParameterSchema:       rawObject(p.InstanceCreateSchema()),
-				InstanceUpdateParameterSchema:       rawObject(p.InstanceUpdateSchema()),
-				ServiceBindingCreateParameterSchema: rawObject(p.BindingCreateSchema()),
-			},
-			ClusterServiceBrokerName: brokerName,
-		}}
-		if p.MaintenanceInfo != nil {
-			plan.Spec.MaintenanceInfo = &v1beta1.MaintenanceInfo{Version: p.MaintenanceInfo.Version, Description: p.MaintenanceInfo.Description}
-		}
-		if d, ok := p.MaximumPollingTime(); ok {
-			plan.Spec.MaximumPollingDuration = &metav1.Duration{Duration: d}
+		plan, err := convertPlan(&svc.Plans[i])
+		if err != nil {
+			return nil, fmt.Errorf("plans[%d]: %w", i, err)
 		}
 		o.plans = append(o.plans, plan)
 	}
-	return o
+	return o, nil
+}
+
+// convertPlan drafts a plan of a valid OSB offering.
+func convertPlan(p *osb.Plan) (*draft[planSpec], error) {
+	planDigest, err := digest(p)
+	if err != nil {
+		return nil, err
+	}
+	plan := &draft[planSpec]{digest: planDigest, spec: planSpec{
+		ExternalName:                        p.Name,
+		ExternalID:                          p.ID,
+		Description:                         p.Description,
+		Free:                                osb.EffectiveFree(p),
+		Bindable:                            p.Bindable,
+		PlanUpdatable:                       p.PlanUpdatable,
+		BindingRotatable:                    osb.EffectiveBindingRotatable(p),
+		ExternalMetadata:                    rawObject(p.Metadata),
+		InstanceCreateParameterSchema:       rawObject(p.InstanceCreateSchema()),
+		InstanceUpdateParameterSchema:       rawObject(p.InstanceUpdateSchema()),
+		ServiceBindingCreateParameterSchema: rawObject(p.BindingCreateSchema()),
+	}}
+	if p.MaintenanceInfo != nil {
+		plan.spec.MaintenanceInfo = &v1beta1.MaintenanceInfo{Version: p.MaintenanceInfo.Version, Description: p.MaintenanceInfo.Description}
+	}
+	if d, ok := p.MaximumPollingTime(); ok {
+		plan.spec.MaximumPollingDuration = &metav1.Duration{Duration: d}
+	}
+	return plan, nil
+}
+
+// digest returns the catalogDigest of a catalog entry, an OSB offering or plan as the
+// fetch decoded it, without the members named drop: "sha256:" and the hex SHA-256 of its
+// canonical JSON. That is the entry encoded, parsed again and encoded once more by
+// encoding/json, which sorts the keys of every object (of the opaque metadata and schemas
+// too), drops insignificant white space and writes numbers in their shortest form: the
+// digest changes when the entry does, not when the broker only formats it anew. Numbers
+// are parsed as float64, so two integers beyond 2^53 that differ only in their last
+// digits digest alike.
+func digest(entry any, drop ...string) (string, error) {
+	encoded, err := json.Marshal(entry)
+	if err != nil {
+		return "", err
+	}
+	var parsed map[string]any
+	if err := json.Unmarshal(encoded, &parsed); err != nil {
+		return "", err
+	}
+	for _, member := range drop {
+		delete(parsed, member)
+	}
+	canonical, err := json.Marshal(parsed)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(canonical)
+	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
 // rawObject keeps a JSON object verbatim; anything else (null, arrays) is dropped, as the
@@ -86,10 +128,13 @@ func rawObject(data json.RawMessage) *runtime.RawExtension {
 // restrictions filter offerings and plans by a broker's catalogRestrictions.
 type restrictions struct {
 	classes, plans []labels.Selector
+	// scope is the broker's: a namespaced broker's plan predicates may name the class as
+	// spec.serviceClass.name, the field of its plans, as well as spec.clusterServiceClass.name.
+	scope catalog.Scope
 }
 
-func parseRestrictions(r *v1beta1.CatalogRestrictions) (*restrictions, error) {
-	out := &restrictions{}
+func parseRestrictions(r *v1beta1.CatalogRestrictions, scope catalog.Scope) (*restrictions, error) {
+	out := &restrictions{scope: scope}
 	if r == nil {
 		return out, nil
 	}
@@ -110,18 +155,21 @@ func parseRestrictions(r *v1beta1.CatalogRestrictions) (*restrictions, error) {
 	return out, nil
 }
 
-func (r *restrictions) allowsClass(class *v1beta1.ClusterServiceClass) bool {
-	set := labels.Set{"name": class.Name, "spec.externalName": class.Spec.ExternalName, "spec.externalID": class.Spec.ExternalID}
+func (r *restrictions) allowsClass(class *draft[classSpec]) bool {
+	set := labels.Set{"name": class.name, "spec.externalName": class.spec.ExternalName, "spec.externalID": class.spec.ExternalID}
 	return matchesAll(r.classes, set)
 }
 
-func (r *restrictions) allowsPlan(plan *v1beta1.ClusterServicePlan) bool {
+func (r *restrictions) allowsPlan(plan *draft[planSpec]) bool {
 	set := labels.Set{
-		"name":                          plan.Name,
-		"spec.externalName":             plan.Spec.ExternalName,
-		"spec.externalID":               plan.Spec.ExternalID,
-		"spec.free":                     strconv.FormatBool(plan.Spec.Free),
-		"spec.clusterServiceClass.name": plan.Spec.ClusterServiceClassRef.Name,
+		"name":                          plan.name,
+		"spec.externalName":             plan.spec.ExternalName,
+		"spec.externalID":               plan.spec.ExternalID,
+		"spec.free":                     strconv.FormatBool(plan.spec.Free),
+		"spec.clusterServiceClass.name": plan.class,
+	}
+	if r.scope == catalog.NamespaceScope {
+		set["spec.serviceClass.name"] = plan.class
 	}
 	return matchesAll(r.plans, set)
 }

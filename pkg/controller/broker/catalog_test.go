@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -11,6 +13,7 @@ import (
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -119,17 +122,16 @@ func TestConvertServiceEffectiveValues(t *testing.T) {
 			{ID: "zero-polling", Name: "zero-polling", Description: "d", Free: &yes, BindingRotatable: &no, MaximumPollingDuration: &zero},
 		},
 	}
-	o := convertService("b", svc)
+	o := mustConvert(t, svc)
 	type class struct {
 		PlanUpdatable, Bindable bool
 		ExternalMetadata        *runtime.RawExtension
-		Broker, ExternalID      string
+		ExternalID              string
 	}
-	c := o.class.Spec
-	looptest.Expect(t, "class spec", class{false, false, nil, "b", "svc"},
-		class{c.PlanUpdatable, c.Bindable, c.ExternalMetadata, c.ClusterServiceBrokerName, c.ExternalID})
+	c := o.class.spec
+	looptest.Expect(t, "class spec", class{false, false, nil, "svc"}, class{c.PlanUpdatable, c.Bindable, c.ExternalMetadata, c.ExternalID})
 	svc.PlanUpdatable = &yes
-	if !convertService("b", svc).class.Spec.PlanUpdatable {
+	if !mustConvert(t, svc).class.spec.PlanUpdatable {
 		t.Errorf("plan_updateable of the offering is lost")
 	}
 	if len(o.plans) != 3 {
@@ -143,37 +145,76 @@ func TestConvertServiceEffectiveValues(t *testing.T) {
 		MaximumPollingDuration        *metav1.Duration
 		MaintenanceInfo               *v1beta1.MaintenanceInfo
 		InstanceCreateParameterSchema *runtime.RawExtension
-		Broker                        string
 	}
-	planOf := func(p v1beta1.ClusterServicePlanSpec) plan {
-		return plan{p.Free, p.Bindable, p.PlanUpdatable, p.BindingRotatable, p.MaximumPollingDuration, p.MaintenanceInfo,
-			p.InstanceCreateParameterSchema, p.ClusterServiceBrokerName}
+	planOf := func(p planSpec) plan {
+		return plan{p.Free, p.Bindable, p.PlanUpdatable, p.BindingRotatable, p.MaximumPollingDuration, p.MaintenanceInfo, p.InstanceCreateParameterSchema}
 	}
 	// Absent free means free; absent bindable and plan_updateable defer to the class.
-	looptest.Expect(t, "plan with defaults", plan{Free: true, Broker: "b"}, planOf(o.plans[0].Spec))
+	looptest.Expect(t, "plan with defaults", plan{Free: true}, planOf(o.plans[0].spec))
 	looptest.Expect(t, "plan with values", plan{
-		Bindable: &yes, PlanUpdatable: &yes, BindingRotatable: true, MaximumPollingDuration: &metav1.Duration{Duration: 10 * time.Second}, Broker: "b",
-	}, planOf(o.plans[1].Spec))
-	looptest.Expect(t, "plan with a zero polling duration", plan{Free: true, Broker: "b"}, planOf(o.plans[2].Spec))
+		Bindable: &yes, PlanUpdatable: &yes, BindingRotatable: true, MaximumPollingDuration: &metav1.Duration{Duration: 10 * time.Second},
+	}, planOf(o.plans[1].spec))
+	looptest.Expect(t, "plan with a zero polling duration", plan{Free: true}, planOf(o.plans[2].spec))
+}
+
+func mustConvert(t *testing.T, svc *osb.Service) *offering {
+	t.Helper()
+	o, err := convertService(svc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// sha256Of is the catalogDigest of canonical JSON, computed here without the code under
+// test.
+func sha256Of(canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func TestDigestsAreOfTheCanonicalJSONOfTheEntry(t *testing.T) {
+	svc := service("kv-id", "kv", plan("kv-small-id", "small"))
+	svc.Metadata = json.RawMessage(`{ "z": [1.50, {"b": 2, "a": null}], "displayName": "KV" }`)
+	svc.Plans[0].Metadata = json.RawMessage(`{"cost": 10, "bullets": ["fast"]}`)
+	o := mustConvert(t, &svc)
+	type digests struct{ Class, Plan string }
+	looptest.Expect(t, "digests", digests{
+		// The offering without its plans; the keys sorted at every level, numbers short.
+		Class: sha256Of(`{"bindable":true,"description":"The kv service","id":"kv-id","metadata":{"displayName":"KV","z":[1.5,{"a":null,"b":2}]},"name":"kv"}`),
+		Plan:  sha256Of(`{"description":"The small plan","id":"kv-small-id","metadata":{"bullets":["fast"],"cost":10},"name":"small"}`),
+	}, digests{o.class.digest, o.plans[0].digest})
+
+	// The same entries, written otherwise, have the same digests; a change of any value,
+	// mapped to the spec or not, changes them.
+	svc.Metadata = json.RawMessage(`{"displayName":"KV","z":[1.5,{"a":null,"b":2}]}`)
+	svc.Plans[0].Metadata = json.RawMessage("{\n  \"bullets\": [\"fast\"],\n  \"cost\": 10.0\n}")
+	same := mustConvert(t, &svc)
+	svc.DashboardClient = &osb.DashboardClient{ID: "dashboard"}
+	svc.Plans[0].Description = "Smaller"
+	changed := mustConvert(t, &svc)
+	looptest.Expect(t, "digests of the same entries", digests{o.class.digest, o.plans[0].digest}, digests{same.class.digest, same.plans[0].digest})
+	if changed.class.digest == o.class.digest || changed.plans[0].digest == o.plans[0].digest {
+		t.Errorf("a changed entry keeps its digest: %+v", digests{changed.class.digest, changed.plans[0].digest})
+	}
+	// An offering's digest does not cover its plans.
+	svc.Plans = append(svc.Plans, plan("kv-large-id", "large"))
+	looptest.Expect(t, "digest of the offering with another plan", changed.class.digest, mustConvert(t, &svc).class.digest)
 }
 
 func TestRestrictions(t *testing.T) {
 	r, err := parseRestrictions(&v1beta1.CatalogRestrictions{
 		ServiceClass: []string{"spec.externalID notin (bad-id)"},
 		ServicePlan:  []string{"spec.free=true", "spec.clusterServiceClass.name in (kv)", "name!=kv-beta"},
-	})
+	}, catalog.ClusterScope)
 	if err != nil {
 		t.Fatal(err)
 	}
-	class := func(name, id string) *v1beta1.ClusterServiceClass {
-		c := &v1beta1.ClusterServiceClass{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		c.Spec.ExternalID, c.Spec.ExternalName = id, name
-		return c
+	class := func(name, id string) *draft[classSpec] {
+		return &draft[classSpec]{name: name, spec: classSpec{ExternalID: id, ExternalName: name}}
 	}
-	plan := func(name, class string, free bool) *v1beta1.ClusterServicePlan {
-		p := &v1beta1.ClusterServicePlan{ObjectMeta: metav1.ObjectMeta{Name: name}}
-		p.Spec.Free, p.Spec.ClusterServiceClassRef.Name = free, class
-		return p
+	plan := func(name, class string, free bool) *draft[planSpec] {
+		return &draft[planSpec]{name: name, class: class, spec: planSpec{Free: free}}
 	}
 	for _, tc := range []struct {
 		what    string
@@ -192,7 +233,7 @@ func TestRestrictions(t *testing.T) {
 		}
 	}
 
-	none, err := parseRestrictions(nil)
+	none, err := parseRestrictions(nil, catalog.ClusterScope)
 	if err != nil || !none.allowsClass(class("any", "any")) || !none.allowsPlan(plan("any", "any", false)) {
 		t.Errorf("no restrictions: %v", err)
 	}
@@ -200,9 +241,33 @@ func TestRestrictions(t *testing.T) {
 		{ServiceClass: []string{"name in (a"}},
 		{ServicePlan: []string{"!!"}},
 	} {
-		if _, err := parseRestrictions(bad); err == nil {
+		if _, err := parseRestrictions(bad, catalog.ClusterScope); err == nil {
 			t.Errorf("parseRestrictions(%+v) accepted an invalid selector", bad)
 		}
+	}
+}
+
+func TestAPlanRestrictionNamesTheClassByTheFieldOfTheScope(t *testing.T) {
+	kvSmall := &draft[planSpec]{name: "kv-small", class: "kv", spec: planSpec{Free: true}}
+	type allowed struct{ Cluster, Namespace bool }
+	for _, tc := range []struct {
+		predicate string
+		want      allowed
+	}{
+		{"spec.clusterServiceClass.name=kv", allowed{true, true}},
+		{"spec.serviceClass.name=kv", allowed{false, true}},
+		{"spec.serviceClass.name=db", allowed{false, false}},
+		{"spec.serviceClass.name!=db", allowed{true, true}},
+	} {
+		var got allowed
+		for scope, into := range map[catalog.Scope]*bool{catalog.ClusterScope: &got.Cluster, catalog.NamespaceScope: &got.Namespace} {
+			r, err := parseRestrictions(&v1beta1.CatalogRestrictions{ServicePlan: []string{tc.predicate}}, scope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			*into = r.allowsPlan(kvSmall)
+		}
+		looptest.Expect(t, tc.predicate, tc.want, got)
 	}
 }
 

@@ -1,6 +1,13 @@
-// Package broker is the control loop of ClusterServiceBrokers: it fetches each broker's
-// catalog and publishes its offerings and plans as ClusterServiceClasses and
-// ClusterServicePlans.
+// Package broker is the control loop of brokers, ClusterServiceBrokers and ServiceBrokers
+// alike: it fetches each broker's catalog and publishes its offerings and plans, as
+// ClusterServiceClasses and ClusterServicePlans for a ClusterServiceBroker, and as
+// ServiceClasses and ServicePlans in its own namespace for a ServiceBroker. Each class
+// and plan records the digest of the catalog entry it was published from.
+//
+// One code path serves both scopes: a queue key with a namespace is a ServiceBroker, one
+// without a ClusterServiceBroker, and the sync works on the views of package catalog.
+// Only the typed writes, and the objects the catalog's entries become, differ by scope;
+// scope.go holds them.
 package broker
 
 import (
@@ -22,8 +29,10 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
+	"github.com/kube-service-catalog/catalog/pkg/controller/catalogcache"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
@@ -38,11 +47,10 @@ const FieldManager = "service-catalog-broker-controller"
 type Config struct {
 	// Client writes catalog objects.
 	Client clientset.Interface
-	// Brokers, Classes, Plans and Instances are the informers of the catalog kinds, with
-	// the indexes of package indexes.
-	Brokers   informers.ClusterServiceBrokerInformer
-	Classes   informers.ClusterServiceClassInformer
-	Plans     informers.ClusterServicePlanInformer
+	// Catalog reads brokers, classes and plans of both scopes, with the indexes of
+	// package indexes.
+	Catalog *catalogcache.Cache
+	// Instances is the informer of instances, with the indexes of package indexes.
 	Instances informers.ServiceInstanceInformer
 	// BrokerClients builds OSB clients.
 	BrokerClients *brokerclient.Manager
@@ -56,16 +64,17 @@ type Config struct {
 	Clock clock.PassiveClock
 }
 
-// Controller syncs brokers.
+// Controller syncs brokers of both scopes.
 type Controller struct {
-	cfg    Config
-	loop   *controller.Controller
-	writer *controller.Writer[*v1beta1.ClusterServiceBroker]
+	cfg  Config
+	loop *controller.Controller
+	// brokers writes the brokers of each scope.
+	brokers [2]brokerWrites
 	// classes and plans publish the catalog's entries.
-	classes entries[*v1beta1.ClusterServiceClass, v1beta1.ClusterServiceClassSpec]
-	plans   entries[*v1beta1.ClusterServicePlan, v1beta1.ClusterServicePlanSpec]
-	// relists are the brokers whose catalog RequestRelist asked for; enqueue queues a
-	// broker.
+	classes entries[classSpec]
+	plans   entries[planSpec]
+	// relists are the brokers, by catalog.Key, whose catalog RequestRelist asked for;
+	// enqueue queues a broker.
 	relists relistRequests
 	enqueue func(cache.ObjectName)
 }
@@ -75,50 +84,62 @@ func New(cfg Config, opts controller.Options) *Controller {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.RealClock{}
 	}
-	c := &Controller{cfg: cfg}
+	c := &Controller{cfg: cfg, brokers: newBrokerWrites(cfg.Client.ServicecatalogV1beta1())}
 	c.classes, c.plans = newEntries(cfg)
-	c.writer = controller.NewWriter(FieldManager, func(string) controller.Client[*v1beta1.ClusterServiceBroker] {
-		return cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers()
-	})
-	c.loop = controller.New("broker", c.sync, opts,
-		cfg.Brokers.Informer().HasSynced, cfg.Classes.Informer().HasSynced,
-		cfg.Plans.Informer().HasSynced, cfg.Instances.Informer().HasSynced)
+	c.loop = controller.New("broker", c.sync, opts, append(cfg.Catalog.Synced(), cfg.Instances.Informer().HasSynced)...)
 	c.enqueue = c.loop.EnqueueKey
-	c.loop.Watch(cfg.Brokers.Informer())
+	c.loop.Watch(cfg.Catalog.BrokerInformer(catalog.ClusterScope))
+	c.loop.Watch(cfg.Catalog.BrokerInformer(catalog.NamespaceScope))
 	// A deleted instance may unblock the deletion of its broker or of a removed plan.
-	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop,
-		func(i *v1beta1.ServiceInstance) []cache.ObjectName {
-			if i.Status.ClusterServiceBrokerName == "" {
-				return nil
-			}
-			return []cache.ObjectName{{Name: i.Status.ClusterServiceBrokerName}}
-		})})
+	c.loop.Handle(cfg.Instances.Informer(), cache.ResourceEventHandlerFuncs{DeleteFunc: controller.EnqueueRelated(c.loop, resolvedBroker)})
 	return c
+}
+
+// resolvedBroker returns the key of the broker an instance resolved, if any.
+func resolvedBroker(i *v1beta1.ServiceInstance) []cache.ObjectName {
+	key, err := cache.ParseObjectName(indexes.Resolved(i).Broker)
+	if err != nil || key.Name == "" {
+		return nil
+	}
+	return []cache.ObjectName{key}
 }
 
 // Run runs the loop until ctx ends.
 func (c *Controller) Run(ctx context.Context) error { return c.loop.Run(ctx) }
 
+// scopeOf returns the scope of the broker a queue key names: a namespaced key is a
+// ServiceBroker.
+func scopeOf(key cache.ObjectName) catalog.Scope {
+	if key.Namespace == "" {
+		return catalog.ClusterScope
+	}
+	return catalog.NamespaceScope
+}
+
 func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller.Result, error) {
-	broker, ok, err := c.writer.Fetch(key, func() (*v1beta1.ClusterServiceBroker, error) {
-		b, err := c.cfg.Brokers.Lister().Get(key.Name)
+	scope, brokerKey := scopeOf(key), catalog.Key(key.Namespace, key.Name)
+	broker, ok, err := c.brokers[scope].fetch(key, func() (catalog.Object, error) {
+		b, err := c.cfg.Catalog.Broker(scope, key.Namespace, key.Name)
 		if apierrors.IsNotFound(err) {
-			c.cfg.BrokerClients.Forget(key.Name)
-			c.relists.forget(key.Name)
+			c.cfg.BrokerClients.Forget(brokerKey)
+			c.relists.forget(brokerKey)
 		}
-		return b, err
+		if err != nil {
+			return nil, err
+		}
+		return b.Object, nil
 	})
 	if !ok {
 		return controller.Result{}, err
 	}
-	if broker.DeletionTimestamp != nil {
+	if broker.Object.GetDeletionTimestamp() != nil {
 		return c.syncDeletion(ctx, broker)
 	}
 	now := c.cfg.Clock.Now()
 	if !c.relistDue(broker, now) {
 		return controller.Result{RequeueAfter: c.untilRelist(broker, now)}, c.deleteUnusedRemoved(ctx, broker)
 	}
-	if wait := controller.Remaining(broker.Status.Attempts, now); wait > 0 && broker.Status.ObservedGeneration == broker.Generation {
+	if wait := controller.Remaining(broker.Status.Attempts, now); wait > 0 && broker.Status.ObservedGeneration == broker.Object.GetGeneration() {
 		return controller.Result{RequeueAfter: wait}, nil
 	}
 	return c.relist(ctx, broker)
@@ -127,9 +148,9 @@ func (c *Controller) sync(ctx context.Context, key cache.ObjectName) (controller
 // relistDue tells whether the catalog must be fetched: the spec changed (a relistRequests
 // bump changes it), the last fetch failed, another loop asked for it (RequestRelist), or
 // the relist period passed.
-func (c *Controller) relistDue(broker *v1beta1.ClusterServiceBroker, now time.Time) bool {
-	if broker.Status.ObservedGeneration != broker.Generation || !apimeta.IsStatusConditionTrue(broker.Status.Conditions, v1beta1.ConditionReady) ||
-		c.relists.pending(broker.Name) {
+func (c *Controller) relistDue(broker *catalog.Broker, now time.Time) bool {
+	if broker.Status.ObservedGeneration != broker.Object.GetGeneration() || !apimeta.IsStatusConditionTrue(broker.Status.Conditions, v1beta1.ConditionReady) ||
+		c.relists.pending(broker.Key()) {
 		return true
 	}
 	return c.untilRelist(broker, now) == 0 && broker.Spec.RelistBehavior != v1beta1.ServiceBrokerRelistBehaviorManual
@@ -137,7 +158,7 @@ func (c *Controller) relistDue(broker *v1beta1.ClusterServiceBroker, now time.Ti
 
 // untilRelist returns the time left until the next periodic fetch: zero when it is due,
 // and zero for a manual broker, which is never fetched by time (zero asks for no requeue).
-func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.Time) time.Duration {
+func (c *Controller) untilRelist(broker *catalog.Broker, now time.Time) time.Duration {
 	if broker.Spec.RelistBehavior == v1beta1.ServiceBrokerRelistBehaviorManual {
 		return 0
 	}
@@ -157,16 +178,16 @@ func (c *Controller) untilRelist(broker *v1beta1.ClusterServiceBroker, now time.
 
 // relist fetches the catalog and publishes it; publishing deletes what the catalog no
 // longer offers and nothing uses.
-func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (controller.Result, error) {
+func (c *Controller) relist(ctx context.Context, broker *catalog.Broker) (controller.Result, error) {
 	now := c.cfg.Clock.Now()
-	broker.Status.ObservedGeneration = broker.Generation
+	broker.Status.ObservedGeneration = broker.Object.GetGeneration()
 	// A relist asked for before this fetch is served by it; one asked for later is not.
-	c.relists.forget(broker.Name)
-	catalog, reason, err := c.fetch(ctx, broker)
+	c.relists.forget(broker.Key())
+	resp, reason, err := c.fetch(ctx, broker)
 	if err != nil {
 		return c.fetchFailed(ctx, broker, reason, err.Error())
 	}
-	published, err := c.publish(ctx, broker, catalog, now)
+	published, err := c.publish(ctx, broker, resp, now)
 	if err != nil {
 		return c.fetchFailed(ctx, broker, conditions.ErrorSyncingCatalog, err.Error())
 	}
@@ -177,7 +198,7 @@ func (c *Controller) relist(ctx context.Context, broker *v1beta1.ClusterServiceB
 }
 
 // fetch fetches the broker's catalog, or says why it could not, with the Ready reason.
-func (c *Controller) fetch(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (*osb.CatalogResponse, string, error) {
+func (c *Controller) fetch(ctx context.Context, broker *catalog.Broker) (*osb.CatalogResponse, string, error) {
 	logger := klog.FromContext(ctx)
 	client, err := c.cfg.BrokerClients.ClientFor(ctx, broker)
 	if err != nil {
@@ -187,26 +208,26 @@ func (c *Controller) fetch(ctx context.Context, broker *v1beta1.ClusterServiceBr
 		}
 		return nil, conditions.ErrorFetchingCatalog, err
 	}
-	catalog, err := client.GetCatalog(ctx)
+	resp, err := client.GetCatalog(ctx)
 	if err != nil {
 		reason := conditions.ErrorFetchingCatalog
 		switch {
 		case osb.IsUnauthorized(err):
 			reason = conditions.BrokerAuthenticationFailed
-			c.cfg.BrokerClients.Forget(broker.Name)
+			c.cfg.BrokerClients.Forget(broker.Key())
 		case osb.IsPreconditionFailed(err):
 			reason = conditions.BrokerAPIVersionRejected
 		}
-		logger.Info("Fetching the catalog failed", "broker", broker.Name, "requestIdentity", osb.RequestIdentityOf(err), "err", err)
+		logger.Info("Fetching the catalog failed", "broker", klog.KObj(broker.Object), "requestIdentity", osb.RequestIdentityOf(err), "err", err)
 		return nil, reason, err
 	}
-	logger.V(2).Info("Fetched the catalog", "broker", broker.Name, "offerings", len(catalog.Services), "requestIdentity", catalog.RequestIdentity)
-	return catalog, "", nil
+	logger.V(2).Info("Fetched the catalog", "broker", klog.KObj(broker.Object), "offerings", len(resp.Services), "requestIdentity", resp.RequestIdentity)
+	return resp, "", nil
 }
 
 // fetched records a catalog fetched and published at now.
-func (c *Controller) fetched(ctx context.Context, broker *v1beta1.ClusterServiceBroker, published *published, now time.Time) error {
-	status := &broker.Status
+func (c *Controller) fetched(ctx context.Context, broker *catalog.Broker, published *published, now time.Time) error {
+	status := broker.Status
 	status.LastCatalogRetrievalTime = fetchTime(now)
 	status.ObservedRelistRequests = broker.Spec.RelistRequests
 	status.ServiceClassCount, status.ServicePlanCount = published.classes, published.plans
@@ -215,24 +236,23 @@ func (c *Controller) fetched(ctx context.Context, broker *v1beta1.ClusterService
 	message := fmt.Sprintf("Published %d classes and %d plans from the catalog.", published.classes, published.plans)
 	if n := len(published.skipped); n > 0 {
 		message += fmt.Sprintf(" Skipped %d malformed offerings; see status.skippedOfferings.", n)
-		c.cfg.Recorder.Eventf(broker, corev1.EventTypeWarning, "SkippedOfferings", "Skipped %d malformed offerings of the catalog: %s", n, skippedSummary(published.skipped))
+		c.cfg.Recorder.Eventf(broker.Object, corev1.EventTypeWarning, "SkippedOfferings", "Skipped %d malformed offerings of the catalog: %s", n, skippedSummary(published.skipped))
 	}
-	if conditions.Ready(&status.Conditions, metav1.ConditionTrue, conditions.FetchedCatalog, message, broker.Generation) {
-		c.cfg.Recorder.Event(broker, corev1.EventTypeNormal, conditions.FetchedCatalog, message)
+	if conditions.Ready(&status.Conditions, metav1.ConditionTrue, conditions.FetchedCatalog, message, broker.Object.GetGeneration()) {
+		c.cfg.Recorder.Event(broker.Object, corev1.EventTypeNormal, conditions.FetchedCatalog, message)
 	}
-	_, err := c.writer.UpdateStatus(ctx, broker)
-	return err
+	return c.brokers[broker.Scope].updateStatus(ctx, broker)
 }
 
 // fetchFailed records a failed fetch and when the next one is due.
-func (c *Controller) fetchFailed(ctx context.Context, broker *v1beta1.ClusterServiceBroker, reason, message string) (controller.Result, error) {
-	status := &broker.Status
+func (c *Controller) fetchFailed(ctx context.Context, broker *catalog.Broker, reason, message string) (controller.Result, error) {
+	status := broker.Status
 	wait := c.cfg.Backoff.Failed(&status.Attempts, c.cfg.Clock.Now())
 	message = fmt.Sprintf("%s (attempt %d; next at %s)", message, status.Attempts.Count, status.Attempts.NextAttemptTime.UTC().Format(time.RFC3339))
-	if conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, broker.Generation) {
-		c.cfg.Recorder.Event(broker, corev1.EventTypeWarning, reason, message)
+	if conditions.Ready(&status.Conditions, metav1.ConditionFalse, reason, message, broker.Object.GetGeneration()) {
+		c.cfg.Recorder.Event(broker.Object, corev1.EventTypeWarning, reason, message)
 	}
-	if _, err := c.writer.UpdateStatus(ctx, broker); err != nil {
+	if err := c.brokers[broker.Scope].updateStatus(ctx, broker); err != nil {
 		return controller.Result{}, err
 	}
 	return controller.Result{RequeueAfter: wait}, nil
@@ -241,39 +261,27 @@ func (c *Controller) fetchFailed(ctx context.Context, broker *v1beta1.ClusterSer
 // syncDeletion deletes the broker's classes and plans and releases the broker, unless
 // instances of its plans still exist: they would be stranded, so the deletion waits and
 // says why.
-func (c *Controller) syncDeletion(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (controller.Result, error) {
-	if !slices.Contains(broker.Finalizers, v1beta1.FinalizerServiceCatalog) {
+func (c *Controller) syncDeletion(ctx context.Context, broker *catalog.Broker) (controller.Result, error) {
+	if !slices.Contains(broker.Object.GetFinalizers(), v1beta1.FinalizerServiceCatalog) {
 		return controller.Result{}, nil
 	}
 	if blocked, err := c.deletionBlocked(ctx, broker); blocked || err != nil {
 		return controller.Result{}, err
 	}
-	plans, err := c.cfg.Plans.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
-	if err != nil {
+	if err := c.plans.deleteAll(ctx, broker); err != nil {
 		return controller.Result{}, err
 	}
-	for _, obj := range plans {
-		if _, err := c.plans.delete(ctx, obj.(*v1beta1.ClusterServicePlan)); err != nil {
-			return controller.Result{}, err
-		}
-	}
-	classes, err := c.cfg.Classes.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
-	if err != nil {
+	if err := c.classes.deleteAll(ctx, broker); err != nil {
 		return controller.Result{}, err
 	}
-	for _, obj := range classes {
-		if _, err := c.classes.delete(ctx, obj.(*v1beta1.ClusterServiceClass)); err != nil {
-			return controller.Result{}, err
-		}
-	}
-	c.cfg.BrokerClients.Forget(broker.Name)
-	return controller.Result{}, c.writer.ReleaseFinalizer(ctx, broker)
+	c.cfg.BrokerClients.Forget(broker.Key())
+	return controller.Result{}, c.brokers[broker.Scope].releaseFinalizer(ctx, broker)
 }
 
 // deletionBlocked tells whether instances of the broker's plans still exist, having
 // recorded which.
-func (c *Controller) deletionBlocked(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (bool, error) {
-	instances, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Name)
+func (c *Controller) deletionBlocked(ctx context.Context, broker *catalog.Broker) (bool, error) {
+	instances, err := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByBroker, broker.Key())
 	if err != nil || len(instances) == 0 {
 		return false, err
 	}
@@ -287,10 +295,9 @@ func (c *Controller) deletionBlocked(ctx context.Context, broker *v1beta1.Cluste
 		names = append(names[:5], "...")
 	}
 	message := fmt.Sprintf("The broker is being deleted, but %d instances of its plans still exist (%s); delete them first.", len(instances), strings.Join(names, ", "))
-	if !conditions.Ready(&broker.Status.Conditions, metav1.ConditionFalse, conditions.DeletionBlockedByInstances, message, broker.Generation) {
+	if !conditions.Ready(&broker.Status.Conditions, metav1.ConditionFalse, conditions.DeletionBlockedByInstances, message, broker.Object.GetGeneration()) {
 		return true, nil
 	}
-	c.cfg.Recorder.Event(broker, corev1.EventTypeWarning, conditions.DeletionBlockedByInstances, message)
-	_, err = c.writer.UpdateStatus(ctx, broker)
-	return true, err
+	c.cfg.Recorder.Event(broker.Object, corev1.EventTypeWarning, conditions.DeletionBlockedByInstances, message)
+	return true, c.brokers[broker.Scope].updateStatus(ctx, broker)
 }

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
@@ -24,7 +25,7 @@ import (
 )
 
 func kvCatalog() *osb.CatalogResponse {
-	return catalog(service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")))
+	return catalogOf(service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")))
 }
 
 func TestRelistDecision(t *testing.T) {
@@ -53,14 +54,14 @@ func TestRelistDecision(t *testing.T) {
 	f.wantFetches(2)
 
 	// A spec change (a new generation) fetches at once.
-	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
+	f.changeSpec(func(b *catalog.Broker) {
 		b.Spec.RelistDuration = &metav1.Duration{Duration: 5 * time.Minute}
 	})
 	f.WantRequeue(f.MustSync(), 5*time.Minute)
 	f.wantFetches(3)
 
 	// So does a relistRequests bump, which the API server turns into a new generation.
-	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
+	f.changeSpec(func(b *catalog.Broker) { b.Spec.RelistRequests++ })
 	f.MustSync()
 	f.wantFetches(4)
 	type observed struct{ RelistRequests, Generation int64 }
@@ -70,9 +71,7 @@ func TestRelistDecision(t *testing.T) {
 	// A broker that is not Ready is fetched even within the period.
 	b = f.broker()
 	b.Status.Conditions[0].Status = metav1.ConditionFalse
-	if _, err := f.Catalog.ServicecatalogV1beta1().ClusterServiceBrokers().UpdateStatus(context.Background(), b, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.Put(b.Object)
 	f.Refresh()
 	f.MustSync()
 	f.wantFetches(5)
@@ -93,7 +92,7 @@ func TestAManualBrokerIsNeverFetchedByTime(t *testing.T) {
 		t.Errorf("a manual broker asks to come back: %+v", result)
 	}
 	f.wantFetches(1)
-	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.RelistRequests++ })
+	f.changeSpec(func(b *catalog.Broker) { b.Spec.RelistRequests++ })
 	f.MustSync()
 	f.wantFetches(2)
 }
@@ -126,7 +125,7 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 			},
 		},
 	}
-	f.answer = catalog(svc)
+	f.answer = catalogOf(svc)
 	f.MustSync()
 
 	f.wantNames([]string{"db"}, []string{"db-large", "db-small"})
@@ -141,11 +140,11 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		},
 		ClusterServiceBrokerName: "the-broker",
 	}
-	looptest.Expect(t, "class spec", wantClass, class.Spec)
+	looptest.Expect(t, "class spec", wantClass, class.Object.(*v1beta1.ClusterServiceClass).Spec)
 	// How an entry of the catalog is published: owned by its broker, fetched, not removed.
 	type entry struct{ Controlled, Fetched, Removed bool }
 	looptest.Expect(t, "class", entry{true, true, false},
-		entry{metav1.IsControlledBy(class, broker), class.Status.LastCatalogRetrievalTime != nil, class.Status.RemovedFromBrokerCatalog})
+		entry{metav1.IsControlledBy(class.Object, broker.Object), class.Status.LastCatalogRetrievalTime != nil, class.Status.RemovedFromBrokerCatalog})
 	small := f.plan("db-small")
 	wantSmall := v1beta1.ClusterServicePlanSpec{
 		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
@@ -157,7 +156,7 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		ClusterServiceBrokerName: "the-broker",
 		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
 	}
-	looptest.Expect(t, "small plan spec", wantSmall, small.Spec)
+	looptest.Expect(t, "small plan spec", wantSmall, small.Object.(*v1beta1.ClusterServicePlan).Spec)
 	large := f.plan("db-large")
 	wantLarge := v1beta1.ClusterServicePlanSpec{
 		CommonServicePlanSpec: v1beta1.CommonServicePlanSpec{
@@ -170,9 +169,9 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		ClusterServiceBrokerName: "the-broker",
 		ClusterServiceClassRef:   v1beta1.ClusterObjectReference{Name: "db"},
 	}
-	looptest.Expect(t, "large plan spec", wantLarge, large.Spec)
+	looptest.Expect(t, "large plan spec", wantLarge, large.Object.(*v1beta1.ClusterServicePlan).Spec)
 	looptest.Expect(t, "large plan", entry{true, true, false},
-		entry{metav1.IsControlledBy(large, broker), large.Status.LastCatalogRetrievalTime != nil, large.Status.RemovedFromBrokerCatalog})
+		entry{metav1.IsControlledBy(large.Object, broker.Object), large.Status.LastCatalogRetrievalTime != nil, large.Status.RemovedFromBrokerCatalog})
 
 	b := f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 	type published struct {
@@ -200,7 +199,7 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 
 	// A changed description updates the spec, nothing else.
 	svc.Plans[1].Description = "Larger"
-	f.answer = catalog(svc)
+	f.answer = catalogOf(svc)
 	f.Clock.Step(defaultRelist)
 	f.MustSync()
 	f.WantWrites("update clusterserviceplans db-large", "update clusterserviceplans/status db-large", "update clusterservicebrokers/status the-broker")
@@ -209,14 +208,14 @@ func TestPublishTurnsTheCatalogIntoClassesAndPlans(t *testing.T) {
 		UID         types.UID
 	}
 	p := f.plan("db-large")
-	looptest.Expect(t, "plan db-large", updated{"Larger", large.UID}, updated{p.Spec.Description, p.UID})
+	looptest.Expect(t, "plan db-large", updated{"Larger", large.Object.GetUID()}, updated{p.Spec.Description, p.Object.GetUID()})
 }
 
 func TestPublishedNames(t *testing.T) {
 	other := &v1beta1.ClusterServiceClass{ObjectMeta: metav1.ObjectMeta{Name: "queue", UID: "other-uid"}}
 	other.Spec.ExternalID, other.Spec.ExternalName, other.Spec.ClusterServiceBrokerName = "other-queue-id", "queue", "other-broker"
 	f := newFixture(t, testBroker(), other)
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("db-id", "My Service_v2", plan("db-gold-id", "Gold Plan")),
 		// Both turn into "my-db": the second gets a hash of its id.
 		service("db1-id", "my db", plan("db1-p-id", "p")),
@@ -231,12 +230,12 @@ func TestPublishedNames(t *testing.T) {
 	)
 	type offering struct{ ExternalName, Broker string }
 	c := f.class("queue-" + shortHash("queue-id"))
-	looptest.Expect(t, "class queue-"+shortHash("queue-id"), offering{"queue", "the-broker"}, offering{c.Spec.ExternalName, c.Spec.ClusterServiceBrokerName})
+	looptest.Expect(t, "class queue-"+shortHash("queue-id"), offering{"queue", "the-broker"}, offering{c.Spec.ExternalName, c.BrokerName})
 	looptest.Expect(t, "externalID of another broker's class", "other-queue-id", f.class("queue").Spec.ExternalID)
 
 	// Names are stable: a renamed offering keeps its class, and the names of the others
 	// do not move though the name they collided with is free now.
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("db-id", "Renamed", plan("db-gold-id", "Gold Plan")),
 		service("db2-id", "My-DB", plan("db2-p-id", "p")),
 		service("queue-id", "queue", plan("queue-p-id", "p")),
@@ -251,7 +250,7 @@ func TestPublishedNames(t *testing.T) {
 	type renamed struct{ ExternalName, ExternalID string }
 	c = f.class("my-service-v2")
 	looptest.Expect(t, "renamed class", renamed{"Renamed", "db-id"}, renamed{c.Spec.ExternalName, c.Spec.ExternalID})
-	looptest.Expect(t, "class of the renamed class's plan", "my-service-v2", f.plan("my-service-v2-gold-plan").Spec.ClusterServiceClassRef.Name)
+	looptest.Expect(t, "class of the renamed class's plan", "my-service-v2", f.plan("my-service-v2-gold-plan").ClassName)
 	f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
 }
 
@@ -264,7 +263,7 @@ func TestCatalogRestrictions(t *testing.T) {
 			ServicePlan:  []string{"spec.free=true", "spec.externalName!=beta"},
 		}
 	}))
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("kv-id", "kv", plan("kv-small-id", "small"), paid(plan("kv-large-id", "large")), plan("kv-beta-id", "beta")),
 		// Every plan is filtered out: the class is not published.
 		service("queue-id", "queue", paid(plan("queue-p-id", "p"))),
@@ -281,7 +280,7 @@ func TestCatalogRestrictions(t *testing.T) {
 	looptest.Expect(t, "published", published{1, 1, 0}, published{b.Status.ServiceClassCount, b.Status.ServicePlanCount, len(b.Status.SkippedOfferings)})
 
 	// Plans can also be picked by their class.
-	f.changeSpec(func(b *v1beta1.ClusterServiceBroker) {
+	f.changeSpec(func(b *catalog.Broker) {
 		b.Spec.CatalogRestrictions = &v1beta1.CatalogRestrictions{ServicePlan: []string{"spec.clusterServiceClass.name=db"}}
 	})
 	f.MustSync()
@@ -312,7 +311,7 @@ func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
 	noDescription := service("bad-id", "bad", plan("bad-p-id", "p"))
 	noDescription.Description = ""
 	noPlans := service("empty-id", "empty")
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("kv-id", "kv", plan("kv-small-id", "small")),
 		noDescription,
 		noPlans,
@@ -344,7 +343,7 @@ func TestMalformedOfferingsAreSkippedAndTheOthersPublished(t *testing.T) {
 
 func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
 	f := newFixture(t, testBroker())
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("kv-id", "kv", plan("shared-id", "small")),
 		service("queue-id", "queue", plan("shared-id", "small")),
 	)
@@ -369,7 +368,7 @@ func TestAPlanIDUsedByTwoOfferingsIsSkipped(t *testing.T) {
 
 func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 	f := newFixture(t, testBroker())
-	f.answer = catalog(
+	f.answer = catalogOf(
 		service("kv-id", "kv", plan("kv-small-id", "small"), plan("kv-large-id", "large")),
 		service("queue-id", "queue", plan("queue-p-id", "p")),
 	)
@@ -385,7 +384,7 @@ func TestRemovedEntriesAreMarkedThenDeletedOnceUnused(t *testing.T) {
 	// The broker drops plan large and offering queue. What no instance uses goes at once:
 	// the plan, and with it its class, which nothing needs any more. Plan large, in use, is
 	// marked removed.
-	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
+	f.answer = catalogOf(service("kv-id", "kv", plan("kv-small-id", "small")))
 	f.Clock.Step(defaultRelist)
 	f.WantRequeue(f.MustSync(), defaultRelist)
 	f.wantNames([]string{"kv"}, []string{"kv-large", "kv-small"})
@@ -426,9 +425,9 @@ func TestARemovedPlanThatComesBackIsRestored(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Refresh()
-	uid := f.plan("kv-large").UID
+	uid := f.plan("kv-large").Object.GetUID()
 
-	f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small")))
+	f.answer = catalogOf(service("kv-id", "kv", plan("kv-small-id", "small")))
 	f.Clock.Step(defaultRelist)
 	f.MustSync()
 	if !f.plan("kv-large").Status.RemovedFromBrokerCatalog {
@@ -444,7 +443,7 @@ func TestARemovedPlanThatComesBackIsRestored(t *testing.T) {
 		UID     types.UID
 	}
 	p := f.plan("kv-large")
-	looptest.Expect(t, "kv-large", restored{false, uid}, restored{p.Status.RemovedFromBrokerCatalog, p.UID})
+	looptest.Expect(t, "kv-large", restored{false, uid}, restored{p.Status.RemovedFromBrokerCatalog, p.Object.GetUID()})
 }
 
 func TestFetchFailuresBackOff(t *testing.T) {
@@ -526,7 +525,9 @@ func TestFetchFailuresBackOff(t *testing.T) {
 			f.answer = kvCatalog()
 			f.Clock.Step(time.Hour)
 			if tc.broker != nil {
-				f.changeSpec(func(b *v1beta1.ClusterServiceBroker) { b.Spec.AuthInfo, b.Spec.OSBAPIVersion = nil, "" })
+				f.changeSpec(func(b *catalog.Broker) {
+					b.Object.(*v1beta1.ClusterServiceBroker).Spec.AuthInfo, b.Spec.OSBAPIVersion = nil, ""
+				})
 			}
 			f.MustSync()
 			b = f.wantReady(metav1.ConditionTrue, conditions.FetchedCatalog)
@@ -568,17 +569,11 @@ func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
 	if _, err := sc.ServiceInstances("ns").Create(context.Background(), other, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	b := f.broker()
-	now := metav1.NewTime(looptest.Start)
-	b.DeletionTimestamp = &now
-	if _, err := sc.ClusterServiceBrokers().Update(context.Background(), b, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	f.Refresh()
+	f.markDeleted()
 	f.ForgetWrites()
 
 	f.MustSync()
-	b = f.wantReady(metav1.ConditionFalse, conditions.DeletionBlockedByInstances)
+	b := f.wantReady(metav1.ConditionFalse, conditions.DeletionBlockedByInstances)
 	want := "7 instances of its plans still exist (ns/db-0, ns/db-1, ns/db-2, ns/db-3, ns/db-4, ...)"
 	if m := readyMessage(b); !strings.Contains(m, want) {
 		t.Errorf("message %q, want %q", m, want)
@@ -604,8 +599,8 @@ func TestDeletionWaitsForInstancesThenCleansUp(t *testing.T) {
 		"delete clusterserviceplans kv-small", "delete clusterserviceplans kv-large", "delete clusterserviceclasses kv",
 		"patch clusterservicebrokers the-broker",
 	)
-	if b := f.broker(); len(b.Finalizers) != 0 {
-		t.Errorf("finalizers %v", b.Finalizers)
+	if b := f.broker(); len(b.Object.GetFinalizers()) != 0 {
+		t.Errorf("finalizers %v", b.Object.GetFinalizers())
 	}
 	f.wantNames(nil, nil)
 	f.wantFetches(1)
@@ -634,7 +629,7 @@ func TestABrokerThatIsGoneIsForgotten(t *testing.T) {
 	f := newFixture(t, testBroker())
 	f.answer = kvCatalog()
 	f.MustSync()
-	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(f.broker()); err != nil {
+	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(f.broker().Object); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.c.sync(context.Background(), cache.ObjectName{Name: "the-broker"}); err != nil {

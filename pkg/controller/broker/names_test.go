@@ -78,13 +78,13 @@ func TestAnotherBrokersEntriesWithTheSameIDsDoNotClash(t *testing.T) {
 			class, small, large := f.class(tc.wantOurs[0]), f.plan(tc.wantOurs[1]), f.plan(tc.wantOurs[2])
 			looptest.Expect(t, "our entries", []entry{{"the-broker", "kv-id"}, {"the-broker", "kv-small-id"}, {"the-broker", "kv-large-id"}},
 				[]entry{
-					{class.Spec.ClusterServiceBrokerName, class.Spec.ExternalID},
-					{small.Spec.ClusterServiceBrokerName, small.Spec.ExternalID},
-					{large.Spec.ClusterServiceBrokerName, large.Spec.ExternalID},
+					{class.BrokerName, class.Spec.ExternalID},
+					{small.BrokerName, small.Spec.ExternalID},
+					{large.BrokerName, large.Spec.ExternalID},
 				})
 			looptest.Expect(t, "class of our plans", []string{class.Name, class.Name},
-				[]string{small.Spec.ClusterServiceClassRef.Name, large.Spec.ClusterServiceClassRef.Name})
-			looptest.Expect(t, "broker of the other's kv-small", "other-broker", f.plan("kv-small").Spec.ClusterServiceBrokerName)
+				[]string{small.ClassName, large.ClassName})
+			looptest.Expect(t, "broker of the other's kv-small", "other-broker", f.plan("kv-small").BrokerName)
 
 			// The names are stable.
 			f.Clock.Step(defaultRelist)
@@ -121,7 +121,7 @@ func TestACreateRefusedAsAlreadyExistsNamesTheOwner(t *testing.T) {
 // newIDsCatalog is kvCatalog after the broker restarted and generated new ids for its
 // offering and plans, as overview-broker does.
 func newIDsCatalog() *osb.CatalogResponse {
-	return catalog(service("kv-id-2", "kv", plan("kv-small-id-2", "small"), plan("kv-large-id-2", "large")))
+	return catalogOf(service("kv-id-2", "kv", plan("kv-small-id-2", "small"), plan("kv-large-id-2", "large")))
 }
 
 func TestAnOfferingWithNewIDsGetsTheCleanNamesBack(t *testing.T) {
@@ -142,8 +142,8 @@ func TestAnOfferingWithNewIDsGetsTheCleanNamesBack(t *testing.T) {
 	looptest.Expect(t, "entries", []entry{{"kv", "kv-id-2", ""}, {"kv-small", "kv-small-id-2", "kv"}, {"kv-large", "kv-large-id-2", "kv"}},
 		[]entry{
 			{class.Name, class.Spec.ExternalID, ""},
-			{small.Name, small.Spec.ExternalID, small.Spec.ClusterServiceClassRef.Name},
-			{large.Name, large.Spec.ExternalID, large.Spec.ClusterServiceClassRef.Name},
+			{small.Name, small.Spec.ExternalID, small.ClassName},
+			{large.Name, large.Spec.ExternalID, large.ClassName},
 		})
 	f.WantWrites(
 		"delete clusterserviceplans kv-small", "delete clusterserviceplans kv-large", "delete clusterserviceclasses kv",

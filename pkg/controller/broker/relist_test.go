@@ -35,7 +35,7 @@ func TestARequestedRelistFetchesBeforeThePeriod(t *testing.T) {
 			// The instance loop heard 422 MaintenanceInfoConflict: the catalog changed.
 			f.c.RequestRelist("the-broker")
 			looptest.Expect(t, "queued", []cache.ObjectName{{Name: "the-broker"}}, queued)
-			f.answer = catalog(service("kv-id", "kv", plan("kv-small-id", "small"),
+			f.answer = catalogOf(service("kv-id", "kv", plan("kv-small-id", "small"),
 				osb.Plan{ID: "kv-large-id", Name: "large", Description: "The large plan", MaintenanceInfo: &osb.MaintenanceInfo{Version: "2.0.0"}}))
 			f.WantRequeue(f.MustSync(), tc.requeue)
 			f.wantFetches(2)
@@ -61,7 +61,7 @@ func TestARequestedRelistOfADeletedBrokerIsForgotten(t *testing.T) {
 	f.answer = kvCatalog()
 	f.MustSync()
 	f.c.RequestRelist("the-broker")
-	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(f.broker()); err != nil {
+	if err := f.Informers.ClusterServiceBrokers().Informer().GetIndexer().Delete(f.broker().Object); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.c.sync(t.Context(), cache.ObjectName{Name: "the-broker"}); err != nil {
