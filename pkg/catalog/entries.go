@@ -17,11 +17,14 @@ type Object interface {
 // Broker is a broker of either scope as the rules and the control loops see it: one code
 // path serves ClusterServiceBrokers and ServiceBrokers.
 type Broker struct {
+	// Scope is the broker's scope.
 	Scope Scope
 	// Namespace is the broker's namespace, "" for a ClusterServiceBroker.
 	Namespace, Name string
-	Spec        *v1beta1.CommonServiceBrokerSpec
-	Status      *v1beta1.CommonServiceBrokerStatus
+	// Spec and Status are the broker's settings and state shared by both scopes, in the
+	// object.
+	Spec   *v1beta1.CommonServiceBrokerSpec
+	Status *v1beta1.CommonServiceBrokerStatus
 	// BasicSecret and BearerSecret name the Secret of the broker's credentials, at most
 	// one of them; a namespaced broker's Secret is in its namespace.
 	BasicSecret, BearerSecret *types.NamespacedName
@@ -31,27 +34,31 @@ type Broker struct {
 
 // Class is a class of either scope.
 type Class struct {
+	// Scope is the class's scope.
 	Scope Scope
 	// Namespace is the class's namespace, "" for a ClusterServiceClass.
 	Namespace, Name string
 	// BrokerName is the broker that publishes it, in the same scope (and namespace).
 	BrokerName string
-	Spec       *v1beta1.CommonServiceClassSpec
-	Status     *v1beta1.CommonServiceClassStatus
+	// Spec and Status are the offering and its catalog state, in the object.
+	Spec   *v1beta1.CommonServiceClassSpec
+	Status *v1beta1.CommonServiceClassStatus
 	// Object is the API object, *v1beta1.ClusterServiceClass or *v1beta1.ServiceClass.
 	Object Object
 }
 
 // Plan is a plan of either scope.
 type Plan struct {
+	// Scope is the plan's scope.
 	Scope Scope
 	// Namespace is the plan's namespace, "" for a ClusterServicePlan.
 	Namespace, Name string
 	// BrokerName and ClassName are the broker and the class it belongs to, in the same
 	// scope (and namespace).
 	BrokerName, ClassName string
-	Spec                  *v1beta1.CommonServicePlanSpec
-	Status                *v1beta1.CommonServiceClassStatus
+	// Spec and Status are the plan and its catalog state, in the object.
+	Spec   *v1beta1.CommonServicePlanSpec
+	Status *v1beta1.CommonServiceClassStatus
 	// Object is the API object, *v1beta1.ClusterServicePlan or *v1beta1.ServicePlan.
 	Object Object
 }
@@ -80,14 +87,18 @@ func BrokerOf(obj any) (*Broker, bool) {
 	switch b := obj.(type) {
 	case *v1beta1.ClusterServiceBroker:
 		view := &Broker{Scope: ClusterScope, Name: b.Name, Spec: &b.Spec.CommonServiceBrokerSpec, Status: &b.Status.CommonServiceBrokerStatus, Object: b}
-		if auth := b.Spec.AuthInfo; auth != nil {
-			view.BasicSecret, view.BearerSecret = clusterSecret(auth.Basic), clusterSecret(auth.Bearer)
+		if auth := b.Spec.AuthInfo; auth != nil && auth.Basic != nil {
+			view.BasicSecret = clusterSecret(auth.Basic.SecretRef)
+		} else if auth != nil && auth.Bearer != nil {
+			view.BearerSecret = clusterSecret(auth.Bearer.SecretRef)
 		}
 		return view, true
 	case *v1beta1.ServiceBroker:
 		view := &Broker{Scope: NamespaceScope, Namespace: b.Namespace, Name: b.Name, Spec: &b.Spec.CommonServiceBrokerSpec, Status: &b.Status.CommonServiceBrokerStatus, Object: b}
-		if auth := b.Spec.AuthInfo; auth != nil {
-			view.BasicSecret, view.BearerSecret = localSecret(b.Namespace, auth.Basic), localSecret(b.Namespace, auth.Bearer)
+		if auth := b.Spec.AuthInfo; auth != nil && auth.Basic != nil {
+			view.BasicSecret = localSecret(b.Namespace, auth.Basic.SecretRef)
+		} else if auth != nil && auth.Bearer != nil {
+			view.BearerSecret = localSecret(b.Namespace, auth.Bearer.SecretRef)
 		}
 		return view, true
 	}
@@ -122,45 +133,20 @@ func PlanOf(obj any) (*Plan, bool) {
 	return nil, false
 }
 
-// clusterSecret names the Secret of a cluster broker's credentials.
-func clusterSecret[T interface {
-	*v1beta1.ClusterBasicAuthConfig | *v1beta1.ClusterBearerTokenAuthConfig
-}](auth T) *types.NamespacedName {
-	var ref *v1beta1.ObjectReference
-	switch a := any(auth).(type) {
-	case *v1beta1.ClusterBasicAuthConfig:
-		if a != nil {
-			ref = a.SecretRef
-		}
-	case *v1beta1.ClusterBearerTokenAuthConfig:
-		if a != nil {
-			ref = a.SecretRef
-		}
-	}
+// clusterSecret names the Secret of a cluster broker's credentials; an auth method that
+// names none gives an empty name, which the controller reports.
+func clusterSecret(ref *v1beta1.ObjectReference) *types.NamespacedName {
 	if ref == nil {
-		return nil
+		return &types.NamespacedName{}
 	}
 	return &types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
 }
 
 // localSecret names the Secret, in the broker's namespace, of a namespaced broker's
-// credentials.
-func localSecret[T interface {
-	*v1beta1.BasicAuthConfig | *v1beta1.BearerTokenAuthConfig
-}](namespace string, auth T) *types.NamespacedName {
-	var ref *v1beta1.LocalObjectReference
-	switch a := any(auth).(type) {
-	case *v1beta1.BasicAuthConfig:
-		if a != nil {
-			ref = a.SecretRef
-		}
-	case *v1beta1.BearerTokenAuthConfig:
-		if a != nil {
-			ref = a.SecretRef
-		}
-	}
+// credentials; an auth method that names none gives an empty name.
+func localSecret(namespace string, ref *v1beta1.LocalObjectReference) *types.NamespacedName {
 	if ref == nil {
-		return nil
+		return &types.NamespacedName{}
 	}
 	return &types.NamespacedName{Namespace: namespace, Name: ref.Name}
 }

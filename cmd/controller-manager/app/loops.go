@@ -49,15 +49,13 @@ func newLoops(cfg *config.Config, s shared) ([]loop, error) {
 	return loops, nil
 }
 
-// newBrokerLoop builds the loop that turns brokers' catalogs into classes and plans.
+// newBrokerLoop builds the loop that turns the catalogs of brokers of both scopes into
+// classes and plans.
 func newBrokerLoop(s shared, defaultRelistDuration time.Duration, opts controller.Options) *broker.Controller {
-	sc := s.informers.catalog.Servicecatalog().V1beta1()
 	return broker.New(broker.Config{
 		Client:                s.catalogClient,
-		Brokers:               sc.ClusterServiceBrokers(),
-		Classes:               sc.ClusterServiceClasses(),
-		Plans:                 sc.ClusterServicePlans(),
-		Instances:             sc.ServiceInstances(),
+		Catalog:               s.informers.catalogCache,
+		Instances:             s.informers.catalog.Servicecatalog().V1beta1().ServiceInstances(),
 		BrokerClients:         s.brokerClients,
 		Recorder:              s.recorder,
 		DefaultRelistDuration: defaultRelistDuration,
@@ -86,9 +84,7 @@ func (s shared) operationConfig() operation.Config {
 		KubeClient:        s.kubeClient,
 		Instances:         sc.ServiceInstances(),
 		Bindings:          sc.ServiceBindings(),
-		Classes:           sc.ClusterServiceClasses(),
-		Plans:             sc.ClusterServicePlans(),
-		Brokers:           sc.ClusterServiceBrokers(),
+		Catalog:           s.informers.catalogCache,
 		Namespaces:        s.informers.kube.Core().V1().Namespaces(),
 		BrokerClients:     s.brokerClients,
 		ClusterID:         s.clusterID,

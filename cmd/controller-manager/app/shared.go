@@ -17,6 +17,7 @@ import (
 	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/config"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
+	"github.com/kube-service-catalog/catalog/pkg/controller/catalogcache"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/servicebinding"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
@@ -47,6 +48,9 @@ type shared struct {
 type informerFactories struct {
 	catalog catalogfactory.SharedInformerFactory
 	kube    kubeinformers.SharedInformerFactory
+	// catalogCache reads brokers, classes and plans of both scopes from catalog's
+	// informers.
+	catalogCache *catalogcache.Cache
 	// bindingSecrets holds only the Secrets the binding loop wrote, by their label.
 	bindingSecrets kubeinformers.SharedInformerFactory
 }
@@ -61,9 +65,9 @@ func newInformers(resync time.Duration, catalogClient clientset.Interface, kubeC
 			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = servicebinding.SecretLabel })),
 	}
 	sc := f.catalog.Servicecatalog().V1beta1()
+	f.catalogCache = catalogcache.New(catalogcache.NewInformers(sc))
 	for _, add := range []func() error{
-		func() error { return indexes.AddClassIndexes(sc.ClusterServiceClasses().Informer()) },
-		func() error { return indexes.AddPlanIndexes(sc.ClusterServicePlans().Informer()) },
+		f.catalogCache.AddIndexes,
 		func() error { return indexes.AddInstanceIndexes(sc.ServiceInstances().Informer()) },
 		func() error { return indexes.AddBindingIndexes(sc.ServiceBindings().Informer()) },
 	} {

@@ -31,7 +31,7 @@ type offering struct {
 func convertService(svc *osb.Service) (*offering, error) {
 	withoutPlans := *svc
 	withoutPlans.Plans = nil
-	classDigest, err := digest(&withoutPlans, "plans")
+	classDigest, err := digest(&withoutPlans, "plans", "dashboard_client")
 	if err != nil {
 		return nil, fmt.Errorf("offering: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/utils/ptr"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
@@ -190,7 +191,12 @@ func TestDigestsAreOfTheCanonicalJSONOfTheEntry(t *testing.T) {
 	svc.Metadata = json.RawMessage(`{"displayName":"KV","z":[1.5,{"a":null,"b":2}]}`)
 	svc.Plans[0].Metadata = json.RawMessage("{\n  \"bullets\": [\"fast\"],\n  \"cost\": 10.0\n}")
 	same := mustConvert(t, &svc)
-	svc.DashboardClient = &osb.DashboardClient{ID: "dashboard"}
+	// Nor do the credentials of its dashboard client, which the digest must not reveal.
+	svc.DashboardClient = &osb.DashboardClient{ID: "dashboard", Secret: "dashboard-secret"}
+	if withClient := mustConvert(t, &svc); withClient.class.digest != o.class.digest {
+		t.Errorf("the offering's dashboard_client changed its digest")
+	}
+	svc.PlanUpdatable = ptr.To(false)
 	svc.Plans[0].Description = "Smaller"
 	changed := mustConvert(t, &svc)
 	looptest.Expect(t, "digests of the same entries", digests{o.class.digest, o.plans[0].digest}, digests{same.class.digest, same.plans[0].digest})

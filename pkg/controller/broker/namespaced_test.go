@@ -17,7 +17,6 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
-	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
 // authSecret is a Secret of basic auth credentials whose user is named after its namespace.
@@ -250,7 +249,7 @@ func TestCatalogDigests(t *testing.T) {
 
 			// A change of the offering that its class's spec does not show changes its
 			// digest only; a plan's new description, its spec and its digest.
-			svc.DashboardClient = &osb.DashboardClient{ID: "dashboard"}
+			svc.PlanUpdatable = ptr.To(false)
 			svc.Plans[0].Description = "Smaller"
 			f.answer = catalogOf(svc)
 			f.Clock.Step(defaultRelist)
@@ -258,7 +257,7 @@ func TestCatalogDigests(t *testing.T) {
 			f.WantWrites("update "+f.resource("serviceclasses")+"/status kv", "update "+f.resource("serviceplans")+" kv-small",
 				"update "+f.resource("serviceplans")+"/status kv-small", "update "+f.resource("servicebrokers")+"/status the-broker")
 			now := looptest.Start.Add(2 * defaultRelist)
-			looptest.Expect(t, "class kv", status{sha256Of(`{"bindable":true,"dashboard_client":{"id":"dashboard","secret":""},"description":"The kv service","id":"kv-id","name":"kv"}`), now},
+			looptest.Expect(t, "class kv", status{sha256Of(`{"bindable":true,"description":"The kv service","id":"kv-id","name":"kv","plan_updateable":false}`), now},
 				statusOf(f.class("kv").Status))
 			looptest.Expect(t, "plan kv-small", status{sha256Of(`{"description":"Smaller","id":"kv-small-id","name":"small"}`), now},
 				statusOf(f.plan("kv-small").Status))

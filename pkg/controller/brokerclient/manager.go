@@ -11,10 +11,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/utils/clock"
 
-	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -75,11 +76,11 @@ func NewManager(opts Options) *Manager {
 
 // ClientFor returns the client of a broker. It is rebuilt when the broker's spec changes,
 // when the cached credentials expire, or after Forget.
-func (m *Manager) ClientFor(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (osb.Client, error) {
-	specKey := broker.Name + "/" + string(broker.UID) + "/" + strconv.FormatInt(broker.Generation, 10)
+func (m *Manager) ClientFor(ctx context.Context, broker *catalog.Broker) (osb.Client, error) {
+	specKey := broker.Key() + "/" + string(broker.Object.GetUID()) + "/" + strconv.FormatInt(broker.Object.GetGeneration(), 10)
 	now := m.opts.Clock.Now()
 	m.mu.Lock()
-	c, ok := m.clients[broker.Name]
+	c, ok := m.clients[broker.Key()]
 	m.mu.Unlock()
 	if ok && c.key == specKey && now.Before(c.expires) {
 		return c.client, nil
@@ -93,9 +94,9 @@ func (m *Manager) ClientFor(ctx context.Context, broker *v1beta1.ClusterServiceB
 	if err != nil {
 		return nil, err
 	}
-	client = instrument(broker.Name, client)
+	client = instrument(broker.Key(), client)
 	m.mu.Lock()
-	m.clients[broker.Name] = cached{client: client, key: specKey, expires: now.Add(m.opts.CredentialsTTL)}
+	m.clients[broker.Key()] = cached{client: client, key: specKey, expires: now.Add(m.opts.CredentialsTTL)}
 	m.mu.Unlock()
 	return client, nil
 }
@@ -105,7 +106,7 @@ func (m *Manager) ClientFor(ctx context.Context, broker *v1beta1.ClusterServiceB
 // for the latter is refused by ClientFor anyway). Loops use it to decide, before a
 // request, whether the broker can be asked for optional features such as asynchronous
 // bindings.
-func (m *Manager) APIVersion(broker *v1beta1.ClusterServiceBroker) osb.APIVersion {
+func (m *Manager) APIVersion(broker *catalog.Broker) osb.APIVersion {
 	if broker.Spec.OSBAPIVersion != "" {
 		if v, err := osb.ParseAPIVersion(broker.Spec.OSBAPIVersion); err == nil {
 			return v
@@ -114,15 +115,16 @@ func (m *Manager) APIVersion(broker *v1beta1.ClusterServiceBroker) osb.APIVersio
 	return m.opts.APIVersion
 }
 
-// Forget drops the cached client of a broker, e.g. after it answered 401 or was deleted.
-func (m *Manager) Forget(brokerName string) {
+// Forget drops the cached client of a broker, by its catalog.Key, e.g. after it answered
+// 401 or was deleted.
+func (m *Manager) Forget(brokerKey string) {
 	m.mu.Lock()
-	delete(m.clients, brokerName)
+	delete(m.clients, brokerKey)
 	m.mu.Unlock()
 }
 
-func (m *Manager) config(ctx context.Context, broker *v1beta1.ClusterServiceBroker) (*osb.Config, error) {
-	spec := &broker.Spec
+func (m *Manager) config(ctx context.Context, broker *catalog.Broker) (*osb.Config, error) {
+	spec := broker.Spec
 	version := m.opts.APIVersion
 	if spec.OSBAPIVersion != "" {
 		v, err := osb.ParseAPIVersion(spec.OSBAPIVersion)
@@ -132,7 +134,7 @@ func (m *Manager) config(ctx context.Context, broker *v1beta1.ClusterServiceBrok
 		version = v
 	}
 	cfg := &osb.Config{
-		Name:               broker.Name,
+		Name:               broker.Key(),
 		URL:                spec.URL,
 		APIVersion:         version,
 		CABundle:           spec.CABundle,
@@ -140,29 +142,27 @@ func (m *Manager) config(ctx context.Context, broker *v1beta1.ClusterServiceBrok
 		Timeout:            m.opts.Timeout,
 		UserAgent:          "service-catalog-controller-manager",
 	}
-	if auth := spec.AuthInfo; auth != nil {
-		switch {
-		case auth.Basic != nil:
-			data, err := m.secretData(ctx, auth.Basic.SecretRef, "username", "password")
-			if err != nil {
-				return nil, err
-			}
-			cfg.Auth = &osb.AuthConfig{Basic: &osb.BasicAuthConfig{Username: string(data["username"]), Password: string(data["password"])}}
-		case auth.Bearer != nil:
-			data, err := m.secretData(ctx, auth.Bearer.SecretRef, "token")
-			if err != nil {
-				return nil, err
-			}
-			cfg.Auth = &osb.AuthConfig{Bearer: &osb.BearerConfig{Token: string(data["token"])}}
+	switch {
+	case broker.BasicSecret != nil:
+		data, err := m.secretData(ctx, *broker.BasicSecret, "username", "password")
+		if err != nil {
+			return nil, err
 		}
+		cfg.Auth = &osb.AuthConfig{Basic: &osb.BasicAuthConfig{Username: string(data["username"]), Password: string(data["password"])}}
+	case broker.BearerSecret != nil:
+		data, err := m.secretData(ctx, *broker.BearerSecret, "token")
+		if err != nil {
+			return nil, err
+		}
+		cfg.Auth = &osb.AuthConfig{Bearer: &osb.BearerConfig{Token: string(data["token"])}}
 	}
 	return cfg, nil
 }
 
 // secretData reads the given keys of a Secret. Errors name the Secret and the key,
 // never a value.
-func (m *Manager) secretData(ctx context.Context, ref *v1beta1.ObjectReference, keys ...string) (map[string][]byte, error) {
-	if ref == nil {
+func (m *Manager) secretData(ctx context.Context, ref types.NamespacedName, keys ...string) (map[string][]byte, error) {
+	if ref.Name == "" {
 		return nil, &CredentialsError{msg: "authInfo names no Secret"}
 	}
 	secret, err := m.opts.Secrets.Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 	osbfake "github.com/kube-service-catalog/catalog/pkg/osb/fake"
 )
@@ -35,6 +36,12 @@ func testBroker(tweaks ...func(*v1beta1.ClusterServiceBroker)) *v1beta1.ClusterS
 		tweak(b)
 	}
 	return b
+}
+
+// view is the catalog view of a cluster broker, which the manager takes.
+func view(b *v1beta1.ClusterServiceBroker) *catalog.Broker {
+	v, _ := catalog.BrokerOf(b)
+	return v
 }
 
 func basicAuth(b *v1beta1.ClusterServiceBroker) {
@@ -79,7 +86,7 @@ func newManagerFixture(objs ...runtime.Object) *managerFixture {
 
 func (f *managerFixture) client(t *testing.T, b *v1beta1.ClusterServiceBroker) osb.Client {
 	t.Helper()
-	c, err := f.m.ClientFor(context.Background(), b)
+	c, err := f.m.ClientFor(context.Background(), view(b))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +132,7 @@ func TestConfigFromTheBrokerSpec(t *testing.T) {
 	if diff := cmp.Diff(overridden{APIVersion: osb.APIVersion2_14}, overridden{cfg.APIVersion, cfg.InsecureSkipVerify, cfg.CABundle}); diff != "" {
 		t.Errorf("config (-want +got):\n%s", diff)
 	}
-	if v := f.m.APIVersion(broker); v != osb.APIVersion2_14 {
+	if v := f.m.APIVersion(view(broker)); v != osb.APIVersion2_14 {
 		t.Errorf("APIVersion = %s", v)
 	}
 }
@@ -133,7 +140,7 @@ func TestConfigFromTheBrokerSpec(t *testing.T) {
 func TestAnUnsupportedAPIVersionIsRefused(t *testing.T) {
 	f := newManagerFixture()
 	broker := testBroker(func(b *v1beta1.ClusterServiceBroker) { b.Spec.OSBAPIVersion = "3.0" })
-	_, err := f.m.ClientFor(context.Background(), broker)
+	_, err := f.m.ClientFor(context.Background(), view(broker))
 	var ce *CredentialsError
 	if err == nil || errors.As(err, &ce) || !strings.Contains(err.Error(), "3.0") {
 		t.Errorf("ClientFor = %v", err)
@@ -141,7 +148,7 @@ func TestAnUnsupportedAPIVersionIsRefused(t *testing.T) {
 	if len(f.osb.Configs()) != 0 {
 		t.Errorf("a client was built")
 	}
-	if v := f.m.APIVersion(broker); v != osb.APIVersion2_16 {
+	if v := f.m.APIVersion(view(broker)); v != osb.APIVersion2_16 {
 		t.Errorf("APIVersion = %s, want the default", v)
 	}
 }
@@ -159,7 +166,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("options (-want +got):\n%s", diff)
 	}
 	// The real client is built; no request is sent.
-	if _, err := m.ClientFor(context.Background(), testBroker()); err != nil {
+	if _, err := m.ClientFor(context.Background(), view(testBroker())); err != nil {
 		t.Errorf("ClientFor with osb.New: %v", err)
 	}
 }
@@ -204,7 +211,7 @@ func TestMissingCredentials(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newManagerFixture(tc.secrets...)
-			_, err := f.m.ClientFor(context.Background(), tc.broker)
+			_, err := f.m.ClientFor(context.Background(), view(tc.broker))
 			var ce *CredentialsError
 			if !errors.As(err, &ce) {
 				t.Fatalf("ClientFor = %v; want a *CredentialsError", err)
@@ -227,7 +234,7 @@ func TestAFailedSecretReadIsNoCredentialsError(t *testing.T) {
 	f.kube.PrependReactor("get", "secrets", func(clienttesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewServiceUnavailable("etcd is unwell")
 	})
-	_, err := f.m.ClientFor(context.Background(), testBroker(basicAuth))
+	_, err := f.m.ClientFor(context.Background(), view(testBroker(basicAuth)))
 	var ce *CredentialsError
 	if err == nil || errors.As(err, &ce) || !apierrors.IsServiceUnavailable(err) || !strings.Contains(err.Error(), "catalog/broker-auth") {
 		t.Errorf("ClientFor = %v", err)
@@ -306,10 +313,10 @@ func TestACreateErrorIsReturnedAndNotCached(t *testing.T) {
 			return fakeClient.CreateFunc()(cfg)
 		},
 	})
-	if _, err := m.ClientFor(context.Background(), testBroker()); err == nil || err.Error() != "bad URL" {
+	if _, err := m.ClientFor(context.Background(), view(testBroker())); err == nil || err.Error() != "bad URL" {
 		t.Fatalf("ClientFor = %v", err)
 	}
-	if _, err := m.ClientFor(context.Background(), testBroker()); err != nil {
+	if _, err := m.ClientFor(context.Background(), view(testBroker())); err != nil {
 		t.Fatalf("ClientFor after a failed build: %v", err)
 	}
 }

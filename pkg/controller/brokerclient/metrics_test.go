@@ -39,7 +39,7 @@ func TestTheClientRecordsEachRequestsResultClass(t *testing.T) {
 	m := NewManager(Options{Create: fakeClient.CreateFunc(), Secrets: fake.NewClientset().CoreV1()})
 	// A broker name of its own keeps other tests' requests out of the counts.
 	broker := testBroker(func(b *v1beta1.ClusterServiceBroker) { b.Name = "metrics-broker" })
-	client, err := m.ClientFor(context.Background(), broker)
+	client, err := m.ClientFor(context.Background(), view(broker))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestEveryOperationIsInstrumented(t *testing.T) {
 	// No reactions: every call fails with an *osbfake.UnexpectedActionError, an "error".
 	m := NewManager(Options{Create: fakeClient.CreateFunc(), Secrets: fake.NewClientset().CoreV1()})
 	broker := testBroker(func(b *v1beta1.ClusterServiceBroker) { b.Name = "every-operation-broker" })
-	client, err := m.ClientFor(context.Background(), broker)
+	client, err := m.ClientFor(context.Background(), view(broker))
 	if err != nil {
 		t.Fatal(err)
 	}

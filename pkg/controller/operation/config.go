@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
+	"github.com/kube-service-catalog/catalog/pkg/controller/catalogcache"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions/servicecatalog/v1beta1"
 )
@@ -26,9 +27,8 @@ type Config struct {
 	// Informers of the catalog kinds, with the indexes of package indexes.
 	Instances informers.ServiceInstanceInformer
 	Bindings  informers.ServiceBindingInformer
-	Classes   informers.ClusterServiceClassInformer
-	Plans     informers.ClusterServicePlanInformer
-	Brokers   informers.ClusterServiceBrokerInformer
+	// Catalog reads brokers, classes and plans of both scopes.
+	Catalog *catalogcache.Cache
 	// Namespaces gives the namespace UID sent as space_guid and bind_resource.app_guid.
 	Namespaces coreinformers.NamespaceInformer
 	// Secrets, when set, is an informer of the Secrets the binding loop wrote (those with
@@ -60,7 +60,8 @@ type Config struct {
 	// their binding is unbound; DefaultRotationOverlap when zero.
 	RotationOverlap time.Duration
 	// RequestRelist, when set, asks the broker loop to fetch a broker's catalog again
-	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed.
+	// soon: the broker said (422 MaintenanceInfoConflict) that the catalog changed. It
+	// takes the broker's catalog.Key.
 	RequestRelist func(broker string)
 }
 
@@ -92,10 +93,9 @@ func (c Config) Complete() Config {
 
 // Synced are the informers a loop waits for before its first sync.
 func (c Config) Synced() []cache.InformerSynced {
-	synced := []cache.InformerSynced{
-		c.Instances.Informer().HasSynced, c.Bindings.Informer().HasSynced, c.Classes.Informer().HasSynced,
-		c.Plans.Informer().HasSynced, c.Brokers.Informer().HasSynced, c.Namespaces.Informer().HasSynced,
-	}
+	synced := append([]cache.InformerSynced{
+		c.Instances.Informer().HasSynced, c.Bindings.Informer().HasSynced, c.Namespaces.Informer().HasSynced,
+	}, c.Catalog.Synced()...)
 	if c.Secrets != nil {
 		synced = append(synced, c.Secrets.Informer().HasSynced)
 	}

@@ -64,8 +64,8 @@ type Kind[T Object[T]] struct {
 	// ExternalID returns the id of the object at the broker.
 	ExternalID func(T) string
 	// Ledger returns how the broker's ledger of abandoned objects records the object, and
-	// the broker's name ("" when it is not known).
-	Ledger func(T) (broker string, entry v1beta1.AbandonedResource)
+	// the broker's catalog.Key ("" when it is not known).
+	Ledger func(T) (brokerKey string, entry v1beta1.AbandonedResource)
 }
 
 // Engine keeps the broker operations of one kind of object. It writes them with the

@@ -12,6 +12,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/klog/v2"
 
@@ -106,29 +107,52 @@ func (e *Engine[T]) recordAbandoned(ctx context.Context, obj T, a *v1beta1.Aband
 	if e.kind.Ledger == nil {
 		return nil
 	}
-	name, entry := e.kind.Ledger(obj)
-	if name == "" {
+	key, entry := e.kind.Ledger(obj)
+	if key == "" {
 		return nil
 	}
 	entry.Namespace, entry.Name, entry.User, entry.Time, entry.Reason = obj.GetNamespace(), obj.GetName(), a.User, a.Time, a.Reason
-	brokers := e.cfg.Client.ServicecatalogV1beta1().ClusterServiceBrokers()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		broker, err := brokers.Get(ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		if slices.Contains(broker.Status.Abandoned, entry) {
-			return nil
-		}
-		broker.Status.Abandoned = append([]v1beta1.AbandonedResource{entry}, broker.Status.Abandoned...)
-		broker.Status.Abandoned = broker.Status.Abandoned[:min(len(broker.Status.Abandoned), maxAbandoned)]
-		_, err = brokers.UpdateStatus(ctx, broker, metav1.UpdateOptions{FieldManager: "catalog-ledger"})
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
 		return err
-	})
+	}
+	sc := e.cfg.Client.ServicecatalogV1beta1()
+	if namespace == "" {
+		err = addToLedger(ctx, sc.ClusterServiceBrokers(), name, entry,
+			func(b *v1beta1.ClusterServiceBroker) *[]v1beta1.AbandonedResource { return &b.Status.Abandoned })
+	} else {
+		err = addToLedger(ctx, sc.ServiceBrokers(namespace), name, entry,
+			func(b *v1beta1.ServiceBroker) *[]v1beta1.AbandonedResource { return &b.Status.Abandoned })
+	}
 	if apierrors.IsNotFound(err) {
 		return nil // the broker is gone: the event is the record
 	}
 	return err
+}
+
+// brokerStatusClient is the part of a typed broker client the ledger uses.
+type brokerStatusClient[B any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (B, error)
+	UpdateStatus(ctx context.Context, obj B, opts metav1.UpdateOptions) (B, error)
+}
+
+// addToLedger puts entry first in the ledger of the broker called name, once, keeping the
+// newest maxAbandoned.
+func addToLedger[B any](ctx context.Context, brokers brokerStatusClient[B], name string, entry v1beta1.AbandonedResource, ledger func(B) *[]v1beta1.AbandonedResource) error {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		broker, err := brokers.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		l := ledger(broker)
+		if slices.Contains(*l, entry) {
+			return nil
+		}
+		*l = append([]v1beta1.AbandonedResource{entry}, *l...)
+		*l = (*l)[:min(len(*l), maxAbandoned)]
+		_, err = brokers.UpdateStatus(ctx, broker, metav1.UpdateOptions{FieldManager: "catalog-ledger"})
+		return err
+	})
 }
 
 // stopped tells whether a delete the controller gave up on is still to be left alone:

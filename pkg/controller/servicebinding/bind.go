@@ -60,6 +60,7 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 			"The broker answered the bind asynchronously, but its bindings cannot be fetched (the class is not bindingsRetrievable, or the broker's API version is older than 2.14).")
 	}
 	if resp.Async {
+		madeBy(binding.Status.InProgressProperties, resp.RequestIdentity)
 		return c.ops.Accepted(ctx, binding, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Binding, fmt.Sprintf("Broker %s is binding the instance (request %s).", r.broker.Name, resp.RequestIdentity))
 	}
@@ -138,6 +139,9 @@ func (c *Controller) recordBind(ctx context.Context, binding *v1beta1.ServiceBin
 		ParameterChecksum: params.Checksum,
 		UserInfo:          binding.Spec.UserInfo.DeepCopy(),
 	}
+	if r.plan != nil {
+		props.PlanDigest, props.PlanRetrievalTime = r.plan.Status.CatalogDigest, r.plan.Status.LastCatalogRetrievalTime.DeepCopy()
+	}
 	first := status.CurrentOperation != v1beta1.ServiceBindingOperationBind
 	if !first && sameRequest(status.InProgressProperties, props) {
 		return binding, nil
@@ -178,7 +182,7 @@ func (c *Controller) bindRequest(binding *v1beta1.ServiceBinding, r *resolved, p
 // the broker.
 func (c *Controller) bindFailed(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	return c.ops.Failed(ctx, binding, operation.Call{
-		Op: osb.OperationBind, Broker: r.broker.Name, Secrets: params.SecretValues(),
+		Op: osb.OperationBind, Broker: r.broker.Key(), Secrets: params.SecretValues(),
 		Retried: conditions.BindCallFailed, Refused: conditions.BindFailed,
 		Refusal: func(held bool) {
 			binding.Status.UnbindStatus = v1beta1.ServiceBindingUnbindStatusNotRequired

@@ -29,6 +29,8 @@ type fixtureObjects struct {
 	instance *v1beta1.ServiceInstance
 	binding  *v1beta1.ServiceBinding
 	kube     []runtime.Object
+	// extra holds further catalog objects.
+	extra []runtime.Object
 }
 
 func newFixture(t *testing.T, tweak func(*fixtureObjects)) *fixture {
@@ -70,7 +72,7 @@ func newFixture(t *testing.T, tweak func(*fixtureObjects)) *fixture {
 	}
 	namespace := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns", UID: "ns-uid"}}
 	f := &fixture{Env: looptest.NewEnv(t,
-		[]runtime.Object{broker, objs.class, plan, objs.instance, objs.binding},
+		append([]runtime.Object{broker, objs.class, plan, objs.instance, objs.binding}, objs.extra...),
 		append([]runtime.Object{namespace}, objs.kube...))}
 	f.c = New(f.OperationConfig(), controller.Options{})
 	f.Loop, f.Key = f.c.sync, cache.MetaObjectToName(binding)

@@ -21,7 +21,7 @@ import (
 // bound records that the broker holds the binding and writes what it answered.
 func (c *Controller) bound(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, answer *bindAnswer) (controller.Result, error) {
 	status := &binding.Status
-	status.ExternalProperties = status.InProgressProperties
+	status.ExternalProperties = madeBy(status.InProgressProperties, status.LastRequestIdentity)
 	status.AsyncOpInProgress = false
 	status.OperationKey = ""
 	return c.injectAnswer(ctx, binding, r, answer)
@@ -134,7 +134,7 @@ func (c *Controller) fetchCredentials(ctx context.Context, binding *v1beta1.Serv
 		OriginatingIdentity: operation.Identity(requester(status)),
 	})
 	if err != nil {
-		return c.ops.Failed(ctx, binding, operation.Call{Op: osb.OperationGetBinding, Broker: r.broker.Name, Retried: conditions.FetchingBindingFailed}, err)
+		return c.ops.Failed(ctx, binding, operation.Call{Op: osb.OperationGetBinding, Broker: r.broker.Key(), Retried: conditions.FetchingBindingFailed}, err)
 	}
 	status.LastRequestIdentity = resp.RequestIdentity
 	return c.injectAnswer(ctx, binding, r, getBindingAnswerOf(resp))

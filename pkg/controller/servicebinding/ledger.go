@@ -5,6 +5,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -21,7 +22,7 @@ func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.Service
 	if err != nil {
 		return controller.Result{}, nil //nolint:nilerr // the next sync that calls the broker reports it
 	}
-	return c.ops.CheckAtBroker(ctx, binding, r.broker.Name, func(ctx context.Context) (bool, error) {
+	return c.ops.CheckAtBroker(ctx, binding, r.broker.Key(), func(ctx context.Context) (bool, error) {
 		_, err := client.GetBinding(ctx, &osb.GetBindingRequest{
 			InstanceID: r.instance.Spec.ExternalID, BindingID: brokerBindingID(binding),
 			ServiceID: r.known.ClusterServiceClassExternalID, PlanID: r.known.ClusterServicePlanExternalID,
@@ -35,13 +36,13 @@ func (c *Controller) checkAtBroker(ctx context.Context, binding *v1beta1.Service
 }
 
 // ledgerEntry is how the broker's ledger of abandoned objects records the binding, and the
-// broker's name: "" when the binding's instance is gone.
+// broker's catalog.Key: "" when the binding's instance is gone.
 func (c *Controller) ledgerEntry(binding *v1beta1.ServiceBinding) (string, v1beta1.AbandonedResource) {
 	instance, err := c.cfg.Instances.Lister().ServiceInstances(binding.InstanceNamespace()).Get(binding.Spec.InstanceRef.Name)
 	if err != nil {
 		return "", v1beta1.AbandonedResource{}
 	}
-	return instance.Status.ClusterServiceBrokerName, v1beta1.AbandonedResource{
+	return indexes.Resolved(instance).Broker, v1beta1.AbandonedResource{
 		Kind: "ServiceBinding", InstanceID: instance.Spec.ExternalID, BindingID: brokerBindingID(binding),
 	}
 }

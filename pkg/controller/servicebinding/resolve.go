@@ -6,9 +6,12 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
 
@@ -16,9 +19,9 @@ import (
 // class, plan and broker the instance resolved to.
 type resolved struct {
 	instance *v1beta1.ServiceInstance
-	class    *v1beta1.ClusterServiceClass
-	plan     *v1beta1.ClusterServicePlan
-	broker   *v1beta1.ClusterServiceBroker
+	class    *catalog.Class
+	plan     *catalog.Plan
+	broker   *catalog.Broker
 	// known are the ids the broker knows the instance by.
 	known *v1beta1.ServiceInstancePropertiesState
 }
@@ -48,27 +51,41 @@ func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error)
 	if r.known == nil {
 		r.known = instance.Status.InProgressProperties
 	}
-	if ref := instance.Status.ClusterServiceClassRef; ref != nil {
-		if r.class, err = c.cfg.Classes.Lister().Get(ref.Name); err != nil && !apierrors.IsNotFound(err) {
-			return nil, err
-		}
+	refs := indexes.Resolved(instance)
+	if r.class, err = catalogEntry(refs, refs.Class, c.cfg.Catalog.Class); err != nil {
+		return nil, err
 	}
-	if ref := instance.Status.ClusterServicePlanRef; ref != nil {
-		if r.plan, err = c.cfg.Plans.Lister().Get(ref.Name); err != nil && !apierrors.IsNotFound(err) {
-			return nil, err
-		}
+	if r.plan, err = catalogEntry(refs, refs.Plan, c.cfg.Catalog.Plan); err != nil {
+		return nil, err
 	}
-	if brokerName := instance.Status.ClusterServiceBrokerName; brokerName != "" {
-		r.broker, err = c.cfg.Brokers.Lister().Get(brokerName)
+	if refs.BrokerName != "" {
+		r.broker, err = c.cfg.Catalog.Broker(refs.Scope, instance.Namespace, refs.BrokerName)
 		if apierrors.IsNotFound(err) {
 			return nil, &resolveError{conditions.ReferencesNonexistentBroker,
-				fmt.Sprintf("The broker %q of the instance %q does not exist.", brokerName, name)}
+				fmt.Sprintf("The broker %q of the instance %q does not exist.", refs.BrokerName, name)}
 		}
 		if err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// catalogEntry returns the class or plan of an instance's resolved refs, by its key (see
+// indexes.Resolved), with get; nil when the instance resolved none or the cache has none.
+func catalogEntry[V any](refs indexes.ResolvedRefs, key string, get func(catalog.Scope, string, string) (*V, error)) (*V, error) {
+	if key == "" {
+		return nil, nil
+	}
+	namespace, name, err := cache.SplitMetaNamespaceKey(key)
+	if err != nil {
+		return nil, err
+	}
+	entry, err := get(refs.Scope, namespace, name)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	return entry, err
 }
 
 // instanceNotReady says why the instance cannot be bound now, or "" when it can. An
@@ -121,7 +138,7 @@ func (c *Controller) asyncBindings(r *resolved) bool {
 // serviceType is the servicebinding.io "type" of the class's bindings: the first tag
 // that, lowercased, is a DNS label, else the class's external name lowercased if it is
 // one, else the class's object name.
-func serviceType(class *v1beta1.ClusterServiceClass) string {
+func serviceType(class *catalog.Class) string {
 	for _, tag := range class.Spec.Tags {
 		if t := strings.ToLower(strings.TrimSpace(tag)); len(validation.IsDNS1123Label(t)) == 0 {
 			return t

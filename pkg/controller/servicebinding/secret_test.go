@@ -17,6 +17,7 @@ import (
 	clienttesting "k8s.io/client-go/testing"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 )
 
@@ -251,7 +252,8 @@ func TestServiceType(t *testing.T) {
 		{class("c3", "My-Redis"), "my-redis"},
 		{class("c4", "My Redis!", "also bad"), "c4"},
 	} {
-		if got := serviceType(tc.class); got != tc.want {
+		view, _ := catalog.ClassOf(tc.class)
+		if got := serviceType(view); got != tc.want {
 			t.Errorf("serviceType(tags %v, name %q) = %q, want %q", tc.class.Spec.Tags, tc.class.Spec.ExternalName, got, tc.want)
 		}
 	}

@@ -112,7 +112,7 @@ func (u unbinder) removal(binding *v1beta1.ServiceBinding, r *resolved, client o
 		request.OriginatingIdentity = operation.Identity(binding.Spec.UserInfo)
 	}
 	return &operation.Removal{
-		Op: osb.OperationUnbind, Broker: r.broker.Name,
+		Op: osb.OperationUnbind, Broker: r.broker.Key(),
 		Begin: func() (string, string) { return u.begin(binding, r.broker.Name) },
 		Send: func(ctx context.Context) (operation.Answer, error) {
 			resp, err := send(u.c, r, request.AcceptsIncomplete, func(accepts bool) (*osb.UnbindResponse, error) {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
@@ -55,9 +56,11 @@ func New(cfg Config, opts controller.Options) *Controller {
 	c.loop = controller.New("serviceinstance", c.sync, opts, cfg.Synced()...)
 	c.loop.Watch(cfg.Instances.Informer())
 	// A plan's new maintenance is shown on its instances.
-	c.loop.Handle(cfg.Plans.Informer(), cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj interface{}) {
-		controller.EnqueueRelated(c.loop, c.instancesOf)(obj)
-	}})
+	for _, s := range []catalog.Scope{catalog.ClusterScope, catalog.NamespaceScope} {
+		c.loop.Handle(c.cfg.Catalog.PlanInformer(s), cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, obj interface{}) {
+			controller.EnqueueRelated(c.loop, c.instancesOf)(obj)
+		}})
+	}
 	// The deletion of an instance waits for its bindings to go.
 	// An update waits for the bindings' operations to end.
 	// The status lists the bindings of other namespaces.
@@ -91,7 +94,7 @@ func (c *Controller) kind() operation.Kind[*v1beta1.ServiceInstance] {
 		},
 		ExternalID: func(i *v1beta1.ServiceInstance) string { return i.Spec.ExternalID },
 		Ledger: func(i *v1beta1.ServiceInstance) (string, v1beta1.AbandonedResource) {
-			return i.Status.ClusterServiceBrokerName, v1beta1.AbandonedResource{Kind: "ServiceInstance", InstanceID: i.Spec.ExternalID}
+			return indexes.Resolved(i).Broker, v1beta1.AbandonedResource{Kind: "ServiceInstance", InstanceID: i.Spec.ExternalID}
 		},
 	}
 }
@@ -150,7 +153,7 @@ func (c *Controller) checkSecrets(ctx context.Context, instance *v1beta1.Service
 
 // noteMaintenance records the maintenance the instance's plan offers that it is not at.
 func (c *Controller) noteMaintenance(ctx context.Context, instance *v1beta1.ServiceInstance) error {
-	plan, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
+	plan, err := c.statusPlan(instance)
 	if err != nil || !noteAvailableMaintenance(instance, plan) {
 		return nil
 	}
@@ -188,8 +191,19 @@ func properties(r *resolved, params *parameters.Parameters, user *v1beta1.UserIn
 			Parameters:        params.RedactedRaw(),
 			ParameterChecksum: params.Checksum,
 			UserInfo:          user.DeepCopy(),
+			PlanDigest:        r.plan.Status.CatalogDigest,
+			PlanRetrievalTime: r.plan.Status.LastCatalogRetrievalTime.DeepCopy(),
 		},
 	}
+}
+
+// madeBy records, in what a request sent, the identity of the request the broker
+// answered first: the one that made the instance as it is, which a poll does not replace.
+func madeBy(props *v1beta1.ServiceInstancePropertiesState, requestIdentity string) *v1beta1.ServiceInstancePropertiesState {
+	if props != nil && props.RequestIdentity == "" {
+		props.RequestIdentity = requestIdentity
+	}
+	return props
 }
 
 // sameRequest tells whether two recorded requests send the same thing.
@@ -201,8 +215,17 @@ func sameRequest(a, b *v1beta1.ServiceInstancePropertiesState) bool {
 		(a.UserInfo == nil) == (b.UserInfo == nil) && (a.UserInfo == nil || a.UserInfo.UID == b.UserInfo.UID && a.UserInfo.Username == b.UserInfo.Username)
 }
 
-// setResolved records the class, plan and broker the spec resolved to.
+// setResolved records the class, plan and broker the spec resolved to, in the fields of
+// their scope.
 func setResolved(status *v1beta1.ServiceInstanceStatus, r *resolved) {
+	status.ClusterServiceClassRef, status.ClusterServicePlanRef, status.ClusterServiceBrokerName = nil, nil, ""
+	status.ServiceClassRef, status.ServicePlanRef, status.ServiceBrokerName = nil, nil, ""
+	if r.class.Scope == catalog.NamespaceScope {
+		status.ServiceClassRef = &v1beta1.LocalObjectReference{Name: r.class.Name}
+		status.ServicePlanRef = &v1beta1.LocalObjectReference{Name: r.plan.Name}
+		status.ServiceBrokerName = r.broker.Name
+		return
+	}
 	status.ClusterServiceClassRef = &v1beta1.ClusterObjectReference{Name: r.class.Name}
 	status.ClusterServicePlanRef = &v1beta1.ClusterObjectReference{Name: r.plan.Name}
 	status.ClusterServiceBrokerName = r.broker.Name
@@ -215,9 +238,13 @@ func (c *Controller) begin(instance *v1beta1.ServiceInstance, op v1beta1.Service
 	instance.Status.InProgressProperties = props
 }
 
-// instancesOf returns the keys of the instances on a plan.
-func (c *Controller) instancesOf(plan *v1beta1.ClusterServicePlan) []cache.ObjectName {
-	instances, _ := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByPlan, plan.Name)
+// instancesOf returns the keys of the instances on a plan of either scope.
+func (c *Controller) instancesOf(obj catalog.Object) []cache.ObjectName {
+	plan, ok := catalog.PlanOf(obj)
+	if !ok {
+		return nil
+	}
+	instances, _ := c.cfg.Instances.Informer().GetIndexer().ByIndex(indexes.ByPlan, plan.Key())
 	keys := make([]cache.ObjectName, 0, len(instances))
 	for _, i := range instances {
 		keys = append(keys, cache.MetaObjectToName(i.(*v1beta1.ServiceInstance)))

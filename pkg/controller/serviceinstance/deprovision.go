@@ -10,8 +10,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -64,9 +66,9 @@ func (d deprovisioner) Prepare(ctx context.Context, instance *v1beta1.ServiceIns
 		result, err := d.Gone(ctx, instance, "")
 		return nil, result, err
 	}
-	brokerName := instance.Status.ClusterServiceBrokerName
-	broker, err := d.c.cfg.Brokers.Lister().Get(brokerName)
+	broker, err := d.c.statusBroker(instance)
 	if apierrors.IsNotFound(err) {
+		brokerName := indexes.Resolved(instance).BrokerName
 		result, err := d.c.ops.NotReady(ctx, instance, conditions.ReferencesNonexistentBroker,
 			fmt.Errorf("the broker %q that holds the instance no longer exists; remove the finalizer %s to abandon it", brokerName, v1beta1.FinalizerServiceCatalog))
 		return nil, result, err
@@ -79,7 +81,7 @@ func (d deprovisioner) Prepare(ctx context.Context, instance *v1beta1.ServiceIns
 		result, err := d.c.ops.BrokerUnavailable(ctx, instance, conditions.DeprovisionCallFailed, err)
 		return nil, result, err
 	}
-	return d.removal(instance, known, broker.Name, client), controller.Result{}, nil
+	return d.removal(instance, known, broker, client), controller.Result{}, nil
 }
 
 // known returns the ids the broker knows the instance by, or nil when it knows none.
@@ -106,7 +108,8 @@ func (d deprovisioner) known(instance *v1beta1.ServiceInstance) *v1beta1.Service
 
 // removal is the deprovision of the instance known by known ids at a broker. Orphan
 // mitigation is not a user action and carries no originating identity; a deletion does.
-func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1.ServiceInstancePropertiesState, broker string, client osb.Client) *operation.Removal {
+func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1.ServiceInstancePropertiesState, b *catalog.Broker, client osb.Client) *operation.Removal {
+	broker := b.Name
 	mitigating := instance.Status.OrphanMitigationInProgress
 	request := &osb.DeprovisionRequest{
 		InstanceID:        instance.Spec.ExternalID,
@@ -118,7 +121,7 @@ func (d deprovisioner) removal(instance *v1beta1.ServiceInstance, known *v1beta1
 		request.OriginatingIdentity = operation.Identity(instance.Spec.UserInfo)
 	}
 	return &operation.Removal{
-		Op: osb.OperationDeprovision, Broker: broker,
+		Op: osb.OperationDeprovision, Broker: b.Key(),
 		Begin: func() (string, string) {
 			props := known.DeepCopy()
 			props.UserInfo = nil // orphan mitigation, and its polls, carry no identity

@@ -63,6 +63,8 @@ func testPlan(name, id, externalName string) *v1beta1.ClusterServicePlan {
 	plan.Spec.ExternalID, plan.Spec.ExternalName, plan.Spec.Free = id, externalName, true
 	plan.Spec.ClusterServiceClassRef = v1beta1.ClusterObjectReference{Name: "kv"}
 	plan.Spec.ClusterServiceBrokerName = "the-broker"
+	fetched := metav1.NewTime(looptest.Start.Add(-time.Hour))
+	plan.Status.CatalogDigest, plan.Status.LastCatalogRetrievalTime = "sha256:digest-of-"+id, &fetched
 	return plan
 }
 
@@ -115,8 +117,16 @@ func (o *fixtureObjects) props(plan *v1beta1.ClusterServicePlan, user *v1beta1.U
 		ClusterServiceClassExternalID:  o.class.Spec.ExternalID,
 		ClusterServicePlanExternalName: plan.Spec.ExternalName,
 		ClusterServicePlanExternalID:   plan.Spec.ExternalID,
-		PropertiesState:                v1beta1.PropertiesState{Parameters: p.RedactedRaw(), ParameterChecksum: p.Checksum, UserInfo: user.DeepCopy()},
+		PropertiesState: v1beta1.PropertiesState{Parameters: p.RedactedRaw(), ParameterChecksum: p.Checksum, UserInfo: user.DeepCopy(),
+			PlanDigest: plan.Status.CatalogDigest, PlanRetrievalTime: plan.Status.LastCatalogRetrievalTime},
 	}
+}
+
+// madeWith is what status records of a request the broker answered with requestIdentity.
+func madeWith(props *v1beta1.ServiceInstancePropertiesState, requestIdentity string) *v1beta1.ServiceInstancePropertiesState {
+	out := props.DeepCopy()
+	out.RequestIdentity = requestIdentity
+	return out
 }
 
 // provisioned seeds an instance the broker provisioned on its plan small with the

@@ -25,7 +25,7 @@ func (c *Controller) checkAtBroker(ctx context.Context, instance *v1beta1.Servic
 	if err != nil {
 		return controller.Result{}, nil //nolint:nilerr // the next sync that calls the broker reports it
 	}
-	return c.ops.CheckAtBroker(ctx, instance, r.broker.Name, func(ctx context.Context) (bool, error) {
+	return c.ops.CheckAtBroker(ctx, instance, r.broker.Key(), func(ctx context.Context) (bool, error) {
 		_, err := client.GetInstance(ctx, &osb.GetInstanceRequest{
 			InstanceID: instance.Spec.ExternalID, ServiceID: known.ClusterServiceClassExternalID, PlanID: known.ClusterServicePlanExternalID,
 		})

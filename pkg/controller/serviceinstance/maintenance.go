@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -64,7 +65,7 @@ func upgradeAsked(instance *v1beta1.ServiceInstance, r *resolved, current string
 
 // noteAvailableMaintenance records in status the maintenance the plan offers that the
 // instance is not at, and tells whether that changed.
-func noteAvailableMaintenance(instance *v1beta1.ServiceInstance, plan *v1beta1.ClusterServicePlan) bool {
+func noteAvailableMaintenance(instance *v1beta1.ServiceInstance, plan *catalog.Plan) bool {
 	status := &instance.Status
 	var available *v1beta1.MaintenanceInfo
 	if mi := plan.Spec.MaintenanceInfo; mi != nil && mi.Version != "" && status.ExternalProperties != nil &&

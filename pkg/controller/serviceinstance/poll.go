@@ -9,6 +9,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
 )
@@ -29,9 +30,9 @@ func (c *Controller) pollOf(instance *v1beta1.ServiceInstance) operation.Poll {
 		Deletes:    op == v1beta1.ServiceInstanceOperationDeprovision,
 		Limit:      c.pollingLimit(instance),
 		Client: func(ctx context.Context) (osb.Client, error) {
-			broker, err := c.cfg.Brokers.Lister().Get(status.ClusterServiceBrokerName)
+			broker, err := c.statusBroker(instance)
 			if err != nil {
-				return nil, fmt.Errorf("reading broker %s: %w", status.ClusterServiceBrokerName, err)
+				return nil, fmt.Errorf("reading broker %s: %w", indexes.Resolved(instance).BrokerName, err)
 			}
 			return c.cfg.BrokerClients.ClientFor(ctx, broker)
 		},
@@ -113,10 +114,8 @@ var (
 
 // pollingLimit is the maximum polling duration of the instance's plan, if it sets one.
 func (c *Controller) pollingLimit(instance *v1beta1.ServiceInstance) *metav1.Duration {
-	if ref := instance.Status.ClusterServicePlanRef; ref != nil {
-		if plan, err := c.cfg.Plans.Lister().Get(ref.Name); err == nil {
-			return plan.Spec.MaximumPollingDuration
-		}
+	if plan, err := c.statusPlan(instance); err == nil {
+		return plan.Spec.MaximumPollingDuration
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func (c *Controller) provision(ctx context.Context, instance *v1beta1.ServiceIns
 		return c.ops.Fail(ctx, instance, conditions.UnsupportedPlatformFeature, operation.Sentence(why)+" Nothing was sent to the broker.")
 	}
 	if instance.Status.CurrentOperation == "" {
-		why, err := catalog.NotOffered(r.broker, c.cfg.Namespaces.Lister(), instance.Namespace)
+		why, err := c.notOffered(r, instance.Namespace)
 		if err != nil {
 			return controller.Result{}, err
 		}
@@ -108,6 +108,7 @@ func (c *Controller) sendProvision(ctx context.Context, instance *v1beta1.Servic
 func (c *Controller) provisionAnswered(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, resp *osb.ProvisionResponse) (controller.Result, error) {
 	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
+		madeBy(instance.Status.InProgressProperties, resp.RequestIdentity)
 		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Provisioning, fmt.Sprintf("Broker %s is provisioning the instance (request %s).", r.broker.Name, resp.RequestIdentity))
 	}
@@ -181,7 +182,7 @@ func (c *Controller) provisioned(ctx context.Context, instance *v1beta1.ServiceI
 	status := &instance.Status
 	status.ProvisionStatus = v1beta1.ServiceInstanceProvisionStatusProvisioned
 	status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusRequired
-	status.ExternalProperties = status.InProgressProperties
+	status.ExternalProperties = madeBy(status.InProgressProperties, requestIdentity)
 	c.ops.End(instance)
 	conditions.ClearFailed(&status.Conditions)
 	if brokerStateUnknown(status.ExternalProperties) {
@@ -205,7 +206,7 @@ func (c *Controller) provisioned(ctx context.Context, instance *v1beta1.ServiceI
 func (c *Controller) provisionFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	status := &instance.Status
 	return c.ops.Failed(ctx, instance, operation.Call{
-		Op: osb.OperationProvision, Broker: r.broker.Name, Secrets: params.SecretValues(),
+		Op: osb.OperationProvision, Broker: r.broker.Key(), Secrets: params.SecretValues(),
 		Retried: conditions.ProvisionCallFailed, Refused: conditions.ProvisionFailed,
 		Refusal: func(held bool) {
 			status.DeprovisionStatus = v1beta1.ServiceInstanceDeprovisionStatusNotRequired
@@ -248,4 +249,15 @@ func (c *Controller) unsendable(ctx context.Context, instance *v1beta1.ServiceIn
 		instance.Status.ObservedGeneration = instance.Generation
 	}
 	return c.ops.NotReady(ctx, instance, reason, err)
+}
+
+// notOffered says why the resolved broker does not offer its classes in namespace, or ""
+// when it does. Only a ClusterServiceBroker limits the namespaces it serves; a
+// ServiceBroker serves its own.
+func (c *Controller) notOffered(r *resolved, namespace string) (string, error) {
+	broker, ok := r.broker.Object.(*v1beta1.ClusterServiceBroker)
+	if !ok {
+		return "", nil
+	}
+	return catalog.NotOffered(broker, c.cfg.Namespaces.Lister(), namespace)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -70,7 +71,7 @@ func TestAProvisionIsRecordedBeforeItIsSentThenWithItsAnswer(t *testing.T) {
 		ClusterServicePlanRef:    &v1beta1.ClusterObjectReference{Name: "kv-small"},
 		ClusterServiceBrokerName: "the-broker",
 		OperationStatus:          v1beta1.OperationStatus{LastRequestIdentity: "req-1"},
-		ExternalProperties:       wantProps,
+		ExternalProperties:       madeWith(wantProps, "req-1"),
 		ProvisionStatus:          v1beta1.ServiceInstanceProvisionStatusProvisioned,
 		DeprovisionStatus:        v1beta1.ServiceInstanceDeprovisionStatusRequired,
 		DashboardURL:             dashboard,
@@ -529,7 +530,7 @@ func TestASpecChangeDuringRetriesIsSentAtTheNextAttempt(t *testing.T) {
 		KnownPlan, PlanRef string
 	}
 	looptest.Expect(t, "status", provisioned{2, "plan-large-id", "kv-large"},
-		provisioned{i.Status.ObservedGeneration, knownPlan(i), statusPlanName(&i.Status)})
+		provisioned{i.Status.ObservedGeneration, knownPlan(i), indexes.Resolved(i).PlanName})
 }
 
 func TestASyncOnAStaleCacheDoesNothing(t *testing.T) {

@@ -75,6 +75,7 @@ func (c *Controller) update(ctx context.Context, instance *v1beta1.ServiceInstan
 	}
 	c.setDashboard(instance, resp.DashboardURL)
 	if resp.Async {
+		madeBy(instance.Status.InProgressProperties, resp.RequestIdentity)
 		return c.ops.Accepted(ctx, instance, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Updating, fmt.Sprintf("Broker %s is updating the instance (request %s).", r.broker.Name, resp.RequestIdentity))
 	}
@@ -115,12 +116,12 @@ func (c *Controller) bindingInFlight(instance *v1beta1.ServiceInstance) string {
 // fixedPlan returns the plan the instance was last resolved to when the delta changes the
 // plan and that plan may not be changed; a plan the cache no longer has does not hold the
 // change back.
-func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d delta) *v1beta1.ClusterServicePlan {
+func (c *Controller) fixedPlan(instance *v1beta1.ServiceInstance, r *resolved, d delta) *catalog.Plan {
 	if !d.plan || d.external.ClusterServicePlanExternalID == "" {
 		// No change, or the plan the broker holds is not known: the update names the plan.
 		return nil
 	}
-	current, err := c.cfg.Plans.Lister().Get(statusPlanName(&instance.Status))
+	current, err := c.statusPlan(instance)
 	if err != nil || catalog.PlanUpdatable(current.Spec.PlanUpdatable, r.class.Spec.PlanUpdatable) {
 		return nil
 	}
@@ -177,7 +178,7 @@ func (c *Controller) updateRequest(instance *v1beta1.ServiceInstance, d delta) *
 
 // updated records a finished update.
 func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInstance, requestIdentity string) (controller.Result, error) {
-	instance.Status.ExternalProperties = instance.Status.InProgressProperties
+	instance.Status.ExternalProperties = madeBy(instance.Status.InProgressProperties, requestIdentity)
 	instance.Status.InstanceUsable = nil
 	c.ops.End(instance)
 	conditions.ClearFailed(&instance.Status.Conditions)
@@ -192,16 +193,8 @@ func (c *Controller) updated(ctx context.Context, instance *v1beta1.ServiceInsta
 func (c *Controller) updateFailed(ctx context.Context, instance *v1beta1.ServiceInstance, r *resolved, params *parameters.Parameters, err error) (controller.Result, error) {
 	instance.Status.InstanceUsable = osb.InstanceUsableOf(err)
 	return c.ops.Failed(ctx, instance, operation.Call{
-		Op: osb.OperationUpdate, Broker: r.broker.Name, Secrets: params.SecretValues(),
+		Op: osb.OperationUpdate, Broker: r.broker.Key(), Secrets: params.SecretValues(),
 		Retried: conditions.UpdateCallFailed, Refused: conditions.UpdateFailed,
 		RefusedNote: "The instance keeps its previous plan and parameters.",
 	}, err)
-}
-
-// statusPlanName is the plan the instance was last resolved to.
-func statusPlanName(status *v1beta1.ServiceInstanceStatus) string {
-	if status.ClusterServicePlanRef == nil {
-		return ""
-	}
-	return status.ClusterServicePlanRef.Name
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller/conditions"
+	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/internal/looptest"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	"github.com/kube-service-catalog/catalog/pkg/osb"
@@ -103,11 +104,11 @@ func TestUpdateSendsWhatChanged(t *testing.T) {
 				PlanRef              string
 			}
 			looptest.Expect(t, "status", updated{
-				External: wantProps, ObservedGeneration: 2,
+				External: madeWith(wantProps, "req-update"), ObservedGeneration: 2,
 				PlanRef: map[string]string{"plan-small-id": "kv-small", "plan-large-id": "kv-large"}[tc.nowPlan],
 			}, updated{
 				i.Status.ExternalProperties, i.Status.InProgressProperties, i.Status.ObservedGeneration, i.Status.CurrentOperation,
-				statusPlanName(&i.Status),
+				indexes.Resolved(i).PlanName,
 			})
 			f.WantEvents(conditions.UpdatedSuccessfully)
 			f.wantWrites("status", "status")

@@ -1165,7 +1165,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServiceClassStatus(ref common
 					},
 					"catalogDigest": {
 						SchemaProps: spec.SchemaProps{
-							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans and its dashboard_client credentials, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -1418,7 +1418,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ClusterServicePlanStatus(ref common.
 					},
 					"catalogDigest": {
 						SchemaProps: spec.SchemaProps{
-							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans and its dashboard_client credentials, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -1738,7 +1738,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_CommonServiceClassStatus(ref common.
 					},
 					"catalogDigest": {
 						SchemaProps: spec.SchemaProps{
-							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans and its dashboard_client credentials, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -3399,7 +3399,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServiceClassStatus(ref common.Refere
 					},
 					"catalogDigest": {
 						SchemaProps: spec.SchemaProps{
-							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans and its dashboard_client credentials, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
 							Type:        []string{"string"},
 							Format:      "",
 						},
@@ -4215,7 +4215,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_ServicePlanStatus(ref common.Referen
 					},
 					"catalogDigest": {
 						SchemaProps: spec.SchemaProps{
-							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
+							Description: "catalogDigest is \"sha256:\" and the hex SHA-256 of the broker's catalog entry (the offering without its plans and its dashboard_client credentials, or the plan) as that fetch returned it, in canonical JSON. It changes exactly when the broker's entry changes; instances and bindings record the digest of the plan they were made with.",
 							Type:        []string{"string"},
 							Format:      "",
 						},

@@ -108,7 +108,8 @@ type CommonServiceClassStatus struct {
 	// +optional
 	LastCatalogRetrievalTime *metav1.Time `json:"lastCatalogRetrievalTime,omitempty"`
 	// catalogDigest is "sha256:" and the hex SHA-256 of the broker's catalog entry (the
-	// offering without its plans, or the plan) as that fetch returned it, in canonical JSON.
+	// offering without its plans and its dashboard_client credentials, or the plan) as that
+	// fetch returned it, in canonical JSON.
 	// It changes exactly when the broker's entry changes; instances and bindings record the
 	// digest of the plan they were made with.
 	// +optional

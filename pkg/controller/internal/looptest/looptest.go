@@ -30,6 +30,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/controller"
 	"github.com/kube-service-catalog/catalog/pkg/controller/brokerclient"
+	"github.com/kube-service-catalog/catalog/pkg/controller/catalogcache"
 	"github.com/kube-service-catalog/catalog/pkg/controller/indexes"
 	"github.com/kube-service-catalog/catalog/pkg/controller/operation"
 	catalogfake "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
@@ -77,6 +78,8 @@ type Env struct {
 	Clock *clocktesting.FakeClock
 	// Informers are the catalog informers, with the indexes of package indexes.
 	Informers catalogv1beta1.Interface
+	// Cache reads brokers, classes and plans of both scopes from Informers.
+	Cache *catalogcache.Cache
 	// Namespaces is the namespace informer.
 	Namespaces coreinformers.NamespaceInformer
 	// Loop is the sync of the loop under test, and Key the key the test syncs: the loop's
@@ -104,9 +107,9 @@ func NewEnv(t testing.TB, catalog, kube []runtime.Object) *Env {
 	e.serveLikeAPIServer()
 	e.Informers = catalogfactory.NewSharedInformerFactory(e.Catalog, 0).Servicecatalog().V1beta1()
 	e.Namespaces = kubeinformers.NewSharedInformerFactory(e.Kube, 0).Core().V1().Namespaces()
+	e.Cache = catalogcache.New(catalogcache.NewInformers(e.Informers))
 	for _, add := range []func() error{
-		func() error { return indexes.AddClassIndexes(e.Informers.ClusterServiceClasses().Informer()) },
-		func() error { return indexes.AddPlanIndexes(e.Informers.ClusterServicePlans().Informer()) },
+		e.Cache.AddIndexes,
 		func() error { return indexes.AddInstanceIndexes(e.Informers.ServiceInstances().Informer()) },
 		func() error { return indexes.AddBindingIndexes(e.Informers.ServiceBindings().Informer()) },
 	} {
@@ -132,6 +135,9 @@ func (e *Env) Refresh() {
 		{e.Catalog.Tracker(), gv.WithResource("clusterservicebrokers"), "ClusterServiceBroker", e.Informers.ClusterServiceBrokers().Informer()},
 		{e.Catalog.Tracker(), gv.WithResource("clusterserviceclasses"), "ClusterServiceClass", e.Informers.ClusterServiceClasses().Informer()},
 		{e.Catalog.Tracker(), gv.WithResource("clusterserviceplans"), "ClusterServicePlan", e.Informers.ClusterServicePlans().Informer()},
+		{e.Catalog.Tracker(), gv.WithResource("servicebrokers"), "ServiceBroker", e.Informers.ServiceBrokers().Informer()},
+		{e.Catalog.Tracker(), gv.WithResource("serviceclasses"), "ServiceClass", e.Informers.ServiceClasses().Informer()},
+		{e.Catalog.Tracker(), gv.WithResource("serviceplans"), "ServicePlan", e.Informers.ServicePlans().Informer()},
 		{e.Catalog.Tracker(), gv.WithResource("serviceinstances"), "ServiceInstance", e.Informers.ServiceInstances().Informer()},
 		{e.Catalog.Tracker(), gv.WithResource("servicebindings"), "ServiceBinding", e.Informers.ServiceBindings().Informer()},
 		{e.Kube.Tracker(), schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "Namespace", e.Namespaces.Informer()},
@@ -164,9 +170,7 @@ func (e *Env) OperationConfig() operation.Config {
 		KubeClient: e.Kube,
 		Instances:  e.Informers.ServiceInstances(),
 		Bindings:   e.Informers.ServiceBindings(),
-		Classes:    e.Informers.ClusterServiceClasses(),
-		Plans:      e.Informers.ClusterServicePlans(),
-		Brokers:    e.Informers.ClusterServiceBrokers(),
+		Catalog:    e.Cache,
 		Namespaces: e.Namespaces,
 		BrokerClients: brokerclient.NewManager(brokerclient.Options{
 			Create: e.OSB.CreateFunc(), Secrets: e.Kube.CoreV1(), APIVersion: osb.APIVersion2_17,

@@ -34,7 +34,8 @@ type CommonServiceClassStatusApplyConfiguration struct {
 	// lastCatalogRetrievalTime is the time of the catalog fetch that last wrote this object.
 	LastCatalogRetrievalTime *v1.Time `json:"lastCatalogRetrievalTime,omitempty"`
 	// catalogDigest is "sha256:" and the hex SHA-256 of the broker's catalog entry (the
-	// offering without its plans, or the plan) as that fetch returned it, in canonical JSON.
+	// offering without its plans and its dashboard_client credentials, or the plan) as that
+	// fetch returned it, in canonical JSON.
 	// It changes exactly when the broker's entry changes; instances and bindings record the
 	// digest of the plan they were made with.
 	CatalogDigest *string `json:"catalogDigest,omitempty"`
