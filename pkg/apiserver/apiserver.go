@@ -16,9 +16,7 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
-	brokerstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterservicebroker/storage"
-	classstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceclass/storage"
-	planstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/clusterserviceplan/storage"
+	brokercatalogstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/brokercatalog/storage"
 	bindingstorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/servicebinding/storage"
 	instancestorage "github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/serviceinstance/storage"
 )
@@ -136,25 +134,11 @@ func (c CompletedConfig) startAdmissionInformers(generic *genericapiserver.Gener
 // storage builds the storage of every resource and its status subresource.
 func (c CompletedConfig) storage() (map[string]rest.Storage, error) {
 	getter := c.GenericConfig.RESTOptionsGetter
-	storage := map[string]rest.Storage{}
-
-	brokers, brokerStatus, err := brokerstorage.NewREST(Scheme, getter)
+	// Brokers, classes and plans of both scopes, and their status subresources.
+	storage, err := brokercatalogstorage.NewREST(Scheme, getter)
 	if err != nil {
 		return nil, err
 	}
-	storage["clusterservicebrokers"], storage["clusterservicebrokers/status"] = brokers, brokerStatus
-
-	classes, classStatus, err := classstorage.NewREST(Scheme, getter)
-	if err != nil {
-		return nil, err
-	}
-	storage["clusterserviceclasses"], storage["clusterserviceclasses/status"] = classes, classStatus
-
-	plans, planStatus, err := planstorage.NewREST(Scheme, getter)
-	if err != nil {
-		return nil, err
-	}
-	storage["clusterserviceplans"], storage["clusterserviceplans/status"] = plans, planStatus
 
 	instances, instanceSubresources, err := instancestorage.NewREST(Scheme, getter)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 func column(name, description string) metav1.TableColumnDefinition {
@@ -41,9 +42,9 @@ func Status(conditions []metav1.Condition, deleting bool) string {
 	}
 }
 
-// NewClusterServiceBrokerTableConvertor prints brokers: URL, Status; wide: classes and
+// NewBrokerTableConvertor prints brokers of either scope: URL, Status; wide: classes and
 // plans published, last catalog fetch.
-func NewClusterServiceBrokerTableConvertor() *TableConvertor {
+func NewBrokerTableConvertor() *TableConvertor {
 	return NewTableConvertor([]metav1.TableColumnDefinition{
 		column("URL", "The broker's base URL."),
 		statusColumn,
@@ -51,27 +52,27 @@ func NewClusterServiceBrokerTableConvertor() *TableConvertor {
 		wideColumn("Plans", "integer", "Plans published from the last catalog."),
 		wideColumn("Last-Fetch", "string", "When the catalog was last fetched."),
 	}, func(obj runtime.Object) ([]interface{}, error) {
-		b, ok := obj.(*sc.ClusterServiceBroker)
+		spec, status, ok := brokerOf(obj)
 		if !ok {
 			return nil, unexpected(obj)
 		}
 		lastFetch := "<never>"
-		if t := b.Status.LastCatalogRetrievalTime; t != nil {
+		if t := status.LastCatalogRetrievalTime; t != nil {
 			lastFetch = t.UTC().Format("2006-01-02T15:04:05Z")
 		}
 		return []interface{}{
-			b.Spec.URL,
-			Status(b.Status.Conditions, b.DeletionTimestamp != nil),
-			int64(b.Status.ServiceClassCount),
-			int64(b.Status.ServicePlanCount),
+			spec.URL,
+			Status(status.Conditions, deleting(obj)),
+			int64(status.ServiceClassCount),
+			int64(status.ServicePlanCount),
 			lastFetch,
 		}, nil
 	})
 }
 
-// NewClusterServiceClassTableConvertor prints classes: External-Name, Broker; wide:
+// NewClassTableConvertor prints classes of either scope: External-Name, Broker; wide:
 // bindable, plan-updatable, whether the broker still offers it, description.
-func NewClusterServiceClassTableConvertor() *TableConvertor {
+func NewClassTableConvertor() *TableConvertor {
 	return NewTableConvertor([]metav1.TableColumnDefinition{
 		column("External-Name", "The offering's name in the broker's catalog."),
 		column("Broker", "The broker offering it."),
@@ -80,45 +81,45 @@ func NewClusterServiceClassTableConvertor() *TableConvertor {
 		wideColumn("Removed", "boolean", "Whether the broker no longer offers it."),
 		wideColumn("Description", "string", "The broker's description."),
 	}, func(obj runtime.Object) ([]interface{}, error) {
-		c, ok := obj.(*sc.ClusterServiceClass)
+		c, ok := classOf(obj)
 		if !ok {
 			return nil, unexpected(obj)
 		}
 		return []interface{}{
-			c.Spec.ExternalName,
-			c.Spec.ClusterServiceBrokerName,
-			c.Spec.Bindable,
-			c.Spec.PlanUpdatable,
-			c.Status.RemovedFromBrokerCatalog,
-			c.Spec.Description,
+			c.spec.ExternalName,
+			c.broker,
+			c.spec.Bindable,
+			c.spec.PlanUpdatable,
+			c.status.RemovedFromBrokerCatalog,
+			c.spec.Description,
 		}, nil
 	})
 }
 
-// NewClusterServicePlanTableConvertor prints plans: External-Name, Broker, Class; wide:
-// free, whether the broker still offers it, description.
-func NewClusterServicePlanTableConvertor() *TableConvertor {
+// NewPlanTableConvertor prints plans of either scope: External-Name, Broker, Class; wide:
+// free, whether the broker still offers it, schemas, description.
+func NewPlanTableConvertor() *TableConvertor {
 	return NewTableConvertor([]metav1.TableColumnDefinition{
 		column("External-Name", "The plan's name in the broker's catalog."),
 		column("Broker", "The broker offering it."),
-		column("Class", "The ClusterServiceClass it belongs to."),
+		column("Class", "The class it belongs to."),
 		wideColumn("Free", "boolean", "Whether the plan costs nothing."),
 		wideColumn("Removed", "boolean", "Whether the broker no longer offers it."),
 		wideColumn("Schemas", "string", "Which parameter schemas the plan has: instance create and update, binding create."),
 		wideColumn("Description", "string", "The broker's description."),
 	}, func(obj runtime.Object) ([]interface{}, error) {
-		p, ok := obj.(*sc.ClusterServicePlan)
+		p, ok := planOf(obj)
 		if !ok {
 			return nil, unexpected(obj)
 		}
 		return []interface{}{
-			p.Spec.ExternalName,
-			p.Spec.ClusterServiceBrokerName,
-			p.Spec.ClusterServiceClassRef.Name,
-			p.Spec.Free,
-			p.Status.RemovedFromBrokerCatalog,
-			schemas(&p.Spec.CommonServicePlanSpec),
-			p.Spec.Description,
+			p.spec.ExternalName,
+			p.broker,
+			p.class,
+			p.spec.Free,
+			p.status.RemovedFromBrokerCatalog,
+			schemas(p.spec),
+			p.spec.Description,
 		}, nil
 	})
 }
@@ -148,8 +149,8 @@ func schemas(spec *sc.CommonServicePlanSpec) string {
 // external ID, dashboard URL.
 func NewServiceInstanceTableConvertor() *TableConvertor {
 	return NewTableConvertor([]metav1.TableColumnDefinition{
-		column("Class", "The class as the spec names it."),
-		column("Plan", "The plan as the spec names it."),
+		column("Class", "The class as the spec names it: a ClusterServiceClass, or a ServiceClass of the instance's namespace."),
+		column("Plan", "The plan as the spec names it, in the class's scope."),
 		statusColumn,
 		wideColumn("Broker", "string", "The broker offering the resolved class."),
 		wideColumn("External-ID", "string", "The instance_id at the broker."),
@@ -160,29 +161,22 @@ func NewServiceInstanceTableConvertor() *TableConvertor {
 		if !ok {
 			return nil, unexpected(obj)
 		}
-		class, plan := specifiedClassAndPlan(&i.Spec.PlanReference)
+		ref := catalog.PlanReference(i.Spec.PlanReference)
+		n := catalog.NamingOf(ref)
+		broker := i.Status.ClusterServiceBrokerName
+		if broker == "" {
+			broker = i.Status.ServiceBrokerName
+		}
 		return []interface{}{
-			class,
-			plan,
+			n.Class(ref),
+			n.Plan(ref),
 			Status(i.Status.Conditions, i.DeletionTimestamp != nil),
-			i.Status.ClusterServiceBrokerName,
+			broker,
 			i.Spec.ExternalID,
 			i.Status.DashboardURL,
 			maintenance(&i.Status),
 		}, nil
 	})
-}
-
-// specifiedClassAndPlan returns the class and plan the way the user named them.
-func specifiedClassAndPlan(r *sc.PlanReference) (string, string) {
-	switch {
-	case r.ClusterServiceClassExternalName != "":
-		return r.ClusterServiceClassExternalName, r.ClusterServicePlanExternalName
-	case r.ClusterServiceClassExternalID != "":
-		return r.ClusterServiceClassExternalID, r.ClusterServicePlanExternalID
-	default:
-		return r.ClusterServiceClassName, r.ClusterServicePlanName
-	}
 }
 
 // maintenance says which maintenance version an instance is at, and which newer one its

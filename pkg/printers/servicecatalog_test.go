@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 )
 
 // created is a creation time whose age prints the same during the whole test run.
@@ -92,8 +93,10 @@ func checkRow(t *testing.T, got, want []interface{}) {
 	}
 }
 
-func TestClusterServiceBrokerTable(t *testing.T) {
-	tc := NewClusterServiceBrokerTableConvertor()
+// TestBrokerTable prints a ClusterServiceBroker and its namespaced twin, which have the
+// same columns and cells.
+func TestBrokerTable(t *testing.T) {
+	tc := NewBrokerTableConvertor()
 	broker := &sc.ClusterServiceBroker{
 		ObjectMeta: metav1.ObjectMeta{Name: "test-broker", CreationTimestamp: created, ResourceVersion: "12"},
 		Spec:       sc.ClusterServiceBrokerSpec{CommonServiceBrokerSpec: sc.CommonServiceBrokerSpec{URL: "https://broker.example.com"}},
@@ -104,23 +107,32 @@ func TestClusterServiceBrokerTable(t *testing.T) {
 			LastCatalogRetrievalTime: &metav1.Time{Time: time.Date(2026, 1, 2, 4, 4, 5, 0, time.FixedZone("CET", 3600))},
 		}},
 	}
-	table, cells := convertOne(t, tc, broker)
-	checkColumns(t, table.ColumnDefinitions, []wantColumn{
-		{"Name", 0}, {"URL", 0}, {"Status", 0}, {"Age", 0},
-		{"Classes", 1}, {"Plans", 1}, {"Last-Fetch", 1},
-	})
-	checkRow(t, cells, []interface{}{"test-broker", "https://broker.example.com", "Ready", age10d, int64(3), int64(9), "2026-01-02T03:04:05Z"})
-	if table.ResourceVersion != "12" {
-		t.Errorf("table resourceVersion = %q, want the object's", table.ResourceVersion)
-	}
-
 	fresh := &sc.ClusterServiceBroker{ObjectMeta: metav1.ObjectMeta{Name: "new"}}
-	_, cells = convertOne(t, tc, fresh)
-	checkRow(t, cells, []interface{}{"new", "", "Pending", "<unknown>", int64(0), int64(0), "<never>"})
+	for _, scope := range bothScopes(broker, fresh, scopetest.Broker) {
+		table, cells := convertOne(t, tc, scope[0])
+		checkColumns(t, table.ColumnDefinitions, []wantColumn{
+			{"Name", 0}, {"URL", 0}, {"Status", 0}, {"Age", 0},
+			{"Classes", 1}, {"Plans", 1}, {"Last-Fetch", 1},
+		})
+		checkRow(t, cells, []interface{}{"test-broker", "https://broker.example.com", "Ready", age10d, int64(3), int64(9), "2026-01-02T03:04:05Z"})
+		if table.ResourceVersion != "12" {
+			t.Errorf("table resourceVersion = %q, want the object's", table.ResourceVersion)
+		}
+		_, cells = convertOne(t, tc, scope[1])
+		checkRow(t, cells, []interface{}{"new", "", "Pending", "<unknown>", int64(0), int64(0), "<never>"})
+	}
 }
 
-func TestClusterServiceClassTable(t *testing.T) {
-	tc := NewClusterServiceClassTableConvertor()
+// bothScopes returns, for each scope, the objects of a test: the cluster-wide ones, then
+// their namespaced twins.
+func bothScopes[C, N runtime.Object](first, second C, twin func(C) N) [2][2]runtime.Object {
+	return [2][2]runtime.Object{{first, second}, {twin(first), twin(second)}}
+}
+
+// TestClassTable prints a ClusterServiceClass and its namespaced twin, which have the same
+// columns and cells.
+func TestClassTable(t *testing.T) {
+	tc := NewClassTableConvertor()
 	class := &sc.ClusterServiceClass{
 		ObjectMeta: metav1.ObjectMeta{Name: "4f6e6cf6", CreationTimestamp: created},
 		Spec: sc.ClusterServiceClassSpec{
@@ -131,16 +143,20 @@ func TestClusterServiceClassTable(t *testing.T) {
 		},
 		Status: sc.ClusterServiceClassStatus{CommonServiceClassStatus: sc.CommonServiceClassStatus{RemovedFromBrokerCatalog: true}},
 	}
-	table, cells := convertOne(t, tc, class)
-	checkColumns(t, table.ColumnDefinitions, []wantColumn{
-		{"Name", 0}, {"External-Name", 0}, {"Broker", 0}, {"Age", 0},
-		{"Bindable", 1}, {"Plan-Updatable", 1}, {"Removed", 1}, {"Description", 1},
-	})
-	checkRow(t, cells, []interface{}{"4f6e6cf6", "postgresql", "test-broker", age10d, true, false, true, "PostgreSQL databases"})
+	for _, obj := range []runtime.Object{class, scopetest.Class(class)} {
+		table, cells := convertOne(t, tc, obj)
+		checkColumns(t, table.ColumnDefinitions, []wantColumn{
+			{"Name", 0}, {"External-Name", 0}, {"Broker", 0}, {"Age", 0},
+			{"Bindable", 1}, {"Plan-Updatable", 1}, {"Removed", 1}, {"Description", 1},
+		})
+		checkRow(t, cells, []interface{}{"4f6e6cf6", "postgresql", "test-broker", age10d, true, false, true, "PostgreSQL databases"})
+	}
 }
 
-func TestClusterServicePlanTable(t *testing.T) {
-	tc := NewClusterServicePlanTableConvertor()
+// TestPlanTable prints a ClusterServicePlan and its namespaced twin, which have the same
+// columns and cells.
+func TestPlanTable(t *testing.T) {
+	tc := NewPlanTableConvertor()
 	plan := &sc.ClusterServicePlan{
 		ObjectMeta: metav1.ObjectMeta{Name: "86064792", CreationTimestamp: created},
 		Spec: sc.ClusterServicePlanSpec{
@@ -149,17 +165,19 @@ func TestClusterServicePlanTable(t *testing.T) {
 			ClusterServiceClassRef:   sc.ClusterObjectReference{Name: "4f6e6cf6"},
 		},
 	}
-	table, cells := convertOne(t, tc, plan)
-	checkColumns(t, table.ColumnDefinitions, []wantColumn{
-		{"Name", 0}, {"External-Name", 0}, {"Broker", 0}, {"Class", 0}, {"Age", 0},
-		{"Free", 1}, {"Removed", 1}, {"Schemas", 1}, {"Description", 1},
-	})
-	checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "<none>", "1 GB"})
-
-	plan.Spec.InstanceCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
-	plan.Spec.ServiceBindingCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
-	_, cells = convertOne(t, tc, plan)
-	checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "create,bind", "1 GB"})
+	withSchemas := plan.DeepCopy()
+	withSchemas.Spec.InstanceCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
+	withSchemas.Spec.ServiceBindingCreateParameterSchema = &runtime.RawExtension{Raw: []byte(`{"type":"object"}`)}
+	for _, scope := range bothScopes(plan, withSchemas, scopetest.Plan) {
+		table, cells := convertOne(t, tc, scope[0])
+		checkColumns(t, table.ColumnDefinitions, []wantColumn{
+			{"Name", 0}, {"External-Name", 0}, {"Broker", 0}, {"Class", 0}, {"Age", 0},
+			{"Free", 1}, {"Removed", 1}, {"Schemas", 1}, {"Description", 1},
+		})
+		checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "<none>", "1 GB"})
+		_, cells = convertOne(t, tc, scope[1])
+		checkRow(t, cells, []interface{}{"86064792", "small", "test-broker", "4f6e6cf6", age10d, true, false, "create,bind", "1 GB"})
+	}
 }
 
 func TestServiceInstanceTable(t *testing.T) {
@@ -186,6 +204,9 @@ func TestServiceInstanceTable(t *testing.T) {
 		{"Broker", 1}, {"External-ID", 1}, {"Dashboard", 1}, {"Maintenance", 1},
 	})
 	checkRow(t, cells, []interface{}{"db", "postgresql", "small", "Provisioning", age10d, "test-broker", "c5a3c0bd", "https://dash.example.com/db", ""})
+	// An instance of a class of its namespace, resolved to a ServiceBroker, prints alike.
+	_, cells = convertOne(t, tc, scopetest.Instance(instance(sc.PlanReference{ClusterServiceClassExternalName: "postgresql", ClusterServicePlanExternalName: "small"})))
+	checkRow(t, cells, []interface{}{"db", "postgresql", "small", "Provisioning", age10d, "test-broker", "c5a3c0bd", "https://dash.example.com/db", ""})
 
 	// The maintenance the broker has the instance at, and a newer one its plan offers.
 	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalName: "pg", ClusterServicePlanExternalName: "small"}, func(i *sc.ServiceInstance) {
@@ -194,11 +215,15 @@ func TestServiceInstanceTable(t *testing.T) {
 	}))
 	checkRow(t, cells[8:], []interface{}{"1.0.0 (2.0.0 available)"})
 
-	// The class and plan are shown the way the spec names them.
-	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalID: "class-id", ClusterServicePlanExternalID: "plan-id"}))
-	checkRow(t, cells[1:3], []interface{}{"class-id", "plan-id"})
-	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassName: "class-k8s", ClusterServicePlanName: "plan-k8s"}))
-	checkRow(t, cells[1:3], []interface{}{"class-k8s", "plan-k8s"})
+	// The class and plan are shown the way the spec names them, in either scope.
+	byID := instance(sc.PlanReference{ClusterServiceClassExternalID: "class-id", ClusterServicePlanExternalID: "plan-id"})
+	byName := instance(sc.PlanReference{ClusterServiceClassName: "class-k8s", ClusterServicePlanName: "plan-k8s"})
+	for _, scope := range bothScopes(byID, byName, scopetest.Instance) {
+		_, cells = convertOne(t, tc, scope[0])
+		checkRow(t, cells[1:3], []interface{}{"class-id", "plan-id"})
+		_, cells = convertOne(t, tc, scope[1])
+		checkRow(t, cells[1:3], []interface{}{"class-k8s", "plan-k8s"})
+	}
 
 	_, cells = convertOne(t, tc, instance(sc.PlanReference{ClusterServiceClassExternalName: "pg", ClusterServicePlanExternalName: "small"}, func(i *sc.ServiceInstance) {
 		i.Status.Conditions = []metav1.Condition{readyCondition(metav1.ConditionTrue, "ProvisionedSuccessfully")}
@@ -267,9 +292,9 @@ func TestStatus(t *testing.T) {
 
 func TestWrongKind(t *testing.T) {
 	convertors := map[string]*TableConvertor{
-		"brokers":   NewClusterServiceBrokerTableConvertor(),
-		"classes":   NewClusterServiceClassTableConvertor(),
-		"plans":     NewClusterServicePlanTableConvertor(),
+		"brokers":   NewBrokerTableConvertor(),
+		"classes":   NewClassTableConvertor(),
+		"plans":     NewPlanTableConvertor(),
 		"instances": NewServiceInstanceTableConvertor(),
 		"bindings":  NewServiceBindingTableConvertor(),
 	}
@@ -280,5 +305,11 @@ func TestWrongKind(t *testing.T) {
 	}
 	if _, err := convertors["brokers"].ConvertToTable(context.Background(), &sc.ServiceInstanceList{Items: []sc.ServiceInstance{{}}}, nil); err == nil {
 		t.Errorf("printing instances as brokers succeeded, want an error")
+	}
+	if _, err := convertors["classes"].ConvertToTable(context.Background(), &sc.ServicePlan{}, nil); err == nil {
+		t.Errorf("printing a plan as a class succeeded, want an error")
+	}
+	if _, err := convertors["plans"].ConvertToTable(context.Background(), &sc.ServiceClassList{Items: []sc.ServiceClass{{}}}, nil); err == nil {
+		t.Errorf("printing classes as plans succeeded, want an error")
 	}
 }

@@ -29,20 +29,6 @@ func validInstance(tweaks ...func(*sc.ServiceInstance)) *sc.ServiceInstance {
 	return i
 }
 
-// instanceTwin returns a copy of an instance that names its class and plan the same way,
-// but in its namespace: serviceClassExternalName for clusterServiceClassExternalName, and
-// so on.
-func instanceTwin(i *sc.ServiceInstance) *sc.ServiceInstance {
-	twin := i.DeepCopy()
-	r := &twin.Spec.PlanReference
-	*r = sc.PlanReference{
-		ServiceClassExternalName: r.ClusterServiceClassExternalName, ServicePlanExternalName: r.ClusterServicePlanExternalName,
-		ServiceClassExternalID: r.ClusterServiceClassExternalID, ServicePlanExternalID: r.ClusterServicePlanExternalID,
-		ServiceClassName: r.ClusterServiceClassName, ServicePlanName: r.ClusterServicePlanName,
-	}
-	return twin
-}
-
 // tweakPlanRef replaces the whole plan reference.
 func tweakPlanRef(ref sc.PlanReference) func(*sc.ServiceInstance) {
 	return func(i *sc.ServiceInstance) { i.Spec.PlanReference = ref }

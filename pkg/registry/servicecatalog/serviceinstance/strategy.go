@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -143,6 +144,8 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 		return nil, nil, fmt.Errorf("not a ServiceInstance: %T", obj)
 	}
 	spec, status := &instance.Spec, &instance.Status
+	// Unresolved references are published as empty, so that "=" selects unresolved
+	// instances.
 	set := fields.Set{
 		"spec.externalID":                      spec.ExternalID,
 		"spec.clusterServiceClassExternalName": spec.ClusterServiceClassExternalName,
@@ -151,15 +154,18 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 		"spec.clusterServicePlanExternalID":    spec.ClusterServicePlanExternalID,
 		"spec.clusterServiceClassName":         spec.ClusterServiceClassName,
 		"spec.clusterServicePlanName":          spec.ClusterServicePlanName,
-		"status.clusterServiceClassRef.name":   "",
-		"status.clusterServicePlanRef.name":    "",
+		"spec.serviceClassExternalName":        spec.ServiceClassExternalName,
+		"spec.servicePlanExternalName":         spec.ServicePlanExternalName,
+		"spec.serviceClassExternalID":          spec.ServiceClassExternalID,
+		"spec.servicePlanExternalID":           spec.ServicePlanExternalID,
+		"spec.serviceClassName":                spec.ServiceClassName,
+		"spec.servicePlanName":                 spec.ServicePlanName,
+		"status.clusterServiceClassRef.name":   ptr.Deref(status.ClusterServiceClassRef, sc.ClusterObjectReference{}).Name,
+		"status.clusterServicePlanRef.name":    ptr.Deref(status.ClusterServicePlanRef, sc.ClusterObjectReference{}).Name,
 		"status.clusterServiceBrokerName":      status.ClusterServiceBrokerName,
-	}
-	if status.ClusterServiceClassRef != nil {
-		set["status.clusterServiceClassRef.name"] = status.ClusterServiceClassRef.Name
-	}
-	if status.ClusterServicePlanRef != nil {
-		set["status.clusterServicePlanRef.name"] = status.ClusterServicePlanRef.Name
+		"status.serviceClassRef.name":          ptr.Deref(status.ServiceClassRef, sc.LocalObjectReference{}).Name,
+		"status.servicePlanRef.name":           ptr.Deref(status.ServicePlanRef, sc.LocalObjectReference{}).Name,
+		"status.serviceBrokerName":             status.ServiceBrokerName,
 	}
 	return instance.Labels, generic.AddObjectMetaFieldsSet(set, &instance.ObjectMeta, true), nil
 }

@@ -14,6 +14,7 @@ import (
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registrytest"
 )
 
@@ -399,6 +400,15 @@ func TestGetAttrs(t *testing.T) {
 		"status.clusterServiceClassRef.name":   "class-k8s-name",
 		"status.clusterServicePlanRef.name":    "plan-k8s-name",
 		"status.clusterServiceBrokerName":      "test-broker",
+		"spec.serviceClassExternalName":        "",
+		"spec.servicePlanExternalName":         "",
+		"spec.serviceClassExternalID":          "",
+		"spec.servicePlanExternalID":           "",
+		"spec.serviceClassName":                "",
+		"spec.servicePlanName":                 "",
+		"status.serviceClassRef.name":          "",
+		"status.servicePlanRef.name":           "",
+		"status.serviceBrokerName":             "",
 	}
 	if !reflect.DeepEqual(map[string]string(gotFields), want) {
 		t.Errorf("fields:\n%s", diff.Diff(want, map[string]string(gotFields)))
@@ -412,7 +422,7 @@ func TestGetAttrs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"status.clusterServiceClassRef.name", "status.clusterServicePlanRef.name"} {
+	for _, f := range []string{"status.clusterServiceClassRef.name", "status.clusterServicePlanRef.name", "status.serviceClassRef.name", "status.servicePlanRef.name"} {
 		if v, ok := unresolved[f]; !ok || v != "" {
 			t.Errorf("%s = %q (present %v), want it present and empty", f, v, ok)
 		}
@@ -421,6 +431,21 @@ func TestGetAttrs(t *testing.T) {
 		t.Errorf("fields by Kubernetes name: %v", unresolved)
 	}
 	registrytest.CheckFieldLabels(t, "ServiceInstance", true, unresolved)
+
+	// An instance of a class of its namespace publishes the fields of the namespace scope.
+	_, local, err := GetAttrs(scopetest.Instance(instance))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for f, want := range map[string]string{
+		"spec.serviceClassExternalName": "postgresql", "spec.servicePlanExternalName": "small", "spec.clusterServiceClassExternalName": "",
+		"status.serviceClassRef.name": "class-k8s-name", "status.servicePlanRef.name": "plan-k8s-name", "status.serviceBrokerName": "test-broker",
+		"status.clusterServiceBrokerName": "",
+	} {
+		if local[f] != want {
+			t.Errorf("namespaced instance: %s = %q, want %q", f, local[f], want)
+		}
+	}
 
 	if _, _, err := GetAttrs(&sc.ServiceBinding{}); err == nil {
 		t.Errorf("GetAttrs of a binding succeeded, want an error")

@@ -49,10 +49,13 @@ type StrategyFuzz[T runtime.Object] struct {
 	// update leaves them empty (a client replacing the object from its manifest).
 	ServerSet []string
 	// Create checks, for the kind, the spec and status of got, which is sent after
-	// PrepareForCreate by user (nil when the request has none).
+	// PrepareForCreate by user (nil when the request has none). When nil, got must have
+	// an empty status and the spec sent.
 	Create func(t *testing.T, sent, got T, user *sc.UserInfo)
 	// Update checks, for the kind, the spec of got, which is sent after PrepareForUpdate
 	// of old by user. The status, generation and metadata are checked for every kind.
+	// When nil, got must have the spec sent, with old's values of the ServerSet fields
+	// the request left empty.
 	Update func(t *testing.T, sent, old, got T, user *sc.UserInfo)
 }
 
@@ -91,9 +94,9 @@ func FuzzStrategies[T runtime.Object](f *testing.F, k StrategyFuzz[T]) {
 		// set in it, or (mostly) a spec of its own.
 		switch relation % 4 {
 		case 1:
-			setField(sent, "Spec", field(copyOf(old), "Spec"))
+			setField(sent, "Spec", Field(copyOf(old), "Spec"))
 		case 2:
-			setField(sent, "Spec", field(copyOf(old), "Spec"))
+			setField(sent, "Spec", Field(copyOf(old), "Spec"))
 			spec := reflect.ValueOf(sent).Elem().FieldByName("Spec")
 			for _, name := range k.ServerSet {
 				f := spec.FieldByName(name)
@@ -135,7 +138,7 @@ func checkCreate[T runtime.Object](ctx context.Context, t *testing.T, k Strategy
 	_ = k.Strategy.WarningsOnCreate(ctx, got)
 	k.Strategy.Canonicalize(got)
 
-	sentMeta, gotMeta := accessor(t, sent), accessor(t, got)
+	sentMeta, gotMeta := Accessor(t, sent), Accessor(t, got)
 	if gotMeta.GetGeneration() != 1 {
 		t.Fatalf("PrepareForCreate: generation %d, want 1", gotMeta.GetGeneration())
 	}
@@ -150,7 +153,23 @@ func checkCreate[T runtime.Object](ctx context.Context, t *testing.T, k Strategy
 		m.SetGeneration(sentMeta.GetGeneration())
 		m.SetFinalizers(sentMeta.GetFinalizers())
 	})
+	if k.Create == nil {
+		checkCreatedAsSent(t, sent, got)
+		return
+	}
 	k.Create(t, sent, got, info)
+}
+
+// checkCreatedAsSent checks that got has an empty status and the spec sent.
+func checkCreatedAsSent[T runtime.Object](t *testing.T, sent, got T) {
+	t.Helper()
+	status := reflect.ValueOf(got).Elem().FieldByName("Status")
+	if !status.IsZero() {
+		t.Fatalf("status after PrepareForCreate: %#v", status.Interface())
+	}
+	if !equality.Semantic.DeepEqual(Field(got, "Spec"), Field(sent, "Spec")) {
+		t.Fatal("PrepareForCreate changed the spec")
+	}
 }
 
 func checkUpdate[T runtime.Object](ctx context.Context, t *testing.T, k StrategyFuzz[T], sent, old T, info *sc.UserInfo) {
@@ -158,7 +177,7 @@ func checkUpdate[T runtime.Object](ctx context.Context, t *testing.T, k Strategy
 	stored := copyOf(old)
 	got := copyOf(sent)
 	// rest.BeforeUpdate keeps the stored generation before the strategy runs.
-	accessor(t, got).SetGeneration(accessor(t, old).GetGeneration())
+	Accessor(t, got).SetGeneration(Accessor(t, old).GetGeneration())
 	k.Strategy.PrepareForUpdate(ctx, got, stored)
 	_ = k.Strategy.ValidateUpdate(ctx, got, stored)
 	_ = k.Strategy.WarningsOnUpdate(ctx, got, stored)
@@ -167,11 +186,11 @@ func checkUpdate[T runtime.Object](ctx context.Context, t *testing.T, k Strategy
 	if !reflect.DeepEqual(stored, old) {
 		t.Fatal("PrepareForUpdate changed the stored object")
 	}
-	if !reflect.DeepEqual(field(got, "Status"), field(old, "Status")) {
+	if !reflect.DeepEqual(Field(got, "Status"), Field(old, "Status")) {
 		t.Fatal("PrepareForUpdate did not keep the stored status")
 	}
-	oldGeneration, generation := accessor(t, old).GetGeneration(), accessor(t, got).GetGeneration()
-	specChanged := !helper.Semantic.DeepEqual(field(got, "Spec"), field(old, "Spec"))
+	oldGeneration, generation := Accessor(t, old).GetGeneration(), Accessor(t, got).GetGeneration()
+	specChanged := !helper.Semantic.DeepEqual(Field(got, "Spec"), Field(old, "Spec"))
 	switch {
 	case specChanged && generation != oldGeneration+1:
 		t.Fatalf("PrepareForUpdate: the spec changed and the generation went from %d to %d", oldGeneration, generation)
@@ -179,16 +198,36 @@ func checkUpdate[T runtime.Object](ctx context.Context, t *testing.T, k Strategy
 		t.Fatalf("PrepareForUpdate: the spec did not change and the generation went from %d to %d", oldGeneration, generation)
 	}
 	checkMetadata(t, "PrepareForUpdate", sent, got, func(m metav1.Object) {
-		m.SetGeneration(accessor(t, sent).GetGeneration())
+		m.SetGeneration(Accessor(t, sent).GetGeneration())
 	})
+	if k.Update == nil {
+		checkUpdatedAsSent(t, k.ServerSet, sent, old, got)
+		return
+	}
 	k.Update(t, sent, old, got, info)
+}
+
+// checkUpdatedAsSent checks that got has the spec sent, with old's values of the
+// serverSet fields the request left empty.
+func checkUpdatedAsSent[T runtime.Object](t *testing.T, serverSet []string, sent, old, got T) {
+	t.Helper()
+	want := copyOf(sent)
+	wantSpec, oldSpec := reflect.ValueOf(want).Elem().FieldByName("Spec"), reflect.ValueOf(old).Elem().FieldByName("Spec")
+	for _, name := range serverSet {
+		if f := wantSpec.FieldByName(name); f.IsZero() {
+			f.Set(oldSpec.FieldByName(name))
+		}
+	}
+	if !equality.Semantic.DeepEqual(Field(got, "Spec"), Field(want, "Spec")) {
+		t.Fatalf("spec after PrepareForUpdate:\ngot:  %#v\nwant: %#v", Field(got, "Spec"), Field(want, "Spec"))
+	}
 }
 
 func checkStatusUpdate[T runtime.Object](ctx context.Context, t *testing.T, k StrategyFuzz[T], sent, old T) {
 	t.Helper()
 	stored := copyOf(old)
 	got := copyOf(sent)
-	accessor(t, got).SetGeneration(accessor(t, old).GetGeneration())
+	Accessor(t, got).SetGeneration(Accessor(t, old).GetGeneration())
 	k.Status.PrepareForUpdate(ctx, got, stored)
 	_ = k.Status.ValidateUpdate(ctx, got, stored)
 	_ = k.Status.WarningsOnUpdate(ctx, got, stored)
@@ -196,15 +235,15 @@ func checkStatusUpdate[T runtime.Object](ctx context.Context, t *testing.T, k St
 	if !reflect.DeepEqual(stored, old) {
 		t.Fatal("the status strategy changed the stored object")
 	}
-	if !reflect.DeepEqual(field(got, "Spec"), field(old, "Spec")) {
+	if !reflect.DeepEqual(Field(got, "Spec"), Field(old, "Spec")) {
 		t.Fatal("the status strategy did not keep the stored spec")
 	}
-	if !reflect.DeepEqual(field(got, "Status"), field(sent, "Status")) {
+	if !reflect.DeepEqual(Field(got, "Status"), Field(sent, "Status")) {
 		t.Fatal("the status strategy changed the status sent")
 	}
-	oldMeta := accessor(t, old)
+	oldMeta := Accessor(t, old)
 	checkMetadata(t, "the status strategy", sent, got, func(m metav1.Object) {
-		sentMeta := accessor(t, sent)
+		sentMeta := Accessor(t, sent)
 		if !equality.Semantic.DeepEqual(m.GetLabels(), oldMeta.GetLabels()) ||
 			!equality.Semantic.DeepEqual(m.GetAnnotations(), oldMeta.GetAnnotations()) ||
 			!equality.Semantic.DeepEqual(m.GetFinalizers(), oldMeta.GetFinalizers()) ||
@@ -228,9 +267,9 @@ func checkStatusUpdate[T runtime.Object](ctx context.Context, t *testing.T, k St
 func checkMetadata[T runtime.Object](t *testing.T, what string, sent, got T, undo func(metav1.Object)) {
 	t.Helper()
 	undone := copyOf(got)
-	undo(accessor(t, undone))
-	if want, have := field(sent, "ObjectMeta"), field(undone, "ObjectMeta"); !reflect.DeepEqual(have, want) {
-		t.Fatalf("%s changed metadata it should not:\nsent: %#v\ngot:  %#v", what, want, field(got, "ObjectMeta"))
+	undo(Accessor(t, undone))
+	if want, have := Field(sent, "ObjectMeta"), Field(undone, "ObjectMeta"); !reflect.DeepEqual(have, want) {
+		t.Fatalf("%s changed metadata it should not:\nsent: %#v\ngot:  %#v", what, want, Field(got, "ObjectMeta"))
 	}
 }
 
@@ -270,8 +309,8 @@ func copyOf[T runtime.Object](obj T) T {
 	return obj.DeepCopyObject().(T)
 }
 
-// accessor returns the metadata of obj.
-func accessor(t *testing.T, obj runtime.Object) metav1.Object {
+// Accessor returns the metadata of obj.
+func Accessor(t *testing.T, obj runtime.Object) metav1.Object {
 	t.Helper()
 	m, err := meta.Accessor(obj)
 	if err != nil {
@@ -294,7 +333,7 @@ func setField(obj runtime.Object, name string, value any) {
 	reflect.ValueOf(obj).Elem().FieldByName(name).Set(reflect.ValueOf(value))
 }
 
-// field returns the named field of the struct obj points to, such as Spec or Status.
-func field(obj runtime.Object, name string) any {
+// Field returns the named field of the struct obj points to, such as Spec or Status.
+func Field(obj runtime.Object, name string) any {
 	return reflect.ValueOf(obj).Elem().FieldByName(name).Interface()
 }
