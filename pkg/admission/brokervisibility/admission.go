@@ -82,14 +82,17 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	}
 	ref := catalog.PlanReference(instance.Spec.PlanReference)
 	n := catalog.NamingOf(ref)
+	if catalog.ScopeOf(ref) != catalog.ClusterScope {
+		return nil // a ServiceBroker offers its classes in its own namespace only
+	}
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
-	if err != nil || len(classes) != 1 {
+	class, err := p.Reader.ClassOf(ctx, a.GetNamespace(), ref)
+	if err != nil || class == nil {
 		return nil //nolint:nilerr // the controller resolves the class, and checks again
 	}
-	broker, err := p.Reader.ClusterServiceBroker(ctx, classes[0].Spec.ClusterServiceBrokerName)
+	broker, err := p.Reader.ClusterServiceBroker(ctx, class.BrokerName)
 	if err != nil {
 		return nil //nolint:nilerr // the controller reports a missing broker
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -41,9 +42,13 @@ func newPlugin(t *testing.T) *Plugin {
 	kube := kubefake.NewClientset(namespace("prod", map[string]string{"env": "prod"}), namespace("dev", map[string]string{"env": "dev"}))
 	f := kubeinformers.NewSharedInformerFactory(kube, 0)
 	p.SetExternalKubeInformerFactory(f)
+	// The namespaced twin of class "restricted", in dev, names a ServiceBroker called
+	// prod-only too.
+	twin := scopetest.Versioned(class("restricted", "prod-only")).(*v1beta1.ServiceClass)
+	twin.Namespace = "dev"
 	admissiontest.Initialize(t, p, true, []runtime.Object{
 		broker("open", nil), class("everywhere", "open"),
-		broker("prod-only", &metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}), class("restricted", "prod-only"),
+		broker("prod-only", &metav1.LabelSelector{MatchLabels: map[string]string{"env": "prod"}}), class("restricted", "prod-only"), twin,
 	}...)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -77,5 +82,21 @@ func TestValidate(t *testing.T) {
 				t.Errorf("error %v, want Invalid saying %q", err, tc.refusal)
 			}
 		})
+	}
+}
+
+// TestValidateLeavesNamespacedClasses checks that the plugin judges the cluster's brokers
+// only: a ServiceBroker offers its classes in its own namespace, whatever a
+// ClusterServiceBroker's selector says. An instance of the namespaced twin of the
+// restricted class, in dev, is let through where one of the class itself is refused.
+func TestValidateLeavesNamespacedClasses(t *testing.T) {
+	p := newPlugin(t)
+	restricted := &sc.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "dev", Name: "db"},
+		Spec: sc.ServiceInstanceSpec{PlanReference: sc.PlanReference{ClusterServiceClassExternalName: "restricted-offering", ClusterServicePlanExternalName: "small"}}}
+	if err := admissiontest.Validate(p, admissiontest.Attributes(restricted, nil)); !apierrors.IsInvalid(err) {
+		t.Fatalf("the cluster class: got %v, want Invalid", err)
+	}
+	if err := admissiontest.Validate(p, admissiontest.Attributes(scopetest.Instance(restricted), nil)); err != nil {
+		t.Errorf("a class of the namespace named alike: got %v, want it let through", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package defaultplan holds the DefaultServicePlan admission plugin: a new instance that
-// names its class but no plan gets the class's plan when the class has exactly one; when
-// it has several, the refusal lists them.
+// names its class but no plan gets the class's plan when the class has exactly one, named
+// the way the class is, in the same scope (a ClusterServiceClass, or a ServiceClass of the
+// instance's namespace); when it has several, the refusal lists them.
 package defaultplan
 
 import (
@@ -16,7 +17,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
@@ -57,23 +57,23 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected object %T", PluginName, a.GetObject()))
 	}
 	ref := catalog.PlanReference(instance.Spec.PlanReference)
-	n := catalog.NamingOf(ref)
-	if n.Class(ref) == "" || namesAPlan(ref) {
+	n, scope := catalog.NamingOf(ref), catalog.ScopeOf(ref)
+	if n.Class(ref) == "" || namesAPlan(ref) || catalog.MixesScopes(ref) {
 		return nil
 	}
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
-	if err != nil || len(classes) != 1 {
+	class, err := p.Reader.ClassOf(ctx, a.GetNamespace(), ref)
+	if err != nil || class == nil {
 		return nil //nolint:nilerr // validation asks for the plan
 	}
-	plans, err := p.offered(ctx, classes[0].Name)
+	plans, err := p.offered(ctx, class)
 	switch {
 	case err != nil || len(plans) == 0:
 		return nil //nolint:nilerr // validation asks for the plan
 	case len(plans) == 1:
-		setPlan(&instance.Spec.PlanReference, n, n.Of(names(plans[0])))
+		setPlan(&instance.Spec.PlanReference, n, scope, n.Of(names(plans[0])))
 		return nil
 	}
 	choices := make([]string, 0, len(plans))
@@ -82,15 +82,15 @@ func (p *Plugin) Admit(ctx context.Context, a admission.Attributes, _ admission.
 	}
 	slices.Sort(choices)
 	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
-		field.Required(field.NewPath("spec", n.PlanField()), fmt.Sprintf("class %q has %d plans; name one of: %s",
+		field.Required(field.NewPath("spec", n.PlanFieldIn(scope)), fmt.Sprintf("class %q has %d plans; name one of: %s",
 			n.Class(ref), len(plans), strings.Join(choices, ", "))),
 	})
 }
 
 // offered returns the plans of a class that the broker still offers.
-func (p *Plugin) offered(ctx context.Context, class string) ([]*v1beta1.ClusterServicePlan, error) {
-	plans, err := p.Reader.ClusterServicePlansOfClass(ctx, class)
-	return slices.DeleteFunc(plans, func(plan *v1beta1.ClusterServicePlan) bool { return plan.Status.RemovedFromBrokerCatalog }), err
+func (p *Plugin) offered(ctx context.Context, class *catalog.Class) ([]*catalog.Plan, error) {
+	plans, err := p.Reader.PlansOfClass(ctx, class)
+	return slices.DeleteFunc(plans, func(plan *catalog.Plan) bool { return plan.Status.RemovedFromBrokerCatalog }), err
 }
 
 // namesAPlan tells whether ref names a plan in any naming.
@@ -103,18 +103,17 @@ func namesAPlan(ref catalog.PlanReference) bool {
 	return false
 }
 
-// setPlan names the plan in ref the way n does.
-func setPlan(ref *sc.PlanReference, n catalog.Naming, plan string) {
-	switch n {
-	case catalog.ByExternalID:
-		ref.ClusterServicePlanExternalID = plan
-	case catalog.ByName:
-		ref.ClusterServicePlanName = plan
-	default:
-		ref.ClusterServicePlanExternalName = plan
+// setPlan names the plan in ref the way n does, in scope.
+func setPlan(ref *sc.PlanReference, n catalog.Naming, scope catalog.Scope, plan string) {
+	fields := map[catalog.Scope]map[catalog.Naming]*string{
+		catalog.ClusterScope: {catalog.ByExternalName: &ref.ClusterServicePlanExternalName, catalog.ByExternalID: &ref.ClusterServicePlanExternalID,
+			catalog.ByName: &ref.ClusterServicePlanName},
+		catalog.NamespaceScope: {catalog.ByExternalName: &ref.ServicePlanExternalName, catalog.ByExternalID: &ref.ServicePlanExternalID,
+			catalog.ByName: &ref.ServicePlanName},
 	}
+	*fields[scope][n] = plan
 }
 
-func names(plan *v1beta1.ClusterServicePlan) catalog.Names {
+func names(plan *catalog.Plan) catalog.Names {
 	return catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}
 }

@@ -1,6 +1,7 @@
 package defaultplan
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -34,12 +36,17 @@ func plan(class, externalName string, removed bool) *v1beta1.ClusterServicePlan 
 }
 
 // brokerCatalog: "single" has one plan offered (and one the broker removed), "several" has
-// two.
+// two; in the cluster, and as the namespaced twins of these (scopetest) in team-a.
 func brokerCatalog() []runtime.Object {
-	return []runtime.Object{
+	cluster := []runtime.Object{
 		class("single"), plan("single", "only", false), plan("single", "gone", true),
 		class("several"), plan("several", "small", false), plan("several", "large", false),
 	}
+	objs := slices.Clone(cluster)
+	for _, obj := range cluster {
+		objs = append(objs, scopetest.Versioned(obj))
+	}
+	return objs
 }
 
 func instance(ref sc.PlanReference) *sc.ServiceInstance {
@@ -69,18 +76,50 @@ func TestAdmit(t *testing.T) {
 		{name: "several plans", ref: sc.PlanReference{ClusterServiceClassExternalName: "several-offering"},
 			invalid: `spec.clusterServicePlanExternalName: Required value: class "several-offering" has 2 plans; name one of: large, small`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			i := instance(tc.ref)
-			err := admissiontest.Admit(p, admissiontest.Attributes(i, nil))
-			if tc.invalid != "" {
-				if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), tc.invalid) {
-					t.Fatalf("error %v, want Invalid saying %q", err, tc.invalid)
+		// Each case in the cluster scope, and named the same way in the namespace scope,
+		// where the class is a ServiceClass of the instance's namespace.
+		for scope, i := range map[string]*sc.ServiceInstance{"cluster": instance(tc.ref), "namespace": scopetest.Instance(instance(tc.ref))} {
+			t.Run(scope+"/"+tc.name, func(t *testing.T) {
+				want := instance(tc.want)
+				if scope == "namespace" {
+					want = scopetest.Instance(want)
 				}
-				return
-			}
-			if err != nil || i.Spec.PlanReference != tc.want {
-				t.Errorf("got %+v (%v), want %+v", i.Spec.PlanReference, err, tc.want)
-			}
-		})
+				err := admissiontest.Admit(p, admissiontest.Attributes(i, nil))
+				if tc.invalid != "" {
+					if msg := inScope(scope, tc.invalid); !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), msg) {
+						t.Fatalf("error %v, want Invalid saying %q", err, msg)
+					}
+					return
+				}
+				if err != nil || i.Spec.PlanReference != want.Spec.PlanReference {
+					t.Errorf("got %+v (%v), want %+v", i.Spec.PlanReference, err, want.Spec.PlanReference)
+				}
+			})
+		}
+	}
+}
+
+// inScope names the fields of a scope in msg.
+func inScope(scope, msg string) string {
+	if scope == "namespace" {
+		return scopetest.Fields.Replace(msg)
+	}
+	return msg
+}
+
+// TestAdmitOnlyInTheInstancesNamespace checks that a namespaced class gives its plan only
+// to instances of its namespace, and that an instance naming both scopes is left to
+// validation.
+func TestAdmitOnlyInTheInstancesNamespace(t *testing.T) {
+	p := New()
+	admissiontest.Initialize(t, p, true, brokerCatalog()...)
+	elsewhere := scopetest.Instance(instance(sc.PlanReference{ClusterServiceClassExternalName: "single-offering"}))
+	elsewhere.Namespace = "team-b"
+	mixed := instance(sc.PlanReference{ClusterServiceClassExternalName: "single-offering", ServiceClassExternalName: "single-offering"})
+	for name, i := range map[string]*sc.ServiceInstance{"another namespace": elsewhere, "both scopes": mixed} {
+		want := i.Spec.PlanReference
+		if err := admissiontest.Admit(p, admissiontest.Attributes(i, nil)); err != nil || i.Spec.PlanReference != want {
+			t.Errorf("%s: got %+v (%v), want it unchanged", name, i.Spec.PlanReference, err)
+		}
 	}
 }

@@ -6,17 +6,21 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 // Index names of the reader's informers: the selectable fields they index, as
 // catalog.Naming.SelectableField names them. An index of a given name always has the same
-// function, so the reader may ask for an index again.
+// function, so the reader may ask for an index again. The indexes of namespaced classes
+// and plans are keyed "namespace/value", those of cluster-wide ones "value" (see
+// catalog.Key), so that a namespaced class is found only in its namespace.
 const (
 	// byExternalID indexes classes, instances and bindings by spec.externalID.
 	byExternalID = "spec.externalID"
 	// byExternalName indexes classes by spec.externalName.
 	byExternalName = "spec.externalName"
-	// byClass indexes plans by spec.clusterServiceClassRef.name.
+	// byClass indexes plans by the class they belong to: spec.clusterServiceClassRef.name
+	// or spec.serviceClassRef.name.
 	byClass = "spec.clusterServiceClassRef.name"
 )
 
@@ -47,34 +51,37 @@ func addIndexes(informer cache.SharedIndexInformer, names ...string) error {
 }
 
 func indexExternalID(obj any) ([]string, error) {
+	if c, ok := catalog.ClassOf(obj); ok {
+		return key(c.Namespace, c.Spec.ExternalID), nil
+	}
 	switch o := obj.(type) {
-	case *v1beta1.ClusterServiceClass:
-		return nonEmpty(o.Spec.ExternalID), nil
 	case *v1beta1.ServiceInstance:
-		return nonEmpty(o.Spec.ExternalID), nil
+		return key("", o.Spec.ExternalID), nil
 	case *v1beta1.ServiceBinding:
-		return nonEmpty(o.Spec.ExternalID), nil
+		return key("", o.Spec.ExternalID), nil
 	}
 	return nil, fmt.Errorf("%T has no %s index", obj, byExternalID)
 }
 
 func indexExternalName(obj any) ([]string, error) {
-	if c, ok := obj.(*v1beta1.ClusterServiceClass); ok {
-		return nonEmpty(c.Spec.ExternalName), nil
+	if c, ok := catalog.ClassOf(obj); ok {
+		return key(c.Namespace, c.Spec.ExternalName), nil
 	}
 	return nil, fmt.Errorf("%T has no %s index", obj, byExternalName)
 }
 
 func indexClass(obj any) ([]string, error) {
-	if p, ok := obj.(*v1beta1.ClusterServicePlan); ok {
-		return nonEmpty(p.Spec.ClusterServiceClassRef.Name), nil
+	if p, ok := catalog.PlanOf(obj); ok {
+		return key(p.Namespace, p.ClassName), nil
 	}
 	return nil, fmt.Errorf("%T has no %s index", obj, byClass)
 }
 
-func nonEmpty(value string) []string {
+// key returns the index key of a value in namespace ("" for a cluster-wide object), or
+// none for an empty value.
+func key(namespace, value string) []string {
 	if value == "" {
 		return nil
 	}
-	return []string{value}
+	return []string{catalog.Key(namespace, value)}
 }

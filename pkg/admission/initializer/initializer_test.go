@@ -93,4 +93,10 @@ func TestIndexFuncsRefuseOtherTypes(t *testing.T) {
 	if _, err := indexClass(&v1beta1.ClusterServiceClass{}); err == nil {
 		t.Errorf("%s indexes a class", byClass)
 	}
+	if _, err := indexClass(&v1beta1.ServiceClass{}); err == nil {
+		t.Errorf("%s indexes a namespaced class", byClass)
+	}
+	if _, err := indexExternalName(&v1beta1.ServicePlan{}); err == nil {
+		t.Errorf("%s indexes a namespaced plan", byExternalName)
+	}
 }

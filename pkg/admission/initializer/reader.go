@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
@@ -22,8 +21,10 @@ import (
 // server gives all of them the same one. Every read is served from the server's memory,
 // each kind from where it is cheapest to reach:
 //
-//   - classes and plans, few and rarely written, from shared informers on the loopback
-//     client, indexed by the fields instances name them by;
+//   - classes and plans of both scopes, few and rarely written, from shared informers on
+//     the loopback client, indexed by the fields instances name them by; every lookup
+//     returns the scope-independent views of package catalog, so that a plugin serves
+//     ClusterServiceClasses and ServiceClasses with one code path;
 //   - single instances from the server's own ServiceInstance storage, in process;
 //   - instances and bindings by external ID from the watch cache, listed through the
 //     loopback client.
@@ -42,65 +43,128 @@ func NewCatalogReader(f informers.SharedInformerFactory, client clientset.Interf
 	return &CatalogReader{factory: f, client: client, instances: instances}
 }
 
-// WatchClassesAndPlans asks for the class and plan informers and their indexes, so that
-// they start with the others; the reader's class and plan lookups need it. Call it before
-// the informers start. The returned function reports whether both have synced.
+// WatchClassesAndPlans asks for the class and plan informers of both scopes and their
+// indexes, so that they start with the others; the reader's class and plan lookups need
+// it. Call it before the informers start. The returned function reports whether all have
+// synced.
 func (r *CatalogReader) WatchClassesAndPlans() (synced func() bool, err error) {
-	classes, plans := r.classes().Informer(), r.plans().Informer()
-	if err := addIndexes(classes, byExternalName, byExternalID); err != nil {
-		return nil, err
-	}
-	if err := addIndexes(plans, byClass); err != nil {
-		return nil, err
-	}
-	return func() bool { return classes.HasSynced() && plans.HasSynced() }, nil
-}
-
-// ClusterServiceClasses returns the classes an instance naming its class n's way with
-// value names: none, one, or, by external name or ID, several.
-func (r *CatalogReader) ClusterServiceClasses(_ context.Context, n catalog.Naming, value string) ([]*v1beta1.ClusterServiceClass, error) {
-	if n == catalog.ByName {
-		class, err := r.classes().Lister().Get(value)
-		if apierrors.IsNotFound(err) {
-			return nil, nil
-		}
-		if err != nil {
+	var all []cache.SharedIndexInformer
+	for _, scope := range []catalog.Scope{catalog.ClusterScope, catalog.NamespaceScope} {
+		classes, plans := r.classes(scope), r.plans(scope)
+		if err := addIndexes(classes, byExternalName, byExternalID); err != nil {
 			return nil, err
 		}
-		return []*v1beta1.ClusterServiceClass{class}, nil
+		if err := addIndexes(plans, byClass); err != nil {
+			return nil, err
+		}
+		all = append(all, classes, plans)
+	}
+	return func() bool {
+		for _, i := range all {
+			if !i.HasSynced() {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// Classes returns the classes of scope that an instance of namespace naming its class n's
+// way with value names: none, one, or, by external name or ID, several. A namespaced
+// class is found only in its namespace.
+func (r *CatalogReader) Classes(_ context.Context, scope catalog.Scope, namespace string, n catalog.Naming, value string) ([]*catalog.Class, error) {
+	if scope == catalog.ClusterScope {
+		namespace = ""
+	}
+	indexer := r.classes(scope).GetIndexer()
+	if n == catalog.ByName {
+		return get(indexer, catalog.Key(namespace, value), catalog.ClassOf)
 	}
 	// The indexes are named after the fields they index.
-	return byIndex[*v1beta1.ClusterServiceClass](r.classes().Informer().GetIndexer(), n.SelectableField(), value)
+	return byIndex(indexer, n.SelectableField(), catalog.Key(namespace, value), catalog.ClassOf)
 }
 
-// ClusterServicePlan returns the plan called name, or a NotFound API error.
-func (r *CatalogReader) ClusterServicePlan(_ context.Context, name string) (*v1beta1.ClusterServicePlan, error) {
-	return r.plans().Lister().Get(name)
+// Plan returns the plan of scope called name, in namespace for a namespaced plan, or nil.
+func (r *CatalogReader) Plan(_ context.Context, scope catalog.Scope, namespace, name string) (*catalog.Plan, error) {
+	if scope == catalog.ClusterScope {
+		namespace = ""
+	}
+	plans, err := get(r.plans(scope).GetIndexer(), catalog.Key(namespace, name), catalog.PlanOf)
+	if err != nil || len(plans) == 0 {
+		return nil, err
+	}
+	return plans[0], nil
 }
 
-// ClusterServicePlansOfClass returns the plans of the class called class.
-func (r *CatalogReader) ClusterServicePlansOfClass(_ context.Context, class string) ([]*v1beta1.ClusterServicePlan, error) {
-	return byIndex[*v1beta1.ClusterServicePlan](r.plans().Informer().GetIndexer(), byClass, class)
+// PlansOfClass returns the plans of class, in its scope.
+func (r *CatalogReader) PlansOfClass(_ context.Context, class *catalog.Class) ([]*catalog.Plan, error) {
+	return byIndex(r.plans(class.Scope).GetIndexer(), byClass, class.Key(), catalog.PlanOf)
 }
 
-// PlanOf returns the plan a spec names, in whichever naming it uses, or nil when the
-// catalog has no such plan, or several classes match.
-func (r *CatalogReader) PlanOf(ctx context.Context, ref catalog.PlanReference) (*v1beta1.ClusterServicePlan, error) {
+// ClassOf returns the class an instance of namespace names with ref, in whichever scope
+// and naming it uses, or nil when it names none, the catalog has no such class, or
+// several classes match.
+func (r *CatalogReader) ClassOf(ctx context.Context, namespace string, ref catalog.PlanReference) (*catalog.Class, error) {
 	n := catalog.NamingOf(ref)
-	classes, err := r.ClusterServiceClasses(ctx, n, n.Class(ref))
+	if n.Class(ref) == "" {
+		return nil, nil
+	}
+	classes, err := r.Classes(ctx, catalog.ScopeOf(ref), namespace, n, n.Class(ref))
 	if err != nil || len(classes) != 1 {
 		return nil, err
 	}
-	plans, err := r.ClusterServicePlansOfClass(ctx, classes[0].Name)
+	return classes[0], nil
+}
+
+// PlanOf returns the plan an instance of namespace names with ref, in whichever scope and
+// naming it uses, or nil when the catalog has no such plan, or several classes match.
+func (r *CatalogReader) PlanOf(ctx context.Context, namespace string, ref catalog.PlanReference) (*catalog.Plan, error) {
+	class, err := r.ClassOf(ctx, namespace, ref)
+	if err != nil || class == nil {
+		return nil, err
+	}
+	plans, err := r.PlansOfClass(ctx, class)
 	if err != nil {
 		return nil, err
 	}
+	n := catalog.NamingOf(ref)
 	for _, plan := range plans {
 		if n.NamesPlan(ref, catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}) {
 			return plan, nil
 		}
 	}
 	return nil, nil
+}
+
+// InstancePlan returns the plan an instance is on: the one the controller resolved, in
+// either scope, else the one its spec names; nil when there is none.
+func (r *CatalogReader) InstancePlan(ctx context.Context, instance *sc.ServiceInstance) (*catalog.Plan, error) {
+	if ref := instance.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
+		return r.Plan(ctx, catalog.ClusterScope, "", ref.Name)
+	}
+	if ref := instance.Status.ServicePlanRef; ref != nil && ref.Name != "" {
+		return r.Plan(ctx, catalog.NamespaceScope, instance.Namespace, ref.Name)
+	}
+	return r.PlanOf(ctx, instance.Namespace, catalog.PlanReference(instance.Spec.PlanReference))
+}
+
+// InstanceClass returns the class of an instance: the one the controller resolved, in
+// either scope, else the one its spec names; nil when there is none.
+func (r *CatalogReader) InstanceClass(ctx context.Context, instance *sc.ServiceInstance) (*catalog.Class, error) {
+	resolved := func(scope catalog.Scope, name string) (*catalog.Class, error) {
+		classes, err := r.Classes(ctx, scope, instance.Namespace, catalog.ByName, name)
+		if err != nil || len(classes) == 0 {
+			return nil, err
+		}
+		return classes[0], nil
+	}
+	if ref := instance.Status.ClusterServiceClassRef; ref != nil && ref.Name != "" {
+		return resolved(catalog.ClusterScope, ref.Name)
+	}
+	if ref := instance.Status.ServiceClassRef; ref != nil && ref.Name != "" {
+		return resolved(catalog.NamespaceScope, ref.Name)
+	}
+	return r.ClassOf(ctx, instance.Namespace, catalog.PlanReference(instance.Spec.PlanReference))
 }
 
 // ServiceInstance returns the instance, or a NotFound API error.
@@ -155,12 +219,20 @@ func (r *CatalogReader) brokers() scinformers.ClusterServiceBrokerInformer {
 	return r.factory.Servicecatalog().V1beta1().ClusterServiceBrokers()
 }
 
-func (r *CatalogReader) classes() scinformers.ClusterServiceClassInformer {
-	return r.factory.Servicecatalog().V1beta1().ClusterServiceClasses()
+// classes returns the informer of the classes of scope.
+func (r *CatalogReader) classes(scope catalog.Scope) cache.SharedIndexInformer {
+	if scope == catalog.NamespaceScope {
+		return r.factory.Servicecatalog().V1beta1().ServiceClasses().Informer()
+	}
+	return r.factory.Servicecatalog().V1beta1().ClusterServiceClasses().Informer()
 }
 
-func (r *CatalogReader) plans() scinformers.ClusterServicePlanInformer {
-	return r.factory.Servicecatalog().V1beta1().ClusterServicePlans()
+// plans returns the informer of the plans of scope.
+func (r *CatalogReader) plans(scope catalog.Scope) cache.SharedIndexInformer {
+	if scope == catalog.NamespaceScope {
+		return r.factory.Servicecatalog().V1beta1().ServicePlans().Informer()
+	}
+	return r.factory.Servicecatalog().V1beta1().ClusterServicePlans().Informer()
 }
 
 // withExternalID lists the objects with an external ID from the watch cache
@@ -169,19 +241,34 @@ func withExternalID(id string) metav1.ListOptions {
 	return metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("spec.externalID", id).String(), ResourceVersion: "0"}
 }
 
-// byIndex returns the objects of type T that index holds under value.
-func byIndex[T any](indexer cache.Indexer, index, value string) ([]T, error) {
+// byIndex returns the views (see catalog.ClassOf and catalog.PlanOf) of the objects index
+// holds under value.
+func byIndex[V any](indexer cache.Indexer, index, value string, view func(any) (V, bool)) ([]V, error) {
 	objs, err := indexer.ByIndex(index, value)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]T, 0, len(objs))
+	return views(objs, index, view)
+}
+
+// get returns the view of the object of indexer with key, or none.
+func get[V any](indexer cache.Indexer, key string, view func(any) (V, bool)) ([]V, error) {
+	obj, exists, err := indexer.GetByKey(key)
+	if err != nil || !exists {
+		return nil, err
+	}
+	return views([]any{obj}, key, view)
+}
+
+// views returns the views of objs, found under what.
+func views[V any](objs []any, what string, view func(any) (V, bool)) ([]V, error) {
+	out := make([]V, 0, len(objs))
 	for _, obj := range objs {
-		o, ok := obj.(T)
+		v, ok := view(obj)
 		if !ok {
-			return nil, fmt.Errorf("index %s holds a %T", index, obj)
+			return nil, fmt.Errorf("%s holds a %T", what, obj)
 		}
-		out = append(out, o)
+		out = append(out, v)
 	}
 	return out, nil
 }

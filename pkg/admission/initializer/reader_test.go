@@ -7,11 +7,14 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/fake"
@@ -47,12 +50,24 @@ func newReader(t *testing.T) *CatalogReader {
 	binding := func(namespace, name, id string) *v1beta1.ServiceBinding {
 		return &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}, Spec: v1beta1.ServiceBindingSpec{ExternalID: id}}
 	}
-	client := fake.NewClientset(
+	clusterCatalog := []runtime.Object{
 		class("pg-a", "db"), class("pg-b", "db"), class("redis", "cache"),
 		plan("pg-a-small", "pg-a"), plan("pg-a-large", "pg-a"), plan("redis-small", "redis"),
+	}
+	objs := []runtime.Object{
 		instance("team-a", "db", "shared"), instance("team-b", "db", "shared"), instance("team-b", "other", "other"),
 		binding("team-a", "creds", "shared"), binding("team-a", "other", "other"),
-	)
+	}
+	// The namespaced twins of the cluster catalog in team-a (see scopetest), and in team-b
+	// a class of the same names with a plan of its own.
+	for _, obj := range clusterCatalog {
+		objs = append(objs, obj, scopetest.Versioned(obj))
+	}
+	other := scopetest.Versioned(class("pg-a", "db")).(*v1beta1.ServiceClass)
+	other.Namespace = "team-b"
+	otherPlan := scopetest.Versioned(plan("pg-a-tiny", "pg-a")).(*v1beta1.ServicePlan)
+	otherPlan.Namespace = "team-b"
+	client := fake.NewClientset(append(objs, other, otherPlan)...)
 	f := informers.NewSharedInformerFactory(client, 0)
 	r := NewCatalogReader(f, client, instanceGetter{})
 	synced, err := r.WatchClassesAndPlans()
@@ -79,6 +94,8 @@ func newReader(t *testing.T) *CatalogReader {
 	return r
 }
 
+// TestCatalogReaderClasses looks classes up in both scopes: a ClusterServiceClass
+// anywhere, a ServiceClass only in its namespace.
 func TestCatalogReaderClasses(t *testing.T) {
 	r := newReader(t)
 	for _, tc := range []struct {
@@ -94,49 +111,123 @@ func TestCatalogReaderClasses(t *testing.T) {
 		{catalog.ByExternalID, "redis-id", []string{"redis"}},
 		{catalog.ByExternalID, "nosuch", nil},
 	} {
-		classes, err := r.ClusterServiceClasses(t.Context(), tc.naming, tc.value)
-		if err != nil {
-			t.Errorf("by %v %q: %v", tc.naming, tc.value, err)
-			continue
-		}
-		var got []string
-		for _, c := range classes {
-			got = append(got, c.Name)
-		}
-		slices.Sort(got)
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("classes by %v %q (-want +got):\n%s", tc.naming, tc.value, diff)
+		for _, where := range []struct {
+			scope     catalog.Scope
+			namespace string
+			want      []string
+		}{
+			{catalog.ClusterScope, "team-c", tc.want},
+			{catalog.NamespaceScope, "team-a", tc.want},
+			// team-b has only pg-a, and team-c nothing.
+			{catalog.NamespaceScope, "team-b", slices.DeleteFunc(slices.Clone(tc.want), func(n string) bool { return n != "pg-a" })},
+			{catalog.NamespaceScope, "team-c", nil},
+		} {
+			classes, err := r.Classes(t.Context(), where.scope, where.namespace, tc.naming, tc.value)
+			if err != nil {
+				t.Errorf("%v by %v %q in %s: %v", where.scope, tc.naming, tc.value, where.namespace, err)
+				continue
+			}
+			var got []string
+			for _, c := range classes {
+				got = append(got, c.Name)
+				if c.Scope != where.scope || (where.scope == catalog.NamespaceScope && c.Namespace != where.namespace) {
+					t.Errorf("%v by %v %q in %s: got %s in %v scope, namespace %q", where.scope, tc.naming, tc.value, where.namespace, c.Name, c.Scope, c.Namespace)
+				}
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(where.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("%v classes by %v %q in %s (-want +got):\n%s", where.scope, tc.naming, tc.value, where.namespace, diff)
+			}
 		}
 	}
 }
 
+// TestCatalogReaderPlans looks plans up in both scopes, by name and by class.
 func TestCatalogReaderPlans(t *testing.T) {
 	r := newReader(t)
 	ctx := t.Context()
-	if plan, err := r.ClusterServicePlan(ctx, "pg-a-small"); err != nil || plan.Name != "pg-a-small" {
-		t.Errorf("plan pg-a-small: got %v, %v", plan, err)
+	for scope, namespace := range map[catalog.Scope]string{catalog.ClusterScope: "", catalog.NamespaceScope: "team-a"} {
+		if plan, err := r.Plan(ctx, scope, "team-a", "pg-a-small"); err != nil || plan == nil || plan.Name != "pg-a-small" || plan.Scope != scope {
+			t.Errorf("%v plan pg-a-small: got %+v, %v", scope, plan, err)
+		}
+		if plan, err := r.Plan(ctx, scope, "team-a", "nosuch"); err != nil || plan != nil {
+			t.Errorf("%v plan nosuch: got %+v, %v; want none", scope, plan, err)
+		}
+		for class, want := range map[string][]string{
+			"pg-a":   {"pg-a-large", "pg-a-small"},
+			"redis":  {"redis-small"},
+			"nosuch": nil,
+		} {
+			plans, err := r.PlansOfClass(ctx, &catalog.Class{Scope: scope, Namespace: namespace, Name: class})
+			if err != nil {
+				t.Errorf("%v plans of %s: %v", scope, class, err)
+				continue
+			}
+			var got []string
+			for _, p := range plans {
+				got = append(got, p.Name)
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%v plans of %s (-want +got):\n%s", scope, class, diff)
+			}
+		}
 	}
-	if _, err := r.ClusterServicePlan(ctx, "nosuch"); !apierrors.IsNotFound(err) {
-		t.Errorf("plan nosuch: got %v, want NotFound", err)
+	if plan, err := r.Plan(ctx, catalog.NamespaceScope, "team-b", "pg-a-small"); err != nil || plan != nil {
+		t.Errorf("plan pg-a-small of team-b: got %+v, %v; want none, it is team-a's", plan, err)
 	}
-	for class, want := range map[string][]string{
-		"pg-a":   {"pg-a-large", "pg-a-small"},
-		"redis":  {"redis-small"},
-		"nosuch": nil,
+}
+
+// TestCatalogReaderInstanceLookups looks up the class and plan an instance names, and
+// those the controller resolved, in both scopes.
+func TestCatalogReaderInstanceLookups(t *testing.T) {
+	r := newReader(t)
+	ctx := t.Context()
+	named := &sc.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "db"}, Spec: sc.ServiceInstanceSpec{
+		PlanReference: sc.PlanReference{ClusterServiceClassExternalID: "pg-a-id", ClusterServicePlanName: "pg-a-large"},
+	}}
+	resolved := named.DeepCopy()
+	resolved.Spec.PlanReference = sc.PlanReference{ClusterServiceClassExternalName: "db"} // ambiguous
+	resolved.Status.ClusterServiceClassRef = &sc.ClusterObjectReference{Name: "redis"}
+	resolved.Status.ClusterServicePlanRef = &sc.ClusterObjectReference{Name: "redis-small"}
+	for _, tc := range []struct {
+		name          string
+		instance      *sc.ServiceInstance
+		scope         catalog.Scope
+		class, plan   string
+		wantNamespace string
+	}{
+		{"named, cluster", named, catalog.ClusterScope, "pg-a", "", ""},
+		{"named, namespace", scopetest.Instance(named), catalog.NamespaceScope, "pg-a", "", "team-a"},
+		{"resolved, cluster", resolved, catalog.ClusterScope, "redis", "redis-small", ""},
+		{"resolved, namespace", scopetest.Instance(resolved), catalog.NamespaceScope, "redis", "redis-small", "team-a"},
 	} {
-		plans, err := r.ClusterServicePlansOfClass(ctx, class)
-		if err != nil {
-			t.Errorf("plans of %s: %v", class, err)
-			continue
-		}
-		var got []string
-		for _, p := range plans {
-			got = append(got, p.Name)
-		}
-		slices.Sort(got)
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("plans of %s (-want +got):\n%s", class, diff)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			class, err := r.InstanceClass(ctx, tc.instance)
+			if err != nil || class == nil || class.Name != tc.class || class.Scope != tc.scope || class.Namespace != tc.wantNamespace {
+				t.Errorf("class: got %+v, %v; want %s in %v scope", class, err, tc.class, tc.scope)
+			}
+			plan, err := r.InstancePlan(ctx, tc.instance)
+			if tc.plan == "" {
+				// The spec names the plan by name but its class by external ID: no plan.
+				if err != nil || plan != nil {
+					t.Errorf("plan: got %+v, %v; want none", plan, err)
+				}
+				return
+			}
+			if err != nil || plan == nil || plan.Name != tc.plan || plan.Scope != tc.scope {
+				t.Errorf("plan: got %+v, %v; want %s in %v scope", plan, err, tc.plan, tc.scope)
+			}
+		})
+	}
+	byName := &sc.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "db"}, Spec: sc.ServiceInstanceSpec{
+		PlanReference: sc.PlanReference{ServiceClassName: "pg-a", ServicePlanName: "pg-a-tiny"},
+	}}
+	if plan, err := r.InstancePlan(ctx, byName); err != nil || plan == nil || plan.Namespace != "team-b" || plan.Name != "pg-a-tiny" {
+		t.Errorf("plan of team-b/db: got %+v, %v; want team-b/pg-a-tiny", plan, err)
+	}
+	if class, err := r.ClassOf(ctx, "team-a", catalog.PlanReference{ServiceClassExternalName: "db"}); err != nil || class != nil {
+		t.Errorf("class named by an ambiguous external name: got %+v, %v; want none", class, err)
 	}
 }
 

@@ -12,8 +12,9 @@
 // (it may come from a Secret). A schema that cannot be compiled (not JSON, an unknown
 // draft, references to other documents) does not refuse anything: the request passes
 // with a warning, as it does when a Secret cannot be read. Schemas are compiled once per
-// version of a plan. Objects whose plan cannot be found are let through: the controller
-// reports those.
+// version of a plan. Plans of both scopes are served alike: a ClusterServicePlan, or a
+// ServicePlan of the instance's namespace. Objects whose plan cannot be found are let
+// through: the controller reports those.
 package parameterschema
 
 import (
@@ -31,7 +32,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
@@ -100,7 +100,7 @@ func (p *Plugin) validateInstance(ctx context.Context, a admission.Attributes, i
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
-	plan, err := p.Reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
+	plan, err := p.Reader.PlanOf(ctx, a.GetNamespace(), catalog.PlanReference(instance.Spec.PlanReference))
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))
 	}
@@ -120,15 +120,7 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the instance: %w", PluginName, err))
 	}
-	var plan *v1beta1.ClusterServicePlan
-	if ref := instance.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
-		plan, err = p.Reader.ClusterServicePlan(ctx, ref.Name)
-		if apierrors.IsNotFound(err) {
-			plan, err = nil, nil
-		}
-	} else {
-		plan, err = p.Reader.PlanOf(ctx, catalog.PlanReference(instance.Spec.PlanReference))
-	}
+	plan, err := p.Reader.InstancePlan(ctx, instance)
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the plan: %w", PluginName, err))
 	}
@@ -137,12 +129,12 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 
 // check validates the parameters against one schema of plan; a missing plan or schema
 // checks nothing.
-func (p *Plugin) check(ctx context.Context, a admission.Attributes, plan *v1beta1.ClusterServicePlan, which Which, inline *runtime.RawExtension, from []sc.ParametersFromSource) error {
+func (p *Plugin) check(ctx context.Context, a admission.Attributes, plan *catalog.Plan, which Which, inline *runtime.RawExtension, from []sc.ParametersFromSource) error {
 	raw := schemaOf(plan, which)
 	if raw == nil || len(raw.Raw) == 0 {
 		return nil
 	}
-	compiled := p.schemas.get(plan.UID, plan.ResourceVersion, which, raw)
+	compiled := p.schemas.get(plan.Object.GetUID(), plan.Object.GetResourceVersion(), which, raw)
 	if compiled.err != nil {
 		warning.AddWarning(ctx, "", fmt.Sprintf("the %s schema of plan %s cannot be used, so the parameters were not checked: %v", which, plan.Name, compiled.err))
 		return nil
@@ -163,7 +155,7 @@ func (p *Plugin) check(ctx context.Context, a admission.Attributes, plan *v1beta
 }
 
 // schemaOf returns one of a plan's schemas, or nil.
-func schemaOf(plan *v1beta1.ClusterServicePlan, which Which) *runtime.RawExtension {
+func schemaOf(plan *catalog.Plan, which Which) *runtime.RawExtension {
 	if plan == nil {
 		return nil
 	}

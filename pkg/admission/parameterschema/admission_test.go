@@ -17,6 +17,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -58,7 +59,11 @@ func testCatalog(tweak func(*v1beta1.ClusterServicePlan)) []runtime.Object {
 	instance := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "db"}}
 	instance.Spec.PlanReference = v1beta1.PlanReference{ClusterServiceClassExternalName: "db", ClusterServicePlanExternalName: "small"}
 	instance.Status.ClusterServicePlanRef = &v1beta1.ClusterObjectReference{Name: "db-small"}
-	return []runtime.Object{class, plan, instance}
+	// The namespaced twins (scopetest) in team-a: the class, the plan, and the instance
+	// "local-db" of that plan.
+	planTwin, instanceTwin := scopetest.Versioned(plan).(*v1beta1.ServicePlan), scopetest.Versioned(instance).(*v1beta1.ServiceInstance)
+	planTwin.UID, instanceTwin.Name = "local-plan-uid", "local-db"
+	return []runtime.Object{class, plan, instance, scopetest.Versioned(class), planTwin, instanceTwin}
 }
 
 // newPlugin returns the plugin on testCatalog, with a Kubernetes API holding the Secret
@@ -165,18 +170,21 @@ func TestInstanceParameters(t *testing.T) {
 		}(), nil},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			warnings, err := validate(p, tc.obj, nil)
-			if diff := cmp.Diff(tc.causes, causes(t, err)); diff != "" {
-				t.Errorf("causes (-want +got):\n%s", diff)
-			}
-			if len(warnings) != 0 {
-				t.Errorf("warnings %q", warnings)
-			}
-			if err != nil && strings.Contains(err.Error(), "hunter2") {
-				t.Errorf("the error shows the Secret's value: %v", err)
-			}
-		})
+		// Each case with the plan of the cluster, and with its twin in the namespace.
+		for scope, obj := range map[string]*sc.ServiceInstance{"cluster": tc.obj, "namespace": scopetest.Instance(tc.obj)} {
+			t.Run(scope+"/"+tc.name, func(t *testing.T) {
+				warnings, err := validate(p, obj, nil)
+				if diff := cmp.Diff(tc.causes, causes(t, err)); diff != "" {
+					t.Errorf("causes (-want +got):\n%s", diff)
+				}
+				if len(warnings) != 0 {
+					t.Errorf("warnings %q", warnings)
+				}
+				if err != nil && strings.Contains(err.Error(), "hunter2") {
+					t.Errorf("the error shows the Secret's value: %v", err)
+				}
+			})
+		}
 	}
 }
 
@@ -241,19 +249,22 @@ func TestUpdatesUseTheUpdateSchema(t *testing.T) {
 
 func TestBindingParameters(t *testing.T) {
 	p := newPlugin(t, nil)
-	binding := func(params string) *sc.ServiceBinding {
+	binding := func(instance, params string) *sc.ServiceBinding {
 		b := &sc.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "creds"}}
-		b.Spec.InstanceRef = sc.ServiceInstanceReference{Name: "db"}
+		b.Spec.InstanceRef = sc.ServiceInstanceReference{Name: instance}
 		b.Spec.Parameters = raw(params)
 		return b
 	}
-	if _, err := validate(p, binding(`{"role":"reader"}`), nil); err != nil {
-		t.Errorf("a valid binding was refused: %v", err)
-	}
-	_, err := validate(p, binding(`{"role":"admin"}`), nil)
-	want := []string{"spec.parameters.role: Invalid value: must be one of [\"reader\",\"writer\"] (the plan's binding create schema, enum)"}
-	if diff := cmp.Diff(want, causes(t, err)); diff != "" {
-		t.Errorf("causes (-want +got):\n%s", diff)
+	// To the instance of the cluster's plan, and to "local-db" of the namespace's.
+	for _, instance := range []string{"db", "local-db"} {
+		if _, err := validate(p, binding(instance, `{"role":"reader"}`), nil); err != nil {
+			t.Errorf("%s: a valid binding was refused: %v", instance, err)
+		}
+		_, err := validate(p, binding(instance, `{"role":"admin"}`), nil)
+		want := []string{"spec.parameters.role: Invalid value: must be one of [\"reader\",\"writer\"] (the plan's binding create schema, enum)"}
+		if diff := cmp.Diff(want, causes(t, err)); diff != "" {
+			t.Errorf("%s: causes (-want +got):\n%s", instance, diff)
+		}
 	}
 }
 

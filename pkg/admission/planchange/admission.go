@@ -14,7 +14,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
@@ -28,8 +27,9 @@ func Register(plugins *admission.Plugins) {
 	})
 }
 
-// Plugin is the ServicePlanChangeValidator admission plugin. Instances whose class or
-// current plan cannot be found are let through: the controller reports those.
+// Plugin is the ServicePlanChangeValidator admission plugin. It serves instances of classes
+// of both scopes. Instances whose class or current plan cannot be found are let through:
+// the controller reports those.
 type Plugin struct {
 	initializer.CatalogHandler
 }
@@ -55,62 +55,29 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 		return apierrors.NewBadRequest(fmt.Sprintf("%s: unexpected objects %T, %T", PluginName, a.GetObject(), a.GetOldObject()))
 	}
 	ref, oldRef := catalog.PlanReference(instance.Spec.PlanReference), catalog.PlanReference(old.Spec.PlanReference)
-	n := catalog.NamingOf(ref)
-	if n.Plan(ref) == n.Plan(oldRef) {
-		return nil
+	n, scope := catalog.NamingOf(ref), catalog.ScopeOf(ref)
+	if n.Plan(ref) == n.Plan(oldRef) || scope != catalog.ScopeOf(oldRef) {
+		return nil // no plan change, or a change of scope, which validation refuses
 	}
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
 	// The class cannot change, so the old spec names the same one.
-	class := p.findClass(ctx, n, oldRef)
-	if class == nil {
-		return nil
+	class, err := p.Reader.ClassOf(ctx, old.Namespace, oldRef)
+	if err != nil || class == nil {
+		return nil //nolint:nilerr // the controller reports a class it cannot find
 	}
-	current := p.currentPlan(ctx, n, class, old)
-	if current == nil || catalog.PlanUpdatable(current.Spec.PlanUpdatable, class.Spec.PlanUpdatable) || n.NamesPlan(ref, names(current)) {
-		return nil
+	current, err := p.Reader.InstancePlan(ctx, old)
+	if err != nil || current == nil || catalog.PlanUpdatable(current.Spec.PlanUpdatable, class.Spec.PlanUpdatable) || n.NamesPlan(ref, names(current)) {
+		return nil //nolint:nilerr // the controller reports a plan it cannot find
 	}
 	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
-		field.Forbidden(field.NewPath("spec", n.PlanField()), fmt.Sprintf(
+		field.Forbidden(field.NewPath("spec", n.PlanFieldIn(scope)), fmt.Sprintf(
 			"the plan cannot be changed: plan %q of class %q is not updatable", current.Spec.ExternalName, class.Spec.ExternalName)),
 	})
 }
 
-// findClass returns the class ref names, or nil when there is no such class or several
-// classes match.
-func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, ref catalog.PlanReference) *v1beta1.ClusterServiceClass {
-	classes, err := p.Reader.ClusterServiceClasses(ctx, n, n.Class(ref))
-	if err != nil || len(classes) != 1 {
-		return nil
-	}
-	return classes[0]
-}
-
-// currentPlan returns the plan the instance is on: the one the controller resolved, else
-// the one its old spec names. It returns nil when that plan cannot be found.
-func (p *Plugin) currentPlan(ctx context.Context, n catalog.Naming, class *v1beta1.ClusterServiceClass, old *sc.ServiceInstance) *v1beta1.ClusterServicePlan {
-	if ref := old.Status.ClusterServicePlanRef; ref != nil && ref.Name != "" {
-		plan, err := p.Reader.ClusterServicePlan(ctx, ref.Name)
-		if err != nil {
-			return nil
-		}
-		return plan
-	}
-	plans, err := p.Reader.ClusterServicePlansOfClass(ctx, class.Name)
-	if err != nil {
-		return nil
-	}
-	oldRef := catalog.PlanReference(old.Spec.PlanReference)
-	for _, plan := range plans {
-		if n.NamesPlan(oldRef, names(plan)) {
-			return plan
-		}
-	}
-	return nil
-}
-
 // names returns the identifiers of plan.
-func names(plan *v1beta1.ClusterServicePlan) catalog.Names {
+func names(plan *catalog.Plan) catalog.Names {
 	return catalog.Names{Name: plan.Name, ExternalName: plan.Spec.ExternalName, ExternalID: plan.Spec.ExternalID}
 }

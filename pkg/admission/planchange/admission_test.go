@@ -11,6 +11,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -36,7 +37,16 @@ func plan(class, externalName string, planUpdatable *bool) *v1beta1.ClusterServi
 
 // brokerCatalog: class "fixed" does not let plans change, but its plan "flex" does; class
 // "open" does, but its plan "locked" does not; two classes share the external name "dup".
+// The cluster catalog, and its namespaced twins (scopetest) in team-a.
 func brokerCatalog() []runtime.Object {
+	var objs []runtime.Object
+	for _, obj := range clusterCatalog() {
+		objs = append(objs, obj, scopetest.Versioned(obj))
+	}
+	return objs
+}
+
+func clusterCatalog() []runtime.Object {
 	return []runtime.Object{
 		class("fixed", "fixed-offering", false),
 		plan("fixed", "small", nil), plan("fixed", "large", nil), plan("fixed", "flex", ptr.To(true)),
@@ -100,11 +110,14 @@ func TestValidate(t *testing.T) {
 			extName("fixed-offering", "small"))),
 	}
 	for name, u := range allowed {
-		t.Run(name, func(t *testing.T) {
-			if err := admissiontest.Validate(p, admissiontest.Attributes(u.obj, u.old)); err != nil {
-				t.Errorf("got %v, want the change allowed", err)
-			}
-		})
+		// Each update in the cluster scope, and named the same way in the namespace scope.
+		for scope, u := range map[string]update{"cluster": u, "namespace": pair(scopetest.Instance(u.obj), scopetest.Instance(u.old))} {
+			t.Run(scope+"/"+name, func(t *testing.T) {
+				if err := admissiontest.Validate(p, admissiontest.Attributes(u.obj, u.old)); err != nil {
+					t.Errorf("got %v, want the change allowed", err)
+				}
+			})
+		}
 	}
 
 	idRef := sc.PlanReference{ClusterServiceClassExternalID: "fixed-id", ClusterServicePlanExternalID: "fixed-small-id"}
@@ -128,16 +141,28 @@ func TestValidate(t *testing.T) {
 			extName("fixed-offering", "large"))), "spec.clusterServicePlanExternalName"},
 	}
 	for name, tc := range refused {
-		t.Run(name, func(t *testing.T) {
-			err := admissiontest.Validate(p, admissiontest.Attributes(tc.obj, tc.old))
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("got %v, want Invalid", err)
+		for scope, u := range map[string]update{"cluster": tc.update, "namespace": pair(scopetest.Instance(tc.obj), scopetest.Instance(tc.old))} {
+			field := tc.field
+			if scope == "namespace" {
+				field = scopetest.Fields.Replace(field)
 			}
-			causes := err.(apierrors.APIStatus).Status().Details.Causes
-			if len(causes) != 1 || causes[0].Field != tc.field || !strings.Contains(causes[0].Message, "cannot be changed") {
-				t.Errorf("causes %+v, want one on %s saying the plan cannot be changed", causes, tc.field)
-			}
-		})
+			t.Run(scope+"/"+name, func(t *testing.T) {
+				err := admissiontest.Validate(p, admissiontest.Attributes(u.obj, u.old))
+				if !apierrors.IsInvalid(err) {
+					t.Fatalf("got %v, want Invalid", err)
+				}
+				causes := err.(apierrors.APIStatus).Status().Details.Causes
+				if len(causes) != 1 || causes[0].Field != field || !strings.Contains(causes[0].Message, "cannot be changed") {
+					t.Errorf("causes %+v, want one on %s saying the plan cannot be changed", causes, field)
+				}
+			})
+		}
+	}
+	// A namespaced class of another namespace is not the instance's: nothing to check.
+	obj, old := change(scopetest.Instance(instance(extName("fixed-offering", "small"))), scopetest.Instance(instance(extName("fixed-offering", "large"))).Spec.PlanReference)
+	obj.Namespace, old.Namespace = "team-b", "team-b"
+	if err := admissiontest.Validate(p, admissiontest.Attributes(obj, old)); err != nil {
+		t.Errorf("an instance of team-b naming a class of team-a: got %v, want it let through", err)
 	}
 }
 

@@ -14,8 +14,9 @@
 //   - volume_mount: the platform mounts the broker's volume_mounts into the application.
 //
 // Other values are ignored, so that a later version of the specification does not make
-// the catalog refuse offerings it can serve. Instances and bindings whose class cannot be
-// found are let through: the controller reports those.
+// the catalog refuse offerings it can serve. Classes of both scopes are served alike.
+// Instances and bindings whose class cannot be found are let through: the controller
+// reports those.
 package platformfeatures
 
 import (
@@ -29,7 +30,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
-	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
@@ -73,14 +73,13 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, _ admissi
 	return nil
 }
 
-// validateInstance checks the class the instance names.
+// validateInstance checks the class the instance names, in either scope.
 func (p *Plugin) validateInstance(ctx context.Context, a admission.Attributes, instance *sc.ServiceInstance) error {
 	if !p.WaitForReady() {
 		return admission.NewForbidden(a, fmt.Errorf("%s is not yet ready to handle requests", PluginName))
 	}
 	ref := catalog.PlanReference(instance.Spec.PlanReference)
-	n := catalog.NamingOf(ref)
-	class, err := p.findClass(ctx, n, n.Class(ref))
+	class, err := p.Reader.ClassOf(ctx, a.GetNamespace(), ref)
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the class: %w", PluginName, err))
 	}
@@ -89,7 +88,7 @@ func (p *Plugin) validateInstance(ctx context.Context, a admission.Attributes, i
 		return nil
 	}
 	return apierrors.NewInvalid(sc.Kind("ServiceInstance"), instance.Name, field.ErrorList{
-		field.Forbidden(field.NewPath("spec", n.ClassField()), why),
+		field.Forbidden(field.NewPath("spec", catalog.NamingOf(ref).ClassFieldIn(catalog.ScopeOf(ref))), why),
 	})
 }
 
@@ -106,16 +105,7 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the instance: %w", PluginName, err))
 	}
-	n, value := catalog.ByName, ""
-	if ref := instance.Status.ClusterServiceClassRef; ref != nil {
-		value = ref.Name
-	}
-	if value == "" {
-		ref := catalog.PlanReference(instance.Spec.PlanReference)
-		n = catalog.NamingOf(ref)
-		value = n.Class(ref)
-	}
-	class, err := p.findClass(ctx, n, value)
+	class, err := p.Reader.InstanceClass(ctx, instance)
 	if err != nil {
 		return apierrors.NewInternalError(fmt.Errorf("%s: reading the class: %w", PluginName, err))
 	}
@@ -128,22 +118,9 @@ func (p *Plugin) validateBinding(ctx context.Context, a admission.Attributes, bi
 	})
 }
 
-// findClass returns the class named value in naming n, or nil when there is no such
-// class or several classes match.
-func (p *Plugin) findClass(ctx context.Context, n catalog.Naming, value string) (*v1beta1.ClusterServiceClass, error) {
-	if value == "" {
-		return nil, nil
-	}
-	classes, err := p.Reader.ClusterServiceClasses(ctx, n, value)
-	if err != nil || len(classes) != 1 {
-		return nil, err
-	}
-	return classes[0], nil
-}
-
 // refusal says which features the class requires that the catalog does not serve, or ""
 // when there are none (or no class).
-func refusal(class *v1beta1.ClusterServiceClass) string {
+func refusal(class *catalog.Class) string {
 	if class == nil {
 		return ""
 	}

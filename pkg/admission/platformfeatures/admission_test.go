@@ -10,6 +10,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
@@ -39,17 +40,39 @@ func storedInstance(name, class, resolved string) *v1beta1.ServiceInstance {
 
 // brokerCatalog: "db" requires nothing the catalog lacks; "logs", "routes" and "nfs" need
 // one unserved feature each; "future" needs something this version does not know; two
-// classes share the external name "dup-offering".
+// classes share the external name "dup-offering". The classes and the stored instances
+// are in the cluster scope, and as their namespaced twins (scopetest) in team-a, each twin
+// instance called "local-" and the name of its cluster twin.
 func brokerCatalog() []runtime.Object {
 	dupA, dupB := class("dup-a", "syslog_drain"), class("dup-b", "syslog_drain")
 	dupA.Spec.ExternalName, dupB.Spec.ExternalName = "dup-offering", "dup-offering"
-	return []runtime.Object{
+	var objs []runtime.Object
+	for _, obj := range []runtime.Object{
 		class("db"), class("logs", "syslog_drain"), class("routes", "route_forwarding"), class("nfs", "volume_mount"),
 		class("all", "volume_mount", "syslog_drain", "teleport", "syslog_drain", "route_forwarding"),
 		class("future", "teleport"), dupA, dupB,
 		storedInstance("db", "db", "db"), storedInstance("logs", "logs", ""), storedInstance("resolved-logs", "db", "logs"),
 		storedInstance("orphan", "gone", ""), storedInstance("resolved-gone", "logs", "gone"),
+	} {
+		twin := scopetest.Versioned(obj)
+		if i, ok := twin.(*v1beta1.ServiceInstance); ok {
+			i.Name = "local-" + i.Name
+		}
+		objs = append(objs, obj, twin)
 	}
+	return objs
+}
+
+// inNamespace returns the namespaced twin of a new instance, or a binding to the twin of
+// a binding's instance.
+func inNamespace(obj runtime.Object) runtime.Object {
+	switch o := obj.(type) {
+	case *sc.ServiceInstance:
+		return scopetest.Instance(o)
+	case *sc.ServiceBinding:
+		return binding("local-" + o.Spec.InstanceRef.Name)
+	}
+	return obj
 }
 
 func instance(ref sc.PlanReference) *sc.ServiceInstance {
@@ -80,11 +103,13 @@ func TestValidateAllows(t *testing.T) {
 		"a binding to an instance of an unknown class":            binding("orphan"),
 		"a binding to an instance whose resolved class is gone":   binding("resolved-gone"),
 	} {
-		t.Run(name, func(t *testing.T) {
-			if err := admissiontest.Validate(p, admissiontest.Attributes(obj, nil)); err != nil {
-				t.Errorf("got %v, want it allowed", err)
-			}
-		})
+		for scope, obj := range map[string]runtime.Object{"cluster": obj, "namespace": inNamespace(obj)} {
+			t.Run(scope+"/"+name, func(t *testing.T) {
+				if err := admissiontest.Validate(p, admissiontest.Attributes(obj, nil)); err != nil {
+					t.Errorf("got %v, want it allowed", err)
+				}
+			})
+		}
 	}
 }
 
@@ -109,24 +134,33 @@ func TestValidateRefuses(t *testing.T) {
 		"a binding to an instance resolved to such a class": {binding("resolved-logs"), "spec.instanceRef.name",
 			[]string{`the instance "resolved-logs" cannot be bound: class "logs-offering" requires syslog_drain`}},
 	} {
-		t.Run(name, func(t *testing.T) {
-			err := admissiontest.Validate(p, admissiontest.Attributes(tc.obj, nil))
-			if !apierrors.IsInvalid(err) {
-				t.Fatalf("got %v, want Invalid", err)
+		for scope, obj := range map[string]runtime.Object{"cluster": tc.obj, "namespace": inNamespace(tc.obj)} {
+			field := tc.field
+			if scope == "namespace" {
+				field = scopetest.Fields.Replace(field)
 			}
-			causes := err.(apierrors.APIStatus).Status().Details.Causes
-			if len(causes) != 1 || causes[0].Field != tc.field {
-				t.Fatalf("causes %+v, want one on %s", causes, tc.field)
-			}
-			for _, s := range tc.says {
-				if !strings.Contains(causes[0].Message, s) {
-					t.Errorf("message %q does not say %q", causes[0].Message, s)
+			t.Run(scope+"/"+name, func(t *testing.T) {
+				err := admissiontest.Validate(p, admissiontest.Attributes(obj, nil))
+				if !apierrors.IsInvalid(err) {
+					t.Fatalf("got %v, want Invalid", err)
 				}
-			}
-			if strings.Contains(causes[0].Message, "teleport") {
-				t.Errorf("message %q names an unknown feature", causes[0].Message)
-			}
-		})
+				causes := err.(apierrors.APIStatus).Status().Details.Causes
+				if len(causes) != 1 || causes[0].Field != field {
+					t.Fatalf("causes %+v, want one on %s", causes, field)
+				}
+				for _, s := range tc.says {
+					if scope == "namespace" {
+						s = strings.ReplaceAll(s, `instance "`, `instance "local-`)
+					}
+					if !strings.Contains(causes[0].Message, s) {
+						t.Errorf("message %q does not say %q", causes[0].Message, s)
+					}
+				}
+				if strings.Contains(causes[0].Message, "teleport") {
+					t.Errorf("message %q names an unknown feature", causes[0].Message)
+				}
+			})
+		}
 	}
 }
 

@@ -1,5 +1,6 @@
 // Package secretaccess holds the SecretAccessCheck admission plugin: it refuses an
-// instance, binding or broker that names a Secret the requesting user may not read.
+// instance, binding or broker (a ClusterServiceBroker or a ServiceBroker) that names a
+// Secret the requesting user may not read.
 //
 // The controller reads those Secrets on the user's behalf: parametersFrom values go to
 // the broker, addKeysFrom keys go into the binding's Secret, and broker credentials go to
@@ -15,11 +16,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/admission"
 	genericinitializer "k8s.io/apiserver/pkg/admission/initializer"
@@ -29,6 +32,9 @@ import (
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/access"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 )
 
 // PluginName is the name of the plugin in --enable-admission-plugins.
@@ -48,8 +54,9 @@ func Register(plugins *admission.Plugins) {
 // its parametersFrom Secrets to the broker under the requesting user's identity) every
 // named Secret is checked again; otherwise, and for bindings, only the Secrets the old
 // object did not name are checked; on update of a broker its Secret is
-// checked again whenever the spec changes, since a new URL or CA would send the same
-// credentials elsewhere.
+// checked again whenever its settings or its Secret change, since a new URL or CA would
+// send the same credentials elsewhere. Brokers of both scopes are checked alike; a
+// ServiceBroker's Secret is in its own namespace.
 type Plugin struct {
 	*admission.Handler
 	access.Reviewer
@@ -140,11 +147,8 @@ func secretRefsToCheck(obj, old runtime.Object) []secretRef {
 			refs = added(refs, bindingRefs(old))
 		}
 		return refs
-	case *sc.ClusterServiceBroker:
-		if old, ok := old.(*sc.ClusterServiceBroker); ok && helper.Semantic.DeepEqual(o.Spec, old.Spec) {
-			return nil
-		}
-		return brokerRefs(o)
+	case *sc.ClusterServiceBroker, *sc.ServiceBroker:
+		return brokerRefs(obj, old)
 	}
 	return nil
 }
@@ -172,20 +176,51 @@ func bindingRefs(b *sc.ServiceBinding) []secretRef {
 	return refs
 }
 
-func brokerRefs(b *sc.ClusterServiceBroker) []secretRef {
-	auth := b.Spec.AuthInfo
-	if auth == nil {
+// brokerRefs returns the Secret of the credentials of a broker of either scope (a
+// ServiceBroker's is in its namespace). An update is checked when the broker's settings or
+// its Secret changed: a new URL or CA would send the same credentials elsewhere.
+func brokerRefs(obj, old runtime.Object) []secretRef {
+	b, ok := brokerOf(obj)
+	if !ok {
+		return nil
+	}
+	if prev, ok := brokerOf(old); ok && helper.Semantic.DeepEqual(*b.Spec, *prev.Spec) &&
+		reflect.DeepEqual(b.BasicSecret, prev.BasicSecret) && reflect.DeepEqual(b.BearerSecret, prev.BearerSecret) {
 		return nil
 	}
 	path := field.NewPath("spec", "authInfo")
 	var refs []secretRef
-	if auth.Basic != nil && auth.Basic.SecretRef != nil {
-		refs = append(refs, secretRef{auth.Basic.SecretRef.Namespace, auth.Basic.SecretRef.Name, path.Child("basic", "secretRef")})
-	}
-	if auth.Bearer != nil && auth.Bearer.SecretRef != nil {
-		refs = append(refs, secretRef{auth.Bearer.SecretRef.Namespace, auth.Bearer.SecretRef.Name, path.Child("bearer", "secretRef")})
+	for _, m := range []struct {
+		method string
+		secret *types.NamespacedName
+	}{{"basic", b.BasicSecret}, {"bearer", b.BearerSecret}} {
+		if m.secret != nil && m.secret.Name != "" {
+			refs = append(refs, secretRef{m.secret.Namespace, m.secret.Name, path.Child(m.method, "secretRef")})
+		}
 	}
 	return refs
+}
+
+// versions converts the internal objects admission sees to the v1beta1 ones the
+// catalog's views read.
+var versions = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	install.Install(s)
+	return s
+}()
+
+// brokerOf returns the view of an internal ClusterServiceBroker or ServiceBroker.
+func brokerOf(obj runtime.Object) (*catalog.Broker, bool) {
+	switch obj.(type) {
+	case *sc.ClusterServiceBroker, *sc.ServiceBroker:
+	default:
+		return nil, false
+	}
+	versioned, err := versions.ConvertToVersion(obj.DeepCopyObject(), v1beta1.SchemeGroupVersion)
+	if err != nil {
+		return nil, false
+	}
+	return catalog.BrokerOf(versioned)
 }
 
 // added returns the references of refs to Secrets that old does not name.

@@ -16,10 +16,12 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/internal/admissiontest"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 )
 
-// readable are the Secrets (namespace/name) admissiontest.User may get.
-var readable = []string{"team-a/mine", "catalog/broker-mine"}
+// readable are the Secrets (namespace/name) admissiontest.User may get: a namespaced
+// broker's are in its namespace, team-a.
+var readable = []string{"team-a/mine", "catalog/broker-mine", "team-a/broker-mine"}
 
 // newPlugin returns the plugin on a fake Kubernetes API that answers SubjectAccessReviews
 // from readable, and the reviews it received.
@@ -145,6 +147,25 @@ func TestValidate(t *testing.T) {
 		{name: "broker metadata update", obj: withLabel(broker(url, "broker-theirs")), old: broker(url, "broker-theirs")},
 		{name: "broker moved to another URL", obj: broker("https://attacker.example.com", "broker-theirs"), old: broker(url, "broker-theirs"),
 			reviewed: []string{"catalog/broker-theirs"}, forbidden: `spec.authInfo.basic.secretRef: user "alice" cannot get Secret "broker-theirs"`},
+	}
+	// The brokers' cases again on their namespaced twins (scopetest), whose Secrets are in
+	// their own namespace.
+	for _, tc := range slices.Clone(tests) {
+		b, ok := tc.obj.(*sc.ClusterServiceBroker)
+		if !ok {
+			continue
+		}
+		twin := tc
+		twin.name, twin.obj = "namespaced "+tc.name, scopetest.Broker(b)
+		if tc.old != nil {
+			twin.old = scopetest.Broker(tc.old.(*sc.ClusterServiceBroker))
+		}
+		twin.reviewed = nil
+		for _, r := range tc.reviewed {
+			twin.reviewed = append(twin.reviewed, strings.Replace(r, "catalog/", scopetest.Namespace+"/", 1))
+		}
+		twin.forbidden = strings.ReplaceAll(tc.forbidden, `namespace "catalog"`, `namespace "`+scopetest.Namespace+`"`)
+		tests = append(tests, twin)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,6 +69,8 @@ func AttributesFor(obj, old runtime.Object, subresource string, u user.Info) adm
 		kind, resource, namespace, name = "ServiceBinding", "servicebindings", o.Namespace, o.Name
 	case *sc.ClusterServiceBroker:
 		kind, resource, name = "ClusterServiceBroker", "clusterservicebrokers", o.Name
+	case *sc.ServiceBroker:
+		kind, resource, namespace, name = "ServiceBroker", "servicebrokers", o.Namespace, o.Name
 	default:
 		panic(fmt.Sprintf("admissiontest: no attributes for %T", obj))
 	}

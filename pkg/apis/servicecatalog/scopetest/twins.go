@@ -4,11 +4,15 @@
 package scopetest
 
 import (
+	"fmt"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/install"
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 )
 
 // Namespace is the namespace of every twin.
@@ -92,4 +96,39 @@ func Instance(i *sc.ServiceInstance) *sc.ServiceInstance {
 	s.ServiceBrokerName = s.ClusterServiceBrokerName
 	s.ClusterServiceClassRef, s.ClusterServicePlanRef, s.ClusterServiceBrokerName = nil, nil, ""
 	return twin
+}
+
+// scheme converts between the versions of the catalog's types.
+var scheme = func() *runtime.Scheme {
+	s := runtime.NewScheme()
+	install.Install(s)
+	return s
+}()
+
+// Versioned returns the namespaced twin, as a v1beta1 object, of a v1beta1
+// ClusterServiceBroker, ClusterServiceClass, ClusterServicePlan or ServiceInstance, such
+// as tests seed fake clientsets with. It panics on any other object.
+func Versioned(obj runtime.Object) runtime.Object {
+	internal, err := scheme.ConvertToVersion(obj.DeepCopyObject(), sc.SchemeGroupVersion)
+	if err != nil {
+		panic(fmt.Sprintf("scopetest: converting %T: %v", obj, err))
+	}
+	var twin runtime.Object
+	switch o := internal.(type) {
+	case *sc.ClusterServiceBroker:
+		twin = Broker(o)
+	case *sc.ClusterServiceClass:
+		twin = Class(o)
+	case *sc.ClusterServicePlan:
+		twin = Plan(o)
+	case *sc.ServiceInstance:
+		twin = Instance(o)
+	default:
+		panic(fmt.Sprintf("scopetest: no twin of %T", obj))
+	}
+	out, err := scheme.ConvertToVersion(twin, v1beta1.SchemeGroupVersion)
+	if err != nil {
+		panic(fmt.Sprintf("scopetest: converting %T: %v", twin, err))
+	}
+	return out
 }
