@@ -11,7 +11,6 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
-	"github.com/kube-service-catalog/catalog/pkg/cli/dryrun"
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
 	"github.com/kube-service-catalog/catalog/pkg/cli/secrets"
 )
@@ -49,40 +48,26 @@ With --wait, wait until the binding is Ready or Failed and name the keys of its 
 }
 
 func (o *bindOptions) run(ctx context.Context, env *Env, name string) error {
-	strategy, parameters, err := o.parse()
+	w, err := o.start(env)
 	if err != nil {
 		return err
 	}
-	set, ns, err := env.workspace()
-	if err != nil {
+	if err := o.checkInstance(ctx, w.set, w.ns); err != nil {
 		return err
 	}
-	if err := o.checkInstance(ctx, set, ns); err != nil {
-		return err
-	}
-	binding := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	binding := &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}}
 	binding.Spec = v1beta1.ServiceBindingSpec{
 		InstanceRef: v1beta1.ServiceInstanceReference{Name: o.instance, Namespace: o.instanceNamespace},
-		Parameters:  parameters,
+		Parameters:  w.parameters,
 		SecretName:  o.secretName,
 	}
-	client := set.Catalog.ServicecatalogV1beta1().ServiceBindings(ns)
-	if strategy != dryrun.Client {
-		opts := metav1.CreateOptions{DryRun: strategy.Options(), FieldManager: fieldManager}
-		if binding, err = client.Create(ctx, binding, opts); err != nil {
-			return err
-		}
-	}
-	if err := o.out.PrintObject(env.Out, strategy, binding); err != nil {
+	client := w.set.Catalog.ServicecatalogV1beta1().ServiceBindings(w.ns)
+	binding, waited, err := create(ctx, env, o.writeFlags, w.strategy, binding, client.Create,
+		objectName(kinds.ServiceBinding.Singular(), name), bindingState(client, name))
+	if err != nil || !waited {
 		return err
 	}
-	if !o.wait.wait || strategy != dryrun.None {
-		return nil
-	}
-	if err := env.untilReady(ctx, o.wait, objectName(kinds.ServiceBinding.Singular(), name), bindingState(client, name)); err != nil {
-		return err
-	}
-	return env.secretKeys(ctx, set, ns, secrets.Name(binding))
+	return env.secretKeys(ctx, w.set, w.ns, secrets.Name(binding))
 }
 
 // checkInstance refuses a binding to an instance that does not exist. An instance the

@@ -12,64 +12,67 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/cli/await"
-	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
 	"github.com/kube-service-catalog/catalog/pkg/cli/counters"
 	"github.com/kube-service-catalog/catalog/pkg/cli/dryrun"
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
 	"github.com/kube-service-catalog/catalog/pkg/cli/output"
+	scclient "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned/typed/servicecatalog/v1beta1"
 )
 
 // bump is a command that increments a counter of one kind's spec.
 type bump struct {
 	// group is the kind, with its word on the command line.
 	group kinds.Group
-	// counter returns the counter of the object name, patched with opts, or only
-	// incremented on the object read for a client dry run.
-	counter func(set *clients.Set, ns, name string, opts metav1.PatchOptions, client bool) counters.Counter
-	// state reads the object for a wait.
-	state func(set *clients.Set, ns, name string) await.Get
-	// field is the counter's name, for messages.
+	// field is the counter's JSON name.
 	field string
+	// counter returns the counter of the target, patched with opts, or only incremented
+	// on the object read for a client dry run.
+	counter func(t *target, opts metav1.PatchOptions) counters.Counter
+	// state reads the target for a wait.
+	state func(t *target) await.Get
+}
+
+// patcher is the client of a kind, as a bump uses it.
+type patcher[T runtime.Object] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Patch(ctx context.Context, name string, pt types.PatchType, data []byte, opts metav1.PatchOptions, subresources ...string) (T, error)
+}
+
+// bumpOf is the bump of the counter field of kind (word on the command line), whose
+// objects client reads and patches.
+func bumpOf[T runtime.Object, C patcher[T]](kind kinds.Kind, word, field string, client func(t *target) C,
+	counter func(T) *int64, state func(C, string) await.Get) bump {
+	return bump{
+		group: kinds.Group{Word: word, Singular: word, Kinds: []kinds.Kind{kind}},
+		field: field,
+		counter: func(t *target, opts metav1.PatchOptions) counters.Counter {
+			return counterOf(field, t.name, client(t), opts, t.strategy == dryrun.Client, counter)
+		},
+		state: func(t *target) await.Get { return state(client(t), t.name) },
+	}
 }
 
 var (
-	rotation = bump{
-		group: kinds.Group{Word: "binding", Singular: "binding", Kinds: []kinds.Kind{kinds.ServiceBinding}},
-		field: "rotationRequests",
-		counter: func(set *clients.Set, ns, name string, opts metav1.PatchOptions, client bool) counters.Counter {
-			c := set.Catalog.ServicecatalogV1beta1().ServiceBindings(ns)
-			return counterOf("rotationRequests", name, c.Get, c.Patch, opts, client,
-				func(b *v1beta1.ServiceBinding) *int64 { return &b.Spec.RotationRequests })
+	rotation = bumpOf(kinds.ServiceBinding, "binding", "rotationRequests",
+		func(t *target) scclient.ServiceBindingInterface {
+			return t.set.Catalog.ServicecatalogV1beta1().ServiceBindings(t.ns)
 		},
-		state: func(set *clients.Set, ns, name string) await.Get {
-			return bindingState(set.Catalog.ServicecatalogV1beta1().ServiceBindings(ns), name)
+		func(b *v1beta1.ServiceBinding) *int64 { return &b.Spec.RotationRequests }, bindingState)
+	update = bumpOf(kinds.ServiceInstance, "instance", "updateRequests",
+		func(t *target) scclient.ServiceInstanceInterface {
+			return t.set.Catalog.ServicecatalogV1beta1().ServiceInstances(t.ns)
 		},
-	}
-	update = bump{
-		group: kinds.Group{Word: "instance", Singular: "instance", Kinds: []kinds.Kind{kinds.ServiceInstance}},
-		field: "updateRequests",
-		counter: func(set *clients.Set, ns, name string, opts metav1.PatchOptions, client bool) counters.Counter {
-			c := set.Catalog.ServicecatalogV1beta1().ServiceInstances(ns)
-			return counterOf("updateRequests", name, c.Get, c.Patch, opts, client,
-				func(i *v1beta1.ServiceInstance) *int64 { return &i.Spec.UpdateRequests })
-		},
-		state: func(set *clients.Set, ns, name string) await.Get {
-			return instanceState(set.Catalog.ServicecatalogV1beta1().ServiceInstances(ns), name)
-		},
-	}
+		func(i *v1beta1.ServiceInstance) *int64 { return &i.Spec.UpdateRequests }, instanceState)
 )
 
-// counterOf is the counter field of the object name, read with get and sent with patch;
-// for a client dry run, it is incremented on a copy of the object read instead.
-func counterOf[T runtime.Object](field, name string,
-	get func(context.Context, string, metav1.GetOptions) (T, error),
-	patch func(context.Context, string, types.PatchType, []byte, metav1.PatchOptions, ...string) (T, error),
-	opts metav1.PatchOptions, client bool, counter func(T) *int64) counters.Counter {
+// counterOf is the counter field of the object name, read and sent through client; for
+// a client dry run, it is incremented on a copy of the object read instead.
+func counterOf[T runtime.Object](field, name string, client patcher[T], opts metav1.PatchOptions, dry bool, counter func(T) *int64) counters.Counter {
 	var read T
 	return counters.Counter{
 		Field: field,
 		Read: func(ctx context.Context) (string, int64, error) {
-			obj, err := get(ctx, name, metav1.GetOptions{})
+			obj, err := client.Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return "", 0, err
 			}
@@ -81,12 +84,12 @@ func counterOf[T runtime.Object](field, name string,
 			return m.GetResourceVersion(), *counter(obj), nil
 		},
 		Patch: func(ctx context.Context, data []byte, value int64) (runtime.Object, error) {
-			if client {
+			if dry {
 				changed := read.DeepCopyObject().(T)
 				*counter(changed) = value
 				return changed, nil
 			}
-			return patch(ctx, name, types.MergePatchType, data, opts)
+			return client.Patch(ctx, name, types.MergePatchType, data, opts)
 		},
 	}
 }
@@ -123,29 +126,22 @@ func newBump(env *Env, b bump, cmd *cobra.Command) *cobra.Command {
 	cmd.Args = cobra.ExactArgs(2)
 	cmd.ValidArgsFunction = completeKindAndName(env, groups)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if _, err := kinds.Lookup(args[0], groups); err != nil {
-			return err
-		}
-		strategy, err := dry.Strategy()
+		t, err := env.target(groups, args, dry)
 		if err != nil {
 			return err
 		}
-		set, ns, err := env.workspace()
+		opts := metav1.PatchOptions{DryRun: t.strategy.Options(), FieldManager: fieldManager}
+		obj, value, err := counters.Bump(cmd.Context(), b.counter(t, opts))
 		if err != nil {
 			return err
 		}
-		opts := metav1.PatchOptions{DryRun: strategy.Options(), FieldManager: fieldManager}
-		obj, value, err := counters.Bump(cmd.Context(), b.counter(set, ns, args[1], opts, strategy == dryrun.Client))
-		if err != nil {
+		if err := out.PrintDone(env.Out, t.strategy, obj, fmt.Sprintf("%s: %d", b.field, value)); err != nil {
 			return err
 		}
-		if err := out.PrintDone(env.Out, strategy, obj, fmt.Sprintf("%s: %d", b.field, value)); err != nil {
-			return err
-		}
-		if !wait.wait || strategy != dryrun.None {
+		if !wait.wait || t.strategy != dryrun.None {
 			return nil
 		}
-		return env.untilReady(cmd.Context(), wait, objectName(b.group.Kinds[0].Singular(), args[1]), b.state(set, ns, args[1]))
+		return env.untilReady(cmd.Context(), wait, t.what(), b.state(t))
 	}
 	return cmd
 }

@@ -37,6 +37,23 @@ type deletion struct {
 	state func(name string) await.Get
 }
 
+// deleter is the client of a kind, as a deletion uses it.
+type deleter interface {
+	Delete(ctx context.Context, name string, opts metav1.DeleteOptions) error
+}
+
+// deletionOf is the deletion of objects of kind in namespace ns through client; stub
+// makes an object of the kind with the given metadata.
+func deletionOf[C deleter](kind kinds.Kind, ns string, client C, stub func(metav1.ObjectMeta) runtime.Object,
+	state func(C, string) await.Get) deletion {
+	return deletion{
+		kind:  kind,
+		stub:  func(name string) runtime.Object { return stub(metav1.ObjectMeta{Name: name, Namespace: ns}) },
+		del:   client.Delete,
+		state: func(name string) await.Get { return state(client, name) },
+	}
+}
+
 // run deletes the objects names one after the other, and waits until each is gone
 // when asked.
 func (f *deleteFlags) run(ctx context.Context, env *Env, d deletion, names []string) error {
@@ -84,14 +101,8 @@ refusal (DeleteBlocked, whose message says how to retry or abandon) or bindings 
 				return err
 			}
 			client := set.Catalog.ServicecatalogV1beta1().ServiceInstances(ns)
-			return f.run(cmd.Context(), env, deletion{
-				kind: kinds.ServiceInstance,
-				stub: func(name string) runtime.Object {
-					return &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-				},
-				del:   client.Delete,
-				state: func(name string) await.Get { return instanceState(client, name) },
-			}, args)
+			return f.run(cmd.Context(), env, deletionOf(kinds.ServiceInstance, ns, client,
+				func(m metav1.ObjectMeta) runtime.Object { return &v1beta1.ServiceInstance{ObjectMeta: m} }, instanceState), args)
 		},
 	}
 	f = addDeleteFlags(cmd, "the instances are gone")
@@ -120,14 +131,8 @@ is gone, printing what holds it up.`,
 			if err != nil {
 				return err
 			}
-			return f.run(cmd.Context(), env, deletion{
-				kind: kinds.ServiceBinding,
-				stub: func(name string) runtime.Object {
-					return &v1beta1.ServiceBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-				},
-				del:   client.Delete,
-				state: func(name string) await.Get { return bindingState(client, name) },
-			}, names)
+			return f.run(cmd.Context(), env, deletionOf(kinds.ServiceBinding, ns, client,
+				func(m metav1.ObjectMeta) runtime.Object { return &v1beta1.ServiceBinding{ObjectMeta: m} }, bindingState), names)
 		},
 	}
 	f = addDeleteFlags(cmd, "the bindings are gone")

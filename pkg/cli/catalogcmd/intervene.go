@@ -8,42 +8,20 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
-	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
 	"github.com/kube-service-catalog/catalog/pkg/cli/dryrun"
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
 )
 
-// intervention is the retry or the abandon subresource.
-type intervention struct {
-	// verb is the subresource.
-	verb string
-	// instance and binding call it on an instance or a binding.
-	instance func(c *clients.Set, ns string) interveneFunc
-	binding  func(c *clients.Set, ns string) interveneFunc
+// intervener is the client of a kind with the retry and abandon subresources.
+type intervener interface {
+	Retry(ctx context.Context, name string, i *v1beta1.Intervention, opts metav1.CreateOptions) (*metav1.Status, error)
+	Abandon(ctx context.Context, name string, i *v1beta1.Intervention, opts metav1.CreateOptions) (*metav1.Status, error)
 }
 
-// interveneFunc calls a subresource of one kind.
-type interveneFunc func(ctx context.Context, name string, i *v1beta1.Intervention, opts metav1.CreateOptions) (*metav1.Status, error)
-
-var (
-	retry = intervention{
-		verb: "retry",
-		instance: func(c *clients.Set, ns string) interveneFunc {
-			return c.Catalog.ServicecatalogV1beta1().ServiceInstances(ns).Retry
-		},
-		binding: func(c *clients.Set, ns string) interveneFunc {
-			return c.Catalog.ServicecatalogV1beta1().ServiceBindings(ns).Retry
-		},
-	}
-	abandon = intervention{
-		verb: "abandon",
-		instance: func(c *clients.Set, ns string) interveneFunc {
-			return c.Catalog.ServicecatalogV1beta1().ServiceInstances(ns).Abandon
-		},
-		binding: func(c *clients.Set, ns string) interveneFunc {
-			return c.Catalog.ServicecatalogV1beta1().ServiceBindings(ns).Abandon
-		},
-	}
+// The subresources.
+const (
+	retry   = "retry"
+	abandon = "abandon"
 )
 
 func newRetry(env *Env) *cobra.Command {
@@ -71,39 +49,35 @@ it first). The admin role may.`,
 	return cmd
 }
 
-// newIntervention completes cmd to call the subresource of in.
-func newIntervention(env *Env, in intervention, cmd *cobra.Command) *cobra.Command {
+// newIntervention completes cmd to call the subresource verb.
+func newIntervention(env *Env, verb string, cmd *cobra.Command) *cobra.Command {
 	var reason string
 	dry := dryrun.AddFlag(cmd)
 	cmd.Args = cobra.ExactArgs(2)
 	cmd.ValidArgsFunction = completeKindAndName(env, objectGroups)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		kind, err := objectKind(args[0])
+		t, err := env.target(objectGroups, args, dry)
 		if err != nil {
 			return err
 		}
-		strategy, err := dry.Strategy()
-		if err != nil {
-			return err
+		var client intervener = t.set.Catalog.ServicecatalogV1beta1().ServiceInstances(t.ns)
+		if t.kind == kinds.ServiceBinding {
+			client = t.set.Catalog.ServicecatalogV1beta1().ServiceBindings(t.ns)
 		}
-		set, ns, err := env.workspace()
-		if err != nil {
-			return err
+		call := client.Retry
+		if verb == abandon {
+			call = client.Abandon
 		}
-		call := in.instance(set, ns)
-		if kind == kinds.ServiceBinding {
-			call = in.binding(set, ns)
-		}
-		message := fmt.Sprintf("%s of %s requested", in.verb, objectName(kind.Singular(), args[1]))
-		if strategy != dryrun.Client {
-			body := &v1beta1.Intervention{ObjectMeta: metav1.ObjectMeta{Name: args[1]}, Reason: reason}
-			status, err := call(cmd.Context(), args[1], body, metav1.CreateOptions{DryRun: strategy.Options(), FieldManager: fieldManager})
+		message := fmt.Sprintf("%s of %s requested", verb, t.what())
+		if t.strategy != dryrun.Client {
+			body := &v1beta1.Intervention{ObjectMeta: metav1.ObjectMeta{Name: t.name}, Reason: reason}
+			status, err := call(cmd.Context(), t.name, body, metav1.CreateOptions{DryRun: t.strategy.Options(), FieldManager: fieldManager})
 			if err != nil {
 				return err
 			}
 			message = status.Message
 		}
-		fmt.Fprintln(env.Out, message+strategy.Suffix())
+		fmt.Fprintln(env.Out, message+t.strategy.Suffix())
 		return nil
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "Why, for the record and the event.")

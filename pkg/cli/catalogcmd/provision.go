@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/cli/await"
+	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
 	"github.com/kube-service-catalog/catalog/pkg/cli/dryrun"
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
 	"github.com/kube-service-catalog/catalog/pkg/cli/offerings"
@@ -34,17 +36,30 @@ func addWriteFlags(cmd *cobra.Command, until string) *writeFlags {
 	return f
 }
 
-// parse checks the flags and returns the dry-run strategy and the parameters.
-func (f *writeFlags) parse() (dryrun.Strategy, *runtime.RawExtension, error) {
+// write is what a command that creates an object starts from.
+type write struct {
+	strategy   dryrun.Strategy
+	parameters *runtime.RawExtension
+	set        *clients.Set
+	ns         string
+}
+
+// start checks the flags and returns the dry-run strategy, the parameters, the clients
+// and the namespace.
+func (f *writeFlags) start(env *Env) (*write, error) {
 	strategy, err := f.dryRun.Strategy()
 	if err != nil {
-		return strategy, nil, err
+		return nil, err
 	}
 	if err := f.out.Validate(); err != nil {
-		return strategy, nil, err
+		return nil, err
 	}
 	parameters, err := params.Parse(f.pairs, f.json)
-	return strategy, parameters, err
+	if err != nil {
+		return nil, err
+	}
+	set, ns, err := env.workspace()
+	return &write{strategy: strategy, parameters: parameters, set: set, ns: ns}, err
 }
 
 // provisionOptions are the flags of provision.
@@ -84,37 +99,43 @@ With --wait, wait until the instance is Ready or Failed and print the condition'
 }
 
 func (o *provisionOptions) run(ctx context.Context, env *Env, name string) error {
-	strategy, parameters, err := o.parse()
+	w, err := o.start(env)
 	if err != nil {
 		return err
 	}
-	set, ns, err := env.workspace()
+	sources, err := offerings.Select(offerings.Sources(w.set), o.scope)
 	if err != nil {
 		return err
 	}
-	sources, err := offerings.Select(offerings.Sources(set), o.scope)
+	choice, err := offerings.Find(ctx, sources, w.ns, o.class, o.plan)
 	if err != nil {
 		return err
 	}
-	choice, err := offerings.Find(ctx, sources, ns, o.class, o.plan)
-	if err != nil {
-		return err
-	}
-	instance := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	instance.Spec.Parameters = parameters
+	instance := &v1beta1.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: w.ns}}
+	instance.Spec.Parameters = w.parameters
 	choice.Source.SetExternalNames(&instance.Spec, o.class, o.plan)
-	client := set.Catalog.ServicecatalogV1beta1().ServiceInstances(ns)
+	client := w.set.Catalog.ServicecatalogV1beta1().ServiceInstances(w.ns)
+	_, _, err = create(ctx, env, o.writeFlags, w.strategy, instance, client.Create,
+		objectName(kinds.ServiceInstance.Singular(), name), instanceState(client, name))
+	return err
+}
+
+// create sends obj (unless this is a client dry run), prints it, and with --wait waits
+// until it is Ready. It returns the object created and whether it waited.
+func create[T runtime.Object](ctx context.Context, env *Env, f *writeFlags, strategy dryrun.Strategy, obj T,
+	send func(context.Context, T, metav1.CreateOptions) (T, error), what string, state await.Get) (T, bool, error) {
 	if strategy != dryrun.Client {
-		opts := metav1.CreateOptions{DryRun: strategy.Options(), FieldManager: fieldManager}
-		if instance, err = client.Create(ctx, instance, opts); err != nil {
-			return err
+		created, err := send(ctx, obj, metav1.CreateOptions{DryRun: strategy.Options(), FieldManager: fieldManager})
+		if err != nil {
+			return obj, false, err
 		}
+		obj = created
 	}
-	if err := o.out.PrintObject(env.Out, strategy, instance); err != nil {
-		return err
+	if err := f.out.PrintObject(env.Out, strategy, obj); err != nil {
+		return obj, false, err
 	}
-	if !o.wait.wait || strategy != dryrun.None {
-		return nil
+	if !f.wait.wait || strategy != dryrun.None {
+		return obj, false, nil
 	}
-	return env.untilReady(ctx, o.wait, objectName(kinds.ServiceInstance.Singular(), name), instanceState(client, name))
+	return obj, true, env.untilReady(ctx, f.wait, what, state)
 }

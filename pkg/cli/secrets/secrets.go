@@ -26,7 +26,7 @@ func Keys(ctx context.Context, kube kubernetes.Interface, namespace, name string
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(secret.Data)+len(secret.StringData))
+	keys := make([]string, 0, len(secret.Data))
 	for k := range secret.Data {
 		keys = append(keys, k)
 	}
