@@ -7,7 +7,7 @@ import (
 )
 
 // TestAPIResources: through the aggregator, kubectl discovers
-// the five kinds with their short names, scope and category, and kubectl
+// the eight kinds with their short names, scope and category, and kubectl
 // explain prints the field documentation of our OpenAPI.
 func TestAPIResources(t *testing.T) {
 	requireStack(t)
@@ -17,6 +17,9 @@ func TestAPIResources(t *testing.T) {
 		"ClusterServiceBroker": {"clusterservicebrokers", "csb", "false"},
 		"ClusterServiceClass":  {"clusterserviceclasses", "csc", "false"},
 		"ClusterServicePlan":   {"clusterserviceplans", "csp", "false"},
+		"ServiceBroker":        {"servicebrokers", "nsb", "true"},
+		"ServiceClass":         {"serviceclasses", "sc", "true"},
+		"ServicePlan":          {"serviceplans", "sp", "true"},
 		"ServiceInstance":      {"serviceinstances", "si", "true"},
 		"ServiceBinding":       {"servicebindings", "sb", "true"},
 	}
@@ -43,11 +46,12 @@ func TestAPIResources(t *testing.T) {
 		t.Errorf("api-resources lists %d kinds, want %d:\n%s", len(got), len(want), out)
 	}
 
-	// The servicecatalog category names all five.
+	// The servicecatalog category names all eight.
 	names := strings.Fields(kubectl(t, admin, "api-resources", "--categories=servicecatalog", "-o", "name"))
 	slices.Sort(names)
 	wantNames := []string{"clusterservicebrokers.servicecatalog.k8s.io", "clusterserviceclasses.servicecatalog.k8s.io",
-		"clusterserviceplans.servicecatalog.k8s.io", "servicebindings.servicecatalog.k8s.io", "serviceinstances.servicecatalog.k8s.io"}
+		"clusterserviceplans.servicecatalog.k8s.io", "servicebindings.servicecatalog.k8s.io", "servicebrokers.servicecatalog.k8s.io",
+		"serviceclasses.servicecatalog.k8s.io", "serviceinstances.servicecatalog.k8s.io", "serviceplans.servicecatalog.k8s.io"}
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("category servicecatalog: %v, want %v", names, wantNames)
 	}
@@ -58,6 +62,8 @@ func TestAPIResources(t *testing.T) {
 		{"serviceinstance.spec.parametersFrom", "parametersFrom are sources of parameters read from Secrets in the instance's namespace."},
 		{"si.spec.clusterServiceClassExternalName", `clusterServiceClassExternalName is the offering's name in the broker's catalog, for example "postgresql".`},
 		{"clusterservicebroker.spec.url", "GROUP: servicecatalog.k8s.io KIND: ClusterServiceBroker VERSION: v1beta1"},
+		{"nsb.spec.authInfo", "GROUP: servicecatalog.k8s.io KIND: ServiceBroker VERSION: v1beta1"},
+		{"si.spec.serviceClassExternalName", "KIND: ServiceInstance"},
 	} {
 		// alice may explain too: discovery and OpenAPI are public to
 		// authenticated users.

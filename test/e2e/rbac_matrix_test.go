@@ -85,12 +85,52 @@ type matrixRow struct {
 	user, resource, subresource, scope, allowed string
 }
 
+// namespacedCatalogAccess is what each user may do, in its own namespace, with the
+// namespace's own brokers and with its classes and plans (the same for both kinds). In
+// the other namespace, and across all namespaces, only the cluster admin may do anything.
+var namespacedCatalogAccess = []struct {
+	user                   string
+	brokers, brokersStatus string
+	entries, entriesStatus string
+}{
+	{clusterAdmin, allVerbs, "get update patch", allVerbs, "get update patch"},
+	{nsAdmin, allVerbs, "get", readVerbs, "get"},
+	{nsEditor, noVerbs, noVerbs, readVerbs, "get"},
+	{nsViewer, noVerbs, noVerbs, readVerbs, "get"},
+	{nobody, noVerbs, noVerbs, noVerbs, noVerbs},
+	{editSA, noVerbs, noVerbs, readVerbs, "get"},
+	{catalogUser, noVerbs, noVerbs, readVerbs, "get"},
+	{brokerAdmin, noVerbs, noVerbs, noVerbs, noVerbs},
+}
+
+// namespacedCatalogRows expands namespacedCatalogAccess into rows of the matrix.
+func namespacedCatalogRows() []matrixRow {
+	var rows []matrixRow
+	for _, a := range namespacedCatalogAccess {
+		elsewhere, elsewhereStatus, all := noVerbs, noVerbs, noVerbs
+		if a.user == clusterAdmin {
+			elsewhere, elsewhereStatus, all = allVerbs, "get update patch", "list watch"
+		}
+		for resource, allowed := range map[string][2]string{
+			"servicebrokers": {a.brokers, a.brokersStatus}, "serviceclasses": {a.entries, a.entriesStatus}, "serviceplans": {a.entries, a.entriesStatus},
+		} {
+			rows = append(rows,
+				matrixRow{a.user, resource, "", ownNS, allowed[0]}, matrixRow{a.user, resource, "status", ownNS, allowed[1]},
+				matrixRow{a.user, resource, "", otherNS, elsewhere}, matrixRow{a.user, resource, "status", otherNS, elsewhereStatus},
+				matrixRow{a.user, resource, "", allNS, all})
+		}
+	}
+	return rows
+}
+
 // rbacMatrix is the expected table: what artifacts/deploy/rbac, applied to a cluster with
 // the built-in admin, edit and view roles, lets each user do. Status is written by the
-// controller only; brokers are for cluster admins and broker admins; the marketplace
-// (classes and plans) is readable by every authenticated user; instances and bindings
-// follow the namespace's admin, edit and view roles.
-var rbacMatrix = []matrixRow{
+// controller only; cluster brokers are for cluster admins and broker admins; the
+// marketplace (cluster classes and plans) is readable by every authenticated user;
+// instances and bindings follow the namespace's admin, edit and view roles; a namespace's
+// own brokers are its admin's, and its classes and plans readable by admin, edit and view
+// (namespacedCatalogAccess).
+var rbacMatrix = append([]matrixRow{
 	{clusterAdmin, "serviceinstances", "", ownNS, allVerbs},
 	{clusterAdmin, "serviceinstances", "", otherNS, allVerbs},
 	{clusterAdmin, "serviceinstances", "", allNS, "list watch"},
@@ -226,7 +266,7 @@ var rbacMatrix = []matrixRow{
 	{brokerAdmin, "clusterserviceclasses", "status", clusterNS, "get"},
 	{brokerAdmin, "clusterserviceplans", "", clusterNS, readVerbs},
 	{brokerAdmin, "clusterserviceplans", "status", clusterNS, "get"},
-}
+}, namespacedCatalogRows()...)
 
 // matrixResources are the catalog's resources, namespaced ones first.
 var matrixResources = []struct {
@@ -238,6 +278,9 @@ var matrixResources = []struct {
 	{"clusterservicebrokers", "ClusterServiceBroker", false},
 	{"clusterserviceclasses", "ClusterServiceClass", false},
 	{"clusterserviceplans", "ClusterServicePlan", false},
+	{"servicebrokers", "ServiceBroker", true},
+	{"serviceclasses", "ServiceClass", true},
+	{"serviceplans", "ServicePlan", true},
 }
 
 // matrixCase is one line of the expanded table, or one of the indirect paths: a question
@@ -514,6 +557,12 @@ func (env *matrixEnv) indirectCases() []matrixCase {
 			return obj
 		}
 	}
+	// A namespace's broker names a Secret of its own namespace.
+	localBroker := func(ns string) *unstructured.Unstructured {
+		obj := env.newObject("servicebrokers", "ServiceBroker", ns)
+		_ = unstructured.SetNestedMap(obj.Object, map[string]any{"basic": map[string]any{"secretRef": map[string]any{"name": matrixSecret}}}, "spec", "authInfo")
+		return obj
+	}
 	create := func(what, user, resource, ns, secretNS string, obj func(string) *unstructured.Unstructured, allowed bool) matrixCase {
 		return matrixCase{
 			name:    fmt.Sprintf("%s creates %s naming Secret %s/%s", user, what, secretNS, matrixSecret),
@@ -573,6 +622,8 @@ func (env *matrixEnv) indirectCases() []matrixCase {
 		create("a broker with basic auth", brokerAdmin, "clusterservicebrokers", "", other, broker(other), false),
 		patch("a broker", clusterAdmin, "clusterservicebrokers", "", own, auth, true),
 		patch("a broker", brokerAdmin, "clusterservicebrokers", "", own, auth, false),
+		create("a namespaced broker with basic auth", nsAdmin, "servicebrokers", own, own, localBroker, true),
+		create("a namespaced broker with basic auth", clusterAdmin, "servicebrokers", other, other, localBroker, true),
 	}
 	// Without the controller the admin's instance stays pending, and PendingChangeOwner
 	// refuses other users' changes to it before SecretAccessCheck looks.
@@ -703,7 +754,8 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 // createTargets creates, as the cluster admin, the objects the requests act on, all
 // labelled with the run's id and named after env.target: a broker (whose URL resolves
 // nowhere), a class and a plan of it, and in each namespace an instance of the demo plan,
-// a binding to it, and the Secret the indirect cases name.
+// a binding to it, a namespaced broker, class and plan, and the Secret the indirect cases
+// name.
 func (env *matrixEnv) createTargets(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
@@ -726,8 +778,13 @@ func (env *matrixEnv) createTargets(t *testing.T) {
 		for _, r := range []string{"clusterserviceplans", "clusterserviceclasses", "clusterservicebrokers"} {
 			_, _, _ = runKubectl(t, admin, "", "delete", r+"."+catalogstack.Group, env.target(r), "--wait=false", "--ignore-not-found")
 		}
-		// Nothing was fetched from the broker; no controller has to release it.
+		// Nothing was fetched from the brokers; no controller has to release them.
 		_, _, _ = runKubectl(t, admin, "", "patch", "clusterservicebrokers."+catalogstack.Group, broker, "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
+		for _, ns := range []string{env.own, env.other} {
+			_, _, _ = runKubectl(t, admin, "", "delete", "servicebrokers."+catalogstack.Group, env.target("servicebrokers"), "-n", ns, "--wait=false", "--ignore-not-found")
+			_, _, _ = runKubectl(t, admin, "", "patch", "servicebrokers."+catalogstack.Group, env.target("servicebrokers"), "-n", ns,
+				"--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
+		}
 	})
 	for _, r := range []struct {
 		resource, kind, ns string
@@ -739,6 +796,12 @@ func (env *matrixEnv) createTargets(t *testing.T) {
 		{"servicebindings", "ServiceBinding", env.own},
 		{"serviceinstances", "ServiceInstance", env.other},
 		{"servicebindings", "ServiceBinding", env.other},
+		{"servicebrokers", "ServiceBroker", env.own},
+		{"serviceclasses", "ServiceClass", env.own},
+		{"serviceplans", "ServicePlan", env.own},
+		{"servicebrokers", "ServiceBroker", env.other},
+		{"serviceclasses", "ServiceClass", env.other},
+		{"serviceplans", "ServicePlan", env.other},
 	} {
 		obj := env.newObject(r.resource, r.kind, r.ns)
 		obj.SetName(env.target(r.resource))
@@ -783,16 +846,16 @@ func (env *matrixEnv) namespace(scope string) string {
 // target names the object of a resource the requests act on: per run for the
 // cluster-scoped ones, the same in both namespaces for the others.
 func (env *matrixEnv) target(resource string) string {
-	switch resource {
-	case "serviceinstances", "servicebindings":
-		return "matrix-target"
+	if strings.HasPrefix(resource, "cluster") {
+		return "rbac-matrix-" + env.id
 	}
-	return "rbac-matrix-" + env.id
+	return "matrix-target"
 }
 
 // newObject returns a new, valid object of a resource in ns (empty for cluster-scoped
 // ones), with a fresh name: an instance of the demo plan, a binding to the target
-// instance, a broker whose URL resolves nowhere, a class and a plan of the target broker.
+// instance, a broker whose URL resolves nowhere, a class and a plan of the target broker
+// of the same scope.
 func (env *matrixEnv) newObject(resource, kind, ns string) *unstructured.Unstructured {
 	env.mu.Lock()
 	env.serial++
@@ -825,6 +888,22 @@ func (env *matrixEnv) newObject(resource, kind, ns string) *unstructured.Unstruc
 			"externalName":             name,
 			"externalID":               name,
 			"description":              "a plan of the RBAC matrix",
+		}
+	case "servicebrokers", "serviceclasses", "serviceplans":
+		// A namespace's broker, class and plan are written as their cluster twins are.
+		obj := env.newObject("cluster"+resource, "Cluster"+kind, "")
+		spec, _, _ = unstructured.NestedMap(obj.Object, "spec")
+		for cluster, local := range map[string]string{"clusterServiceBrokerName": "serviceBrokerName", "clusterServiceClassRef": "serviceClassRef"} {
+			if v, ok := spec[cluster]; ok {
+				delete(spec, cluster)
+				spec[local] = v
+			}
+		}
+		if ref, ok := spec["serviceClassRef"].(map[string]any); ok {
+			ref["name"] = env.target("serviceclasses")
+		}
+		if _, ok := spec["serviceBrokerName"]; ok {
+			spec["serviceBrokerName"] = env.target("servicebrokers")
 		}
 	}
 	obj := &unstructured.Unstructured{Object: map[string]any{

@@ -9,10 +9,11 @@ import (
 // bindings and brokers name on behalf of whoever wrote them, so the API
 // server refuses to let a user name a Secret they may not read
 // (SecretAccessCheck, a SubjectAccessReview per Secret). In
-// secret-access-restricted alice holds a Role that manages instances and
-// bindings but not Secrets; in secret-access-edit bob holds the built-in edit
-// role, which reads Secrets, and bob may manage brokers
-// (service-catalog:broker-admin) without reading Secrets elsewhere.
+// secret-access-restricted alice holds a Role that manages instances,
+// bindings and the namespace's own brokers but not Secrets; in
+// secret-access-edit bob holds the built-in edit role, which reads Secrets,
+// and bob may manage brokers (service-catalog:broker-admin) without reading
+// Secrets elsewhere.
 func TestSecretAccessCheck(t *testing.T) {
 	requireStack(t)
 	const restricted, editable = "secret-access-restricted", "secret-access-edit"
@@ -36,7 +37,7 @@ metadata:
   namespace: `+restricted+`
 rules:
 - apiGroups: [servicecatalog.k8s.io]
-  resources: [serviceinstances, servicebindings]
+  resources: [serviceinstances, servicebindings, servicebrokers]
   verbs: ["*"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
@@ -164,6 +165,34 @@ spec:
 		refused(t, bob, "", `spec.authInfo.basic.secretRef: user "bob" cannot get Secret "db-params"`,
 			"patch", "csb", "secret-access-shared", "--type=merge", "-p", `{"spec":{"url":"https://attacker.invalid"}}`)
 	})
+
+	t.Run("namespaced broker", func(t *testing.T) {
+		// alice may register a broker of her namespace, but not one that would send
+		// the controller off with a Secret of that namespace she may not read.
+		broker := namespacedBrokerManifest("alices-broker", "db-params")
+		refused(t, alice, broker, `spec.authInfo.basic.secretRef: user "alice" cannot get Secret "db-params" in namespace "`+restricted+`"`,
+			"create", "-n", restricted, "-f", "-")
+		kubectlIn(t, alice, namespacedBrokerManifest("alices-broker"), "create", "-n", restricted, "-f", "-", "--dry-run=server")
+		kubectlIn(t, admin, broker, "create", "-n", restricted, "-f", "-", "--dry-run=server")
+	})
+}
+
+// namespacedBrokerManifest returns a ServiceBroker whose URL resolves nowhere,
+// authenticating with basic auth from the Secret of its namespace called
+// secret, if not "".
+func namespacedBrokerManifest(name string, secret ...string) string {
+	m := `apiVersion: servicecatalog.k8s.io/v1beta1
+kind: ServiceBroker
+metadata:
+  name: ` + name + `
+spec:
+  url: https://broker.invalid
+  relistBehavior: Manual
+`
+	for _, s := range secret {
+		m += "  authInfo:\n    basic:\n      secretRef:\n        name: " + s + "\n"
+	}
+	return m
 }
 
 // secretAccessInstance returns an instance of the demo plan taking its

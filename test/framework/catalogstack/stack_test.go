@@ -73,6 +73,11 @@ func TestStackOnGivenCluster(t *testing.T) {
 	if _, err := s.Kubectl(ctx, "alice", "get", "clusterserviceclasses"); err != nil {
 		t.Errorf("alice listing classes: %v", err)
 	}
+	// A namespace's own classes are not the cluster's marketplace: only the namespace's
+	// roles read them.
+	if _, err := s.Kubectl(ctx, "alice", "get", "serviceclasses", "-n", "default"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+		t.Errorf("alice listing the classes of namespace default: got %v, want Forbidden", err)
+	}
 	checkBroker(t, s.BrokerURL)
 
 	t.Run("API server restart keeps data and port", func(t *testing.T) {

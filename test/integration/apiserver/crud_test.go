@@ -12,7 +12,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/utils/ptr"
 
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/scopetest"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/test/integration/framework"
 )
@@ -89,6 +91,33 @@ func TestLifecycleOfEveryKind(t *testing.T) {
 			changeSpec: func(p *v1beta1.ClusterServicePlan) { p.Spec.Free = false },
 			setStatus:  func(p *v1beta1.ClusterServicePlan) { p.Status.RemovedFromBrokerCatalog = true },
 			statusSet:  func(p *v1beta1.ClusterServicePlan) bool { return p.Status.RemovedFromBrokerCatalog },
+		})
+	})
+	// The namespaced brokers, classes and plans, on the twins of the cluster fixtures.
+	t.Run("ServiceBroker", func(t *testing.T) {
+		setStatus := func(b *v1beta1.ServiceBroker) { b.Status.ServicePlanCount = 3 }
+		runLifecycle(t, lifecycle[*v1beta1.ServiceBroker, *v1beta1.ServiceBrokerList]{
+			client: c.ServiceBrokers(ns), newObject: twin(framework.Broker, setStatus), setStatus: setStatus,
+			statusSet:  func(b *v1beta1.ServiceBroker) bool { return b.Status.ServicePlanCount == 3 },
+			changeSpec: func(b *v1beta1.ServiceBroker) { b.Spec.URL += "/v2" }, finalized: true,
+		})
+	})
+	t.Run("ServiceClass", func(t *testing.T) {
+		setStatus := func(cl *v1beta1.ServiceClass) { cl.Status.CatalogDigest = "sha256:00" }
+		class := func(name string) *v1beta1.ClusterServiceClass { return framework.Class(name, "broker") }
+		runLifecycle(t, lifecycle[*v1beta1.ServiceClass, *v1beta1.ServiceClassList]{
+			client: c.ServiceClasses(ns), newObject: twin(class, setStatus), setStatus: setStatus,
+			statusSet:  func(cl *v1beta1.ServiceClass) bool { return cl.Status.CatalogDigest != "" },
+			changeSpec: func(cl *v1beta1.ServiceClass) { cl.Spec.Tags = []string{"changed"} },
+		})
+	})
+	t.Run("ServicePlan", func(t *testing.T) {
+		setStatus := func(p *v1beta1.ServicePlan) { p.Status.RemovedFromBrokerCatalog = true }
+		plan := func(name string) *v1beta1.ClusterServicePlan { return framework.Plan(name, "class", "broker") }
+		runLifecycle(t, lifecycle[*v1beta1.ServicePlan, *v1beta1.ServicePlanList]{
+			client: c.ServicePlans(ns), newObject: twin(plan, setStatus), setStatus: setStatus,
+			statusSet:  func(p *v1beta1.ServicePlan) bool { return p.Status.RemovedFromBrokerCatalog },
+			changeSpec: func(p *v1beta1.ServicePlan) { p.Spec.Bindable = ptr.To(false) },
 		})
 	})
 	t.Run("ServiceInstance", func(t *testing.T) {
@@ -245,6 +274,16 @@ func runLifecycle[T runtime.Object, L runtime.Object](t *testing.T, l lifecycle[
 		case <-ctx.Done():
 			t.Fatalf("watch event %d (%s) did not arrive", i, wantType)
 		}
+	}
+}
+
+// twin returns a function that makes the namespaced twin (scopetest) of the object
+// fixture makes, with a status set by setStatus, which the server must clear.
+func twin[C, N runtime.Object](fixture func(name string) C, setStatus func(N)) func(name string) N {
+	return func(name string) N {
+		obj := scopetest.Versioned(fixture(name)).(N)
+		setStatus(obj)
+		return obj
 	}
 }
 
