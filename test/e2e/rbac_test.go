@@ -12,7 +12,8 @@ import (
 //     is forbidden in team-b;
 //   - every authenticated user (alice, bob) reads classes and plans;
 //   - alice reads the namespaced classes and plans of team-a, not of team-b,
-//     and may not register a broker of team-a (admin may);
+//     and may not register a broker of team-a (admin may). (A bare "sc" is
+//     StorageClasses to kubectl, whose built-in resources come first.)
 //   - nobody but cluster admins creates brokers, or writes status;
 //   - `kubectl auth can-i` answers the same as the requests themselves;
 //   - the server stamps spec.userInfo with the user who created the
@@ -98,19 +99,19 @@ subjects:
 			[]string{"delete", "csc", demoClass, "--dry-run=server"}, "", false},
 		{"alice lists the namespaced classes of team-a", alice,
 			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"get", "sc", "-n", teamA}, "", true},
+			[]string{"get", "serviceclasses", "-n", teamA}, "", true},
 		{"alice lists the namespaced plans of team-a", alice,
 			[]string{"list", "serviceplans.servicecatalog.k8s.io", "-n", teamA},
 			[]string{"get", "sp", "-n", teamA}, "", true},
 		{"alice may not list the namespaced classes of team-b", alice,
 			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamB},
-			[]string{"get", "sc", "-n", teamB}, "", false},
+			[]string{"get", "serviceclasses", "-n", teamB}, "", false},
 		{"alice may not register a broker of team-a", alice,
 			[]string{"create", "servicebrokers.servicecatalog.k8s.io", "-n", teamA},
 			[]string{"create", "-n", teamA, "-f", "-"}, namespacedBrokerManifest("alice-broker"), false},
 		{"bob may not list the namespaced classes of team-a", bob,
 			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"get", "sc", "-n", teamA}, "", false},
+			[]string{"get", "serviceclasses", "-n", teamA}, "", false},
 		{"bob lists classes", bob,
 			[]string{"list", "clusterserviceclasses.servicecatalog.k8s.io"},
 			[]string{"get", "csc"}, "", true},
