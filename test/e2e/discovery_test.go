@@ -18,8 +18,8 @@ func TestAPIResources(t *testing.T) {
 		"ClusterServiceClass":  {"clusterserviceclasses", "csc", "false"},
 		"ClusterServicePlan":   {"clusterserviceplans", "csp", "false"},
 		"ServiceBroker":        {"servicebrokers", "nsb", "true"},
-		"ServiceClass":         {"serviceclasses", "sc", "true"},
-		"ServicePlan":          {"serviceplans", "sp", "true"},
+		"ServiceClass":         {"serviceclasses", "nsc", "true"},
+		"ServicePlan":          {"serviceplans", "nsp", "true"},
 		"ServiceInstance":      {"serviceinstances", "si", "true"},
 		"ServiceBinding":       {"servicebindings", "sb", "true"},
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -12,8 +13,7 @@ import (
 //     is forbidden in team-b;
 //   - every authenticated user (alice, bob) reads classes and plans;
 //   - alice reads the namespaced classes and plans of team-a, not of team-b,
-//     and may not register a broker of team-a (admin may). (A bare "sc" is
-//     StorageClasses to kubectl, whose built-in resources come first.)
+//     and may not register a broker of team-a (admin may);
 //   - nobody but cluster admins creates brokers, or writes status;
 //   - `kubectl auth can-i` answers the same as the requests themselves;
 //   - the server stamps spec.userInfo with the user who created the
@@ -47,14 +47,7 @@ subjects:
 	instance := instanceManifest("alice-db", "{storageGB: 10}")
 	binding := bindingManifest("alice-db-credentials", "alice-db")
 
-	for _, c := range []struct {
-		name    string
-		user    string
-		canI    []string // `kubectl auth can-i` arguments
-		do      []string // the request itself
-		stdin   string
-		allowed bool
-	}{
+	for _, c := range []rbacCase{
 		{"alice creates an instance in team-a", alice,
 			[]string{"create", "serviceinstances.servicecatalog.k8s.io", "-n", teamA},
 			[]string{"create", "-n", teamA, "-f", "-"}, instance, true},
@@ -97,21 +90,6 @@ subjects:
 		{"alice may not delete a class", alice,
 			[]string{"delete", "clusterserviceclasses.servicecatalog.k8s.io"},
 			[]string{"delete", "csc", demoClass, "--dry-run=server"}, "", false},
-		{"alice lists the namespaced classes of team-a", alice,
-			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"get", "serviceclasses", "-n", teamA}, "", true},
-		{"alice lists the namespaced plans of team-a", alice,
-			[]string{"list", "serviceplans.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"get", "sp", "-n", teamA}, "", true},
-		{"alice may not list the namespaced classes of team-b", alice,
-			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamB},
-			[]string{"get", "serviceclasses", "-n", teamB}, "", false},
-		{"alice may not register a broker of team-a", alice,
-			[]string{"create", "servicebrokers.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"create", "-n", teamA, "-f", "-"}, namespacedBrokerManifest("alice-broker"), false},
-		{"bob may not list the namespaced classes of team-a", bob,
-			[]string{"list", "serviceclasses.servicecatalog.k8s.io", "-n", teamA},
-			[]string{"get", "serviceclasses", "-n", teamA}, "", false},
 		{"bob lists classes", bob,
 			[]string{"list", "clusterserviceclasses.servicecatalog.k8s.io"},
 			[]string{"get", "csc"}, "", true},
@@ -126,20 +104,7 @@ subjects:
 			[]string{"delete", "serviceinstances.servicecatalog.k8s.io", "-n", teamA},
 			[]string{"delete", "si", "alice-db", "-n", teamA, "--wait=false"}, "", true},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			canI, errOut, err := runKubectl(t, c.user, "", append([]string{"auth", "can-i"}, c.canI...)...)
-			want := map[bool]string{true: "yes", false: "no"}[c.allowed]
-			if got := strings.TrimSpace(canI); got != want || exitCode(err) != map[bool]int{true: 0, false: 1}[c.allowed] {
-				t.Errorf("kubectl auth can-i %s (as %s) = %q, exit %d, want %s: %s", strings.Join(c.canI, " "), c.user, got, exitCode(err), want, errOut)
-			}
-			out, errOut, err := runKubectl(t, c.user, c.stdin, c.do...)
-			switch {
-			case c.allowed && err != nil:
-				t.Errorf("kubectl %s (as %s) failed, want allowed: %v\n%s%s", strings.Join(c.do, " "), c.user, err, out, errOut)
-			case !c.allowed && (err == nil || !isForbidden(errOut)):
-				t.Errorf("kubectl %s (as %s): err=%v, want Forbidden:\n%s%s", strings.Join(c.do, " "), c.user, err, out, errOut)
-			}
-		})
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
 		if c.name == "alice creates an instance in team-a" {
 			// The server records who asked, for the broker's originating
 			// identity.
@@ -148,6 +113,16 @@ subjects:
 				t.Errorf("spec.userInfo.username of alice's instance = %q, want %q", got, alice)
 			}
 		}
+	}
+
+	// A namespace's own classes and plans: alice reads team-a's, not team-b's,
+	// and may not register a broker there; bob reads none.
+	for _, c := range []rbacCase{
+		namespacedCase(alice, "list", "serviceclasses", teamA, true), namespacedCase(alice, "list", "serviceplans", teamA, true),
+		namespacedCase(alice, "list", "serviceclasses", teamB, false), namespacedCase(bob, "list", "serviceclasses", teamA, false),
+		namespacedCase(alice, "create", "servicebrokers", teamA, false),
+	} {
+		t.Run(c.name, func(t *testing.T) { c.check(t) })
 	}
 
 	// The deletes above were accepted; the objects go once their finalizer is
@@ -172,4 +147,46 @@ subjects:
 			return err == nil && out == "", out + errOut
 		})
 	}
+}
+
+// rbacCase is a request to make as a user, and whether RBAC allows it.
+type rbacCase struct {
+	name    string
+	user    string
+	canI    []string // `kubectl auth can-i` arguments
+	do      []string // the request itself
+	stdin   string
+	allowed bool
+}
+
+// check asks `kubectl auth can-i` and makes the request, as the case's user, and fails
+// the test unless both answer as the case expects.
+func (c rbacCase) check(t *testing.T) {
+	t.Helper()
+	canI, errOut, err := runKubectl(t, c.user, "", append([]string{"auth", "can-i"}, c.canI...)...)
+	want := map[bool]string{true: "yes", false: "no"}[c.allowed]
+	if got := strings.TrimSpace(canI); got != want || exitCode(err) != map[bool]int{true: 0, false: 1}[c.allowed] {
+		t.Errorf("kubectl auth can-i %s (as %s) = %q, exit %d, want %s: %s", strings.Join(c.canI, " "), c.user, got, exitCode(err), want, errOut)
+	}
+	out, errOut, err := runKubectl(t, c.user, c.stdin, c.do...)
+	switch {
+	case c.allowed && err != nil:
+		t.Errorf("kubectl %s (as %s) failed, want allowed: %v\n%s%s", strings.Join(c.do, " "), c.user, err, out, errOut)
+	case !c.allowed && (err == nil || !isForbidden(errOut)):
+		t.Errorf("kubectl %s (as %s): err=%v, want Forbidden:\n%s%s", strings.Join(c.do, " "), c.user, err, out, errOut)
+	}
+}
+
+// namespacedCase is a user listing, or creating (a broker), a namespaced catalog resource
+// in a namespace. The requests name the resources in full.
+func namespacedCase(user, verb, resource, namespace string, allowed bool) rbacCase {
+	c := rbacCase{
+		name: fmt.Sprintf("%s %s %s in %s", user, verb, resource, namespace), user: user, allowed: allowed,
+		canI: []string{verb, resource + ".servicecatalog.k8s.io", "-n", namespace},
+		do:   []string{"get", resource, "-n", namespace},
+	}
+	if verb == "create" {
+		c.do, c.stdin = []string{"create", "-n", namespace, "-f", "-"}, namespacedBrokerManifest(user+"-broker")
+	}
+	return c
 }

@@ -95,7 +95,7 @@ func TestHistoricNamespacedWalkthrough(t *testing.T) {
 	apply := func(manifest string) { runAs(t, carol, manifest, "apply", "-f", "-") }
 	apply(strings.Replace(historicServiceBroker, historicBrokerURL, url, 1))
 	eventually(t, pollTimeout, "the broker's classes and plans published in "+historicNamespace, func() (bool, string) {
-		out, errOut, err := tryAs(t, carol, "", "get", "sc,sp", "-n", historicNamespace, "-o", "custom-columns=KIND:.kind,NAME:.spec.externalName", "--no-headers")
+		out, errOut, err := tryAs(t, carol, "", "get", "nsc,nsp", "-n", historicNamespace, "-o", "custom-columns=KIND:.kind,NAME:.spec.externalName", "--no-headers")
 		return err == nil && strings.Contains(out, "ServiceClass   test-service") && strings.Contains(out, "ServicePlan    default") &&
 			strings.Contains(out, "ServicePlan    premium"), out + errOut
 	})
@@ -132,7 +132,7 @@ func TestHistoricNamespacedWalkthrough(t *testing.T) {
 		for _, obj := range []string{"servicebinding/test-binding-ns", "serviceinstance/test-instance-ns", "servicebroker/test-broker"} {
 			runAs(t, carol, "", "delete", obj, "-n", historicNamespace, "--timeout=2m")
 		}
-		if out := runAs(t, carol, "", "get", "sc,sp", "-n", historicNamespace, "-o", "name"); strings.TrimSpace(out) != "" {
+		if out := runAs(t, carol, "", "get", "nsc,nsp", "-n", historicNamespace, "-o", "name"); strings.TrimSpace(out) != "" {
 			t.Errorf("the deleted broker left %q", out)
 		}
 	})

@@ -26,11 +26,11 @@ var (
 	// ClusterServiceClasses are the offerings of ClusterServiceBrokers.
 	ClusterServiceClasses = &registry.CatalogKind[*sc.ClusterServiceClass]{ShortName: "csc", Validation: clusterClassRules, Fields: clusterClassFields}
 	// ServiceClasses are the offerings of ServiceBrokers, in their namespace.
-	ServiceClasses = &registry.CatalogKind[*sc.ServiceClass]{ShortName: "sc", Namespaced: true, Validation: classRules, Fields: classFields}
+	ServiceClasses = &registry.CatalogKind[*sc.ServiceClass]{ShortName: "nsc", Namespaced: true, Validation: classRules, Fields: classFields}
 	// ClusterServicePlans are the plans of ClusterServiceClasses.
 	ClusterServicePlans = &registry.CatalogKind[*sc.ClusterServicePlan]{ShortName: "csp", Validation: clusterPlanRules, Fields: clusterPlanFields}
 	// ServicePlans are the plans of ServiceClasses, in their namespace.
-	ServicePlans = &registry.CatalogKind[*sc.ServicePlan]{ShortName: "sp", Namespaced: true, Validation: planRules, Fields: planFields}
+	ServicePlans = &registry.CatalogKind[*sc.ServicePlan]{ShortName: "nsp", Namespaced: true, Validation: planRules, Fields: planFields}
 )
 
 // relistRequests is the broker spec field the server keeps.

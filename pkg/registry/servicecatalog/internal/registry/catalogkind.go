@@ -24,7 +24,7 @@ import (
 // T is a pointer to a struct with the fields ObjectMeta, Spec and Status, which the
 // strategies reach by reflection; NewCatalogREST refuses any other type.
 type CatalogKind[T runtime.Object] struct {
-	// ShortName is the short name kubectl accepts for the resource, such as "sc".
+	// ShortName is the short name kubectl accepts for the resource, such as "nsc".
 	ShortName string
 	// Namespaced tells whether objects of the kind live in namespaces.
 	Namespaced bool
