@@ -96,8 +96,9 @@ func TestHistoricNamespacedWalkthrough(t *testing.T) {
 	apply(strings.Replace(historicServiceBroker, historicBrokerURL, url, 1))
 	eventually(t, pollTimeout, "the broker's classes and plans published in "+historicNamespace, func() (bool, string) {
 		out, errOut, err := tryAs(t, carol, "", "get", "nsc,nsp", "-n", historicNamespace, "-o", "custom-columns=KIND:.kind,NAME:.spec.externalName", "--no-headers")
-		return err == nil && strings.Contains(out, "ServiceClass   test-service") && strings.Contains(out, "ServicePlan    default") &&
-			strings.Contains(out, "ServicePlan    premium"), out + errOut
+		rows := strings.Join(strings.Fields(out), " ")
+		return err == nil && strings.Contains(rows, "ServiceClass test-service") && strings.Contains(rows, "ServicePlan default") &&
+			strings.Contains(rows, "ServicePlan premium"), out + errOut
 	})
 	runAs(t, carol, "", "wait", "--for=condition=Ready", "servicebroker/test-broker", "-n", historicNamespace, "--timeout=2m")
 
