@@ -88,7 +88,8 @@ type CatalogRestrictions struct {
 	// name, spec.externalName, spec.externalID.
 	ServiceClass []string
 	// ServicePlan predicates select the plans to publish. Supported properties: name,
-	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name.
+	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name, and
+	// for a ServiceBroker also spec.serviceClass.name.
 	ServicePlan []string
 }
 

@@ -511,7 +511,7 @@ func schema_pkg_apis_servicecatalog_v1beta1_CatalogRestrictions(ref common.Refer
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "servicePlan predicates select the plans to publish. Supported properties: name, spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name.",
+							Description: "servicePlan predicates select the plans to publish. Supported properties: name, spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name, and for a ServiceBroker also spec.serviceClass.name.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

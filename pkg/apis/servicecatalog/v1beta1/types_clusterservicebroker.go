@@ -108,7 +108,8 @@ type CatalogRestrictions struct {
 	// +listType=atomic
 	ServiceClass []string `json:"serviceClass,omitempty"`
 	// servicePlan predicates select the plans to publish. Supported properties: name,
-	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name.
+	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name, and
+	// for a ServiceBroker also spec.serviceClass.name.
 	// +optional
 	// +listType=atomic
 	ServicePlan []string `json:"servicePlan,omitempty"`

@@ -21,6 +21,9 @@ var SupportedOSBAPIVersions = []string{"2.13", "2.14", "2.15", "2.16", "2.17"}
 var (
 	classRestrictionProperties = sets.New("name", "spec.externalName", "spec.externalID")
 	planRestrictionProperties  = sets.New("name", "spec.externalName", "spec.externalID", "spec.free", "spec.clusterServiceClass.name")
+	// A namespaced broker's plans name their class in spec.serviceClassRef; its plan
+	// restrictions may say spec.serviceClass.name, as the historic manifests do.
+	namespacedPlanRestrictionProperties = planRestrictionProperties.Union(sets.New("spec.serviceClass.name"))
 )
 
 // The brokers of both scopes share every rule but where their credentials are: a
@@ -29,7 +32,7 @@ var (
 
 // ValidateClusterServiceBrokerSpec checks the settings of a cluster-wide broker.
 func ValidateClusterServiceBrokerSpec(spec *sc.ClusterServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
-	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, fldPath)
+	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, planRestrictionProperties, fldPath)
 	if spec.NamespaceSelector != nil {
 		allErrs = append(allErrs, metav1validation.ValidateLabelSelector(spec.NamespaceSelector, metav1validation.LabelSelectorValidationOptions{}, fldPath.Child("namespaceSelector"))...)
 	}
@@ -41,7 +44,7 @@ func ValidateClusterServiceBrokerSpec(spec *sc.ClusterServiceBrokerSpec, fldPath
 
 // ValidateServiceBrokerSpec checks the settings of a namespaced broker.
 func ValidateServiceBrokerSpec(spec *sc.ServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
-	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, fldPath)
+	allErrs := validateCommonServiceBrokerSpec(&spec.CommonServiceBrokerSpec, namespacedPlanRestrictionProperties, fldPath)
 	if spec.AuthInfo != nil {
 		allErrs = append(allErrs, validateBrokerAuth(localAuth(spec.AuthInfo), true, fldPath.Child("authInfo"))...)
 	}
@@ -59,7 +62,9 @@ func validateBrokerStatus(status *sc.CommonServiceBrokerStatus) field.ErrorList 
 	return validateConditions(status.Conditions, field.NewPath("status", "conditions"))
 }
 
-func validateCommonServiceBrokerSpec(spec *sc.CommonServiceBrokerSpec, fldPath *field.Path) field.ErrorList {
+// validateCommonServiceBrokerSpec checks the settings every broker has; its plan
+// restrictions may test planProperties.
+func validateCommonServiceBrokerSpec(spec *sc.CommonServiceBrokerSpec, planProperties sets.Set[string], fldPath *field.Path) field.ErrorList {
 	allErrs := validateBrokerURL(spec.URL, fldPath.Child("url"))
 
 	if spec.InsecureSkipTLSVerify && len(spec.CABundle) > 0 {
@@ -96,7 +101,7 @@ func validateCommonServiceBrokerSpec(spec *sc.CommonServiceBrokerSpec, fldPath *
 
 	if r := spec.CatalogRestrictions; r != nil {
 		allErrs = append(allErrs, validateRestrictions(r.ServiceClass, classRestrictionProperties, fldPath.Child("catalogRestrictions", "serviceClass"))...)
-		allErrs = append(allErrs, validateRestrictions(r.ServicePlan, planRestrictionProperties, fldPath.Child("catalogRestrictions", "servicePlan"))...)
+		allErrs = append(allErrs, validateRestrictions(r.ServicePlan, planProperties, fldPath.Child("catalogRestrictions", "servicePlan"))...)
 	}
 	return allErrs
 }

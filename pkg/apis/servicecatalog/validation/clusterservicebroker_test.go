@@ -409,3 +409,16 @@ func TestValidateClusterServiceBrokerStatusUpdate(t *testing.T) {
 		expectErrors(t, ValidateClusterServiceBrokerStatusUpdate(renamed, old), "field is immutable", "metadata.name")
 	})
 }
+
+// A namespaced broker's plan restrictions may name the class as spec.serviceClass.name,
+// the field of its plans; a cluster broker's may not.
+func TestOnlyANamespacedBrokerRestrictsPlansBySpecServiceClassName(t *testing.T) {
+	broker := validBroker(tweakRestrictions(nil, []string{"spec.serviceClass.name=pg"}))
+	if errs := ValidateServiceBroker(brokerTwin(broker)); len(errs) != 0 {
+		t.Errorf("namespaced broker: unexpected errors: %v", errs)
+	}
+	errs := ValidateClusterServiceBroker(broker)
+	if len(errs) != 1 || errs[0].Field != "spec.catalogRestrictions.servicePlan[0]" {
+		t.Errorf("cluster broker: errors %v, want one at spec.catalogRestrictions.servicePlan[0]", errs)
+	}
+}

@@ -29,7 +29,8 @@ type CatalogRestrictionsApplyConfiguration struct {
 	// name, spec.externalName, spec.externalID.
 	ServiceClass []string `json:"serviceClass,omitempty"`
 	// servicePlan predicates select the plans to publish. Supported properties: name,
-	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name.
+	// spec.externalName, spec.externalID, spec.free, spec.clusterServiceClass.name, and
+	// for a ServiceBroker also spec.serviceClass.name.
 	ServicePlan []string `json:"servicePlan,omitempty"`
 }
 
