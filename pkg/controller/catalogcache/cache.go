@@ -71,8 +71,7 @@ func (c *Cache) Synced() []cache.InformerSynced {
 	return out
 }
 
-// BrokerInformer, ClassInformer and PlanInformer return the informer of a scope's kind,
-// for a loop to watch.
+// BrokerInformer returns the informer of the scope's brokers, for a loop to watch.
 func (c *Cache) BrokerInformer(s catalog.Scope) cache.SharedIndexInformer { return c.brokers[s] }
 
 // ClassInformer returns the informer of the scope's classes.
