@@ -35,9 +35,9 @@ var internalScheme = func() *runtime.Scheme {
 
 // convertors are the API server's table convertors, by resource.
 var convertors = map[string]*printers.TableConvertor{
-	"clusterservicebrokers": printers.NewClusterServiceBrokerTableConvertor(),
-	"clusterserviceclasses": printers.NewClusterServiceClassTableConvertor(),
-	"clusterserviceplans":   printers.NewClusterServicePlanTableConvertor(),
+	"clusterservicebrokers": printers.NewBrokerTableConvertor(),
+	"clusterserviceclasses": printers.NewClassTableConvertor(),
+	"clusterserviceplans":   printers.NewPlanTableConvertor(),
 	"serviceinstances":      printers.NewServiceInstanceTableConvertor(),
 	"servicebindings":       printers.NewServiceBindingTableConvertor(),
 }
