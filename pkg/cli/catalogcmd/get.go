@@ -141,8 +141,7 @@ func noneFound(group kinds.Group, ns string) string {
 }
 
 // list returns the objects of kind in ns ("" for every namespace), or the one named
-// name (none when there is none). A namespaced kind of brokers, classes or plans joins
-// the switch.
+// name (none when there is none).
 func list(ctx context.Context, set *clients.Set, kind kinds.Kind, ns, name string) ([]runtime.Object, error) {
 	c := set.Catalog.ServicecatalogV1beta1()
 	opts := metav1.ListOptions{}
@@ -158,6 +157,12 @@ func list(ctx context.Context, set *clients.Set, kind kinds.Kind, ns, name strin
 		l, err = c.ClusterServiceClasses().List(ctx, opts)
 	case kinds.ClusterServicePlan:
 		l, err = c.ClusterServicePlans().List(ctx, opts)
+	case kinds.ServiceBroker:
+		l, err = c.ServiceBrokers(ns).List(ctx, opts)
+	case kinds.ServiceClass:
+		l, err = c.ServiceClasses(ns).List(ctx, opts)
+	case kinds.ServicePlan:
+		l, err = c.ServicePlans(ns).List(ctx, opts)
 	case kinds.ServiceInstance:
 		l, err = c.ServiceInstances(ns).List(ctx, opts)
 	case kinds.ServiceBinding:

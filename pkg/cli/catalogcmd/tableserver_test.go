@@ -36,6 +36,9 @@ var internalScheme = func() *runtime.Scheme {
 // convertors are the API server's table convertors, by resource.
 var convertors = map[string]*printers.TableConvertor{
 	"clusterservicebrokers": printers.NewBrokerTableConvertor(),
+	"servicebrokers":        printers.NewBrokerTableConvertor(),
+	"serviceclasses":        printers.NewClassTableConvertor(),
+	"serviceplans":          printers.NewPlanTableConvertor(),
 	"clusterserviceclasses": printers.NewClassTableConvertor(),
 	"clusterserviceplans":   printers.NewPlanTableConvertor(),
 	"serviceinstances":      printers.NewServiceInstanceTableConvertor(),
@@ -141,7 +144,8 @@ func convert(resource string, obj runtime.Object) (runtime.Object, error) {
 func kindOf(resource string) string {
 	for kind, r := range map[string]string{
 		"ClusterServiceBroker": "clusterservicebrokers", "ClusterServiceClass": "clusterserviceclasses",
-		"ClusterServicePlan": "clusterserviceplans", "ServiceInstance": "serviceinstances", "ServiceBinding": "servicebindings",
+		"ClusterServicePlan": "clusterserviceplans", "ServiceBroker": "servicebrokers", "ServiceClass": "serviceclasses",
+		"ServicePlan": "serviceplans", "ServiceInstance": "serviceinstances", "ServiceBinding": "servicebindings",
 	} {
 		if r == resource {
 			return kind

@@ -26,6 +26,9 @@ var (
 	ClusterServiceBroker = Kind{Kind: "ClusterServiceBroker", Resource: "clusterservicebrokers", Short: "csb"}
 	ClusterServiceClass  = Kind{Kind: "ClusterServiceClass", Resource: "clusterserviceclasses", Short: "csc"}
 	ClusterServicePlan   = Kind{Kind: "ClusterServicePlan", Resource: "clusterserviceplans", Short: "csp"}
+	ServiceBroker        = Kind{Kind: "ServiceBroker", Resource: "servicebrokers", Short: "nsb", Namespaced: true}
+	ServiceClass         = Kind{Kind: "ServiceClass", Resource: "serviceclasses", Short: "sc", Namespaced: true}
+	ServicePlan          = Kind{Kind: "ServicePlan", Resource: "serviceplans", Short: "sp", Namespaced: true}
 	ServiceInstance      = Kind{Kind: "ServiceInstance", Resource: "serviceinstances", Short: "si", Namespaced: true}
 	ServiceBinding       = Kind{Kind: "ServiceBinding", Resource: "servicebindings", Short: "sb", Namespaced: true}
 )
@@ -51,12 +54,11 @@ type Group struct {
 	Kinds []Kind
 }
 
-// Groups are the families of kinds. A namespaced kind of a family (a broker, class or
-// plan of one namespace) joins its group's Kinds here.
+// Groups are the families of kinds, each with its kinds of every scope.
 var (
-	Brokers   = Group{Word: "brokers", Singular: "broker", Kinds: []Kind{ClusterServiceBroker}}
-	Classes   = Group{Word: "classes", Singular: "class", Kinds: []Kind{ClusterServiceClass}}
-	Plans     = Group{Word: "plans", Singular: "plan", Kinds: []Kind{ClusterServicePlan}}
+	Brokers   = Group{Word: "brokers", Singular: "broker", Kinds: []Kind{ClusterServiceBroker, ServiceBroker}}
+	Classes   = Group{Word: "classes", Singular: "class", Kinds: []Kind{ClusterServiceClass, ServiceClass}}
+	Plans     = Group{Word: "plans", Singular: "plan", Kinds: []Kind{ClusterServicePlan, ServicePlan}}
 	Instances = Group{Word: "instances", Singular: "instance", Kinds: []Kind{ServiceInstance}}
 	Bindings  = Group{Word: "bindings", Singular: "binding", Kinds: []Kind{ServiceBinding}}
 )

@@ -1,6 +1,7 @@
 package kinds_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
@@ -8,12 +9,17 @@ import (
 
 func TestLookup(t *testing.T) {
 	for word, want := range map[string]string{
-		"brokers": "ClusterServiceBroker", "broker": "ClusterServiceBroker", "csb": "ClusterServiceBroker",
+		"brokers": "ClusterServiceBroker,ServiceBroker", "broker": "ClusterServiceBroker,ServiceBroker", "csb": "ClusterServiceBroker",
+		"nsb": "ServiceBroker", "sc": "ServiceClass", "serviceplans": "ServicePlan",
 		"Instances": "ServiceInstance", "si": "ServiceInstance", "serviceinstance": "ServiceInstance", "serviceinstances": "ServiceInstance",
-		"sb": "ServiceBinding", "plans": "ClusterServicePlan", "clusterserviceclasses": "ClusterServiceClass",
+		"sb": "ServiceBinding", "plans": "ClusterServicePlan,ServicePlan", "clusterserviceclasses": "ClusterServiceClass",
 	} {
 		g, err := kinds.Lookup(word, kinds.All())
-		if err != nil || len(g.Kinds) != 1 || g.Kinds[0].Kind != want {
+		var got []string
+		for _, k := range g.Kinds {
+			got = append(got, k.Kind)
+		}
+		if err != nil || strings.Join(got, ",") != want {
 			t.Errorf("%s: %v %v, want %s", word, g, err, want)
 		}
 	}

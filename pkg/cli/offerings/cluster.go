@@ -43,7 +43,7 @@ func (s *clusterSource) Read(ctx context.Context, _ string) (*Catalog, error) {
 	default:
 		for i := range brokers.Items {
 			b := &brokers.Items[i]
-			c.Brokers = append(c.Brokers, Broker{Name: b.Name, Conditions: b.Status.Conditions, Deleting: b.DeletionTimestamp != nil, Object: b})
+			c.Brokers = append(c.Brokers, newBroker(&b.ObjectMeta, &b.Status.CommonServiceBrokerStatus, b))
 		}
 	}
 	classes, err := s.client.ClusterServiceClasses().List(ctx, metav1.ListOptions{})
@@ -65,19 +65,12 @@ func (s *clusterSource) Read(ctx context.Context, _ string) (*Catalog, error) {
 }
 
 func clusterClass(cl *v1beta1.ClusterServiceClass) Class {
-	return Class{
-		Name: cl.Name, ExternalName: cl.Spec.ExternalName, Description: cl.Spec.Description,
-		BrokerName: cl.Spec.ClusterServiceBrokerName, Removed: cl.Status.RemovedFromBrokerCatalog, Object: cl,
-	}
+	return newClass(&cl.ObjectMeta, &cl.Spec.CommonServiceClassSpec, cl.Spec.ClusterServiceBrokerName, &cl.Status.CommonServiceClassStatus, cl)
 }
 
 func clusterPlan(p *v1beta1.ClusterServicePlan) Plan {
-	return Plan{
-		Name: p.Name, ExternalName: p.Spec.ExternalName, Description: p.Spec.Description,
-		ClassName: p.Spec.ClusterServiceClassRef.Name, BrokerName: p.Spec.ClusterServiceBrokerName,
-		Free: p.Spec.Free, CreateSchema: hasSchema(p.Spec.InstanceCreateParameterSchema),
-		Removed: p.Status.RemovedFromBrokerCatalog, Object: p,
-	}
+	return newPlan(&p.ObjectMeta, &p.Spec.CommonServicePlanSpec, p.Spec.ClusterServiceClassRef.Name, p.Spec.ClusterServiceBrokerName,
+		&p.Status.CommonServiceClassStatus, p)
 }
 
 // NotOffered applies the brokers' namespaceSelector (catalog.NotOffered) to namespace,
@@ -136,9 +129,14 @@ func (s *clusterSource) Resolved(i *v1beta1.ServiceInstance) (Resolution, bool) 
 }
 
 func (s *clusterSource) Named(i *v1beta1.ServiceInstance) (class, plan, by string, ok bool) {
+	return named(i, catalog.ClusterScope)
+}
+
+// named returns the class and plan i's spec names in scope, and how.
+func named(i *v1beta1.ServiceInstance, scope catalog.Scope) (class, plan, by string, ok bool) {
 	ref := catalog.PlanReference(i.Spec.PlanReference)
 	naming := catalog.NamingOf(ref)
-	if catalog.ScopeOf(ref) != catalog.ClusterScope || naming.Class(ref) == "" {
+	if catalog.ScopeOf(ref) != scope || naming.Class(ref) == "" {
 		return "", "", "", false
 	}
 	return naming.Class(ref), naming.Plan(ref), naming.String(), true

@@ -131,7 +131,8 @@ type Source interface {
 // Sources are the scopes the catalog serves, in the order in which a class is looked
 // for by its external name: a class of the user's namespace, then one of the cluster.
 func Sources(set *clients.Set) []Source {
-	return []Source{&clusterSource{client: set.Catalog.ServicecatalogV1beta1(), kube: set.Kube}}
+	client := set.Catalog.ServicecatalogV1beta1()
+	return []Source{&namespaceSource{client: client}, &clusterSource{client: client, kube: set.Kube}}
 }
 
 // Select returns the sources of scope, or all of them for "".
@@ -212,6 +213,28 @@ func (c *Catalog) sort() {
 	slices.SortFunc(c.Plans, func(a, b Plan) int {
 		return strings.Compare(a.ExternalName+"\x00"+a.Name, b.ExternalName+"\x00"+b.Name)
 	})
+}
+
+// newBroker is a broker of any scope.
+func newBroker(m *metav1.ObjectMeta, st *v1beta1.CommonServiceBrokerStatus, obj runtime.Object) Broker {
+	return Broker{Namespace: m.Namespace, Name: m.Name, Conditions: st.Conditions, Deleting: m.DeletionTimestamp != nil, Object: obj}
+}
+
+// newClass is a class of any scope.
+func newClass(m *metav1.ObjectMeta, spec *v1beta1.CommonServiceClassSpec, broker string, st *v1beta1.CommonServiceClassStatus, obj runtime.Object) Class {
+	return Class{
+		Namespace: m.Namespace, Name: m.Name, ExternalName: spec.ExternalName, Description: spec.Description,
+		BrokerName: broker, Removed: st.RemovedFromBrokerCatalog, Object: obj,
+	}
+}
+
+// newPlan is a plan of any scope.
+func newPlan(m *metav1.ObjectMeta, spec *v1beta1.CommonServicePlanSpec, class, broker string, st *v1beta1.CommonServiceClassStatus, obj runtime.Object) Plan {
+	return Plan{
+		Namespace: m.Namespace, Name: m.Name, ExternalName: spec.ExternalName, Description: spec.Description,
+		ClassName: class, BrokerName: broker, Free: spec.Free, CreateSchema: hasSchema(spec.InstanceCreateParameterSchema),
+		Removed: st.RemovedFromBrokerCatalog, Object: obj,
+	}
 }
 
 // hasSchema tells whether a plan's schema is set.

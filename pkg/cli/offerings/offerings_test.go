@@ -83,10 +83,11 @@ func TestFindPrefersTheNamespace(t *testing.T) {
 }
 
 // The cluster source keeps out removed classes and plans and the classes of brokers
-// whose namespaceSelector does not match the namespace.
+// whose namespaceSelector does not match the namespace; the namespace source offers
+// the namespace's classes first.
 func TestOffered(t *testing.T) {
 	for ns, want := range map[string][]string{
-		fixtures.Namespace: {"postgresql", "queue", "redis"},
+		fixtures.Namespace: {"mysql", "postgresql", "queue", "redis"},
 		"team-b":           {"ledger", "postgresql", "queue", "redis"},
 	} {
 		catalogs, err := offerings.Offered(context.Background(), cluster(), ns)
@@ -94,8 +95,10 @@ func TestOffered(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, c := range catalogs[0].Classes {
-			got = append(got, c.ExternalName)
+		for _, c := range catalogs {
+			for _, cl := range c.Classes {
+				got = append(got, cl.ExternalName)
+			}
 		}
 		if len(got) != len(want) {
 			t.Errorf("namespace %s: classes %v, want %v", ns, got, want)
