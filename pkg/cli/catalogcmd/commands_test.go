@@ -64,7 +64,7 @@ func readCases() []testCase {
 		{name: "describe-instance-failed", args: []string{"describe", "si", "broken"}},
 		{name: "describe-instance-delete-blocked", args: []string{"describe", "instance", "leaving"}},
 		{name: "describe-instance-namespaced", args: []string{"describe", "instance", "own-db"}},
-		{name: "get-namespaced-classes", args: []string{"get", "sc"}},
+		{name: "get-namespaced-classes", args: []string{"get", "nsc"}},
 		{name: "describe-instance-pending", args: []string{"describe", "instance", "pending"}},
 		{name: "describe-instance-brokers-forbidden", args: []string{"describe", "instance", "db"}, setup: brokersForbidden},
 		{name: "describe-binding-rotation", args: []string{"describe", "binding", "db-creds"}},

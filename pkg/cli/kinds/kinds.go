@@ -27,8 +27,8 @@ var (
 	ClusterServiceClass  = Kind{Kind: "ClusterServiceClass", Resource: "clusterserviceclasses", Short: "csc"}
 	ClusterServicePlan   = Kind{Kind: "ClusterServicePlan", Resource: "clusterserviceplans", Short: "csp"}
 	ServiceBroker        = Kind{Kind: "ServiceBroker", Resource: "servicebrokers", Short: "nsb", Namespaced: true}
-	ServiceClass         = Kind{Kind: "ServiceClass", Resource: "serviceclasses", Short: "sc", Namespaced: true}
-	ServicePlan          = Kind{Kind: "ServicePlan", Resource: "serviceplans", Short: "sp", Namespaced: true}
+	ServiceClass         = Kind{Kind: "ServiceClass", Resource: "serviceclasses", Short: "nsc", Namespaced: true}
+	ServicePlan          = Kind{Kind: "ServicePlan", Resource: "serviceplans", Short: "nsp", Namespaced: true}
 	ServiceInstance      = Kind{Kind: "ServiceInstance", Resource: "serviceinstances", Short: "si", Namespaced: true}
 	ServiceBinding       = Kind{Kind: "ServiceBinding", Resource: "servicebindings", Short: "sb", Namespaced: true}
 )

@@ -10,7 +10,7 @@ import (
 func TestLookup(t *testing.T) {
 	for word, want := range map[string]string{
 		"brokers": "ClusterServiceBroker,ServiceBroker", "broker": "ClusterServiceBroker,ServiceBroker", "csb": "ClusterServiceBroker",
-		"nsb": "ServiceBroker", "sc": "ServiceClass", "serviceplans": "ServicePlan",
+		"nsb": "ServiceBroker", "nsc": "ServiceClass", "nsp": "ServicePlan", "serviceplans": "ServicePlan",
 		"Instances": "ServiceInstance", "si": "ServiceInstance", "serviceinstance": "ServiceInstance", "serviceinstances": "ServiceInstance",
 		"sb": "ServiceBinding", "plans": "ClusterServicePlan,ServicePlan", "clusterserviceclasses": "ClusterServiceClass",
 	} {
