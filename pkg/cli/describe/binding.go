@@ -25,6 +25,9 @@ func Binding(ctx context.Context, set *clients.Set, namespace, name string, now 
 	p := newPage(w, now)
 	p.header(&b.ObjectMeta, b.Status.Conditions, b.Spec.UserInfo)
 	p.field("Instance", instanceOf(ctx, set, b))
+	if err := p.bindingProvenance(ctx, set, b); err != nil {
+		return err
+	}
 	p.field("Secret", fmt.Sprintf("%s (keys: %s)", secrets.Name(b), secretKeys(ctx, set.Kube, namespace, secrets.Name(b))))
 	p.credentials(b)
 	p.rotation(b)
@@ -48,6 +51,25 @@ func instanceOf(ctx context.Context, set *clients.Set, b *v1beta1.ServiceBinding
 		return fmt.Sprintf("%s (<%s>)", name, reasonOf(err))
 	}
 	return fmt.Sprintf("%s (%s)", name, readiness.Word(i.Status.Conditions, i.DeletionTimestamp != nil))
+}
+
+// bindingProvenance writes which version of its instance's plan's catalog entry b was
+// made with.
+func (p *page) bindingProvenance(ctx context.Context, set *clients.Set, b *v1beta1.ServiceBinding) error {
+	made := b.Status.ExternalProperties
+	if made == nil || made.PlanDigest == "" {
+		return nil
+	}
+	i, err := set.Catalog.ServicecatalogV1beta1().ServiceInstances(b.InstanceNamespace()).Get(ctx, b.Spec.InstanceRef.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil //nolint:nilerr // the Instance line says why the instance cannot be read
+	}
+	plan, err := resolvedPlan(ctx, set, i)
+	if err != nil {
+		return err
+	}
+	p.madeWith(made, planExternalName(i), plan)
+	return nil
 }
 
 // credentials writes what the broker handed out and when.

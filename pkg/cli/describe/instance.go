@@ -32,6 +32,9 @@ func Instance(ctx context.Context, set *clients.Set, sources []offerings.Source,
 	if err := p.offering(ctx, sources, i); err != nil {
 		return err
 	}
+	if err := p.instanceProvenance(ctx, set, i); err != nil {
+		return err
+	}
 	p.instanceSpec(i)
 	p.instanceStatus(i)
 	p.operation(string(i.Status.CurrentOperation), &i.Status.OperationStatus)
@@ -86,6 +89,20 @@ func (p *page) resolved(c *offerings.Catalog, r offerings.Resolution) {
 		status = "<not found>"
 	}
 	p.field("Broker", fmt.Sprintf("%s (%s)", r.Broker, status))
+}
+
+// instanceProvenance writes which version of its plan's catalog entry i was made with.
+func (p *page) instanceProvenance(ctx context.Context, set *clients.Set, i *v1beta1.ServiceInstance) error {
+	e := i.Status.ExternalProperties
+	if e == nil || e.PlanDigest == "" {
+		return nil
+	}
+	plan, err := resolvedPlan(ctx, set, i)
+	if err != nil {
+		return err
+	}
+	p.madeWith(&e.PropertiesState, planExternalName(i), plan)
+	return nil
 }
 
 // removed marks what the broker no longer offers.
