@@ -67,9 +67,11 @@ func TestKubectlCatalogPlugin(t *testing.T) {
 
 	out = catalog(alice, "describe", "instance", "db", "-n", ns)
 	wantContains(t, "describe instance", out, "Status:", "Ready", "Class:", demoClass, "Plan:", demoPlan+", free", "Broker:", demoBrokerName,
-		"Last Request ID:", "Bindings:", "db-creds", "Conditions:", "ProvisionedSuccessfully", "Events:")
+		"Last Request ID:", "Bindings:", "db-creds", "Conditions:", "ProvisionedSuccessfully", "Events:",
+		"Made With:", "plan "+demoPlan+" as fetched", "the broker's entry is unchanged")
 	out += catalog(alice, "describe", "binding", "db-creds", "-n", ns)
-	wantContains(t, "describe binding", out, "Instance:", "db (Ready)", "Secret:", "password", "Credentials Issued:")
+	wantContains(t, "describe binding", out, "Instance:", "db (Ready)", "Secret:", "password", "Credentials Issued:",
+		"Made With:", "the broker's entry is unchanged")
 	out += catalog(alice, "tree", "-n", ns)
 	wantContains(t, "tree", out, "ClusterServiceBroker "+demoBrokerName, "class "+demoClass, "plan "+demoPlan+" (free)",
 		"instance db (Ready)", "binding db-creds (Ready)", "secret db-creds (keys: ")
