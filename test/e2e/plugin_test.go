@@ -64,6 +64,8 @@ func TestKubectlCatalogPlugin(t *testing.T) {
 	out = catalog(alice, "bind", "db-creds", "--instance", "db", "-n", ns, "--wait")
 	wantContains(t, "bind --wait", out, "servicebinding/db-creds is Ready: ", "secret/db-creds holds: ", "password")
 	password := secretPassword(t, ns, "db-creds")
+	// The README's fifth command: the example application mounts the Secret.
+	kubectl(t, alice, "apply", "--dry-run=server", "-n", ns, "-f", repoFile(t, "artifacts/examples/app/app.yaml"))
 
 	out = catalog(alice, "describe", "instance", "db", "-n", ns)
 	wantContains(t, "describe instance", out, "Status:", "Ready", "Class:", demoClass, "Plan:", demoPlan+", free", "Broker:", demoBrokerName,
