@@ -28,7 +28,7 @@ import (
 // a three-member etcd, disruption budgets), and as the overlay with a serving
 // certificate that artifacts/deploy/README.md describes; the examples are
 // accepted too; the manifests use current API versions only and include the
-// RBAC the harness applies; and a dry run leaves the running APIService
+// RBAC and the flow control the harness applies; and a dry run leaves the running APIService
 // alone.
 func TestDeployManifests(t *testing.T) {
 	requireStack(t)
@@ -49,6 +49,7 @@ func TestDeployManifests(t *testing.T) {
 			allowed := map[string]bool{
 				"v1": true, "apps/v1": true, "rbac.authorization.k8s.io/v1": true,
 				"apiregistration.k8s.io/v1": true, "networking.k8s.io/v1": true, "policy/v1": true,
+				"flowcontrol.apiserver.k8s.io/v1": true,
 			}
 			kinds := map[string]int{}
 			for _, o := range objects {
@@ -57,7 +58,7 @@ func TestDeployManifests(t *testing.T) {
 				}
 				kinds[o.Kind]++
 			}
-			for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Service", "APIService", "Deployment"} {
+			for _, k := range []string{"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "RoleBinding", "Service", "APIService", "Deployment", "FlowSchema", "PriorityLevelConfiguration"} {
 				if kinds[k] == 0 {
 					t.Errorf("%s has no %s", dir, k)
 				}
@@ -68,15 +69,17 @@ func TestDeployManifests(t *testing.T) {
 			if ha := strings.HasSuffix(dir, "/ha"); ha != (kinds["PodDisruptionBudget"] == 3) {
 				t.Errorf("%s: %d PodDisruptionBudgets", dir, kinds["PodDisruptionBudget"])
 			}
-			// Everything the harness applies (artifacts/deploy/rbac) is
-			// part of what users deploy.
+			// Everything the harness applies (artifacts/deploy/rbac and
+			// artifacts/deploy/flowcontrol) is part of what users deploy.
 			have := map[string]bool{}
 			for _, o := range objects {
 				have[o.key()] = true
 			}
-			for _, o := range renderKustomization(t, "artifacts/deploy/rbac") {
-				if !have[o.key()] {
-					t.Errorf("%s lacks %s from artifacts/deploy/rbac", dir, o.key())
+			for _, applied := range []string{"artifacts/deploy/rbac", "artifacts/deploy/flowcontrol"} {
+				for _, o := range renderKustomization(t, applied) {
+					if !have[o.key()] {
+						t.Errorf("%s lacks %s from %s", dir, o.key(), applied)
+					}
 				}
 			}
 		})

@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kube-service-catalog/catalog/test/framework/kubecluster"
@@ -349,6 +350,21 @@ func (s *Stack) APIServiceAvailable(ctx context.Context) (bool, string, error) {
 		return cond["status"] == "True", fmt.Sprintf("Available=%v reason=%v message=%v", cond["status"], cond["reason"], cond["message"]), nil
 	}
 	return false, "no Available condition", nil
+}
+
+// DirectConfig returns a client configuration for the named cluster user or
+// component that reaches the catalog API server at its local port, verifying
+// its serving certificate, instead of going through kube-apiserver's
+// aggregator; the server authenticates the user's client certificate itself.
+func (s *Stack) DirectConfig(user string) (*rest.Config, error) {
+	ca, err := os.ReadFile(s.Cluster.AggregatedCAFile)
+	if err != nil {
+		return nil, err
+	}
+	cfg := s.Cluster.Config(user)
+	cfg.Host = "https://127.0.0.1:" + strconv.Itoa(s.APIServerPort)
+	cfg.CAFile, cfg.CAData = "", ca
+	return cfg, nil
 }
 
 // directKubeconfig writes a copy of the kubeconfig at path that reaches the catalog API

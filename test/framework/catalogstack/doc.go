@@ -1,8 +1,9 @@
 // Package catalogstack runs the whole service catalog the way users reach it,
 // for end-to-end tests and for `make run`: a real control plane from
 // kubecluster (etcd, kube-apiserver, kube-controller-manager), the RBAC of
-// artifacts/deploy/rbac applied with kubectl, and the catalog's own binaries as
-// separate processes on 127.0.0.1:
+// artifacts/deploy/rbac and the flow control of artifacts/deploy/flowcontrol
+// applied with kubectl, and the catalog's own binaries as separate processes
+// on 127.0.0.1:
 //
 //   - the API server (cmd/apiserver) in delegated mode: it authenticates and
 //     authorizes every request through kube-apiserver with the identity of

@@ -336,24 +336,28 @@ func repoPath(rel string) (string, error) {
 	return filepath.Join(root, filepath.FromSlash(rel)), nil
 }
 
-// applyRBAC applies the catalog namespace and artifacts/deploy/rbac as the
-// admin with kubectl, the way an operator installs them, and waits until the
-// cluster's ClusterRole aggregation has put the catalog's rules into the
-// built-in edit role (when kube-controller-manager runs, which does that).
+// applyRBAC applies the catalog namespace, artifacts/deploy/rbac and
+// artifacts/deploy/flowcontrol (the controller manager's FlowSchema and
+// priority level) as the admin with kubectl, the way an operator installs
+// them, and waits until the cluster's ClusterRole aggregation has put the
+// catalog's rules into the built-in edit role (when kube-controller-manager
+// runs, which does that).
 func (s *Stack) applyRBAC(ctx context.Context) error {
 	ns, err := repoPath("artifacts/deploy/base/namespace.yaml")
-	if err != nil {
-		return err
-	}
-	rbac, err := repoPath("artifacts/deploy/rbac")
 	if err != nil {
 		return err
 	}
 	if _, err := s.Kubectl(ctx, s.adminUser, "apply", "-f", ns); err != nil {
 		return err
 	}
-	if _, err := s.Kubectl(ctx, s.adminUser, "apply", "-k", rbac); err != nil {
-		return err
+	for _, dir := range []string{"artifacts/deploy/rbac", "artifacts/deploy/flowcontrol"} {
+		path, err := repoPath(dir)
+		if err != nil {
+			return err
+		}
+		if _, err := s.Kubectl(ctx, s.adminUser, "apply", "-k", path); err != nil {
+			return err
+		}
 	}
 	kcm := false
 	for _, p := range s.Cluster.Processes() {
