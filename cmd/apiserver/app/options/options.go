@@ -19,6 +19,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/apiserver"
+	"github.com/kube-service-catalog/catalog/pkg/authorization/nameless"
 	"github.com/kube-service-catalog/catalog/pkg/embeddedetcd"
 	generatedopenapi "github.com/kube-service-catalog/catalog/pkg/generated/openapi"
 )
@@ -239,7 +240,19 @@ func (o *Options) applyGeneric(cfg *genericapiserver.RecommendedConfig, readers 
 	if o.Standalone.Enabled {
 		generic.Admission = nil
 	}
-	return generic.ApplyTo(cfg)
+	if err := generic.ApplyTo(cfg); err != nil {
+		return err
+	}
+	if generic.Authorization != nil {
+		// The delegated authorizer is a union of the always-allowed groups, the
+		// always-allowed paths and the SubjectAccessReview webhook. Wrapping the whole
+		// union is the same as wrapping the webhook alone: the groups answer by the user
+		// only, so the same with or without a name, and the paths answer non-resource
+		// requests only, which the wrapper passes through untouched. The loopback
+		// client's group is added in front of this authorizer when the config completes.
+		cfg.Authorization.Authorizer = nameless.New(cfg.Authorization.Authorizer)
+	}
+	return nil
 }
 
 // applyStandalone installs the local admin credential, its kubeconfig, and the admission
