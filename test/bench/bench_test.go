@@ -1,9 +1,15 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/kube-service-catalog/catalog/pkg/broker"
 )
 
 func TestPercentile(t *testing.T) {
@@ -104,5 +110,41 @@ func TestBrokerCalls(t *testing.T) {
 	}
 	if b := summarizeBrokerCalls(reqs, "binding", 1); b.ExactlyOnePUT != 1 || b.ObjectsWithPUT != 1 {
 		t.Errorf("binding stats = %+v", b)
+	}
+}
+
+// The instances of section 2 ask the demo broker's plan with the benchmark's parameters:
+// its instance create schema, which the API server enforces, must accept them.
+func TestParametersFitTheDemoPlan(t *testing.T) {
+	var schema json.RawMessage
+	for _, svc := range broker.DemoCatalog().Services {
+		for _, p := range svc.Plans {
+			if svc.Name == demoClass && p.Name == demoPlan {
+				schema = p.InstanceCreateSchema()
+			}
+		}
+	}
+	if len(schema) == 0 {
+		t.Fatalf("the demo catalog has no create schema for %s/%s", demoClass, demoPlan)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft4)
+	if err := c.AddResource("plan.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	compiled, err := c.Compile("plan.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := jsonschema.UnmarshalJSON(bytes.NewReader(mustJSON(benchParameters())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := compiled.Validate(params); err != nil {
+		t.Errorf("the demo plan refuses the benchmark's parameters: %v", err)
 	}
 }

@@ -19,29 +19,28 @@ const (
 const parametersSize = 1024
 
 // benchParameters returns a realistic parameters object that encodes to exactly
-// parametersSize bytes of compact JSON (encoding/json sorts the keys, so the
-// encoding is stable).
+// parametersSize bytes of compact JSON and that the demo plan's instance create schema
+// accepts (storageGB and a list of extensions, nothing else: the ParameterSchemaValidator
+// admission plugin refuses other keys). encoding/json sorts the keys, so the encoding is
+// stable.
 func benchParameters() map[string]any {
-	p := map[string]any{
-		"database":        "orders",
-		"version":         "16",
-		"storageGB":       int64(20),
-		"highlyAvailable": true,
-		"extensions":      []any{"pg_stat_statements", "pgcrypto", "uuid-ossp"},
-	}
-	settings := map[string]any{}
-	p["settings"] = settings
-	p["comment"] = ""
+	extensions := []any{"pg_stat_statements", "pgcrypto", "uuid-ossp"}
+	p := map[string]any{"storageGB": int64(20), "extensions": extensions}
 	for i := 0; ; i++ {
-		key := fmt.Sprintf("setting_%02d", i)
-		settings[key] = "value-" + strings.Repeat("x", 16)
+		next := append(extensions, fmt.Sprintf("extension_%02d_%s", i, strings.Repeat("x", 16)))
+		p["extensions"] = next
 		if size(p) > parametersSize {
-			delete(settings, key)
+			p["extensions"] = extensions
 			break
 		}
+		extensions = next
 	}
-	// Pad the last bytes exactly.
-	p["comment"] = strings.Repeat("c", parametersSize-size(p))
+	// Pad the last bytes exactly, in a last extension's name of at least one character.
+	if parametersSize-size(p) <= len(`,""`) {
+		extensions = extensions[:len(extensions)-1]
+		p["extensions"] = extensions
+	}
+	p["extensions"] = append(extensions, strings.Repeat("p", parametersSize-size(p)-len(`,""`)))
 	if size(p) != parametersSize {
 		panic(fmt.Sprintf("parameters are %d bytes, want %d", size(p), parametersSize))
 	}
