@@ -27,13 +27,13 @@ func benchParameters() map[string]any {
 	extensions := []any{"pg_stat_statements", "pgcrypto", "uuid-ossp"}
 	p := map[string]any{"storageGB": int64(20), "extensions": extensions}
 	for i := 0; ; i++ {
-		next := append(extensions, fmt.Sprintf("extension_%02d_%s", i, strings.Repeat("x", 16)))
-		p["extensions"] = next
+		extensions = append(extensions, fmt.Sprintf("extension_%02d_%s", i, strings.Repeat("x", 16)))
+		p["extensions"] = extensions
 		if size(p) > parametersSize {
+			extensions = extensions[:len(extensions)-1]
 			p["extensions"] = extensions
 			break
 		}
-		extensions = next
 	}
 	// Pad the last bytes exactly, in a last extension's name of at least one character.
 	if parametersSize-size(p) <= len(`,""`) {
