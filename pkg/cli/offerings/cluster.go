@@ -42,8 +42,7 @@ func (s *clusterSource) Read(ctx context.Context, _ string) (*Catalog, error) {
 		return nil, err
 	default:
 		for i := range brokers.Items {
-			b := &brokers.Items[i]
-			c.Brokers = append(c.Brokers, newBroker(&b.ObjectMeta, &b.Status.CommonServiceBrokerStatus, b))
+			c.Brokers = append(c.Brokers, newBroker(&brokers.Items[i]))
 		}
 	}
 	classes, err := s.client.ClusterServiceClasses().List(ctx, metav1.ListOptions{})
@@ -51,26 +50,17 @@ func (s *clusterSource) Read(ctx context.Context, _ string) (*Catalog, error) {
 		return nil, err
 	}
 	for i := range classes.Items {
-		c.Classes = append(c.Classes, clusterClass(&classes.Items[i]))
+		c.Classes = append(c.Classes, newClass(&classes.Items[i]))
 	}
 	plans, err := s.client.ClusterServicePlans().List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
 	for i := range plans.Items {
-		c.Plans = append(c.Plans, clusterPlan(&plans.Items[i]))
+		c.Plans = append(c.Plans, newPlan(&plans.Items[i]))
 	}
 	c.sort()
 	return c, nil
-}
-
-func clusterClass(cl *v1beta1.ClusterServiceClass) Class {
-	return newClass(&cl.ObjectMeta, &cl.Spec.CommonServiceClassSpec, cl.Spec.ClusterServiceBrokerName, &cl.Status.CommonServiceClassStatus, cl)
-}
-
-func clusterPlan(p *v1beta1.ClusterServicePlan) Plan {
-	return newPlan(&p.ObjectMeta, &p.Spec.CommonServicePlanSpec, p.Spec.ClusterServiceClassRef.Name, p.Spec.ClusterServiceBrokerName,
-		&p.Status.CommonServiceClassStatus, p)
 }
 
 // NotOffered applies the brokers' namespaceSelector (catalog.NotOffered) to namespace,

@@ -41,8 +41,7 @@ func (s *namespaceSource) Read(ctx context.Context, namespace string) (*Catalog,
 		return nil, err
 	default:
 		for i := range brokers.Items {
-			b := &brokers.Items[i]
-			c.Brokers = append(c.Brokers, newBroker(&b.ObjectMeta, &b.Status.CommonServiceBrokerStatus, b))
+			c.Brokers = append(c.Brokers, newBroker(&brokers.Items[i]))
 		}
 	}
 	classes, err := s.client.ServiceClasses(namespace).List(ctx, metav1.ListOptions{})
@@ -54,17 +53,14 @@ func (s *namespaceSource) Read(ctx context.Context, namespace string) (*Catalog,
 		return nil, err
 	}
 	for i := range classes.Items {
-		cl := &classes.Items[i]
-		c.Classes = append(c.Classes, newClass(&cl.ObjectMeta, &cl.Spec.CommonServiceClassSpec, cl.Spec.ServiceBrokerName, &cl.Status.CommonServiceClassStatus, cl))
+		c.Classes = append(c.Classes, newClass(&classes.Items[i]))
 	}
 	plans, err := s.client.ServicePlans(namespace).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
 	for i := range plans.Items {
-		p := &plans.Items[i]
-		c.Plans = append(c.Plans, newPlan(&p.ObjectMeta, &p.Spec.CommonServicePlanSpec, p.Spec.ServiceClassRef.Name, p.Spec.ServiceBrokerName,
-			&p.Status.CommonServiceClassStatus, p))
+		c.Plans = append(c.Plans, newPlan(&plans.Items[i]))
 	}
 	c.sort()
 	return c, nil

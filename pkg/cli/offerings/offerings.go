@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
 	"github.com/kube-service-catalog/catalog/pkg/cli/kinds"
 )
@@ -215,25 +216,28 @@ func (c *Catalog) sort() {
 	})
 }
 
-// newBroker is a broker of any scope.
-func newBroker(m *metav1.ObjectMeta, st *v1beta1.CommonServiceBrokerStatus, obj runtime.Object) Broker {
-	return Broker{Namespace: m.Namespace, Name: m.Name, Conditions: st.Conditions, Deleting: m.DeletionTimestamp != nil, Object: obj}
+// newBroker is a broker of either scope, from the catalog's view of it.
+func newBroker(obj catalog.Object) Broker {
+	b, _ := catalog.BrokerOf(obj)
+	return Broker{Namespace: b.Namespace, Name: b.Name, Conditions: b.Status.Conditions, Deleting: obj.GetDeletionTimestamp() != nil, Object: obj}
 }
 
-// newClass is a class of any scope.
-func newClass(m *metav1.ObjectMeta, spec *v1beta1.CommonServiceClassSpec, broker string, st *v1beta1.CommonServiceClassStatus, obj runtime.Object) Class {
+// newClass is a class of either scope, from the catalog's view of it.
+func newClass(obj catalog.Object) Class {
+	c, _ := catalog.ClassOf(obj)
 	return Class{
-		Namespace: m.Namespace, Name: m.Name, ExternalName: spec.ExternalName, Description: spec.Description,
-		BrokerName: broker, Removed: st.RemovedFromBrokerCatalog, Object: obj,
+		Namespace: c.Namespace, Name: c.Name, ExternalName: c.Spec.ExternalName, Description: c.Spec.Description,
+		BrokerName: c.BrokerName, Removed: c.Status.RemovedFromBrokerCatalog, Object: obj,
 	}
 }
 
-// newPlan is a plan of any scope.
-func newPlan(m *metav1.ObjectMeta, spec *v1beta1.CommonServicePlanSpec, class, broker string, st *v1beta1.CommonServiceClassStatus, obj runtime.Object) Plan {
+// newPlan is a plan of either scope, from the catalog's view of it.
+func newPlan(obj catalog.Object) Plan {
+	p, _ := catalog.PlanOf(obj)
 	return Plan{
-		Namespace: m.Namespace, Name: m.Name, ExternalName: spec.ExternalName, Description: spec.Description,
-		ClassName: class, BrokerName: broker, Free: spec.Free, CreateSchema: hasSchema(spec.InstanceCreateParameterSchema),
-		Removed: st.RemovedFromBrokerCatalog, Object: obj,
+		Namespace: p.Namespace, Name: p.Name, ExternalName: p.Spec.ExternalName, Description: p.Spec.Description,
+		ClassName: p.ClassName, BrokerName: p.BrokerName, Free: p.Spec.Free, CreateSchema: hasSchema(p.Spec.InstanceCreateParameterSchema),
+		Removed: p.Status.RemovedFromBrokerCatalog, Object: obj,
 	}
 }
 
