@@ -64,21 +64,27 @@ func AddInstanceIndexes(informer cache.SharedIndexInformer) error {
 // ResolvedRefs are the broker, class and plan an instance's status says it resolved, as
 // index values (catalog.Key); empty before it resolved them.
 type ResolvedRefs struct {
-	Scope                catalog.Scope
-	Broker, Class, Plan  string
-	BrokerName, PlanName string
+	// Scope is the scope of the three.
+	Scope catalog.Scope
+	// Broker, Class and Plan are their index values.
+	Broker, Class, Plan string
+	// BrokerName, ClassName and PlanName are their names, in the instance's namespace
+	// for the namespace scope.
+	BrokerName, ClassName, PlanName string
 }
 
 // Resolved returns the broker, class and plan an instance resolved, in whichever scope.
 func Resolved(i *v1beta1.ServiceInstance) ResolvedRefs {
 	s := &i.Status
 	if s.ServiceBrokerName != "" || s.ServiceClassRef != nil || s.ServicePlanRef != nil {
-		r := ResolvedRefs{Scope: catalog.NamespaceScope, BrokerName: s.ServiceBrokerName, PlanName: localName(s.ServicePlanRef)}
-		r.Broker, r.Class, r.Plan = keyIn(i.Namespace, s.ServiceBrokerName), keyIn(i.Namespace, localName(s.ServiceClassRef)), keyIn(i.Namespace, r.PlanName)
+		r := ResolvedRefs{Scope: catalog.NamespaceScope, BrokerName: s.ServiceBrokerName, ClassName: localName(s.ServiceClassRef), PlanName: localName(s.ServicePlanRef)}
+		r.Broker, r.Class, r.Plan = keyIn(i.Namespace, r.BrokerName), keyIn(i.Namespace, r.ClassName), keyIn(i.Namespace, r.PlanName)
 		return r
 	}
-	return ResolvedRefs{Scope: catalog.ClusterScope, Broker: s.ClusterServiceBrokerName, Class: refName(s.ClusterServiceClassRef),
-		Plan: refName(s.ClusterServicePlanRef), BrokerName: s.ClusterServiceBrokerName, PlanName: refName(s.ClusterServicePlanRef)}
+	r := ResolvedRefs{Scope: catalog.ClusterScope, BrokerName: s.ClusterServiceBrokerName,
+		ClassName: refName(s.ClusterServiceClassRef), PlanName: refName(s.ClusterServicePlanRef)}
+	r.Broker, r.Class, r.Plan = r.BrokerName, r.ClassName, r.PlanName
+	return r
 }
 
 // AddBindingIndexes indexes bindings by the namespace and name of their instance.

@@ -19,3 +19,12 @@ func Identity(u *v1beta1.UserInfo) *osb.OriginatingIdentity {
 	}
 	return id
 }
+
+// MadeBy records, in what a request sent (props, which may be nil), the identity of the
+// request the broker answered first: the one that made the object as it is, which a
+// later poll does not replace.
+func MadeBy(props *v1beta1.PropertiesState, requestIdentity string) {
+	if props != nil && props.RequestIdentity == "" {
+		props.RequestIdentity = requestIdentity
+	}
+}

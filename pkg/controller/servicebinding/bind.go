@@ -60,7 +60,7 @@ func (c *Controller) bind(ctx context.Context, binding *v1beta1.ServiceBinding) 
 			"The broker answered the bind asynchronously, but its bindings cannot be fetched (the class is not bindingsRetrievable, or the broker's API version is older than 2.14).")
 	}
 	if resp.Async {
-		madeBy(binding.Status.InProgressProperties, resp.RequestIdentity)
+		operation.MadeBy(binding.Status.InProgressProperties, resp.RequestIdentity)
 		return c.ops.Accepted(ctx, binding, operation.Answer{Async: true, OperationKey: resp.OperationKey, RequestIdentity: resp.RequestIdentity},
 			conditions.Binding, fmt.Sprintf("Broker %s is binding the instance (request %s).", r.broker.Name, resp.RequestIdentity))
 	}

@@ -283,15 +283,6 @@ func sameRequest(a, b *v1beta1.PropertiesState) bool {
 		(a.UserInfo == nil) == (b.UserInfo == nil) && (a.UserInfo == nil || a.UserInfo.UID == b.UserInfo.UID && a.UserInfo.Username == b.UserInfo.Username)
 }
 
-// madeBy records, in what a bind sent, the identity of the request the broker answered
-// first: the one that made the binding, which a poll does not replace.
-func madeBy(props *v1beta1.PropertiesState, requestIdentity string) *v1beta1.PropertiesState {
-	if props != nil && props.RequestIdentity == "" {
-		props.RequestIdentity = requestIdentity
-	}
-	return props
-}
-
 // operationRecord points the operation engine at the binding's status.
 func operationRecord(b *v1beta1.ServiceBinding) operation.Record {
 	s := &b.Status

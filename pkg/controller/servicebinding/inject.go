@@ -21,7 +21,8 @@ import (
 // bound records that the broker holds the binding and writes what it answered.
 func (c *Controller) bound(ctx context.Context, binding *v1beta1.ServiceBinding, r *resolved, answer *bindAnswer) (controller.Result, error) {
 	status := &binding.Status
-	status.ExternalProperties = madeBy(status.InProgressProperties, status.LastRequestIdentity)
+	operation.MadeBy(status.InProgressProperties, status.LastRequestIdentity)
+	status.ExternalProperties = status.InProgressProperties
 	status.AsyncOpInProgress = false
 	status.OperationKey = ""
 	return c.injectAnswer(ctx, binding, r, answer)

@@ -6,7 +6,6 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
 	"github.com/kube-service-catalog/catalog/pkg/catalog"
@@ -52,10 +51,10 @@ func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error)
 		r.known = instance.Status.InProgressProperties
 	}
 	refs := indexes.Resolved(instance)
-	if r.class, err = catalogEntry(refs, refs.Class, c.cfg.Catalog.Class); err != nil {
+	if r.class, err = catalogEntry(refs.Scope, instance.Namespace, refs.ClassName, c.cfg.Catalog.Class); err != nil {
 		return nil, err
 	}
-	if r.plan, err = catalogEntry(refs, refs.Plan, c.cfg.Catalog.Plan); err != nil {
+	if r.plan, err = catalogEntry(refs.Scope, instance.Namespace, refs.PlanName, c.cfg.Catalog.Plan); err != nil {
 		return nil, err
 	}
 	if refs.BrokerName != "" {
@@ -71,17 +70,13 @@ func (c *Controller) resolve(binding *v1beta1.ServiceBinding) (*resolved, error)
 	return r, nil
 }
 
-// catalogEntry returns the class or plan of an instance's resolved refs, by its key (see
-// indexes.Resolved), with get; nil when the instance resolved none or the cache has none.
-func catalogEntry[V any](refs indexes.ResolvedRefs, key string, get func(catalog.Scope, string, string) (*V, error)) (*V, error) {
-	if key == "" {
+// catalogEntry returns the class or plan called name that an instance of namespace
+// resolved to in scope s, with get; nil when it resolved none or the cache has none.
+func catalogEntry[V any](s catalog.Scope, namespace, name string, get func(catalog.Scope, string, string) (*V, error)) (*V, error) {
+	if name == "" {
 		return nil, nil
 	}
-	namespace, name, err := cache.SplitMetaNamespaceKey(key)
-	if err != nil {
-		return nil, err
-	}
-	entry, err := get(refs.Scope, namespace, name)
+	entry, err := get(s, namespace, name)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}

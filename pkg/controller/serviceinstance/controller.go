@@ -200,8 +200,8 @@ func properties(r *resolved, params *parameters.Parameters, user *v1beta1.UserIn
 // madeBy records, in what a request sent, the identity of the request the broker
 // answered first: the one that made the instance as it is, which a poll does not replace.
 func madeBy(props *v1beta1.ServiceInstancePropertiesState, requestIdentity string) *v1beta1.ServiceInstancePropertiesState {
-	if props != nil && props.RequestIdentity == "" {
-		props.RequestIdentity = requestIdentity
+	if props != nil {
+		operation.MadeBy(&props.PropertiesState, requestIdentity)
 	}
 	return props
 }
