@@ -24,9 +24,12 @@ func Binding(ctx context.Context, set *clients.Set, namespace, name string, now 
 	}
 	p := newPage(w, now)
 	p.header(&b.ObjectMeta, b.Status.Conditions, b.Spec.UserInfo)
-	p.field("Instance", instanceOf(ctx, set, b))
-	if err := p.bindingProvenance(ctx, set, b); err != nil {
-		return err
+	i, err := set.Catalog.ServicecatalogV1beta1().ServiceInstances(b.InstanceNamespace()).Get(ctx, b.Spec.InstanceRef.Name, metav1.GetOptions{})
+	p.field("Instance", instanceOf(b, i, err))
+	if err == nil {
+		if err := p.bindingProvenance(ctx, set, b, i); err != nil {
+			return err
+		}
 	}
 	p.field("Secret", fmt.Sprintf("%s (keys: %s)", secrets.Name(b), secretKeys(ctx, set.Kube, namespace, secrets.Name(b))))
 	p.credentials(b)
@@ -40,29 +43,25 @@ func Binding(ctx context.Context, set *clients.Set, namespace, name string, now 
 	return p.flush()
 }
 
-// instanceOf names b's instance and says where it stands.
-func instanceOf(ctx context.Context, set *clients.Set, b *v1beta1.ServiceBinding) string {
+// instanceOf names b's instance and says where it stands: i, or err when it could not
+// be read.
+func instanceOf(b *v1beta1.ServiceBinding, i *v1beta1.ServiceInstance, err error) string {
 	name := b.Spec.InstanceRef.Name
 	if b.SharesInstance() {
 		name = b.InstanceNamespace() + "/" + name
 	}
-	i, err := set.Catalog.ServicecatalogV1beta1().ServiceInstances(b.InstanceNamespace()).Get(ctx, b.Spec.InstanceRef.Name, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Sprintf("%s (<%s>)", name, reasonOf(err))
 	}
 	return fmt.Sprintf("%s (%s)", name, readiness.Word(i.Status.Conditions, i.DeletionTimestamp != nil))
 }
 
-// bindingProvenance writes which version of its instance's plan's catalog entry b was
+// bindingProvenance writes which version of its instance i's plan's catalog entry b was
 // made with.
-func (p *page) bindingProvenance(ctx context.Context, set *clients.Set, b *v1beta1.ServiceBinding) error {
+func (p *page) bindingProvenance(ctx context.Context, set *clients.Set, b *v1beta1.ServiceBinding, i *v1beta1.ServiceInstance) error {
 	made := b.Status.ExternalProperties
 	if made == nil || made.PlanDigest == "" {
 		return nil
-	}
-	i, err := set.Catalog.ServicecatalogV1beta1().ServiceInstances(b.InstanceNamespace()).Get(ctx, b.Spec.InstanceRef.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil //nolint:nilerr // the Instance line says why the instance cannot be read
 	}
 	plan, err := resolvedPlan(ctx, set, i)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/catalog"
 	"github.com/kube-service-catalog/catalog/pkg/cli/clients"
 	"github.com/kube-service-catalog/catalog/pkg/cli/offerings"
 	"github.com/kube-service-catalog/catalog/pkg/cli/readiness"
@@ -29,11 +30,12 @@ func Instance(ctx context.Context, set *clients.Set, sources []offerings.Source,
 	}
 	p := newPage(w, now)
 	p.header(&i.ObjectMeta, i.Status.Conditions, i.Spec.UserInfo)
-	if err := p.offering(ctx, sources, i); err != nil {
+	plan, err := p.offering(ctx, sources, i)
+	if err != nil {
 		return err
 	}
-	if err := p.instanceProvenance(ctx, set, i); err != nil {
-		return err
+	if e := i.Status.ExternalProperties; e != nil {
+		p.madeWith(&e.PropertiesState, planExternalName(i), plan)
 	}
 	p.instanceSpec(i)
 	p.instanceStatus(i)
@@ -47,16 +49,20 @@ func Instance(ctx context.Context, set *clients.Set, sources []offerings.Source,
 }
 
 // offering writes the class, plan and broker of i: those the controller resolved, else
-// those its spec names.
-func (p *page) offering(ctx context.Context, sources []offerings.Source, i *v1beta1.ServiceInstance) error {
+// those its spec names. It returns the resolved plan as the catalog has it now, if any.
+func (p *page) offering(ctx context.Context, sources []offerings.Source, i *v1beta1.ServiceInstance) (*catalog.Plan, error) {
 	for _, s := range sources {
 		if r, ok := s.Resolved(i); ok {
 			c, err := s.Read(ctx, i.Namespace)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			p.resolved(c, r)
-			return nil
+			if pl := c.Plan(r.Namespace, r.Plan); pl != nil {
+				plan, _ := catalog.PlanOf(pl.Object)
+				return plan, nil
+			}
+			return nil, nil
 		}
 	}
 	for _, s := range sources {
@@ -65,7 +71,7 @@ func (p *page) offering(ctx context.Context, sources []offerings.Source, i *v1be
 			p.field("Plan", orDefault(plan, "<the class's only plan>"))
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // resolved writes the class, plan and broker r names in c.
@@ -89,20 +95,6 @@ func (p *page) resolved(c *offerings.Catalog, r offerings.Resolution) {
 		status = "<not found>"
 	}
 	p.field("Broker", fmt.Sprintf("%s (%s)", r.Broker, status))
-}
-
-// instanceProvenance writes which version of its plan's catalog entry i was made with.
-func (p *page) instanceProvenance(ctx context.Context, set *clients.Set, i *v1beta1.ServiceInstance) error {
-	e := i.Status.ExternalProperties
-	if e == nil || e.PlanDigest == "" {
-		return nil
-	}
-	plan, err := resolvedPlan(ctx, set, i)
-	if err != nil {
-		return err
-	}
-	p.madeWith(&e.PropertiesState, planExternalName(i), plan)
-	return nil
 }
 
 // removed marks what the broker no longer offers.
