@@ -15,6 +15,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/cmd/apiserver/app/options"
+	"github.com/kube-service-catalog/catalog/pkg/apiserver"
 )
 
 // NewAPIServerCommand returns the command that runs the catalog API server until ctx ends.
@@ -61,6 +62,12 @@ from its own etcd, as an aggregated API behind the Kubernetes API server, or sta
 
 // Run starts the server and serves until ctx ends, then shuts it down.
 func Run(ctx context.Context, o *options.Options) error {
+	return RunServer(ctx, o, func(*apiserver.Server) {})
+}
+
+// RunServer is Run, handing the server to built once it is built and before it serves;
+// tests reach its handler chain that way.
+func RunServer(ctx context.Context, o *options.Options, built func(*apiserver.Server)) error {
 	cfg, stopEtcd, err := o.Config(ctx)
 	if err != nil {
 		return err
@@ -70,6 +77,7 @@ func Run(ctx context.Context, o *options.Options) error {
 	if err != nil {
 		return err
 	}
+	built(server)
 	if o.Standalone.Enabled {
 		klog.FromContext(ctx).Info("Standalone mode: use the admin kubeconfig", "kubeconfig", o.Standalone.KubeconfigPath)
 	}

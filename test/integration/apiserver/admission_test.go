@@ -20,7 +20,7 @@ import (
 // afterCachesCatchUp sends request as a dry run until the answer satisfies want, then
 // for real, and returns that answer. The admission plugins read informer caches, which
 // lag a little behind the writes a test just made.
-func afterCachesCatchUp(t *testing.T, want func(error) bool, request func(dryRun []string) error) error {
+func afterCachesCatchUp(t testing.TB, want func(error) bool, request func(dryRun []string) error) error {
 	t.Helper()
 	var last error
 	err := wait.PollUntilContextTimeout(t.Context(), 50*time.Millisecond, 15*time.Second, true, func(context.Context) (bool, error) {

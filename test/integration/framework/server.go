@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/cmd/apiserver/app"
 	"github.com/kube-service-catalog/catalog/cmd/apiserver/app/options"
+	"github.com/kube-service-catalog/catalog/pkg/apiserver"
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
@@ -50,6 +52,7 @@ type Server struct {
 
 	admin    *rest.Config
 	users    map[string]*rest.Config
+	handler  http.Handler
 	cancel   context.CancelFunc
 	done     chan error
 	stopOnce sync.Once
@@ -108,7 +111,10 @@ func startServer(dir string, opts ServerOptions) (*Server, error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{EtcdPrefix: opts.EtcdPrefix, Kubeconfig: o.Standalone.KubeconfigPath, cancel: cancel, done: make(chan error, 1), users: map[string]*rest.Config{}}
-	go func() { s.done <- app.Run(ctx, o) }()
+	handler := make(chan http.Handler, 1)
+	go func() {
+		s.done <- app.RunServer(ctx, o, func(srv *apiserver.Server) { handler <- srv.GenericAPIServer.Handler })
+	}()
 
 	if err := s.waitForKubeconfig(ctx); err != nil {
 		s.Stop()
@@ -130,6 +136,7 @@ func startServer(dir string, opts ServerOptions) (*Server, error) {
 		s.Stop()
 		return nil, err
 	}
+	s.handler = <-handler // sent before the server served /readyz
 	return s, nil
 }
 
@@ -178,6 +185,12 @@ func (s *Server) Stop() {
 			fmt.Fprintln(os.Stderr, "catalog API server did not stop within a minute")
 		}
 	})
+}
+
+// Handler returns the server's whole handler chain (authentication, authorization,
+// admission, storage), for requests served in process without a connection.
+func (s *Server) Handler() http.Handler {
+	return s.handler
 }
 
 // AdminConfig returns a client configuration for the admin user (system:masters).
