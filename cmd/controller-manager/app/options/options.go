@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -32,6 +33,9 @@ type Options struct {
 	QPS float32
 	// Burst is the burst of requests allowed to each API (--kube-api-burst).
 	Burst int
+	// ContentType is the encoding of the requests to both APIs (--kube-api-content-type):
+	// protobuf, which both serve, or JSON.
+	ContentType string
 
 	// Controllers selects the loops to run (--controllers).
 	Controllers []string
@@ -83,6 +87,7 @@ func NewOptions() *Options {
 	return &Options{
 		QPS:                   500,
 		Burst:                 1000,
+		ContentType:           runtime.ContentTypeProtobuf,
 		Controllers:           []string{"*"},
 		BrokerWorkers:         2,
 		InstanceWorkers:       32,
@@ -122,6 +127,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs.StringVar(&o.CoreKubeconfig, "core-kubeconfig", o.CoreKubeconfig, "Kubeconfig of the Kubernetes core API (Secrets, Namespaces, Events, Leases). Empty means --kubeconfig.")
 	fs.Float32Var(&o.QPS, "kube-api-qps", o.QPS, "Client-side requests per second allowed towards each API.")
 	fs.IntVar(&o.Burst, "kube-api-burst", o.Burst, "Client-side burst of requests allowed towards each API.")
+	fs.StringVar(&o.ContentType, "kube-api-content-type", o.ContentType, fmt.Sprintf(
+		"Encoding of the requests to both APIs: %s or %s.", runtime.ContentTypeProtobuf, runtime.ContentTypeJSON))
 
 	fs = fss.FlagSet("controllers")
 	fs.StringSliceVar(&o.Controllers, "controllers", o.Controllers, fmt.Sprintf(
@@ -207,21 +214,40 @@ func (o *Options) controllers() ([]string, error) {
 	return out, nil
 }
 
-// Config builds the controller-manager's configuration.
-func (o *Options) Config() (*config.Config, error) {
-	catalog, err := restConfig(o.Kubeconfig)
+// restConfigs returns the client configurations of the catalog API and of the core
+// API, with the flags' rate limits and encoding.
+func (o *Options) restConfigs() (catalog, core *rest.Config, err error) {
+	catalog, err = restConfig(o.Kubeconfig)
 	if err != nil {
-		return nil, fmt.Errorf("--kubeconfig: %w", err)
+		return nil, nil, fmt.Errorf("--kubeconfig: %w", err)
 	}
-	core := rest.CopyConfig(catalog)
+	core = rest.CopyConfig(catalog)
 	if o.CoreKubeconfig != "" {
 		if core, err = restConfig(o.CoreKubeconfig); err != nil {
-			return nil, fmt.Errorf("--core-kubeconfig: %w", err)
+			return nil, nil, fmt.Errorf("--core-kubeconfig: %w", err)
 		}
+	}
+	if o.ContentType != runtime.ContentTypeProtobuf && o.ContentType != runtime.ContentTypeJSON {
+		return nil, nil, fmt.Errorf("--kube-api-content-type: %q is neither %s nor %s", o.ContentType, runtime.ContentTypeProtobuf, runtime.ContentTypeJSON)
 	}
 	for _, c := range []*rest.Config{catalog, core} {
 		c.QPS, c.Burst = o.QPS, o.Burst
 		c.UserAgent = "service-catalog-controller-manager"
+		c.ContentType = o.ContentType
+		if o.ContentType == runtime.ContentTypeProtobuf {
+			// JSON stays acceptable: proxies and webhooks on the way may answer
+			// errors in JSON whatever was asked.
+			c.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+		}
+	}
+	return catalog, core, nil
+}
+
+// Config builds the controller-manager's configuration.
+func (o *Options) Config() (*config.Config, error) {
+	catalog, core, err := o.restConfigs()
+	if err != nil {
+		return nil, err
 	}
 	controllers, err := o.controllers()
 	if err != nil {

@@ -15,7 +15,13 @@ import (
 // JSON -> v1beta1 -> internal without loss.
 func TestRoundTripTypes(t *testing.T) {
 	roundtrip.RoundTripTestForAPIGroup(t, Install, fuzzer.Funcs)
-	// The v1beta1 types carry no protobuf tags, so the protobuf roundtrip does not apply.
+}
+
+// TestRoundTripProtobuf checks the same through protobuf, the encoding the API server
+// stores and the controller speaks: internal -> v1beta1 -> protobuf -> v1beta1 ->
+// internal, and v1beta1 -> protobuf -> v1beta1, for every kind and list of the group.
+func TestRoundTripProtobuf(t *testing.T) {
+	roundtrip.RoundTripProtobufTestForAPIGroup(t, Install, fuzzer.Funcs)
 }
 
 // TestInstallServesEveryKind checks that the group, and so the roundtrip above, has every

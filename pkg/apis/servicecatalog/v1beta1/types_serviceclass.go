@@ -13,14 +13,14 @@ type ServiceClass struct {
 	metav1.TypeMeta `json:",inline"`
 	// metadata is the standard object metadata.
 	// +optional
-	metav1.ObjectMeta `json:"metadata,omitempty"`
+	metav1.ObjectMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 
 	// spec is the offering as the broker describes it.
 	// +optional
-	Spec ServiceClassSpec `json:"spec,omitempty"`
+	Spec ServiceClassSpec `json:"spec,omitempty" protobuf:"bytes,2,opt,name=spec"`
 	// status says whether the offering is still in the broker's catalog.
 	// +optional
-	Status ServiceClassStatus `json:"status,omitempty"`
+	Status ServiceClassStatus `json:"status,omitempty" protobuf:"bytes,3,opt,name=status"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
@@ -30,21 +30,21 @@ type ServiceClassList struct {
 	metav1.TypeMeta `json:",inline"`
 	// metadata is the standard list metadata.
 	// +optional
-	metav1.ListMeta `json:"metadata,omitempty"`
+	metav1.ListMeta `json:"metadata,omitempty" protobuf:"bytes,1,opt,name=metadata"`
 	// items are the classes.
-	Items []ServiceClass `json:"items"`
+	Items []ServiceClass `json:"items" protobuf:"bytes,2,rep,name=items"`
 }
 
 // ServiceClassSpec describes an offering of a namespaced broker.
 type ServiceClassSpec struct {
-	CommonServiceClassSpec `json:",inline"`
+	CommonServiceClassSpec `json:",inline" protobuf:"bytes,1,opt,name=commonServiceClassSpec"`
 
 	// serviceBrokerName is the name of the ServiceBroker, in the same namespace, offering
 	// this class. It cannot change.
-	ServiceBrokerName string `json:"serviceBrokerName"`
+	ServiceBrokerName string `json:"serviceBrokerName" protobuf:"bytes,2,opt,name=serviceBrokerName"`
 }
 
 // ServiceClassStatus reports the state of a namespaced class.
 type ServiceClassStatus struct {
-	CommonServiceClassStatus `json:",inline"`
+	CommonServiceClassStatus `json:",inline" protobuf:"bytes,1,opt,name=commonServiceClassStatus"`
 }

@@ -73,6 +73,7 @@ func newClusterServiceBrokers(c *ServicecatalogV1beta1Client) *clusterServiceBro
 			func() *servicecatalogv1beta1.ClusterServiceBrokerList {
 				return &servicecatalogv1beta1.ClusterServiceBrokerList{}
 			},
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ClusterServiceBroker](),
 		),
 	}
 }

@@ -71,6 +71,7 @@ func newClusterServiceClasses(c *ServicecatalogV1beta1Client) *clusterServiceCla
 			func() *servicecatalogv1beta1.ClusterServiceClassList {
 				return &servicecatalogv1beta1.ClusterServiceClassList{}
 			},
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ClusterServiceClass](),
 		),
 	}
 }

@@ -71,6 +71,7 @@ func newClusterServicePlans(c *ServicecatalogV1beta1Client) *clusterServicePlans
 			func() *servicecatalogv1beta1.ClusterServicePlanList {
 				return &servicecatalogv1beta1.ClusterServicePlanList{}
 			},
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ClusterServicePlan](),
 		),
 	}
 }

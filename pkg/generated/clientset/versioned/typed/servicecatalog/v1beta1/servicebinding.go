@@ -72,6 +72,7 @@ func newServiceBindings(c *ServicecatalogV1beta1Client, namespace string) *servi
 			namespace,
 			func() *servicecatalogv1beta1.ServiceBinding { return &servicecatalogv1beta1.ServiceBinding{} },
 			func() *servicecatalogv1beta1.ServiceBindingList { return &servicecatalogv1beta1.ServiceBindingList{} },
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ServiceBinding](),
 		),
 	}
 }
@@ -80,6 +81,7 @@ func newServiceBindings(c *ServicecatalogV1beta1Client, namespace string) *servi
 func (c *serviceBindings) Retry(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
 	result = &v1.Status{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("servicebindings").
 		Name(serviceBindingName).
@@ -95,6 +97,7 @@ func (c *serviceBindings) Retry(ctx context.Context, serviceBindingName string, 
 func (c *serviceBindings) Abandon(ctx context.Context, serviceBindingName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
 	result = &v1.Status{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("servicebindings").
 		Name(serviceBindingName).

@@ -69,6 +69,7 @@ func newServiceBrokers(c *ServicecatalogV1beta1Client, namespace string) *servic
 			namespace,
 			func() *servicecatalogv1beta1.ServiceBroker { return &servicecatalogv1beta1.ServiceBroker{} },
 			func() *servicecatalogv1beta1.ServiceBrokerList { return &servicecatalogv1beta1.ServiceBrokerList{} },
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ServiceBroker](),
 		),
 	}
 }

@@ -69,6 +69,7 @@ func newServiceClasses(c *ServicecatalogV1beta1Client, namespace string) *servic
 			namespace,
 			func() *servicecatalogv1beta1.ServiceClass { return &servicecatalogv1beta1.ServiceClass{} },
 			func() *servicecatalogv1beta1.ServiceClassList { return &servicecatalogv1beta1.ServiceClassList{} },
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ServiceClass](),
 		),
 	}
 }

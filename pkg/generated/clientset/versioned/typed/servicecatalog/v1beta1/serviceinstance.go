@@ -72,6 +72,7 @@ func newServiceInstances(c *ServicecatalogV1beta1Client, namespace string) *serv
 			namespace,
 			func() *servicecatalogv1beta1.ServiceInstance { return &servicecatalogv1beta1.ServiceInstance{} },
 			func() *servicecatalogv1beta1.ServiceInstanceList { return &servicecatalogv1beta1.ServiceInstanceList{} },
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ServiceInstance](),
 		),
 	}
 }
@@ -80,6 +81,7 @@ func newServiceInstances(c *ServicecatalogV1beta1Client, namespace string) *serv
 func (c *serviceInstances) Retry(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
 	result = &v1.Status{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("serviceinstances").
 		Name(serviceInstanceName).
@@ -95,6 +97,7 @@ func (c *serviceInstances) Retry(ctx context.Context, serviceInstanceName string
 func (c *serviceInstances) Abandon(ctx context.Context, serviceInstanceName string, intervention *servicecatalogv1beta1.Intervention, opts v1.CreateOptions) (result *v1.Status, err error) {
 	result = &v1.Status{}
 	err = c.GetClient().Post().
+		UseProtobufAsDefault().
 		Namespace(c.GetNamespace()).
 		Resource("serviceinstances").
 		Name(serviceInstanceName).

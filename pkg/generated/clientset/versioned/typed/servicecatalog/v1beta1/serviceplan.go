@@ -69,6 +69,7 @@ func newServicePlans(c *ServicecatalogV1beta1Client, namespace string) *serviceP
 			namespace,
 			func() *servicecatalogv1beta1.ServicePlan { return &servicecatalogv1beta1.ServicePlan{} },
 			func() *servicecatalogv1beta1.ServicePlanList { return &servicecatalogv1beta1.ServicePlanList{} },
+			gentype.PrefersProtobuf[*servicecatalogv1beta1.ServicePlan](),
 		),
 	}
 }
