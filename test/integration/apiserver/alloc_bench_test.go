@@ -20,11 +20,10 @@ import (
 )
 
 // benchMediaTypes are the media types the write benchmarks send objects in and ask
-// answers in, by the name of their sub-benchmark. Protobuf ({"protobuf",
-// runtime.ContentTypeProtobuf}) can join once the catalog's types have a protobuf
-// encoding.
+// answers in, by the name of their sub-benchmark. Patches are JSON in either.
 var benchMediaTypes = []struct{ name, mediaType string }{
 	{"json", runtime.ContentTypeJSON},
+	{"protobuf", runtime.ContentTypeProtobuf},
 }
 
 // The namespace and collections the write benchmarks write to.
