@@ -15,6 +15,7 @@ import (
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	informers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions"
 	scinformers "github.com/kube-service-catalog/catalog/pkg/generated/informers/externalversions/servicecatalog/v1beta1"
+	sclisters "github.com/kube-service-catalog/catalog/pkg/generated/listers/servicecatalog/v1beta1"
 )
 
 // CatalogReader is what the catalog's admission plugins read catalog objects with; the
@@ -34,6 +35,11 @@ type CatalogReader struct {
 	factory   informers.SharedInformerFactory
 	client    clientset.Interface
 	instances ServiceInstanceGetter
+	// The indexers of the class and plan informers by scope, and the broker lister, once
+	// WatchClassesAndPlans and WatchBrokers asked for them: the factory allocates on
+	// every look-up, and the reader looks classes and plans up on every request.
+	classIndexers, planIndexers [catalog.NamespaceScope + 1]cache.Indexer
+	brokerLister                sclisters.ClusterServiceBrokerLister
 }
 
 // NewCatalogReader returns a reader of classes and plans from f's informers, single
@@ -57,6 +63,7 @@ func (r *CatalogReader) WatchClassesAndPlans() (synced func() bool, err error) {
 		if err := addIndexes(plans, byClass); err != nil {
 			return nil, err
 		}
+		r.classIndexers[scope], r.planIndexers[scope] = classes.GetIndexer(), plans.GetIndexer()
 		all = append(all, classes, plans)
 	}
 	return func() bool {
@@ -76,7 +83,7 @@ func (r *CatalogReader) Classes(_ context.Context, scope catalog.Scope, namespac
 	if scope == catalog.ClusterScope {
 		namespace = ""
 	}
-	indexer := r.classes(scope).GetIndexer()
+	indexer := r.classIndexer(scope)
 	if n == catalog.ByName {
 		return get(indexer, catalog.Key(namespace, value), catalog.ClassOf)
 	}
@@ -89,7 +96,7 @@ func (r *CatalogReader) Plan(_ context.Context, scope catalog.Scope, namespace, 
 	if scope == catalog.ClusterScope {
 		namespace = ""
 	}
-	plans, err := get(r.plans(scope).GetIndexer(), catalog.Key(namespace, name), catalog.PlanOf)
+	plans, err := get(r.planIndexer(scope), catalog.Key(namespace, name), catalog.PlanOf)
 	if err != nil || len(plans) == 0 {
 		return nil, err
 	}
@@ -98,7 +105,7 @@ func (r *CatalogReader) Plan(_ context.Context, scope catalog.Scope, namespace, 
 
 // PlansOfClass returns the plans of class, in its scope.
 func (r *CatalogReader) PlansOfClass(_ context.Context, class *catalog.Class) ([]*catalog.Plan, error) {
-	return byIndex(r.plans(class.Scope).GetIndexer(), byClass, class.Key(), catalog.PlanOf)
+	return byIndex(r.planIndexer(class.Scope), byClass, class.Key(), catalog.PlanOf)
 }
 
 // ClassOf returns the class an instance of namespace names with ref, in whichever scope
@@ -207,16 +214,36 @@ func (r *CatalogReader) ServiceBindingsWithExternalID(ctx context.Context, id st
 // WatchBrokers asks for the broker informer, so that it starts with the others; the
 // reader's broker lookups need it. The returned function reports whether it has synced.
 func (r *CatalogReader) WatchBrokers() (synced func() bool) {
+	r.brokerLister = r.brokers().Lister()
 	return r.brokers().Informer().HasSynced
 }
 
 // ClusterServiceBroker returns the broker called name, or a NotFound API error.
 func (r *CatalogReader) ClusterServiceBroker(_ context.Context, name string) (*v1beta1.ClusterServiceBroker, error) {
+	if r.brokerLister != nil {
+		return r.brokerLister.Get(name)
+	}
 	return r.brokers().Lister().Get(name)
 }
 
 func (r *CatalogReader) brokers() scinformers.ClusterServiceBrokerInformer {
 	return r.factory.Servicecatalog().V1beta1().ClusterServiceBrokers()
+}
+
+// classIndexer returns the indexer of the classes of scope.
+func (r *CatalogReader) classIndexer(scope catalog.Scope) cache.Indexer {
+	if indexer := r.classIndexers[scope]; indexer != nil {
+		return indexer
+	}
+	return r.classes(scope).GetIndexer()
+}
+
+// planIndexer returns the indexer of the plans of scope.
+func (r *CatalogReader) planIndexer(scope catalog.Scope) cache.Indexer {
+	if indexer := r.planIndexers[scope]; indexer != nil {
+		return indexer
+	}
+	return r.plans(scope).GetIndexer()
 }
 
 // classes returns the informer of the classes of scope.

@@ -271,3 +271,18 @@ func TestCatalogReaderExternalIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogReaderLookupAllocations bounds what a plan look-up allocates: the slice of
+// views and the view, not a look-up of the informer in the factory. Admission looks plans
+// up on every write of an instance or binding.
+func TestCatalogReaderLookupAllocations(t *testing.T) {
+	r := newReader(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		if plan, err := r.Plan(t.Context(), catalog.ClusterScope, "", "pg-a-small"); err != nil || plan == nil {
+			t.Fatalf("plan pg-a-small: %v, %v", plan, err)
+		}
+	})
+	if allocs > 2 {
+		t.Errorf("a plan look-up allocates %v times, want at most 2", allocs)
+	}
+}
