@@ -124,7 +124,8 @@ func finishNothing(context.Context, bool) {}
 // error naming spec.externalID.
 func (c *claims) claim(ctx context.Context, owner metav1.Object, id string) error {
 	for range 3 {
-		err := c.storage.Create(ctx, c.key(id), c.newClaim(owner, id), c.owners.New(), 0)
+		// No object to read back: decoding what was just written would only cost.
+		err := c.storage.Create(ctx, c.key(id), c.newClaim(owner, id), nil, 0)
 		if !storage.IsExist(err) {
 			return err
 		}

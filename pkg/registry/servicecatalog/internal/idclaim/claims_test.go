@@ -37,6 +37,9 @@ func (m *memStorage) Create(_ context.Context, key string, obj, out runtime.Obje
 	a, _ := meta.Accessor(stored)
 	a.SetResourceVersion(strconv.Itoa(m.rv))
 	m.objects[key] = stored
+	if out == nil { // as in storage.Interface: out is optional
+		return nil
+	}
 	return copyInto(stored, out)
 }
 
