@@ -7,9 +7,12 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/runtime/serializer/cbor"
+	"k8s.io/apiserver/pkg/features"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 
 	"github.com/kube-service-catalog/catalog/pkg/admission/initializer"
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
@@ -24,9 +27,20 @@ import (
 var (
 	// Scheme knows every type the server serves.
 	Scheme = runtime.NewScheme()
-	// Codecs encode and decode the served types.
+	// Codecs encode and decode the served types in JSON, YAML and protobuf.
 	Codecs = serializer.NewCodecFactory(Scheme)
+	// codecsWithCBOR are Codecs and CBOR.
+	codecsWithCBOR = serializer.NewCodecFactory(Scheme, serializer.WithSerializer(cbor.NewSerializerInfo))
 )
+
+// ServingCodecs returns the codecs the server serves and stores with: Codecs, and CBOR
+// as well when the CBORServingAndStorage feature gate is on (--feature-gates).
+func ServingCodecs() serializer.CodecFactory {
+	if utilfeature.DefaultFeatureGate.Enabled(features.CBORServingAndStorage) {
+		return codecsWithCBOR
+	}
+	return Codecs
+}
 
 func init() {
 	install.Install(Scheme)
@@ -92,7 +106,7 @@ func (c CompletedConfig) New() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	group := genericapiserver.NewDefaultAPIGroupInfo(sc.GroupName, Scheme, metav1.ParameterCodec, Codecs)
+	group := genericapiserver.NewDefaultAPIGroupInfo(sc.GroupName, Scheme, metav1.ParameterCodec, ServingCodecs())
 	group.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = storage
 	if err := generic.InstallAPIGroup(&group); err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	cliflag "k8s.io/component-base/cli/flag"
 	netutils "k8s.io/utils/net"
 
@@ -97,6 +98,8 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	r.Admission.AddFlags(fss.FlagSet("admission"))
 	r.Audit.AddFlags(fss.FlagSet("audit"))
 	r.Features.AddFlags(fss.FlagSet("features"))
+	// --feature-gates, for the generic server's gates (CBORServingAndStorage among them).
+	utilfeature.DefaultMutableFeatureGate.AddFlag(fss.FlagSet("features"))
 	r.EgressSelector.AddFlags(fss.FlagSet("egress selector"))
 	r.Traces.AddFlags(fss.FlagSet("traces"))
 	return fss
@@ -129,7 +132,8 @@ func (o *Options) Complete() error {
 // reads them in any of the media types the server knows, so that objects written before
 // the media type changed still read.
 func storageCodec(mediaType string) (runtime.Codec, error) {
-	supported := apiserver.Codecs.SupportedMediaTypes()
+	codecs := apiserver.ServingCodecs()
+	supported := codecs.SupportedMediaTypes()
 	info, ok := runtime.SerializerInfoForMediaType(supported, mediaType)
 	if !ok {
 		var known []string
@@ -138,7 +142,7 @@ func storageCodec(mediaType string) (runtime.Codec, error) {
 		}
 		return nil, fmt.Errorf("--storage-media-type: %q is not one of %s", mediaType, strings.Join(known, ", "))
 	}
-	return apiserver.Codecs.CodecForVersions(info.Serializer, apiserver.Codecs.UniversalDeserializer(),
+	return codecs.CodecForVersions(info.Serializer, codecs.UniversalDeserializer(),
 		v1beta1.SchemeGroupVersion, runtime.InternalGroupVersioner), nil
 }
 
@@ -147,6 +151,11 @@ func (o *Options) Validate() error {
 	r := o.RecommendedOptions
 	var errs []error
 	etcd := *r.Etcd
+	if etcd.DefaultStorageMediaType == runtime.ContentTypeCBOR {
+		// The generic options know JSON, YAML and protobuf only; Complete has made sure
+		// that CBOR is served (its feature gate is on).
+		etcd.DefaultStorageMediaType = runtime.ContentTypeJSON
+	}
 	if o.embeddedEtcd() {
 		if o.EmbeddedEtcd.DataDir == "" {
 			errs = append(errs, fmt.Errorf("--etcd-data-dir is required when --etcd-servers is not given"))
@@ -248,7 +257,7 @@ func (o *Options) startEmbeddedEtcd(ctx context.Context) (stop func(), err error
 // newRecommendedConfig returns the generic server configuration with the catalog's
 // OpenAPI documents.
 func newRecommendedConfig() *genericapiserver.RecommendedConfig {
-	cfg := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	cfg := genericapiserver.NewRecommendedConfig(apiserver.ServingCodecs())
 	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
 	cfg.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(generatedopenapi.GetOpenAPIDefinitions, namer)
 	cfg.OpenAPIConfig.Info.Title = "Service Catalog"

@@ -8,6 +8,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
+	"k8s.io/apiserver/pkg/features"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	featuregatetesting "k8s.io/component-base/featuregate/testing"
+
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 )
 
@@ -38,5 +42,34 @@ func TestStorageMediaType(t *testing.T) {
 	_, err := storageCodec("text/plain")
 	if err == nil || !strings.Contains(err.Error(), "--storage-media-type") || !strings.Contains(err.Error(), runtime.ContentTypeProtobuf) {
 		t.Errorf("an unknown media type: %v", err)
+	}
+}
+
+// TestStorageInCBOR checks that CBOR can be stored only with its feature gate on.
+func TestStorageInCBOR(t *testing.T) {
+	if _, err := storageCodec(runtime.ContentTypeCBOR); err == nil {
+		t.Errorf("CBOR is stored without the CBORServingAndStorage gate")
+	}
+	featuregatetesting.SetFeatureGateDuringTest(t, utilfeature.DefaultFeatureGate, features.CBORServingAndStorage, true)
+	codec, err := storageCodec(runtime.ContentTypeCBOR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := runtime.Encode(codec, &sc.ServiceInstance{ObjectMeta: metav1.ObjectMeta{Name: "i", Namespace: "ns"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// CBOR's self-described tag starts every object Kubernetes encodes in CBOR.
+	if !bytes.HasPrefix(data, []byte{0xd9, 0xd9, 0xf7}) {
+		t.Errorf("stored as %.20q", data)
+	}
+	o := NewOptions()
+	o.RecommendedOptions.Etcd.DefaultStorageMediaType = runtime.ContentTypeCBOR
+	o.RecommendedOptions.Etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1:2379"}
+	if err := o.Complete(); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Validate(); err != nil && strings.Contains(err.Error(), "storage-media-type") {
+		t.Errorf("--storage-media-type=application/cbor refused with the gate on: %v", err)
 	}
 }
