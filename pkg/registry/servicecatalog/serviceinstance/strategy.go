@@ -19,6 +19,7 @@ import (
 	sc "github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/helper"
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/validation"
+	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/jsondigest"
 	"github.com/kube-service-catalog/catalog/pkg/registry/servicecatalog/internal/registry"
 )
 
@@ -77,10 +78,20 @@ func (strategy) PrepareForUpdate(ctx context.Context, obj, old runtime.Object) {
 		newInstance.Spec.UpdateRequests = oldInstance.Spec.UpdateRequests
 	}
 	newInstance.Spec.UserInfo = oldInstance.Spec.UserInfo
-	if !helper.Semantic.DeepEqual(newInstance.Spec, oldInstance.Spec) {
+	if specChanged(&newInstance.Spec, &oldInstance.Spec) {
 		newInstance.Generation = oldInstance.Generation + 1
 		newInstance.Spec.UserInfo = registry.UserInfoFromContext(ctx)
 	}
+}
+
+// specChanged tells whether an update changes the spec, as helper.Semantic compares
+// specs. Parameters, the usual change, are first compared by their digests, which tell
+// most changed parameters apart without decoding either copy.
+func specChanged(newSpec, oldSpec *sc.ServiceInstanceSpec) bool {
+	if newSpec.Parameters != nil && oldSpec.Parameters != nil && jsondigest.Differ(newSpec.Parameters.Raw, oldSpec.Parameters.Raw) {
+		return true
+	}
+	return !helper.Semantic.DeepEqual(*newSpec, *oldSpec)
 }
 
 // CheckGracefulDelete records who deletes the instance, so that the deprovision request
