@@ -16,6 +16,7 @@ import (
 
 	"github.com/kube-service-catalog/catalog/cmd/apiserver/app/options"
 	"github.com/kube-service-catalog/catalog/pkg/apiserver"
+	"github.com/kube-service-catalog/catalog/pkg/gctuning"
 )
 
 // NewAPIServerCommand returns the command that runs the catalog API server until ctx ends.
@@ -32,6 +33,7 @@ from its own etcd, as an aggregated API behind the Kubernetes API server, or sta
 			if err := logsapi.ValidateAndApply(logOptions, nil); err != nil {
 				return err
 			}
+			gctuning.Apply(klog.FromContext(cmd.Context()))
 			if err := o.Complete(); err != nil {
 				return err
 			}

@@ -11,8 +11,10 @@ import (
 	"k8s.io/component-base/logs"
 	logsapi "k8s.io/component-base/logs/api/v1"
 	"k8s.io/component-base/term"
+	"k8s.io/klog/v2"
 
 	"github.com/kube-service-catalog/catalog/cmd/controller-manager/app/options"
+	"github.com/kube-service-catalog/catalog/pkg/gctuning"
 )
 
 // NewCommand returns the controller-manager command, running until ctx ends.
@@ -30,6 +32,7 @@ deprovisioned at their brokers, and ServiceBindings become credential Secrets.`,
 			if err := logsapi.ValidateAndApply(logOptions, nil); err != nil {
 				return err
 			}
+			gctuning.Apply(klog.FromContext(cmd.Context()))
 			if err := o.Validate(); err != nil {
 				return err
 			}
