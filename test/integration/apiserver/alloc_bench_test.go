@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime/metrics"
 	"testing"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,7 +53,9 @@ const (
 // validates every instance's 1 KiB parameters. Figures count every allocation in the
 // process while a request is served: the handler chain, the etcd client and, unless
 // CATALOG_INTEGRATION_ETCD_URL names an etcd outside the test process, the etcd server.
-// Requests and their bodies are made before the timer starts.
+// Requests and their bodies are made before the timer starts. Besides time and memory,
+// it reports the collections per request (gc/op) and the CPU the runtime estimates they
+// took (gc-ns/op), for comparing GOGC and GOMEMLIMIT settings.
 func BenchmarkWrites(b *testing.B) {
 	s := framework.StartServer(b, framework.ServerOptions{EtcdServers: framework.SharedEtcd(b)})
 	setUpBenchCatalog(b, s)
@@ -171,6 +174,7 @@ func (c *benchClient) run(b *testing.B, w benchWrite, media string) {
 	}
 	resp := &discardingWriter{header: http.Header{}}
 	b.ReportAllocs()
+	gcBefore := readGC()
 	b.ResetTimer()
 	for _, req := range requests {
 		resp.reset()
@@ -179,6 +183,32 @@ func (c *benchClient) run(b *testing.B, w benchWrite, media string) {
 			b.Fatalf("%s %s: %d %s", req.Method, req.URL, resp.code, resp.body.String())
 		}
 	}
+	b.StopTimer()
+	readGC().since(gcBefore).report(b)
+}
+
+// gcWork is what the garbage collector has done so far.
+type gcWork struct {
+	cycles uint64
+	cpu    float64 // seconds
+}
+
+// readGC reads the runtime's count of collections and its estimate of their CPU time.
+func readGC() gcWork {
+	samples := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(samples)
+	return gcWork{cycles: samples[0].Value.Uint64(), cpu: samples[1].Value.Float64()}
+}
+
+func (w gcWork) since(earlier gcWork) gcWork {
+	return gcWork{cycles: w.cycles - earlier.cycles, cpu: w.cpu - earlier.cpu}
+}
+
+// report reports the collections and their CPU time per request, which GOGC and
+// GOMEMLIMIT change.
+func (w gcWork) report(b *testing.B) {
+	b.ReportMetric(float64(w.cycles)/float64(b.N), "gc/op")
+	b.ReportMetric(w.cpu*1e9/float64(b.N), "gc-ns/op")
 }
 
 // encoder returns a function encoding objects in media as v1beta1.
