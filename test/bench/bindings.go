@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
@@ -27,75 +27,86 @@ const probeBinding = "bench-probe"
 // bindings.
 const noBindingController = "no binding controller"
 
-// section3 binds every instance of section 2 (named instances) at once and
-// waits until every binding's Secret exists.
-func section3(ctx context.Context, f *flowEnv, instances []string) *flowResult {
-	opts := f.opts
-	r := &flowResult{Status: "ok", Objects: len(instances), Concurrency: opts.flowConcurrency, Namespace: provisionNS,
-		Done: "Secret exists (client-side watch)", Setup: f.setup()}
+// bind creates one binding for each of fr's keys, of the instance
+// instanceOf(key) in the same namespace, through kube-apiserver, and waits
+// until each binding's Secret exists (its name defaults to the binding's).
+func bind(ctx context.Context, f *flowEnv, fr flowRun, instanceOf func(key string) string) *flowResult {
+	r := fr.newResult(f, "Secret exists (client-side watch)")
 	kube, err := kubernetes.NewForConfig(unlimited(f.e.adminConfig()))
 	if err != nil {
 		r.fail(err)
 		return r
 	}
-	bindings := f.catalog.ServicecatalogV1beta1().ServiceBindings(provisionNS)
-	secrets := kube.CoreV1().Secrets(provisionNS)
-	newBinding := func(name, instance string) *v1beta1.ServiceBinding {
-		return &v1beta1.ServiceBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: name},
-			Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.ServiceInstanceReference{Name: instance}},
-		}
-	}
-
-	skip, err := probeBindingController(ctx, f, bindings.Create, secrets.Get, bindings.Get, newBinding(probeBinding, instances[0]))
-	if err != nil {
-		r.fail(err)
-		return r
-	}
-	goal := fmt.Sprintf("at least %.0f bindings/s", targetPerSecond)
-	if skip {
-		r.Status, r.Skipped = "skipped", noBindingController
-		r.Verdicts = []verdict{{Section: 3, Subject: "binding", Goal: goal, Status: statusSkipped, Detail: noBindingController}}
-		return r
-	}
-
-	names := make([]string, len(instances))
-	for i := range names {
-		names[i] = fmt.Sprintf("sb-%04d", i)
-	}
-	instanceOf := map[string]string{}
-	for i, n := range names {
-		instanceOf[n] = instances[i]
-	}
-	create := func(ctx context.Context, name string) error {
-		_, err := bindings.Create(ctx, newBinding(name, instanceOf[name]), metav1.CreateOptions{})
+	sc := f.catalog.ServicecatalogV1beta1()
+	create := func(ctx context.Context, key string) error {
+		ns, name := splitKey(key)
+		_, err := sc.ServiceBindings(ns).Create(ctx, newBinding(name, instanceOf(key)), metav1.CreateOptions{})
 		return err
 	}
-	listRV := func(ctx context.Context) (string, error) {
-		l, err := secrets.List(ctx, metav1.ListOptions{Limit: 1})
-		if err != nil {
-			return "", err
-		}
-		return l.ResourceVersion, nil
-	}
-	watchFn := func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) { return secrets.Watch(ctx, o) }
+	secrets := kube.CoreV1().Secrets(fr.watchNS)
 	exists := func(obj runtime.Object) (string, bool) {
 		s, ok := obj.(*corev1.Secret)
 		if !ok {
 			return "", false
 		}
-		return s.Name, true // the secret name defaults to the binding's
+		return objectKey(s.Namespace, s.Name), true
 	}
-	f.run(ctx, r, flowSpec{
-		section: "section3", names: names, create: create,
-		currentRV: listRV, watch: watchFn, finished: exists,
-		brokerKind: "binding", resource: "servicebindings", loop: "servicebinding",
-	})
-	r.Verdicts = []verdict{{
-		Section: 3, Subject: "binding", Goal: goal,
-		Status: check(r.PerSecond > 0, r.PerSecond >= targetPerSecond),
-		Detail: fmt.Sprintf("%.1f bindings/s (%d Secrets in %.2fs)", r.PerSecond, r.Finished, r.AllDoneSeconds),
-	}}
+	f.run(ctx, r, flowSpec{flowRun: fr, kind: bindingFlow, create: create,
+		currentRV: resourceVersion(secrets.List), watch: secrets.Watch, finished: exists})
+	return r
+}
+
+// newBinding returns the binding name of instance.
+func newBinding(name, instance string) *v1beta1.ServiceBinding {
+	return &v1beta1.ServiceBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       v1beta1.ServiceBindingSpec{InstanceRef: v1beta1.ServiceInstanceReference{Name: instance}},
+	}
+}
+
+// bindingKey is the key of the binding of the instance with key k: the
+// instance's name with the prefix "sb" instead of "si".
+func bindingKey(k string) string {
+	ns, name := splitKey(k)
+	return objectKey(ns, "sb"+strings.TrimPrefix(name, "si"))
+}
+
+// instanceOfBinding is the name of the instance the binding with key k binds
+// (see bindingKey).
+func instanceOfBinding(k string) string {
+	_, name := splitKey(k)
+	return "si" + strings.TrimPrefix(name, "sb")
+}
+
+// section3 binds every instance of section 2 (keys instances) at once and
+// waits until every binding's Secret exists, once a probe binding showed
+// that a binding controller runs.
+func section3(ctx context.Context, f *flowEnv, instances []string) *flowResult {
+	fr := flowRun{section: "section3", watchNS: provisionNS, concurrency: f.opts.flowConcurrency}
+	for _, k := range instances {
+		fr.keys = append(fr.keys, bindingKey(k))
+	}
+	kube := f.e.cluster.Clientset(adminUser)
+	bindings := f.catalog.ServicecatalogV1beta1().ServiceBindings(provisionNS)
+	_, first := splitKey(instances[0])
+	skip, err := probeBindingController(ctx, f, bindings.Create, kube.CoreV1().Secrets(provisionNS).Get, bindings.Get, newBinding(probeBinding, first))
+	if err != nil {
+		r := fr.newResult(f, "")
+		r.fail(err)
+		return r
+	}
+	if skip {
+		r := fr.newResult(f, "")
+		r.Status, r.Skipped = "skipped", noBindingController
+		r.Verdicts = []verdict{{Section: 3, Subject: "binding", Name: "bindings/s end to end",
+			Figure: noBindingController, Goal: fmt.Sprintf(">= %.0f/s", targetPerSecond), Status: statusSkipped}}
+		return r
+	}
+	r := bind(ctx, f, fr, instanceOfBinding)
+	r.Verdicts = []verdict{
+		rateVerdict(3, "binding", "bindings", r),
+		onePUTVerdict(3, "binding", "binding", r),
+	}
 	return r
 }
 

@@ -70,21 +70,12 @@ func summarizeController(before, after []sample, loop string, objects int) *cont
 	if before == nil || after == nil || objects == 0 {
 		return nil
 	}
-	sum := func(samples []sample, name, label, value string, extra ...string) float64 {
-		total := 0.0
-		for _, s := range samples {
-			if s.Name != name || s.Labels[label] != value {
-				continue
-			}
-			if len(extra) == 2 && s.Labels[extra[0]] != extra[1] {
-				continue
-			}
-			total += s.Value
-		}
-		return total
-	}
 	d := func(name, label string, extra ...string) float64 {
-		return sum(after, name, label, loop, extra...) - sum(before, name, label, loop, extra...)
+		match := map[string]string{label: loop}
+		if len(extra) == 2 {
+			match[extra[0]] = extra[1]
+		}
+		return sumOf(after, name, match) - sumOf(before, name, match)
 	}
 	n := float64(objects)
 	st := &controllerStats{

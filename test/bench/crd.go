@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
 // crdYAML is the CRD of the "just use CRDs" target.
@@ -25,6 +27,15 @@ var crdYAML []byte
 const crdGroup = "bench.servicecatalog.example.com"
 
 var crdResource = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// The ServiceInstances of our API server and of the CRD.
+var (
+	catalogInstances = schema.GroupVersionResource{Group: catalogstack.Group, Version: catalogstack.Version, Resource: "serviceinstances"}
+	crdInstances     = schema.GroupVersionResource{Group: crdGroup, Version: "v1beta1", Resource: "serviceinstances"}
+)
+
+// crdName is the CRD's name (crd.yaml).
+const crdName = "serviceinstances." + crdGroup
 
 // installCRD creates the CRD (or keeps an existing one) and waits until it is
 // Established.
@@ -59,7 +70,7 @@ func installCRD(ctx context.Context, cfg *rest.Config) error {
 	}
 	// An Established CRD answers 429 "storage is (re)initializing" for a
 	// moment, until its watch cache is ready.
-	instances := client.Resource(schema.GroupVersionResource{Group: crdGroup, Version: "v1beta1", Resource: "serviceinstances"})
+	instances := client.Resource(crdInstances)
 	var last error
 	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 		_, last = instances.List(ctx, metav1.ListOptions{Limit: 1})
@@ -67,6 +78,29 @@ func installCRD(ctx context.Context, cfg *rest.Config) error {
 	})
 	if err != nil {
 		return fmt.Errorf("the CRD is not served: %w (last: %w)", err, last)
+	}
+	return nil
+}
+
+// deleteCRD deletes the CRD, if it exists, with every object it stores, and
+// waits until it is gone.
+func deleteCRD(ctx context.Context, cfg *rest.Config) error {
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	crds := client.Resource(crdResource)
+	if err := crds.Delete(ctx, crdName, metav1.DeleteOptions{}); apierrors.IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("deleting the CRD: %w", err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
+		_, err := crds.Get(ctx, crdName, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	if err != nil {
+		return fmt.Errorf("the CRD was not deleted: %w", err)
 	}
 	return nil
 }

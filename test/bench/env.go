@@ -50,7 +50,9 @@ type env struct {
 
 // newEnv builds the catalog's binaries and starts the control plane without
 // kube-controller-manager: its garbage collector watches every resource, ours
-// included, and would add noise to section 1.
+// included, and would add noise to section 1. When section 4 runs,
+// kube-apiserver's etcd gets a quota of kubeEtcdQuota: it stores the CRD's
+// objects, the bindings' Secrets and their Events.
 func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ...any)) (*env, error) {
 	e := &env{opts: opts, dir: dir, logf: logf}
 	start := time.Now()
@@ -61,6 +63,12 @@ func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ..
 	}
 	e.binaries = bins
 	logf("catalog binaries ready in %s (%s)", time.Since(start).Round(time.Millisecond), opts.binDir)
+	if opts.runs(4) {
+		// etcd reads its flags from ETCD_* variables too, and inherits ours.
+		if err := os.Setenv("ETCD_QUOTA_BACKEND_BYTES", strconv.FormatInt(kubeEtcdQuota, 10)); err != nil {
+			return nil, err
+		}
+	}
 	e.cluster, err = kubecluster.StartCluster(ctx, kubecluster.Options{
 		Dir:                      filepath.Join(dir, "cluster"),
 		DisableControllerManager: true,
@@ -75,10 +83,15 @@ func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ..
 	return e, nil
 }
 
+// stackArgs are flags a section adds to its stack's components.
+type stackArgs struct {
+	apiServer, testBroker []string
+}
+
 // startStack starts the catalog's components in a fresh stack whose API
 // server has an empty embedded etcd under dir/<name>. Only one stack runs at a
 // time.
-func (e *env) startStack(ctx context.Context, name string, components ...catalogstack.Component) error {
+func (e *env) startStack(ctx context.Context, name string, args stackArgs, components ...catalogstack.Component) error {
 	if e.stack != nil {
 		return errors.New("a stack runs already")
 	}
@@ -88,7 +101,8 @@ func (e *env) startStack(ctx context.Context, name string, components ...catalog
 		Components:              components,
 		Binaries:                e.binaries,
 		AdminUser:               adminUser,
-		APIServerArgs:           []string{profilingArg},
+		APIServerArgs:           append([]string{profilingArg}, args.apiServer...),
+		TestBrokerArgs:          args.testBroker,
 		ControllerManagerDirect: e.opts.cmDirect,
 		ControllerManagerArgs:   strings.Fields(e.opts.cmArgs),
 		Logf:                    e.logf,
@@ -249,6 +263,70 @@ func (e *env) kubeServer() (goServer, error) {
 		return goServer{}, errors.New("kube-apiserver is not among the cluster's processes")
 	}
 	return goServer{Name: "kube-apiserver", PID: func() int { return pid }, Base: cfg.Host, Client: client, Pprof: true}, nil
+}
+
+// kubeEtcdPID is the PID of kube-apiserver's etcd, 0 if unknown.
+func (e *env) kubeEtcdPID() int {
+	for _, p := range e.cluster.Processes() {
+		if p.Name == "etcd" {
+			return p.PID
+		}
+	}
+	return 0
+}
+
+// kubeEtcdServer describes kube-apiserver's etcd (it serves /metrics on its
+// client URL, and no pprof).
+func (e *env) kubeEtcdServer() goServer {
+	pid := e.kubeEtcdPID()
+	return goServer{
+		Name:   "kube-etcd",
+		PID:    func() int { return pid },
+		Base:   e.cluster.EtcdEndpoint,
+		Client: &http.Client{Timeout: 30 * time.Second},
+	}
+}
+
+// controllerServer describes the running controller manager: /metrics on its
+// plain-HTTP health address, no pprof. Its PID follows restarts.
+func (e *env) controllerServer() (goServer, error) {
+	stack := e.stack
+	p, ok := stack.Process(catalogstack.ControllerManager)
+	if !ok {
+		return goServer{}, errors.New("the controller manager does not run")
+	}
+	url, err := controllerMetricsURL(p.PID)
+	if err != nil {
+		return goServer{}, err
+	}
+	return goServer{
+		Name:   string(catalogstack.ControllerManager),
+		PID:    func() int { p, _ := stack.Process(catalogstack.ControllerManager); return p.PID },
+		Base:   strings.TrimSuffix(url, "/metrics"),
+		Client: &http.Client{Timeout: 30 * time.Second},
+	}, nil
+}
+
+// etcdDBFile is the bbolt file of the etcd whose data directory is dataDir:
+// its size is what etcd's quota (--quota-backend-bytes) counts.
+func etcdDBFile(dataDir string) string {
+	return filepath.Join(dataDir, "member", "snap", "db")
+}
+
+// etcdDBSizes returns the size of the bbolt files of kube-apiserver's etcd
+// (the cluster's Dir/etcd) and of our API server's embedded etcd (the stack's
+// Dir/catalog-etcd), by process name; a file that cannot be read is left out.
+func (e *env) etcdDBSizes() map[string]int64 {
+	out := map[string]int64{}
+	for name, dir := range map[string]string{
+		procKubeEtcd: filepath.Join(e.cluster.Dir, "etcd"),
+		procCatalog:  filepath.Join(e.stack.Dir, "catalog-etcd"),
+	} {
+		if fi, err := os.Stat(etcdDBFile(dir)); err == nil {
+			out[name] = fi.Size()
+		}
+	}
+	return out
 }
 
 // rawEtcdServer describes the raw etcd target's etcd (it serves /metrics on

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	clientset "github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
@@ -66,7 +70,7 @@ func (r *flowResult) fail(err error) {
 	r.Errors = append(r.Errors, err.Error())
 }
 
-// flowEnv is what sections 2 and 3 share: clients and the servers whose
+// flowEnv is what sections 2 to 4 share: clients and the servers whose
 // metrics they read.
 type flowEnv struct {
 	e       *env
@@ -75,9 +79,12 @@ type flowEnv struct {
 	catalog clientset.Interface
 	kube    goServer
 	server  goServer
+	// brokerSeq is the test broker's last request sequence number seen;
+	// the requests up to it are forgotten (see brokerMark).
+	brokerSeq int64
 }
 
-// newFlowEnv builds the clients of sections 2 and 3, which act as the admin
+// newFlowEnv builds the clients of sections 2 to 4, which act as the admin
 // through kube-apiserver, as users do.
 func newFlowEnv(e *env, opts *options, logf func(string, ...any)) (*flowEnv, error) {
 	catalog, err := clientset.NewForConfig(unlimited(e.adminConfig()))
@@ -99,11 +106,8 @@ func newFlowEnv(e *env, opts *options, logf func(string, ...any)) (*flowEnv, err
 // the control plane, the catalog's components and the benchmark.
 func (f *flowEnv) meter() cpuMeter {
 	m := cpuMeter{{procCatalog, f.server.PID}, {procKube, f.kube.PID}}
-	for _, p := range f.e.cluster.Processes() {
-		if p.Name == "etcd" {
-			pid := p.PID
-			m = append(m, namedProcess{procKubeEtcd, func() int { return pid }})
-		}
+	if pid := f.e.kubeEtcdPID(); pid > 0 {
+		m = append(m, namedProcess{procKubeEtcd, func() int { return pid }})
 	}
 	for _, c := range []catalogstack.Component{catalogstack.ControllerManager, catalogstack.TestBroker} {
 		if p, ok := f.e.stack.Process(c); ok {
@@ -190,47 +194,48 @@ func (r *flowResult) finish(names []string, run createRun, done map[string]time.
 	}
 }
 
-// flowSpec is what sections 2 and 3 create and wait for.
+// flowKind names what a flow creates: the OSB resource ("instance" or
+// "binding"), the API resource and the controller manager's control loop.
+type flowKind struct {
+	broker, resource, loop string
+}
+
+// The kinds of flows.
+var (
+	instanceFlow = flowKind{broker: "instance", resource: "serviceinstances", loop: "serviceinstance"}
+	bindingFlow  = flowKind{broker: "binding", resource: "servicebindings", loop: "servicebinding"}
+)
+
+// flowSpec is what a flow creates and waits for.
 type flowSpec struct {
-	// section names the section in logs and profile files.
-	section string
-	// names are the objects to create; create creates one.
-	names  []string
-	create func(ctx context.Context, name string) error
+	flowRun
+	kind flowKind
+	// create creates the object with a key of keys.
+	create func(ctx context.Context, key string) error
 	// currentRV returns the resource version to watch from; watch opens a
-	// watch; finished returns the name of an object seen on it and whether
+	// watch; finished returns the key of an object seen on it and whether
 	// the object counts as finished.
 	currentRV func(ctx context.Context) (string, error)
 	watch     watchFunc
 	finished  func(runtime.Object) (string, bool)
-	// brokerKind is the OSB resource ("instance" or "binding"), resource the
-	// API resource and loop the controller manager's control loop.
-	brokerKind, resource, loop string
 }
 
-// run is the measurement sections 2 and 3 share: it starts observing (from
+// run is the measurement sections 2 to 4 share: it starts observing (from
 // the current resource version) when each object is finished, creates the
 // objects at once, waits until all are finished, and reads the broker's
 // calls, both API servers' write counters and the controller manager's loop
 // metrics around it.
 func (f *flowEnv) run(ctx context.Context, r *flowResult, spec flowSpec) {
-	names := spec.names
-	brokerURL := f.e.stack.BrokerURL
-	baseline, err := brokerRequests(ctx, brokerURL, 0)
-	if err != nil {
+	if err := f.brokerMark(ctx); err != nil {
 		r.fail(err)
 		return
 	}
-	since := lastSeq(baseline, 0)
 	before, err := f.snapshot(ctx)
 	if err != nil {
 		r.fail(err)
 		return
 	}
-	cmURL := ""
-	if p, ok := f.e.stack.Process(catalogstack.ControllerManager); ok {
-		cmURL, _ = controllerMetricsURL(p.PID)
-	}
+	cmURL := f.controllerMetricsURL()
 	cmBefore := scrapeController(ctx, cmURL)
 	cpuBefore := f.meter().sample()
 	rv, err := spec.currentRV(ctx)
@@ -240,59 +245,164 @@ func (f *flowEnv) run(ctx context.Context, r *flowResult, spec flowSpec) {
 	}
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	obs, err := observe(octx, rv, spec.watch, names, spec.finished)
+	obs, err := observe(octx, rv, spec.watch, spec.keys, spec.finished)
 	if err != nil {
 		r.fail(err)
 		return
 	}
+	profiles := f.profileDuring(ctx, r, spec.section)
 
-	var profiles chan error
-	if f.opts.profile {
-		servers := []goServer{f.server, f.kube}
-		for _, s := range servers {
-			r.Profiles = append(r.Profiles, filepath.Join(f.opts.profileDir, spec.section+"-cpu-"+s.Name+".pprof"))
-		}
-		profiles = make(chan error, 1)
-		go func() {
-			profiles <- profileWhile(ctx, servers, r.Profiles, f.opts.profileSeconds, func(ctx context.Context) {
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-			})
-		}()
-	}
-
-	f.logf("%s: creating %d objects at c=%d", spec.section, len(names), r.Concurrency)
-	run := createConcurrently(ctx, names, r.Concurrency, spec.create)
-	f.logf("%s: %d creates sent in %.2fs (%d errors); waiting until all are finished", spec.section, len(names), run.Duration.Seconds(), run.Errors)
-	done, all := obs.wait(ctx, f.opts.doneTimeout)
-	r.finish(names, run, done)
+	run := f.createWithProgress(octx, r, spec, obs)
+	timeout := cmp.Or(spec.doneTimeout, f.opts.doneTimeout)
+	done, all := obs.wait(ctx, timeout)
+	r.finish(spec.keys, run, done)
 	if run.Errors > 0 {
-		r.fail(fmt.Errorf("%d of %d creates failed: %v", run.Errors, len(names), run.Messages))
+		r.fail(fmt.Errorf("%d of %d creates failed: %v", run.Errors, len(spec.keys), run.Messages))
 	}
 	if !all {
-		r.fail(fmt.Errorf("only %d of %d objects finished within %s of the last create", len(done), len(names), f.opts.doneTimeout))
+		r.fail(fmt.Errorf("only %d of %d objects finished within %s of the last create", len(done), len(spec.keys), timeout))
 	}
-	// Let trailing writes (a status update after Ready, events) land.
-	time.Sleep(2 * time.Second)
+	f.settle(ctx, spec.kind.resource)
 
-	reqs, err := brokerRequests(ctx, brokerURL, since)
+	reqs, err := f.brokerCalls(ctx)
 	if err != nil {
 		r.fail(err)
 	}
-	r.Broker = summarizeBrokerCalls(reqs, spec.brokerKind, len(names))
+	r.Broker = summarizeBrokerCalls(reqs, spec.kind.broker, len(spec.keys))
 	after, err := f.snapshot(ctx)
 	if err != nil {
 		r.fail(err)
 	} else {
-		r.writesPer(before, after, spec.resource)
+		r.writesPer(before, after, spec.kind.resource)
 	}
-	r.CPUPerObjectMs = cpuPerObject(cpuBefore, f.meter().sample(), len(names))
-	r.Controller = summarizeController(cmBefore, scrapeController(ctx, cmURL), spec.loop, len(names))
+	r.CPUPerObjectMs = cpuPerObject(cpuBefore, f.meter().sample(), len(spec.keys))
+	r.Controller = summarizeController(cmBefore, scrapeController(ctx, cmURL), spec.kind.loop, len(spec.keys))
 	if profiles != nil {
 		if err := <-profiles; err != nil && !errors.Is(err, context.Canceled) {
 			r.fail(err)
 		}
 	}
+}
+
+// controllerMetricsURL is the running controller manager's /metrics URL, ""
+// when it does not run.
+func (f *flowEnv) controllerMetricsURL() string {
+	p, ok := f.e.stack.Process(catalogstack.ControllerManager)
+	if !ok {
+		return ""
+	}
+	url, _ := controllerMetricsURL(p.PID)
+	return url
+}
+
+// profileDuring takes CPU profiles of both API servers during a flow, with
+// -profile; it returns nil without.
+func (f *flowEnv) profileDuring(ctx context.Context, r *flowResult, section string) chan error {
+	if !f.opts.profile {
+		return nil
+	}
+	servers := []goServer{f.server, f.kube}
+	for _, s := range servers {
+		r.Profiles = append(r.Profiles, filepath.Join(f.opts.profileDir, section+"-cpu-"+s.Name+".pprof"))
+	}
+	profiles := make(chan error, 1)
+	go func() {
+		profiles <- profileWhile(ctx, servers, r.Profiles, f.opts.profileSeconds, func(ctx context.Context) {
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		})
+	}()
+	return profiles
+}
+
+// progressEvery is how often a long run logs how far it got.
+const progressEvery = 15 * time.Second
+
+// startProgress logs what report says, given the time since the start, every
+// progressEvery until stop is called or ctx ends, so that a long run is
+// observable.
+func startProgress(ctx context.Context, logf func(string, ...any), report func(elapsed time.Duration) string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	start := time.Now()
+	go func() {
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				logf("%s", report(time.Since(start)))
+			}
+		}
+	}()
+	return cancel
+}
+
+// createWithProgress creates the flow's objects at r.Concurrency, logging
+// how many were created and finished until ctx ends.
+func (f *flowEnv) createWithProgress(ctx context.Context, r *flowResult, spec flowSpec, obs *observer) createRun {
+	total := len(spec.keys)
+	var n atomic.Int64
+	startProgress(ctx, f.logf, func(elapsed time.Duration) string {
+		c, d := int(n.Load()), obs.count()
+		return fmt.Sprintf("%s: %d/%d created (%.0f/s), %d/%d finished (%.0f/s) after %s", spec.section,
+			c, total, perSecond(c, elapsed), d, total, perSecond(d, elapsed), elapsed.Round(time.Second))
+	})
+	f.logf("%s: creating %d objects at c=%d", spec.section, total, r.Concurrency)
+	run := createConcurrently(ctx, spec.keys, r.Concurrency, counted(&n, spec.create))
+	f.logf("%s: %d creates sent in %.2fs = %.0f/s (%d errors); waiting until all are finished",
+		spec.section, total, run.Duration.Seconds(), perSecond(total, run.Duration), run.Errors)
+	return run
+}
+
+// settleTimeout bounds the wait for trailing writes after a flow.
+const settleTimeout = 10 * time.Second
+
+// settle waits until our API server's writes to resource (a status update
+// after Ready, say) have stopped for half a second, or settleTimeout passes,
+// so that the write counts are complete.
+func (f *flowEnv) settle(ctx context.Context, resource string) {
+	ours := func(group, res string) bool { return group == catalogGroupLabel && res == resource }
+	last := map[string]float64{}
+	_ = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, settleTimeout, true, func(ctx context.Context) (bool, error) {
+		s, err := scrape(ctx, f.server.Client, f.server.Base+"/metrics")
+		if err != nil {
+			return false, nil
+		}
+		now := writeCounts(s, ours)
+		same := maps.Equal(now, last)
+		last = now
+		return same, nil
+	})
+}
+
+// brokerMark forgets the requests the test broker recorded so far (they
+// belong to no measurement), remembering the last sequence number.
+func (f *flowEnv) brokerMark(ctx context.Context) error {
+	_, err := f.brokerCalls(ctx)
+	return err
+}
+
+// brokerCalls returns the requests the test broker recorded since the last
+// mark and marks again: the broker forgets them, which keeps its memory and
+// the next read small. Requests the broker dropped (it keeps a bounded
+// number) make the figures incomplete, which is an error.
+func (f *flowEnv) brokerCalls(ctx context.Context) ([]brokerRequest, error) {
+	url := f.e.stack.BrokerURL
+	reqs, err := brokerRequests(ctx, url, f.brokerSeq)
+	if err != nil {
+		return nil, err
+	}
+	since := f.brokerSeq
+	f.brokerSeq = lastSeq(reqs, since)
+	if err := forgetBrokerRequests(ctx, url); err != nil {
+		return reqs, err
+	}
+	if len(reqs) > 0 && reqs[0].Seq > since+1 {
+		return reqs, fmt.Errorf("the test broker dropped %d recorded requests (its --max-recorded-requests or memory bound): broker figures are incomplete", reqs[0].Seq-since-1)
+	}
+	return reqs, nil
 }

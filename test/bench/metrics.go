@@ -128,6 +128,25 @@ func gauge(samples []sample, name string) float64 {
 	return 0
 }
 
+// sumOf sums the samples called name whose labels include every pair of
+// match.
+func sumOf(samples []sample, name string, match map[string]string) float64 {
+	total := 0.0
+	for _, s := range samples {
+		if s.Name != name {
+			continue
+		}
+		ok := true
+		for k, v := range match {
+			ok = ok && s.Labels[k] == v
+		}
+		if ok {
+			total += s.Value
+		}
+	}
+	return total
+}
+
 // readVerbs are the request verbs that do not write.
 var readVerbs = map[string]bool{"GET": true, "LIST": true, "WATCH": true, "WATCHLIST": true, "CONNECT": true}
 

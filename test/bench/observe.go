@@ -83,6 +83,13 @@ func (o *observer) record(name string, t time.Time) bool {
 	return len(o.seen) == len(o.want)
 }
 
+// count is the number of wanted names seen so far.
+func (o *observer) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.seen)
+}
+
 // wait waits until every wanted name was seen or timeout passes, and returns
 // the times seen so far.
 func (o *observer) wait(ctx context.Context, timeout time.Duration) (map[string]time.Time, bool) {

@@ -27,8 +27,14 @@ type report struct {
 	// WallSeconds is the whole run, builds and start-up included.
 	WallSeconds float64         `json:"wallSeconds"`
 	Section1    *section1Result `json:"section1,omitempty"`
-	Section2    *flowResult     `json:"section2,omitempty"`
-	Section3    *flowResult     `json:"section3,omitempty"`
+	// Section2Small is section 2's small first batch (-small-instances),
+	// Section2 its main batch (-instances).
+	Section2Small *flowResult     `json:"section2Small,omitempty"`
+	Section2      *flowResult     `json:"section2,omitempty"`
+	Section3      *flowResult     `json:"section3,omitempty"`
+	Section4      *section4Result `json:"section4,omitempty"`
+	// Targets are every section's verdicts, as the summary prints them.
+	Targets []verdict `json:"targets"`
 }
 
 // machine describes the host.
@@ -41,15 +47,34 @@ type machine struct {
 	LoadAvgAfter  string `json:"loadAvgAfter"`
 }
 
-// verdicts returns every section's verdicts.
+// verdicts returns every section's verdicts, in the order of the targets.
 func (r *report) verdicts() []verdict {
 	var out []verdict
 	if r.Section1 != nil {
 		out = append(out, r.Section1.Verdicts...)
 	}
-	for _, s := range []*flowResult{r.Section2, r.Section3} {
-		if s != nil {
-			out = append(out, s.Verdicts...)
+	for _, s := range r.flows() {
+		out = append(out, s.result.Verdicts...)
+	}
+	if r.Section4 != nil {
+		out = append(out, r.Section4.Verdicts...)
+	}
+	return out
+}
+
+// namedFlow is a flow section's result with its name in error messages.
+type namedFlow struct {
+	name   string
+	result *flowResult
+}
+
+// flows returns the flow sections that ran: section 2's batches and
+// section 3.
+func (r *report) flows() []namedFlow {
+	var out []namedFlow
+	for _, s := range []namedFlow{{"section 2 (small batch)", r.Section2Small}, {"section 2", r.Section2}, {"section 3", r.Section3}} {
+		if s.result != nil {
+			out = append(out, s)
 		}
 	}
 	return out
@@ -71,6 +96,11 @@ func (t *table) row(cells ...string) {
 }
 
 func (t *table) flush() { _ = t.w.Flush() }
+
+// newLeftTable returns a writer of left-aligned tab-separated columns.
+func newLeftTable(out io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+}
 
 // f formats a figure with the given precision, or "-" for none.
 func f(v float64, prec int) string {
@@ -226,27 +256,23 @@ func listP50(t *targetResult) float64 {
 	return t.ListJSON.Latency.P50
 }
 
-// targetLine states, for one section-1 target, which of the four targets
-// are met.
+// targetLine states, for one section-1 target, its targets' figures and
+// whether they were met.
 func targetLine(name string, vs []verdict) string {
 	switch name {
 	case targetCRD:
-		return "the reference (T1-T4 compare against it)"
+		return "the reference (the create targets compare against it)"
 	case targetEtcd:
 		return "the physical floor (no targets)"
 	}
 	var parts []string
-	for _, goal := range []string{"T1", "T2", "T3", "T4"} {
-		found := false
-		for _, v := range vs {
-			if v.Subject == name && strings.HasPrefix(v.Goal, goal+":") {
-				parts = append(parts, fmt.Sprintf("%s %s (%s)", goal, strings.ToUpper(v.Status), v.Detail))
-				found = true
-			}
+	for _, v := range vs {
+		if v.Subject == name {
+			parts = append(parts, fmt.Sprintf("%s %s %s (%s)", v.Name, v.Goal, statusLabel(v.Status), v.Figure))
 		}
-		if !found {
-			parts = append(parts, goal+" n/a")
-		}
+	}
+	if len(parts) == 0 {
+		return "no targets measured"
 	}
 	return strings.Join(parts, "; ")
 }
@@ -258,9 +284,7 @@ func printFlow(out io.Writer, title, units, unit string, r *flowResult) {
 	switch {
 	case r.Status == "skipped":
 		fmt.Fprintf(out, "skipped: %s\n", r.Skipped)
-		for _, v := range r.Verdicts {
-			fmt.Fprintf(out, "  target: %-40s %s (%s)\n", v.Goal, strings.ToUpper(v.Status), v.Detail)
-		}
+		printVerdicts(out, r.Verdicts)
 		printErrors(out, r.Errors)
 		return
 	case r.Objects == 0:
@@ -285,9 +309,7 @@ func printFlow(out io.Writer, title, units, unit string, r *flowResult) {
 			c.Loop, c.SyncsPerObject, c.SyncErrorsPerObject, c.RetriesPerObject, c.MeanSyncMs, c.MeanQueueWaitMs)
 	}
 	fmt.Fprintf(out, "  setup: controller manager %s; kube-controller-manager running: %s\n", r.Setup["controllerManagerArgs"], r.Setup["kubeControllerManager"])
-	for _, v := range r.Verdicts {
-		fmt.Fprintf(out, "  target: %-40s %s (%s)\n", v.Goal, strings.ToUpper(v.Status), v.Detail)
-	}
+	printVerdicts(out, r.Verdicts)
 	printErrors(out, r.Errors)
 }
 

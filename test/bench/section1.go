@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime/schema"
-
 	"github.com/kube-service-catalog/catalog/test/framework/catalogstack"
 )
 
@@ -157,7 +155,7 @@ func section1(ctx context.Context, e *env, opts *options, logf func(string, ...a
 		res.fail(err)
 		return res
 	}
-	if err := e.startStack(ctx, "stack-storage", catalogstack.APIServer); err != nil {
+	if err := e.startStack(ctx, "stack-storage", stackArgs{}, catalogstack.APIServer); err != nil {
 		res.fail(err)
 		return res
 	}
@@ -203,8 +201,6 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	instances := schema.GroupVersionResource{Group: catalogstack.Group, Version: catalogstack.Version, Resource: "serviceinstances"}
-	crdInstances := schema.GroupVersionResource{Group: crdGroup, Version: "v1beta1", Resource: "serviceinstances"}
 	add := func(t target, err error) error {
 		if err != nil {
 			return err
@@ -215,9 +211,9 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 	}
 	errs := []error{
 		add(newAPITarget(targetDirect, "our API server, called directly (admin client certificate)",
-			procCatalog, catalog.PID, direct, instances, "bench-direct", "bench-warmup-direct")),
+			procCatalog, catalog.PID, direct, catalogInstances, "bench-direct", "bench-warmup-direct")),
 		add(newAPITarget(targetAggregated, "our API server through kube-apiserver's aggregator",
-			procCatalog, catalog.PID, admin, instances, "bench-aggregated", "bench-warmup-aggregated")),
+			procCatalog, catalog.PID, admin, catalogInstances, "bench-aggregated", "bench-warmup-aggregated")),
 		add(newAPITarget(targetCRD, "CRD "+crdGroup+" on the same kube-apiserver",
 			procKube, kube.PID, admin, crdInstances, "bench-crd", "bench-warmup-crd")),
 		add(newEtcdTarget(e.rawEtcd.Endpoint, e.rawEtcdServer().PID)),
@@ -226,20 +222,12 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 		return err
 	}
 
-	kubeEtcdPID := 0
-	for _, p := range e.cluster.Processes() {
-		if p.Name == "etcd" {
-			kubeEtcdPID = p.PID
-		}
-	}
+	kubeEtcd := e.kubeEtcdServer()
 	r.Memory = []*memoryResult{
 		{Process: procCatalog, Targets: []string{targetDirect, targetAggregated}, server: catalog},
 		{Process: procKube, Targets: []string{targetCRD}, server: kube},
 		{Process: procRawEtcd, Targets: []string{targetEtcd}, server: e.rawEtcdServer()},
-		{Process: procKubeEtcd, Targets: []string{targetCRD}, server: goServer{
-			Name: "kube-etcd", PID: func() int { return kubeEtcdPID }, Base: e.cluster.EtcdEndpoint,
-			Client: e.rawEtcdServer().Client,
-		}},
+		{Process: procKubeEtcd, Targets: []string{targetCRD}, server: kubeEtcd},
 	}
 	r.Notes = append(r.Notes,
 		"catalog-apiserver's memory includes its embedded etcd; kube-apiserver's does not (its etcd is listed separately, for information)",
@@ -250,7 +238,7 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 		"kube-controller-manager, the controller manager and the test broker do not run during section 1",
 	)
 	r.meter = cpuMeter{
-		{procCatalog, catalog.PID}, {procKube, kube.PID}, {procKubeEtcd, func() int { return kubeEtcdPID }},
+		{procCatalog, catalog.PID}, {procKube, kube.PID}, {procKubeEtcd, kubeEtcd.PID},
 		{procRawEtcd, e.rawEtcdServer().PID}, self(),
 	}
 	if e.opts.profile {

@@ -103,10 +103,7 @@ func (r *section1Result) creates(ctx context.Context, logf func(string, ...any))
 		}
 		for _, t := range r.Targets {
 			c := t.Creates[li]
-			c.Objects, c.Errors, c.Messages = c.run.Objects, c.run.Errors, c.run.Messages
-			c.Seconds = c.run.Duration.Seconds()
-			c.PerSecond = perSecond(c.Objects-c.Errors, c.run.Duration)
-			c.Latency = summarize(c.run.Latencies)
+			c.tally()
 			c.CPUPerObjectMs = cpuPerObject(map[string]time.Duration{}, c.cpu, c.Objects)
 			t.stored += c.Objects - c.Errors
 			if c.Errors > 0 {
@@ -114,6 +111,14 @@ func (r *section1Result) creates(ctx context.Context, logf func(string, ...any))
 			}
 		}
 	}
+}
+
+// tally fills the level's figures from its creates.
+func (c *createLevel) tally() {
+	c.Objects, c.Errors, c.Messages = c.run.Objects, c.run.Errors, c.run.Messages
+	c.Seconds = c.run.Duration.Seconds()
+	c.PerSecond = perSecond(c.Objects-c.Errors, c.run.Duration)
+	c.Latency = summarize(c.run.Latencies)
 }
 
 // lists reads every target's objects, ListRepetitions times, targets in
@@ -165,7 +170,7 @@ func (r *section1Result) lists(ctx context.Context, opts *options, logf func(str
 	for _, t := range r.Targets {
 		for _, s := range []*listSummary{t.ListJSON, t.ListProtobuf, t.ListPaged} {
 			if s != nil {
-				s.Latency = summarize(s.durations)
+				s.finish()
 			}
 		}
 	}
@@ -179,6 +184,11 @@ func (s *listSummary) add(res listResult) {
 		s.BytesPerObject = float64(res.Bytes) / float64(res.Items)
 	}
 	s.durations = append(s.durations, res.Duration)
+}
+
+// finish computes the latencies of the reads.
+func (s *listSummary) finish() {
+	s.Latency = summarize(s.durations)
 }
 
 // profile puts each API target under create load at the highest concurrency

@@ -105,13 +105,22 @@ func (t *apiTarget) Warmup(ctx context.Context) error {
 }
 
 func (t *apiTarget) Create(ctx context.Context, name string) error {
-	_, err := t.client.Resource(t.gvr).Namespace(t.namespace).Create(ctx, instanceObject(t.template, t.namespace, name), metav1.CreateOptions{})
+	return t.createIn(ctx, t.namespace, name)
+}
+
+// createIn stores the benchmark object namespace/name.
+func (t *apiTarget) createIn(ctx context.Context, namespace, name string) error {
+	_, err := t.client.Resource(t.gvr).Namespace(namespace).Create(ctx, instanceObject(t.template, namespace, name), metav1.CreateOptions{})
 	return err
 }
 
-// listURL is the URL of the target's collection with query q.
-func (t *apiTarget) listURL(q url.Values) string {
-	u := fmt.Sprintf("%s/apis/%s/%s/namespaces/%s/%s", t.host, t.gvr.Group, t.gvr.Version, t.namespace, t.gvr.Resource)
+// listURL is the URL of the collection in namespace ("" for every
+// namespace) with query q.
+func (t *apiTarget) listURL(namespace string, q url.Values) string {
+	u := fmt.Sprintf("%s/apis/%s/%s/%s", t.host, t.gvr.Group, t.gvr.Version, t.gvr.Resource)
+	if namespace != "" {
+		u = fmt.Sprintf("%s/apis/%s/%s/namespaces/%s/%s", t.host, t.gvr.Group, t.gvr.Version, namespace, t.gvr.Resource)
+	}
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
@@ -150,8 +159,16 @@ type listPage struct {
 }
 
 func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error) {
+	return t.listIn(ctx, t.namespace, nil, accept)
+}
+
+// listIn reads the collection in namespace ("" for every namespace) with
+// query q in one request, asking for the media type accept; it counts the
+// items of a JSON answer.
+func (t *apiTarget) listIn(ctx context.Context, namespace string, q url.Values, accept string) (listResult, error) {
+	u := t.listURL(namespace, q)
 	start := time.Now()
-	body, mediaType, status, err := t.get(ctx, t.listURL(nil), accept)
+	body, mediaType, status, err := t.get(ctx, u, accept)
 	d := time.Since(start)
 	if err != nil {
 		return listResult{}, err
@@ -160,7 +177,7 @@ func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error)
 		return listResult{}, fmt.Errorf("%w: asked for %s, got HTTP %d %s", errNotServed, accept, status, mediaType)
 	}
 	if status != http.StatusOK {
-		return listResult{}, fmt.Errorf("LIST %s as %s: HTTP %d: %s", t.listURL(nil), accept, status, figures.Snippet(body))
+		return listResult{}, fmt.Errorf("LIST %s as %s: HTTP %d: %s", u, accept, status, figures.Snippet(body))
 	}
 	res := listResult{Bytes: int64(len(body)), Pages: 1, Duration: d, Items: -1}
 	if accept == mediaJSON {
@@ -174,6 +191,12 @@ func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error)
 }
 
 func (t *apiTarget) ListPaged(ctx context.Context, limit int64) (listResult, error) {
+	return t.pagedIn(ctx, t.namespace, limit)
+}
+
+// pagedIn reads the collection in namespace ("" for every namespace) in
+// pages of limit objects (JSON).
+func (t *apiTarget) pagedIn(ctx context.Context, namespace string, limit int64) (listResult, error) {
 	var res listResult
 	start := time.Now()
 	cont := ""
@@ -182,12 +205,13 @@ func (t *apiTarget) ListPaged(ctx context.Context, limit int64) (listResult, err
 		if cont != "" {
 			q.Set("continue", cont)
 		}
-		body, _, status, err := t.get(ctx, t.listURL(q), mediaJSON)
+		u := t.listURL(namespace, q)
+		body, _, status, err := t.get(ctx, u, mediaJSON)
 		if err != nil {
 			return listResult{}, err
 		}
 		if status != http.StatusOK {
-			return listResult{}, fmt.Errorf("LIST %s: HTTP %d: %s", t.listURL(q), status, figures.Snippet(body))
+			return listResult{}, fmt.Errorf("LIST %s: HTTP %d: %s", u, status, figures.Snippet(body))
 		}
 		var page listPage
 		if err := json.Unmarshal(body, &page); err != nil {
