@@ -36,24 +36,6 @@ func brokerRequests(ctx context.Context, url string, since int64) ([]brokerReque
 	return out, nil
 }
 
-// forgetBrokerRequests makes the test broker at url forget the requests it
-// recorded (DELETE /admin/requests); their sequence numbers go on.
-func forgetBrokerRequests(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, url+"/admin/requests", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("DELETE %s/admin/requests: %s", url, resp.Status)
-	}
-	return nil
-}
-
 // lastSeq returns the highest sequence number in reqs (since if none).
 func lastSeq(reqs []brokerRequest, since int64) int64 {
 	for _, r := range reqs {

@@ -79,8 +79,8 @@ type flowEnv struct {
 	catalog clientset.Interface
 	kube    goServer
 	server  goServer
-	// brokerSeq is the test broker's last request sequence number seen;
-	// the requests up to it are forgotten (see brokerMark).
+	// brokerSeq is the test broker's last request sequence number seen
+	// (see brokerMark).
 	brokerSeq int64
 }
 
@@ -348,8 +348,12 @@ func (f *flowEnv) createWithProgress(ctx context.Context, r *flowResult, spec fl
 	var n atomic.Int64
 	startProgress(ctx, f.logf, func(elapsed time.Duration) string {
 		c, d := int(n.Load()), obs.count()
-		return fmt.Sprintf("%s: %d/%d created (%.0f/s), %d/%d finished (%.0f/s) after %s", spec.section,
-			c, total, perSecond(c, elapsed), d, total, perSecond(d, elapsed), elapsed.Round(time.Second))
+		creates := fmt.Sprintf("%d/%d created (%.0f/s)", c, total, perSecond(c, elapsed))
+		if c == total {
+			creates = "all created"
+		}
+		return fmt.Sprintf("%s: %s, %d/%d finished (%.0f/s) after %s", spec.section,
+			creates, d, total, perSecond(d, elapsed), elapsed.Round(time.Second))
 	})
 	f.logf("%s: creating %d objects at c=%d", spec.section, total, r.Concurrency)
 	run := createConcurrently(ctx, spec.keys, r.Concurrency, counted(&n, spec.create))
@@ -379,28 +383,24 @@ func (f *flowEnv) settle(ctx context.Context, resource string) {
 	})
 }
 
-// brokerMark forgets the requests the test broker recorded so far (they
-// belong to no measurement), remembering the last sequence number.
+// brokerMark remembers the test broker's last request sequence number, so
+// that the next brokerCalls returns only later requests.
 func (f *flowEnv) brokerMark(ctx context.Context) error {
 	_, err := f.brokerCalls(ctx)
 	return err
 }
 
 // brokerCalls returns the requests the test broker recorded since the last
-// mark and marks again: the broker forgets them, which keeps its memory and
-// the next read small. Requests the broker dropped (it keeps a bounded
-// number) make the figures incomplete, which is an error.
+// mark, and marks again. Requests the broker dropped in between (it keeps a
+// bounded number, oldest dropped first) make the figures incomplete, which
+// is an error.
 func (f *flowEnv) brokerCalls(ctx context.Context) ([]brokerRequest, error) {
-	url := f.e.stack.BrokerURL
-	reqs, err := brokerRequests(ctx, url, f.brokerSeq)
+	reqs, err := brokerRequests(ctx, f.e.stack.BrokerURL, f.brokerSeq)
 	if err != nil {
 		return nil, err
 	}
 	since := f.brokerSeq
 	f.brokerSeq = lastSeq(reqs, since)
-	if err := forgetBrokerRequests(ctx, url); err != nil {
-		return reqs, err
-	}
 	if len(reqs) > 0 && reqs[0].Seq > since+1 {
 		return reqs, fmt.Errorf("the test broker dropped %d recorded requests (its --max-recorded-requests or memory bound): broker figures are incomplete", reqs[0].Seq-since-1)
 	}

@@ -338,9 +338,10 @@ func mapKeys(keys []string, fn func(string) string) []string {
 	return out
 }
 
-// created is the number of a flow's creates that succeeded.
+// created is the number of a flow's creates that succeeded (none when the
+// flow failed before creating).
 func created(r *flowResult) int {
-	return r.Objects - r.CreateErrors
+	return r.CreateLatency.Count
 }
 
 // scaledTimeout is base, or longer for n objects: as long as they take at

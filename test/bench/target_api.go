@@ -155,7 +155,9 @@ type listPage struct {
 		Continue        string `json:"continue"`
 		ResourceVersion string `json:"resourceVersion"`
 	} `json:"metadata"`
-	Items []json.RawMessage `json:"items"`
+	// Items are counted, not kept: a LIST at the largest sizes is
+	// hundreds of MiB.
+	Items []struct{} `json:"items"`
 }
 
 func (t *apiTarget) List(ctx context.Context, accept string) (listResult, error) {
