@@ -21,9 +21,10 @@
 # Builds what is missing first: the pinned Kubernetes binaries
 # (hack/build-kube-binaries.sh; about 7 minutes the first time), the
 # benchmark, and the catalog's binaries (into _output/bench/bin). On 2 cores
-# sections 1-3 take a few minutes; section 4 to 100,000 objects takes most of
-# an hour (its growth steps log their progress and an estimate of what
-# remains). Arguments go to the benchmark, e.g.
+# sections 1-3 take about 5 minutes; section 4 to 100,000 objects about 30 to
+# 45 minutes (its growth steps log their progress every 15 seconds and an
+# estimate of what remains) and, by the 10,000-object figures, some 20 GiB of
+# memory at its largest size. Arguments go to the benchmark, e.g.
 #
 #   hack/bench.sh -n 2000 -instances 300 -scale 1000,2000   a quick run
 #   hack/bench.sh -sections 1,2,3                           without the scale curve
