@@ -101,7 +101,7 @@ func (e *env) startStack(ctx context.Context, name string, args stackArgs, compo
 		Components:              components,
 		Binaries:                e.binaries,
 		AdminUser:               adminUser,
-		APIServerArgs:           append([]string{profilingArg}, args.apiServer...),
+		APIServerArgs:           append(append([]string{profilingArg}, args.apiServer...), strings.Fields(e.opts.apiServerArgs)...),
 		TestBrokerArgs:          args.testBroker,
 		ControllerManagerDirect: e.opts.cmDirect,
 		ControllerManagerArgs:   strings.Fields(e.opts.cmArgs),

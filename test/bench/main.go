@@ -42,6 +42,8 @@ type options struct {
 	kcm             bool
 	cmDirect        bool
 	cmArgs          string
+	apiServerArgs   string
+	catalogWire     string
 
 	scale     string
 	scaleReps int
@@ -78,6 +80,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.probeTimeout, "binding-probe-timeout", 30*time.Second, "Section 3: how long the probe binding may take to get its Secret before section 3 is skipped.")
 	fs.BoolVar(&o.kcm, "kcm", true, "Sections 2 to 4: run kube-controller-manager (garbage collector, namespace and serviceaccount controllers), as in a real cluster.")
 	fs.BoolVar(&o.cmDirect, "cm-direct", true, "Sections 2 to 4: the controller manager reaches the catalog API server directly, as a deployment can through its Service, rather than through kube-apiserver's aggregator.")
+	fs.StringVar(&o.apiServerArgs, "apiserver-args", "", "Every section: extra flags of the catalog's API server, space-separated (e.g. \"--storage-media-type=application/json\", or \"--feature-gates=CBORServingAndStorage=true --storage-media-type=application/cbor\").")
+	fs.StringVar(&o.catalogWire, "catalog-wire", mediaProtobuf, "Section 1: the encoding of the instances created in the catalog's API server: "+mediaProtobuf+" or "+mediaJSON+" (the CRD's are JSON, its only encoding).")
 	fs.StringVar(&o.cmArgs, "cm-args", "", "Sections 2 to 4: extra controller-manager flags, space-separated (e.g. \"--instance-workers=32 --kube-api-qps=500\").")
 	fs.StringVar(&o.scale, "scale", "1000,10000,50000,100000", "Section 4: store sizes to grow to, ascending (instances, a binding each, and as many CRD objects; each size grows from the previous one).")
 	fs.IntVar(&o.scaleReps, "scale-reps", 3, "Section 4: reads of each kind per reader at each size.")
@@ -123,6 +127,9 @@ func (o *options) validate() error {
 	}
 	if o.smallInstances < 0 || o.timeout < 0 {
 		return fmt.Errorf("-small-instances and -timeout must not be negative")
+	}
+	if o.catalogWire != mediaProtobuf && o.catalogWire != mediaJSON {
+		return fmt.Errorf("-catalog-wire: %q is neither %s nor %s", o.catalogWire, mediaProtobuf, mediaJSON)
 	}
 	sections, err := positiveInts("-sections", o.sections)
 	if err != nil {

@@ -166,7 +166,7 @@ func newScaleEnv(ctx context.Context, f *flowEnv) (*scaleEnv, error) {
 		{targetAggregated, "our API server through kube-apiserver's aggregator", procCatalog, f.server.PID, admin, catalogInstances},
 		{targetCRD, "the CRD on kube-apiserver", procKube, f.kube.PID, admin, crdInstances},
 	} {
-		t, err := newAPITarget(r.name, r.describe, r.proc, r.pid, r.cfg, r.gvr, "", "")
+		t, err := newAPITarget(r.name, r.describe, r.proc, r.pid, r.cfg, r.gvr, "", "", mediaJSON)
 		if err != nil {
 			return nil, err
 		}

@@ -210,12 +210,12 @@ func (r *section1Result) setUp(ctx context.Context, e *env) error {
 		return nil
 	}
 	errs := []error{
-		add(newAPITarget(targetDirect, "our API server, called directly (admin client certificate)",
-			procCatalog, catalog.PID, direct, catalogInstances, "bench-direct", "bench-warmup-direct")),
-		add(newAPITarget(targetAggregated, "our API server through kube-apiserver's aggregator",
-			procCatalog, catalog.PID, admin, catalogInstances, "bench-aggregated", "bench-warmup-aggregated")),
+		add(newAPITarget(targetDirect, "our API server, called directly (admin client certificate), creating in "+e.opts.catalogWire,
+			procCatalog, catalog.PID, direct, catalogInstances, "bench-direct", "bench-warmup-direct", e.opts.catalogWire)),
+		add(newAPITarget(targetAggregated, "our API server through kube-apiserver's aggregator, creating in "+e.opts.catalogWire,
+			procCatalog, catalog.PID, admin, catalogInstances, "bench-aggregated", "bench-warmup-aggregated", e.opts.catalogWire)),
 		add(newAPITarget(targetCRD, "CRD "+crdGroup+" on the same kube-apiserver",
-			procKube, kube.PID, admin, crdInstances, "bench-crd", "bench-warmup-crd")),
+			procKube, kube.PID, admin, crdInstances, "bench-crd", "bench-warmup-crd", mediaJSON)),
 		add(newEtcdTarget(e.rawEtcd.Endpoint, e.rawEtcdServer().PID)),
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -17,14 +17,20 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+
+	"github.com/kube-service-catalog/catalog/pkg/apis/servicecatalog/v1beta1"
+	"github.com/kube-service-catalog/catalog/pkg/generated/clientset/versioned"
 )
 
-// apiTarget stores ServiceInstances through a Kubernetes-style API server with
-// the client-go dynamic client (JSON, no client-side rate limit). Lists are
+// apiTarget stores ServiceInstances through a Kubernetes-style API server, with
+// no client-side rate limit: the CRD with the client-go dynamic client (JSON, the
+// only encoding a CRD has), the catalog with its generated clientset in the
+// encoding -catalog-wire names (protobuf by default). Lists are
 // plain HTTP GETs on the same connection pool, timed until the body has been
 // read, so that the client's decoding is not counted.
 type apiTarget struct {
@@ -38,13 +44,18 @@ type apiTarget struct {
 
 	template *unstructured.Unstructured
 	client   dynamic.Interface
+	create   instanceCreator
 	http     *http.Client
 	host     string
 }
 
+// instanceCreator creates one instance named namespace/name.
+type instanceCreator func(ctx context.Context, namespace, name string) error
+
 // newAPITarget returns a target storing into namespace through the server cfg
 // points at. cfg is copied; its rate limit is removed.
-func newAPITarget(name, describe, processName string, pid func() int, cfg *rest.Config, gvr schema.GroupVersionResource, namespace, warmupNamespace string) (*apiTarget, error) {
+// The catalog's instances are created in wire (a media type), the CRD's in JSON.
+func newAPITarget(name, describe, processName string, pid func() int, cfg *rest.Config, gvr schema.GroupVersionResource, namespace, warmupNamespace, wire string) (*apiTarget, error) {
 	cfg = unlimited(cfg)
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
@@ -54,13 +65,47 @@ func newAPITarget(name, describe, processName string, pid func() int, cfg *rest.
 	if err != nil {
 		return nil, err
 	}
-	return &apiTarget{
+	t := &apiTarget{
 		name: name, describe: describe, processName: processName, pid: pid,
 		gvr: gvr, namespace: namespace, warmupNamespace: warmupNamespace,
 		template: instanceTemplate(gvr.Group),
 		client:   client,
 		http:     httpClient,
 		host:     strings.TrimSuffix(cfg.Host, "/"),
+	}
+	t.create = t.dynamicCreate
+	if gvr == catalogInstances {
+		if t.create, err = typedCreator(cfg, httpClient, t.template, wire); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+// dynamicCreate creates an instance with the dynamic client, in JSON.
+func (t *apiTarget) dynamicCreate(ctx context.Context, namespace, name string) error {
+	_, err := t.client.Resource(t.gvr).Namespace(namespace).Create(ctx, instanceObject(t.template, namespace, name), metav1.CreateOptions{})
+	return err
+}
+
+// typedCreator creates the catalog's instances with its generated clientset,
+// sending and accepting wire.
+func typedCreator(cfg *rest.Config, httpClient *http.Client, template *unstructured.Unstructured, wire string) (instanceCreator, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.ContentType, cfg.AcceptContentTypes = wire, wire
+	client, err := versioned.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	var instance v1beta1.ServiceInstance
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(template.Object, &instance); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, namespace, name string) error {
+		obj := instance.DeepCopy()
+		obj.Namespace, obj.Name = namespace, name
+		_, err := client.ServicecatalogV1beta1().ServiceInstances(namespace).Create(ctx, obj, metav1.CreateOptions{})
+		return err
 	}, nil
 }
 
@@ -89,8 +134,7 @@ func (t *apiTarget) Warmup(ctx context.Context) error {
 	errs := make(chan error, warmupObjects)
 	for i := range warmupObjects {
 		wg.Go(func() {
-			_, err := res.Create(ctx, instanceObject(t.template, t.warmupNamespace, fmt.Sprintf("warmup-%03d", i)), metav1.CreateOptions{})
-			errs <- err
+			errs <- t.create(ctx, t.warmupNamespace, fmt.Sprintf("warmup-%03d", i))
 		})
 	}
 	wg.Wait()
