@@ -23,6 +23,10 @@ type Options struct {
 	DataDir string
 	// UnsafeNoFsync skips fsync; data may be lost on a crash. For tests only.
 	UnsafeNoFsync bool
+	// QuotaBackendBytes is the size etcd's file may reach before etcd refuses
+	// writes (an alarm that needs compaction, defragmentation and a disarm to
+	// clear). Zero keeps etcd's default, 2 GiB.
+	QuotaBackendBytes int64
 	// Logger receives etcd's logs. When nil, warnings and errors go to stderr.
 	Logger *zap.Logger
 	// StartTimeout bounds the wait for etcd to serve.
@@ -55,6 +59,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	cfg.Name = "catalog"
 	cfg.Dir = opts.DataDir
 	cfg.UnsafeNoFsync = opts.UnsafeNoFsync
+	cfg.QuotaBackendBytes = opts.QuotaBackendBytes
 	cfg.ListenClientUrls = []url.URL{clientURL}
 	cfg.AdvertiseClientUrls = []url.URL{clientURL}
 	cfg.ListenPeerUrls = []url.URL{peerURL}

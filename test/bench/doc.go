@@ -122,12 +122,11 @@
 // the smallest size to the largest (a rate's cost is the time to create the
 // size's objects at it), flagging superlinear steps.
 //
-// Our API server's embedded etcd keeps etcd's default quota of 2 GiB: section
-// 4 runs the server with --etcd-compaction-interval=1m so that history is
-// compacted sooner; kube-apiserver's etcd gets a quota of 8 GiB. A note warns
-// when an etcd's file passes 80% of its quota. A growth step logs its
-// progress every 15 seconds and, when done, an estimate of the time the
-// remaining sizes take. At 100,000 objects the processes hold some 20 GiB
-// between them (from the growth between 1,000 and 10,000); run it on a quiet
-// machine with that much free memory.
+// Both etcds get a quota of 8 GiB in section 4 (etcd's default is 2 GiB),
+// and our API server runs with --etcd-compaction-interval=1m so that history
+// is compacted sooner. A note warns when an etcd's file passes 80% of its
+// quota. A growth step logs its progress every 15 seconds and, when done, an
+// estimate of the time the remaining sizes take. At 100,000 objects the
+// processes hold some 20 GiB between them (from the growth between 1,000 and
+// 10,000); run it on a quiet machine with that much free memory.
 package main

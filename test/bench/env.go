@@ -51,7 +51,7 @@ type env struct {
 // newEnv builds the catalog's binaries and starts the control plane without
 // kube-controller-manager: its garbage collector watches every resource, ours
 // included, and would add noise to section 1. When section 4 runs,
-// kube-apiserver's etcd gets a quota of kubeEtcdQuota: it stores the CRD's
+// kube-apiserver's etcd gets a quota of etcdQuota: it stores the CRD's
 // objects, the bindings' Secrets and their Events.
 func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ...any)) (*env, error) {
 	e := &env{opts: opts, dir: dir, logf: logf}
@@ -65,7 +65,7 @@ func newEnv(ctx context.Context, opts *options, dir string, logf func(string, ..
 	logf("catalog binaries ready in %s (%s)", time.Since(start).Round(time.Millisecond), opts.binDir)
 	if opts.runs(4) {
 		// etcd reads its flags from ETCD_* variables too, and inherits ours.
-		if err := os.Setenv("ETCD_QUOTA_BACKEND_BYTES", strconv.FormatInt(kubeEtcdQuota, 10)); err != nil {
+		if err := os.Setenv("ETCD_QUOTA_BACKEND_BYTES", strconv.FormatInt(etcdQuota, 10)); err != nil {
 			return nil, err
 		}
 	}

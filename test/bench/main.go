@@ -367,8 +367,8 @@ func startControllers(ctx context.Context, e *env, opts *options, name string, a
 	return f, f.registerBroker(ctx)
 }
 
-// scaleStackArgs are section 4's flags: our API server compacts its etcd's
-// history sooner, and the test broker keeps the records of the largest
+// scaleStackArgs are section 4's flags: our API server's embedded etcd gets
+// etcdQuota and its history is compacted sooner, and the test broker keeps the records of the largest
 // growth step.
 func scaleStackArgs(opts *options) stackArgs {
 	sizes, _ := opts.scaleSizes()
@@ -377,7 +377,10 @@ func scaleStackArgs(opts *options) stackArgs {
 		step, prev = max(step, s-prev), s
 	}
 	return stackArgs{
-		apiServer:  []string{"--etcd-compaction-interval=" + scaleCompactionInterval},
+		apiServer: []string{
+			"--etcd-compaction-interval=" + scaleCompactionInterval,
+			"--etcd-quota-backend-bytes=" + strconv.FormatInt(etcdQuota, 10),
+		},
 		testBroker: []string{fmt.Sprintf("--max-recorded-requests=%d", max(100000, 2*step))},
 	}
 }

@@ -217,7 +217,7 @@ func printScaleReads(out io.Writer, r *section4Result) {
 // printScaleState prints memory, etcd files, the controller manager's
 // restart and new instances' time to Ready per size.
 func printScaleState(out io.Writer, r *section4Result) {
-	fmt.Fprintf(out, "\nMemory (VmRSS MiB), etcd files (MiB; quotas: catalog %.0f, kube %.0f), controller manager restart (s), new instances (create-to-Ready ms)\n", mib(etcdQuota), mib(kubeEtcdQuota))
+	fmt.Fprintf(out, "\nMemory (VmRSS MiB), etcd files (MiB; quota %.0f each), controller manager restart (s), new instances (create-to-Ready ms)\n", mib(etcdQuota))
 	tb := newTable(out, "size", procCatalog, procKube, procController, "kube etcd", "catalog etcd file", "kube etcd file",
 		"CM ready", "CM synced", "new p50", "new max")
 	for _, st := range r.Steps {

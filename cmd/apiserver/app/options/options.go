@@ -51,6 +51,9 @@ type EmbeddedEtcdOptions struct {
 	DataDir string
 	// UnsafeNoFsync skips fsync; for tests only.
 	UnsafeNoFsync bool
+	// QuotaBackendBytes is the size the embedded etcd's file may reach; zero
+	// keeps etcd's default (2 GiB).
+	QuotaBackendBytes int64
 }
 
 // NewOptions returns the defaults: embedded etcd under _output/, delegated authentication.
@@ -87,6 +90,9 @@ func (o *Options) Flags() cliflag.NamedFlagSets {
 	fs := fss.FlagSet("embedded etcd")
 	fs.StringVar(&o.EmbeddedEtcd.DataDir, "etcd-data-dir", o.EmbeddedEtcd.DataDir,
 		"Directory of the etcd run inside the server when --etcd-servers is not given. Data survives restarts.")
+	fs.Int64Var(&o.EmbeddedEtcd.QuotaBackendBytes, "etcd-quota-backend-bytes", o.EmbeddedEtcd.QuotaBackendBytes,
+		"Size in bytes the embedded etcd's file may reach before it refuses writes; 0 keeps etcd's default of 2 GiB, "+
+			"8 GiB is etcd's suggested maximum. Ignored with --etcd-servers.")
 	r.SecureServing.AddFlags(fss.FlagSet("secure serving"))
 	fs = fss.FlagSet("secure serving")
 	fs.StringSliceVar(&o.AlternateDNS, "alternate-dns", o.AlternateDNS,
@@ -159,6 +165,9 @@ func (o *Options) Validate() error {
 	if o.embeddedEtcd() {
 		if o.EmbeddedEtcd.DataDir == "" {
 			errs = append(errs, fmt.Errorf("--etcd-data-dir is required when --etcd-servers is not given"))
+		}
+		if o.EmbeddedEtcd.QuotaBackendBytes < 0 {
+			errs = append(errs, fmt.Errorf("--etcd-quota-backend-bytes must be 0 (etcd's default) or more, not %d", o.EmbeddedEtcd.QuotaBackendBytes))
 		}
 		// The embedded etcd's URL is known only once it runs.
 		etcd.StorageConfig.Transport.ServerList = []string{"http://127.0.0.1"}
@@ -246,7 +255,11 @@ func (o *Options) prepareServing() error {
 // startEmbeddedEtcd starts the etcd run inside the server and points the storage at it.
 // The returned function stops it.
 func (o *Options) startEmbeddedEtcd(ctx context.Context) (stop func(), err error) {
-	etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Options{DataDir: o.EmbeddedEtcd.DataDir, UnsafeNoFsync: o.EmbeddedEtcd.UnsafeNoFsync})
+	etcd, err := embeddedetcd.Start(ctx, embeddedetcd.Options{
+		DataDir:           o.EmbeddedEtcd.DataDir,
+		UnsafeNoFsync:     o.EmbeddedEtcd.UnsafeNoFsync,
+		QuotaBackendBytes: o.EmbeddedEtcd.QuotaBackendBytes,
+	})
 	if err != nil {
 		return nil, err
 	}

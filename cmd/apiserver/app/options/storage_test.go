@@ -2,6 +2,7 @@ package options
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,5 +72,25 @@ func TestStorageInCBOR(t *testing.T) {
 	}
 	if err := o.Validate(); err != nil && strings.Contains(err.Error(), "storage-media-type") {
 		t.Errorf("--storage-media-type=application/cbor refused with the gate on: %v", err)
+	}
+}
+
+// TestEmbeddedEtcdQuota checks that --etcd-quota-backend-bytes is parsed and that a
+// negative size is refused by name.
+func TestEmbeddedEtcdQuota(t *testing.T) {
+	for value, wantErr := range map[string]bool{"8589934592": false, "0": false, "-1": true} {
+		o := NewOptions()
+		fss := o.Flags()
+		fs := fss.FlagSet("embedded etcd")
+		if err := fs.Parse([]string{"--etcd-quota-backend-bytes=" + value}); err != nil {
+			t.Fatal(err)
+		}
+		if got := strconv.FormatInt(o.EmbeddedEtcd.QuotaBackendBytes, 10); got != value {
+			t.Errorf("--etcd-quota-backend-bytes=%s parsed as %s", value, got)
+		}
+		err := o.Validate()
+		if refused := err != nil && strings.Contains(err.Error(), "--etcd-quota-backend-bytes"); refused != wantErr {
+			t.Errorf("--etcd-quota-backend-bytes=%s: refused %v, want %v (%v)", value, refused, wantErr, err)
+		}
 	}
 }
