@@ -238,7 +238,7 @@ func (s *scaleEnv) growCRD(ctx context.Context, section string, keys []string) *
 	})
 	c.run = createConcurrently(ctx, keys, c.Concurrency, counted(&n, func(ctx context.Context, key string) error {
 		ns, name := splitKey(key)
-		return s.crd.createIn(ctx, ns, name)
+		return s.crd.create(ctx, ns, name)
 	}))
 	stop()
 	c.tally()

@@ -149,13 +149,7 @@ func (t *apiTarget) Warmup(ctx context.Context) error {
 }
 
 func (t *apiTarget) Create(ctx context.Context, name string) error {
-	return t.createIn(ctx, t.namespace, name)
-}
-
-// createIn stores the benchmark object namespace/name.
-func (t *apiTarget) createIn(ctx context.Context, namespace, name string) error {
-	_, err := t.client.Resource(t.gvr).Namespace(namespace).Create(ctx, instanceObject(t.template, namespace, name), metav1.CreateOptions{})
-	return err
+	return t.create(ctx, t.namespace, name)
 }
 
 // listURL is the URL of the collection in namespace ("" for every
