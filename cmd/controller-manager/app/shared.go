@@ -59,10 +59,13 @@ type informerFactories struct {
 // objects up by.
 func newInformers(resync time.Duration, catalogClient clientset.Interface, kubeClient kubernetes.Interface) (*informerFactories, error) {
 	f := &informerFactories{
-		catalog: catalogfactory.NewSharedInformerFactory(catalogClient, resync),
-		kube:    kubeinformers.NewSharedInformerFactory(kubeClient, resync),
+		catalog: catalogfactory.NewSharedInformerFactoryWithOptions(catalogClient, resync,
+			catalogfactory.WithTransform(withoutManagedFields)),
+		kube: kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, resync,
+			kubeinformers.WithTransform(withoutManagedFields)),
 		bindingSecrets: kubeinformers.NewSharedInformerFactoryWithOptions(kubeClient, resync,
-			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = servicebinding.SecretLabel })),
+			kubeinformers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = servicebinding.SecretLabel }),
+			kubeinformers.WithTransform(bindingSecretForCache)),
 	}
 	sc := f.catalog.Servicecatalog().V1beta1()
 	f.catalogCache = catalogcache.New(catalogcache.NewInformers(sc))
