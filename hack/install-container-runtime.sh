@@ -7,6 +7,9 @@
 # done when all are present. Needs root, or sudo.
 set -euo pipefail
 
+# shellcheck source=hack/lib-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-apt.sh"
+
 missing=()
 for need in podman:podman runc:runc /usr/lib/cni/bridge:containernetworking-plugins \
   iptables:iptables ip:iproute2 unshare:util-linux openssl:openssl; do
@@ -20,11 +23,5 @@ done
 if [[ ${#missing[@]} -eq 0 ]]; then
   exit 0
 fi
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-  sudo=(sudo)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+catalog_apt_install "${missing[@]}"
 echo "installed ${missing[*]}"

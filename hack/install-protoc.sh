@@ -5,14 +5,11 @@
 # those files are present. Needs root, or sudo.
 set -euo pipefail
 
+# shellcheck source=hack/lib-apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-apt.sh"
+
 if command -v protoc >/dev/null && [[ -f /usr/include/google/protobuf/descriptor.proto ]]; then
   exit 0
 fi
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then
-  sudo=(sudo)
-fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq protobuf-compiler libprotobuf-dev >/dev/null
+catalog_apt_install protobuf-compiler libprotobuf-dev
 echo "installed $(protoc --version)"
