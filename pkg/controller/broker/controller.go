@@ -294,10 +294,19 @@ func (c *Controller) deletionBlocked(ctx context.Context, broker *catalog.Broker
 	if len(names) > 5 {
 		names = append(names[:5], "...")
 	}
-	message := fmt.Sprintf("The broker is being deleted, but %d instances of its plans still exist (%s); delete them first.", len(instances), strings.Join(names, ", "))
+	message := fmt.Sprintf("The broker is being deleted, but %s (%s); delete them first.", instancesRemain(len(instances)), strings.Join(names, ", "))
 	if !conditions.Ready(&broker.Status.Conditions, metav1.ConditionFalse, conditions.DeletionBlockedByInstances, message, broker.Object.GetGeneration()) {
 		return true, nil
 	}
 	c.cfg.Recorder.Event(broker.Object, corev1.EventTypeWarning, conditions.DeletionBlockedByInstances, message)
 	return true, c.brokers[broker.Scope].updateStatus(ctx, broker)
+}
+
+// instancesRemain says how many instances of the broker's plans remain: "1 instance of its
+// plans still exists", "2 instances of its plans still exist".
+func instancesRemain(n int) string {
+	if n == 1 {
+		return "1 instance of its plans still exists"
+	}
+	return fmt.Sprintf("%d instances of its plans still exist", n)
 }

@@ -196,7 +196,7 @@ func TestDeletionOfAServiceBrokerWaitsForTheInstancesOfItsPlans(t *testing.T) {
 
 	f.MustSync()
 	b := f.wantReady(metav1.ConditionFalse, conditions.DeletionBlockedByInstances)
-	if m, want := readyMessage(b), "1 instances of its plans still exist (team-a/db)"; !strings.Contains(m, want) {
+	if m, want := readyMessage(b), "1 instance of its plans still exists (team-a/db)"; !strings.Contains(m, want) {
 		t.Errorf("message %q, want it to contain %q", m, want)
 	}
 	f.WantEvents(conditions.DeletionBlockedByInstances)

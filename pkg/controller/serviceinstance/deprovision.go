@@ -32,7 +32,7 @@ func (d deprovisioner) Blocked(ctx context.Context, instance *v1beta1.ServiceIns
 		return false, err
 	}
 	instance.Status.SharedWith = sharedWith(bindings)
-	message := remainingBindings(bindings, instance.Status.SharedWith) + "; it is deprovisioned once they are deleted."
+	message := remainingBindings(bindings, instance.Status.SharedWith) + "; it is deprovisioned once every binding is deleted."
 	return true, d.c.ops.Wait(ctx, instance, corev1.EventTypeNormal, conditions.DeprovisionBlockedByExistingBindings, message)
 }
 

@@ -58,7 +58,7 @@ func (c *Controller) noteSharing(ctx context.Context, instance *v1beta1.ServiceI
 // remainingBindings says which bindings hold back the instance's deletion, naming those
 // of other namespaces, whose owners the instance's namespace may not know.
 func remainingBindings(bindings []*v1beta1.ServiceBinding, foreign []v1beta1.NamespacedObjectReference) string {
-	message := count(len(bindings), "binding") + " to the instance still exist"
+	message := "The instance still has " + count(len(bindings), "binding")
 	if len(foreign) == 0 {
 		return message
 	}
@@ -69,5 +69,5 @@ func remainingBindings(bindings []*v1beta1.ServiceBinding, foreign []v1beta1.Nam
 	if more := len(foreign) - len(names); more > 0 {
 		names = append(names, fmt.Sprintf("and %d more", more))
 	}
-	return fmt.Sprintf("%s, %s of other namespaces (%s)", message, count(len(foreign), "binding"), strings.Join(names, ", "))
+	return fmt.Sprintf("%s (%d in other namespaces: %s)", message, len(foreign), strings.Join(names, ", "))
 }

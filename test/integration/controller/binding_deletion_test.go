@@ -48,7 +48,7 @@ func TestDeletingAnInstanceWaitsForItsBindings(t *testing.T) {
 	e.waitBindingGone(one.Name)
 	e.waitInstance("kv", "blocked by one binding", func(i *v1beta1.ServiceInstance) bool {
 		c := meta.FindStatusCondition(i.Status.Conditions, v1beta1.ConditionReady)
-		return c != nil && c.Reason == conditions.DeprovisionBlockedByExistingBindings && strings.Contains(c.Message, "1 binding to the instance still exist")
+		return c != nil && c.Reason == conditions.DeprovisionBlockedByExistingBindings && strings.Contains(c.Message, "The instance still has 1 binding;")
 	})
 	e.deleteBinding(two.Name)
 	e.waitInstanceGone("kv")
