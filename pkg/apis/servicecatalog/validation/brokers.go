@@ -117,7 +117,7 @@ func validateBrokerURL(raw string, fldPath *field.Path) field.ErrorList {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return field.ErrorList{field.Invalid(fldPath, "<value omitted>", "must be a valid URL")}
+		return field.ErrorList{field.Invalid(fldPath, "<value omitted>", "must be a valid URL, such as https://broker.example.com:8443/osb")}
 	}
 	var allErrs field.ErrorList
 	if u.Scheme != "http" && u.Scheme != "https" {

@@ -1,6 +1,9 @@
 package validation
 
 import (
+	"slices"
+	"strings"
+
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/client-go/util/jsonpath"
@@ -80,14 +83,19 @@ func ValidateServiceBindingSpec(spec *sc.ServiceBindingSpec, namespace string, f
 }
 
 func validateSecretTransform(t *sc.SecretTransform, namespace string, fldPath *field.Path) field.ErrorList {
-	set := 0
-	for _, present := range []bool{t.RenameKey != nil, t.AddKey != nil, t.AddKeysFrom != nil, t.RemoveKey != nil} {
+	const rule = "exactly one of renameKey, addKey, addKeysFrom and removeKey must be set"
+	var set []string
+	for name, present := range map[string]bool{"renameKey": t.RenameKey != nil, "addKey": t.AddKey != nil, "addKeysFrom": t.AddKeysFrom != nil, "removeKey": t.RemoveKey != nil} {
 		if present {
-			set++
+			set = append(set, name)
 		}
 	}
-	if set != 1 {
-		return field.ErrorList{field.Invalid(fldPath, set, "exactly one of renameKey, addKey, addKeysFrom and removeKey must be set")}
+	switch {
+	case len(set) == 0:
+		return field.ErrorList{field.Required(fldPath, rule)}
+	case len(set) > 1:
+		slices.Sort(set)
+		return field.ErrorList{field.Invalid(fldPath, strings.Join(set, ", "), rule)}
 	}
 
 	var allErrs field.ErrorList

@@ -140,11 +140,11 @@ func TestValidateServiceBinding(t *testing.T) {
 			obj:   validBinding(func(b *sc.ServiceBinding) { b.Spec.ExternalID = strings.Repeat("b", 256) }),
 			field: "spec.externalID",
 		},
-		"spec.secretTransforms[1]: Invalid value: 0: exactly one of renameKey, addKey, addKeysFrom and removeKey must be set": {
+		"spec.secretTransforms[1]: Required value: exactly one of renameKey, addKey, addKeysFrom and removeKey must be set": {
 			obj:   validBinding(tweakTransforms(removeKey("a"), sc.SecretTransform{})),
 			field: "spec.secretTransforms[1]",
 		},
-		"spec.secretTransforms[0]: Invalid value: 2: exactly one of renameKey, addKey, addKeysFrom and removeKey must be set": {
+		"spec.secretTransforms[0]: Invalid value: \"removeKey, renameKey\": exactly one of renameKey, addKey, addKeysFrom and removeKey must be set": {
 			obj: validBinding(tweakTransforms(sc.SecretTransform{
 				RenameKey: renameKey("a", "b").RenameKey,
 				RemoveKey: removeKey("c").RemoveKey,

@@ -81,11 +81,24 @@ func validatePlanReference(planRef *sc.PlanReference, fldPath *field.Path) field
 		msg := fmt.Sprintf("exactly one of %s, %s and %s must be set", catalog.ByExternalName.ClassFieldIn(scope),
 			catalog.ByExternalID.ClassFieldIn(scope), catalog.ByName.ClassFieldIn(scope))
 		if len(used) == 0 {
-			return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.ClassFieldIn(scope)), msg)}
+			return append(field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.ClassFieldIn(scope)), msg)},
+				planRequired(ref, scope, fldPath)...)
 		}
 		return field.ErrorList{field.Forbidden(fldPath.Child(used[1].ClassFieldIn(scope)), msg)}
 	}
 	return validatePlanNaming(ref, used[0], scope, fldPath)
+}
+
+// planRequired is the error of a reference that names no plan, in any naming; none if
+// it names one.
+func planRequired(ref catalog.PlanReference, scope catalog.Scope, fldPath *field.Path) field.ErrorList {
+	for _, n := range catalog.Namings() {
+		if n.Plan(ref) != "" {
+			return nil
+		}
+	}
+	return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.PlanFieldIn(scope)),
+		"a plan must be named too, the same way as the class")}
 }
 
 // mixedScopes is the error of a reference that names its class or plan in both scopes,

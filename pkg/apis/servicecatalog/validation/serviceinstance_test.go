@@ -92,6 +92,11 @@ func TestValidateServiceInstance(t *testing.T) {
 			obj:   validInstance(tweakPlanRef(sc.PlanReference{ClusterServicePlanExternalName: "small"})),
 			field: "spec.clusterServiceClassExternalName",
 		},
+		"spec.clusterServicePlanExternalName: Required value: a plan must be named too, the same way as the class": {
+			obj:    validInstance(tweakPlanRef(sc.PlanReference{})),
+			field:  "spec.clusterServicePlanExternalName",
+			alsoAt: []string{"spec.clusterServiceClassExternalName"},
+		},
 		"spec.clusterServiceClassExternalID: Forbidden: exactly one of": {
 			obj: validInstance(tweakPlanRef(sc.PlanReference{
 				ClusterServiceClassExternalName: "postgresql", ClusterServicePlanExternalName: "small",
@@ -227,7 +232,8 @@ func TestValidateServiceInstance(t *testing.T) {
 	for msg, tc := range errorCases {
 		t.Run(msg, func(t *testing.T) {
 			expectErrors(t, ValidateServiceInstance(tc.obj), msg, tc.field, tc.alsoAt...)
-			if !catalog.MixesScopes(catalog.PlanReference(tc.obj.Spec.PlanReference)) {
+			// An empty reference has no twin: it is the cluster's by default.
+			if ref := catalog.PlanReference(tc.obj.Spec.PlanReference); !catalog.MixesScopes(ref) && ref != (catalog.PlanReference{}) {
 				expectTwinErrors(t, ValidateServiceInstance(instanceTwin(tc.obj)), msg, tc.field, tc.alsoAt...)
 			}
 		})
