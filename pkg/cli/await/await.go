@@ -111,10 +111,14 @@ func (r *reporter) report(c *metav1.Condition) {
 	}
 }
 
-// poll calls check every interval until it is done or fails, or the timeout passes.
+// poll calls check every interval until it is done or fails, or the timeout passes. A
+// check that the deadline cuts short fails with an error of its own (a client's rate
+// limiter "would exceed context deadline"): that is the timeout too, and said as such.
 func (r *reporter) poll(ctx context.Context, opts Options, check wait.ConditionWithContextFunc) error {
-	err := wait.PollUntilContextTimeout(ctx, opts.Interval, opts.Timeout, true, check)
-	if wait.Interrupted(err) && ctx.Err() == nil {
+	pollCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	err := wait.PollUntilContextCancel(pollCtx, opts.Interval, true, check)
+	if err != nil && pollCtx.Err() != nil && ctx.Err() == nil {
 		if r.last != "" {
 			return fmt.Errorf("timed out after %s; last: %s", opts.Timeout, r.last)
 		}

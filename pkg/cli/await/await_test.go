@@ -81,3 +81,24 @@ func TestUntilGone(t *testing.T) {
 		t.Errorf("timeout: %v", err)
 	}
 }
+
+// A read that the deadline cuts short fails with an error of its own, as client-go's rate
+// limiter does; the wait still says it timed out, with what held the object up.
+func TestUntilGoneTimesOutDuringARead(t *testing.T) {
+	var progress []string
+	opts := options(&progress)
+	opts.Timeout = 10 * time.Millisecond
+	blocked := &await.Object{Conditions: []metav1.Condition{ready(metav1.ConditionFalse, "DeprovisionBlockedByExistingBindings")}}
+	reads := 0
+	get := func(ctx context.Context) (*await.Object, error) {
+		if reads++; reads == 1 {
+			return blocked, nil
+		}
+		<-ctx.Done()
+		return nil, errors.New("rate: Wait(n=1) would exceed context deadline")
+	}
+	err := await.UntilGone(context.Background(), opts, get)
+	if want := "timed out after 10ms; last: DeprovisionBlockedByExistingBindings: DeprovisionBlockedByExistingBindings."; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}
