@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"slices"
 	"strings"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
@@ -85,16 +84,18 @@ func ValidateServiceBindingSpec(spec *sc.ServiceBindingSpec, namespace string, f
 func validateSecretTransform(t *sc.SecretTransform, namespace string, fldPath *field.Path) field.ErrorList {
 	const rule = "exactly one of renameKey, addKey, addKeysFrom and removeKey must be set"
 	var set []string
-	for name, present := range map[string]bool{"renameKey": t.RenameKey != nil, "addKey": t.AddKey != nil, "addKeysFrom": t.AddKeysFrom != nil, "removeKey": t.RemoveKey != nil} {
-		if present {
-			set = append(set, name)
+	for _, f := range []struct {
+		name    string
+		present bool
+	}{{"addKey", t.AddKey != nil}, {"addKeysFrom", t.AddKeysFrom != nil}, {"removeKey", t.RemoveKey != nil}, {"renameKey", t.RenameKey != nil}} {
+		if f.present {
+			set = append(set, f.name)
 		}
 	}
 	switch {
 	case len(set) == 0:
 		return field.ErrorList{field.Required(fldPath, rule)}
 	case len(set) > 1:
-		slices.Sort(set)
 		return field.ErrorList{field.Invalid(fldPath, strings.Join(set, ", "), rule)}
 	}
 

@@ -89,13 +89,21 @@ func validatePlanReference(planRef *sc.PlanReference, fldPath *field.Path) field
 	return validatePlanNaming(ref, used[0], scope, fldPath)
 }
 
+// planNaming returns the first naming, in the API's order, that ref names its plan by.
+func planNaming(ref catalog.PlanReference) (catalog.Naming, bool) {
+	for _, n := range catalog.Namings() {
+		if n.Plan(ref) != "" {
+			return n, true
+		}
+	}
+	return catalog.ByExternalName, false
+}
+
 // planRequired is the error of a reference that names no plan, in any naming; none if
 // it names one.
 func planRequired(ref catalog.PlanReference, scope catalog.Scope, fldPath *field.Path) field.ErrorList {
-	for _, n := range catalog.Namings() {
-		if n.Plan(ref) != "" {
-			return nil
-		}
+	if _, named := planNaming(ref); named {
+		return nil
 	}
 	return field.ErrorList{field.Required(fldPath.Child(catalog.ByExternalName.PlanFieldIn(scope)),
 		"a plan must be named too, the same way as the class")}
@@ -107,11 +115,8 @@ func mixedScopes(ref catalog.PlanReference, fldPath *field.Path) *field.Error {
 	local := catalog.NamingOf(ref)
 	at := local.ClassFieldIn(catalog.NamespaceScope)
 	if local.Class(ref) == "" {
-		for _, n := range catalog.Namings() {
-			if n.Plan(ref) != "" {
-				at = n.PlanFieldIn(catalog.NamespaceScope)
-				break
-			}
+		if n, named := planNaming(ref); named {
+			at = n.PlanFieldIn(catalog.NamespaceScope)
 		}
 	}
 	return field.Forbidden(fldPath.Child(at), "an instance names its class and plan either with the clusterServiceClass…/clusterServicePlan… fields "+
